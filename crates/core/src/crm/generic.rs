@@ -1,0 +1,242 @@
+//! The generic JSON webhook, for any CRM or workflow tool without its own adapter.
+//!
+//! # Inbound
+//! `POST /<function>/generic` with `Content-Type: application/json`, signed with
+//! [`crate::signature::verify_generic`]'s headers. The body is one event, or
+//! `{"events": [...]}` with up to [`MAX_EVENTS`] of them:
+//!
+//! ```json
+//! {
+//!   "event_id": "evt-1001",
+//!   "occurred_at": "2026-11-20T09:30:00Z",
+//!   "type": "stage_changed",
+//!   "previous_stage": "discovery",
+//!   "record": { "kind": "deal", "id": "D-1", "stage": "sales_accepted", "fields": { "pain": "…" } }
+//! }
+//! ```
+//! `type` is `created`, `updated`, `stage_changed` or `deleted`; `record` is the canonical
+//! [`Record`]. `event_id` must be unique per change: it is the de-duplication key.
+//!
+//! # Write-back
+//! One call per decision: `PATCH /records/<kind>s/<id>` with
+//! `{"fields": {...}, "stage": "...", "note": {"title": "...", "body": "..."}}`
+//! (`stage` and `note` only when the decision moves the deal or tells its owner something).
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::ApiVariables;
+use crate::{
+    Error,
+    event::{Change, WebhookEvent},
+    inbound::InboundRequest,
+    model::Record,
+    signature::{GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, verify_generic},
+    writeback::{CrmCall, WriteBack},
+};
+
+/// The Spin variable holding the HMAC secret generic webhooks are signed with.
+pub const SECRET_VARIABLE: &str = "generic_webhook_secret";
+/// The Spin variables for the generic CRM API.
+pub const API_VARIABLES: ApiVariables = ApiVariables {
+    url: "generic_api_url",
+    token: "generic_api_token",
+};
+/// The most events one delivery may carry.
+pub const MAX_EVENTS: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    events: Vec<GenericEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericEvent {
+    event_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    occurred_at: OffsetDateTime,
+    #[serde(rename = "type")]
+    kind: EventType,
+    #[serde(default)]
+    previous_stage: Option<String>,
+    record: Record,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum EventType {
+    Created,
+    Updated,
+    StageChanged,
+    Deleted,
+}
+
+/// Authenticate a generic webhook and parse its events.
+pub fn accept(
+    request: &InboundRequest<'_>,
+    secret: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<WebhookEvent>, Error> {
+    request.require_content_type("application/json")?;
+    verify_generic(
+        secret,
+        request.header(GENERIC_TIMESTAMP_HEADER),
+        request.header(GENERIC_SIGNATURE_HEADER),
+        request.body,
+        now,
+    )?;
+    parse(request.body)
+}
+
+/// Parse a generic webhook body (already authenticated).
+pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| Error::InvalidBody {
+            path: ".".into(),
+            message: format!("not valid JSON: {e}"),
+        })?;
+    let (events, prefix) = if value.get("events").is_some() {
+        let batch: Batch = from_value(value)?;
+        if batch.events.len() > MAX_EVENTS {
+            return Err(Error::InvalidBody {
+                path: "events".into(),
+                message: format!(
+                    "{} events in one delivery; send at most {MAX_EVENTS}",
+                    batch.events.len()
+                ),
+            });
+        }
+        (batch.events, "events")
+    } else {
+        (vec![from_value(value)?], "")
+    };
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let at = if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}[{i}].")
+            };
+            into_event(event, &at)
+        })
+        .collect()
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| Error::InvalidBody {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
+    let invalid = |field: &str, message: &str| Error::InvalidBody {
+        path: format!("{at}{field}"),
+        message: message.to_owned(),
+    };
+    if event.event_id.trim().is_empty() {
+        return Err(invalid(
+            "event_id",
+            "must not be empty: it is the de-duplication key",
+        ));
+    }
+    if event.record.id.trim().is_empty() {
+        return Err(invalid("record.id", "must not be empty"));
+    }
+    let change = match event.kind {
+        EventType::Created => Change::Created,
+        EventType::Updated => Change::Updated,
+        EventType::Deleted => Change::Deleted,
+        EventType::StageChanged => Change::StageChanged {
+            from: event.previous_stage.clone(),
+            to: event.record.stage.clone().ok_or_else(|| {
+                invalid(
+                    "record.stage",
+                    "a stage_changed event must carry the new stage",
+                )
+            })?,
+        },
+    };
+    Ok(WebhookEvent {
+        dedupe_key: format!("generic:{}", event.event_id),
+        event_id: event.event_id,
+        occurred_at: event.occurred_at,
+        change,
+        record: event.record,
+    })
+}
+
+/// The one API call that carries out a write-back.
+pub fn render(write_back: &WriteBack) -> Vec<CrmCall> {
+    let mut body = serde_json::json!({ "fields": write_back.fields });
+    if let Some(stage) = &write_back.move_to_stage {
+        body["stage"] = stage.clone().into();
+    }
+    if let Some(note) = &write_back.note {
+        body["note"] = serde_json::json!({ "title": note.title, "body": note.body });
+    }
+    vec![CrmCall {
+        method: "PATCH".into(),
+        path: format!(
+            "/records/{}s/{}",
+            write_back.record_kind.as_str(),
+            super::path_segment(&write_back.record_id)
+        ),
+        body,
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_event_and_a_batch_both_parse() {
+        let one = br#"{"event_id":"e1","occurred_at":"2026-11-20T09:30:00Z","type":"created","record":{"kind":"lead","id":"L-1"}}"#;
+        let events = parse(one).unwrap();
+        assert_eq!(events[0].dedupe_key, "generic:e1");
+        let batch = format!(
+            r#"{{"events":[{0},{0}]}}"#,
+            std::str::from_utf8(one).unwrap()
+        );
+        assert_eq!(parse(batch.as_bytes()).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_field_path() {
+        let body = br#"{"events":[{"event_id":"e1","occurred_at":"2026-11-20T09:30:00Z","type":"created","record":{"kind":"deal"}}]}"#;
+        let Err(Error::InvalidBody { path, message }) = parse(body) else {
+            panic!("accepted a record without id")
+        };
+        assert_eq!(path, "events[0].record");
+        assert!(message.contains("missing field `id`"), "{message}");
+
+        let body = br#"{"event_id":"e1","occurred_at":"yesterday","type":"created","record":{"kind":"deal","id":"D"}}"#;
+        let Err(Error::InvalidBody { path, .. }) = parse(body) else {
+            panic!("accepted a bad date")
+        };
+        assert_eq!(path, "occurred_at");
+    }
+
+    #[test]
+    fn a_stage_change_needs_the_new_stage() {
+        let body = br#"{"events":[{"event_id":"e1","occurred_at":"2026-11-20T09:30:00Z","type":"stage_changed","record":{"kind":"deal","id":"D"}}]}"#;
+        let Err(Error::InvalidBody { path, .. }) = parse(body) else {
+            panic!("accepted a stage change without a stage")
+        };
+        assert_eq!(path, "events[0].record.stage");
+    }
+
+    #[test]
+    fn malformed_json_says_where() {
+        let Err(Error::InvalidBody { path, message }) = parse(b"{\"events\": [") else {
+            panic!("accepted broken JSON")
+        };
+        assert_eq!(path, ".");
+        assert!(message.contains("line 1"), "{message}");
+    }
+}

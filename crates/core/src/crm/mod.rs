@@ -1,0 +1,103 @@
+//! CRM adapters: one file per CRM, turning its webhook into [`WebhookEvent`]s and a
+//! [`WriteBack`] into its API calls.
+//!
+//! Adding a CRM is one new file and one arm in each `match` below.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use crate::{
+    Error,
+    event::WebhookEvent,
+    inbound::InboundRequest,
+    writeback::{CrmCall, WriteBack},
+};
+
+pub mod generic;
+
+/// The CRMs pipeline-guard speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crm {
+    /// The generic JSON webhook format, for any other CRM or a workflow tool.
+    Generic,
+}
+
+/// Secret values by Spin variable name, as the function read them.
+pub type Secrets = BTreeMap<&'static str, String>;
+
+impl Crm {
+    /// Every supported CRM.
+    pub const ALL: &'static [Crm] = &[Crm::Generic];
+
+    /// The CRM's route segment (`/score-lead/generic`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Crm::Generic => "generic",
+        }
+    }
+
+    /// The CRM whose route segment this is.
+    pub fn from_name(name: &str) -> Option<Crm> {
+        Crm::ALL.iter().copied().find(|crm| crm.name() == name)
+    }
+
+    /// The Spin variables holding the secrets this CRM's webhooks are checked with.
+    pub fn secret_variables(self) -> &'static [&'static str] {
+        match self {
+            Crm::Generic => &[generic::SECRET_VARIABLE],
+        }
+    }
+
+    /// The Spin variables holding this CRM's API base URL and API token.
+    pub fn api_variables(self) -> ApiVariables {
+        match self {
+            Crm::Generic => generic::API_VARIABLES,
+        }
+    }
+
+    /// Authenticate a webhook request and turn it into events.
+    pub fn accept(
+        self,
+        request: &InboundRequest<'_>,
+        secrets: &Secrets,
+        now: OffsetDateTime,
+    ) -> Result<Vec<WebhookEvent>, Error> {
+        match self {
+            Crm::Generic => {
+                generic::accept(request, secret(secrets, generic::SECRET_VARIABLE)?, now)
+            }
+        }
+    }
+
+    /// The API calls that carry out a write-back in this CRM.
+    pub fn render(self, write_back: &WriteBack) -> Vec<CrmCall> {
+        match self {
+            Crm::Generic => generic::render(write_back),
+        }
+    }
+}
+
+/// The names of the Spin variables holding a CRM's API base URL and token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiVariables {
+    /// The API base URL (`https://api.hubapi.com`).
+    pub url: &'static str,
+    /// The bearer token for the API.
+    pub token: &'static str,
+}
+
+fn secret<'a>(secrets: &'a Secrets, name: &'static str) -> Result<&'a str, Error> {
+    match secrets.get(name).map(|s| s.trim()) {
+        Some(value) if !value.is_empty() => Ok(value),
+        _ => Err(Error::Config(format!(
+            "variable `{name}` is empty: set it (spin up --variable {name}=… or SPIN_VARIABLE_{}) so webhooks can be authenticated",
+            name.to_uppercase()
+        ))),
+    }
+}
+
+/// Percent-encode one path segment (a record id) for an API URL.
+pub(crate) fn path_segment(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

@@ -1,0 +1,167 @@
+//! Typed errors, and the one place they map to HTTP statuses.
+//!
+//! Every message is written for the person who has to act on it: a CRM admin reading a webhook
+//! delivery log, or an operator reading the function's logs.
+
+use thiserror::Error;
+
+/// What went wrong, as a caller can match on it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request's `Content-Type` is not one the endpoint accepts.
+    #[error("unsupported content type {found:?}: send {expected}")]
+    UnsupportedContentType {
+        /// The content type the request carried (empty when it had none).
+        found: String,
+        /// What the endpoint accepts.
+        expected: &'static str,
+    },
+    /// The request body is larger than the endpoint accepts.
+    #[error("request body is larger than the {limit}-byte limit")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not valid JSON, or does not match the webhook schema.
+    #[error("invalid webhook body at `{path}`: {message}")]
+    InvalidBody {
+        /// Where in the document the problem is (`events[0].record.id`), `.` for the root.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// A signature or credential header is missing.
+    #[error("missing {header} header: the request must be signed")]
+    MissingSignature {
+        /// The header that was expected.
+        header: &'static str,
+    },
+    /// The signature does not match the body: tampered, or signed with another secret.
+    #[error("signature mismatch: the body was changed or signed with another secret")]
+    BadSignature,
+    /// The signed timestamp is outside the replay window.
+    #[error(
+        "timestamp {timestamp} is {skew_seconds} s away from now; the window is {window_seconds} s"
+    )]
+    StaleTimestamp {
+        /// The timestamp the sender signed (seconds since the epoch).
+        timestamp: i64,
+        /// How far it is from now, in seconds.
+        skew_seconds: i64,
+        /// The accepted window, in seconds.
+        window_seconds: i64,
+    },
+    /// No route for this path.
+    #[error("no endpoint at {path:?}; try {hint}")]
+    NotFound {
+        /// The path that was asked for.
+        path: String,
+        /// The endpoints that exist.
+        hint: String,
+    },
+    /// The route exists but not for this method.
+    #[error("method {method} is not allowed here; use {allowed}")]
+    MethodNotAllowed {
+        /// The method used.
+        method: String,
+        /// The methods the route accepts.
+        allowed: &'static str,
+    },
+    /// The deployment is misconfigured (a variable or the playbook); the CRM should retry after
+    /// an admin fixes it.
+    #[error("configuration problem: {0}")]
+    Config(String),
+    /// The playbook failed validation; every problem is listed.
+    #[error("the playbook is invalid:\n{}", .0.join("\n"))]
+    InvalidPlaybook(Vec<String>),
+    /// The CRM's API failed; nothing was recorded, so the CRM's retry will redo the work.
+    #[error("CRM API call {call} failed: {reason}")]
+    CrmUnavailable {
+        /// The call that failed (`PATCH /records/deals/D-1`).
+        call: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The key-value store failed; nothing was recorded.
+    #[error("key-value store failed: {0}")]
+    Store(String),
+}
+
+/// A pipeline-guard error.
+pub type Error = ErrorKind;
+
+impl ErrorKind {
+    /// The HTTP status this error answers with. Client mistakes are 4xx so the CRM's delivery
+    /// log shows them; server-side failures are 5xx so the CRM retries the delivery.
+    pub fn status(&self) -> u16 {
+        match self {
+            ErrorKind::UnsupportedContentType { .. } => 415,
+            ErrorKind::BodyTooLarge { .. } => 413,
+            ErrorKind::InvalidBody { .. } => 400,
+            ErrorKind::MissingSignature { .. }
+            | ErrorKind::BadSignature
+            | ErrorKind::StaleTimestamp { .. } => 401,
+            ErrorKind::NotFound { .. } => 404,
+            ErrorKind::MethodNotAllowed { .. } => 405,
+            ErrorKind::Config(_) | ErrorKind::InvalidPlaybook(_) | ErrorKind::Store(_) => 500,
+            ErrorKind::CrmUnavailable { .. } => 502,
+        }
+    }
+
+    /// A stable, machine-readable code for the error (`invalid_body`, `bad_signature`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErrorKind::UnsupportedContentType { .. } => "unsupported_content_type",
+            ErrorKind::BodyTooLarge { .. } => "body_too_large",
+            ErrorKind::InvalidBody { .. } => "invalid_body",
+            ErrorKind::MissingSignature { .. } => "missing_signature",
+            ErrorKind::BadSignature => "bad_signature",
+            ErrorKind::StaleTimestamp { .. } => "stale_timestamp",
+            ErrorKind::NotFound { .. } => "not_found",
+            ErrorKind::MethodNotAllowed { .. } => "method_not_allowed",
+            ErrorKind::Config(_) => "config",
+            ErrorKind::InvalidPlaybook(_) => "invalid_playbook",
+            ErrorKind::CrmUnavailable { .. } => "crm_unavailable",
+            ErrorKind::Store(_) => "store",
+        }
+    }
+
+    /// The JSON body an endpoint answers with for this error.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut error = serde_json::json!({
+            "code": self.code(),
+            "message": self.to_string(),
+        });
+        if let ErrorKind::InvalidBody { path, .. } = self {
+            error["path"] = path.clone().into();
+        }
+        serde_json::json!({ "error": error })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_mistakes_are_4xx_and_server_failures_5xx() {
+        assert_eq!(ErrorKind::BadSignature.status(), 401);
+        let crm = ErrorKind::CrmUnavailable {
+            call: "PATCH /x".into(),
+            reason: "503".into(),
+        };
+        assert_eq!(crm.status(), 502);
+    }
+
+    #[test]
+    fn invalid_body_names_the_field_path() {
+        let err = ErrorKind::InvalidBody {
+            path: "events[0].record.id".into(),
+            message: "missing field `id`".into(),
+        };
+        let json = err.to_json();
+        assert_eq!(json["error"]["path"], "events[0].record.id");
+        assert_eq!(json["error"]["code"], "invalid_body");
+    }
+}

@@ -1,0 +1,43 @@
+//! A CRM change as pipeline-guard sees it.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::model::Record;
+
+/// What happened to the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// The record was created.
+    Created,
+    /// Some fields changed.
+    Updated,
+    /// The deal moved from one stage to another.
+    StageChanged {
+        /// The stage it left, when the CRM says.
+        from: Option<String>,
+        /// The stage it entered.
+        to: String,
+    },
+    /// The record was deleted.
+    Deleted,
+}
+
+/// One change to one record, from one CRM delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    /// Identifies the delivery across retries: the same CRM event always has the same key, and
+    /// two different events never share one. Built by the adapter from the fields its CRM
+    /// guarantees unique.
+    pub dedupe_key: String,
+    /// The CRM's event id, for people reading logs.
+    pub event_id: String,
+    /// When the change happened in the CRM.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// What happened.
+    pub change: Change,
+    /// The record as it is after the change.
+    pub record: Record,
+}

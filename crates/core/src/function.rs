@@ -1,0 +1,133 @@
+//! The three pipeline-guard functions, and what each decides for one event.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{
+    event::{Change, WebhookEvent},
+    gate::{self, HandoffDecision},
+    mode::Mode,
+    model::RecordKind,
+    playbook::Playbook,
+    scorecard::{self, Scorecard},
+    staleness::{self, StaleReport},
+    writeback::WriteBack,
+};
+
+/// One of the deployed functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FunctionKind {
+    /// Scores leads and deals against the playbook and writes the score back.
+    ScoreLead,
+    /// Gates BDR→AE handoffs on the shared scorecard.
+    GateHandoff,
+    /// Flags stale deals and reports hygiene.
+    FlagStaleDeals,
+}
+
+impl FunctionKind {
+    /// The function's name, as in its route (`score-lead`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FunctionKind::ScoreLead => "score-lead",
+            FunctionKind::GateHandoff => "gate-handoff",
+            FunctionKind::FlagStaleDeals => "flag-stale-deals",
+        }
+    }
+
+    /// Decide what to do about one event.
+    pub fn decide(
+        self,
+        event: &WebhookEvent,
+        settings: &Settings,
+        now: OffsetDateTime,
+    ) -> Decision {
+        let record = &event.record;
+        if event.change == Change::Deleted {
+            return Decision::skipped("the record was deleted");
+        }
+        match self {
+            FunctionKind::ScoreLead => {
+                Decision::Scored(scorecard::score(record, &settings.playbook))
+            }
+            FunctionKind::GateHandoff => match &event.change {
+                Change::StageChanged { from, to } if gate::is_handoff(to, &settings.playbook) => {
+                    Decision::Handoff(gate::decide(
+                        record,
+                        from.as_deref(),
+                        to,
+                        &settings.playbook,
+                        settings.mode,
+                    ))
+                }
+                Change::StageChanged { to, .. } => {
+                    Decision::skipped(format!("stage {to:?} is not a handoff stage"))
+                }
+                _ => Decision::skipped("not a stage change"),
+            },
+            FunctionKind::FlagStaleDeals => match record.kind {
+                RecordKind::Deal => {
+                    Decision::Stale(staleness::assess(record, &settings.playbook, now))
+                }
+                RecordKind::Lead => Decision::skipped("leads have no pipeline stage to rot in"),
+            },
+        }
+    }
+}
+
+/// What a function is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The playbook in force.
+    pub playbook: Playbook,
+    /// Shadow or enforce.
+    pub mode: Mode,
+}
+
+/// A function's decision on one event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// score-lead's scorecard.
+    Scored(Scorecard),
+    /// gate-handoff's decision.
+    Handoff(HandoffDecision),
+    /// flag-stale-deals' report.
+    Stale(StaleReport),
+    /// Nothing to decide for this event.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Decision {
+    fn skipped(reason: impl Into<String>) -> Decision {
+        Decision::Skipped {
+            reason: reason.into(),
+        }
+    }
+
+    /// The CRM changes this decision makes, if any.
+    pub fn write_back(&self, event: &WebhookEvent, playbook: &Playbook) -> Option<WriteBack> {
+        let record = &event.record;
+        match self {
+            Decision::Scored(card) => Some(card.write_back(record, playbook)),
+            Decision::Handoff(decision) => Some(decision.write_back(record, playbook)),
+            Decision::Stale(report) => Some(report.write_back(record, playbook)),
+            Decision::Skipped { .. } => None,
+        }
+    }
+
+    /// One line for logs and the key-value record.
+    pub fn summary(&self) -> String {
+        match self {
+            Decision::Scored(card) => card.summary(),
+            Decision::Handoff(d) => d.message.clone(),
+            Decision::Stale(r) if r.stale => format!("stale: {} reason(s)", r.reasons.len()),
+            Decision::Stale(_) => "not stale".to_owned(),
+            Decision::Skipped { reason } => format!("skipped: {reason}"),
+        }
+    }
+}

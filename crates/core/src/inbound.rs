@@ -1,0 +1,76 @@
+//! Request-level checks made before any adapter reads a body.
+
+use crate::Error;
+
+/// The largest webhook body accepted, in bytes. HubSpot's 100-event batches stay well below it.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A request as an adapter sees it: already read, within [`BODY_LIMIT`].
+#[derive(Debug, Clone, Copy)]
+pub struct InboundRequest<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The full URL the CRM called (Spin's `spin-full-url`), as signatures cover it.
+    pub url: &'a str,
+    /// The request headers.
+    pub headers: &'a http::HeaderMap,
+    /// The raw body.
+    pub body: &'a [u8],
+}
+
+impl InboundRequest<'_> {
+    /// A header's value as text, if present and valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Refuse the request unless its content type is `expected` (parameters such as `charset`
+    /// are allowed).
+    pub fn require_content_type(&self, expected: &'static str) -> Result<(), Error> {
+        let found = self.header("content-type").unwrap_or("");
+        let essence = found.split(';').next().unwrap_or("").trim();
+        if essence.eq_ignore_ascii_case(expected) {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedContentType {
+                found: found.to_owned(),
+                expected,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &http::HeaderMap) -> InboundRequest<'_> {
+        InboundRequest {
+            method: "POST",
+            url: "http://x/",
+            headers,
+            body: b"{}",
+        }
+    }
+
+    #[test]
+    fn content_type_parameters_are_allowed_and_others_refused() {
+        let mut json = http::HeaderMap::new();
+        json.insert(
+            "content-type",
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
+        assert!(
+            request(&json)
+                .require_content_type("application/json")
+                .is_ok()
+        );
+        let mut plain = http::HeaderMap::new();
+        plain.insert("content-type", "text/plain".parse().unwrap());
+        let err = request(&plain)
+            .require_content_type("application/json")
+            .unwrap_err();
+        assert_eq!(err.status(), 415);
+        assert!(err.to_string().contains("\"text/plain\""), "{err}");
+    }
+}

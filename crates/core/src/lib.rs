@@ -1,0 +1,53 @@
+//! The pure, I/O-free domain of pipeline-guard.
+//!
+//! Everything a pipeline-guard function decides is decided here; the Spin components only read the
+//! request, hand it to this crate, and carry out what it returns. Nothing in this crate touches the
+//! network, a clock or a store: those arrive as values (a `now`, a [`pipeline::Store`], a
+//! [`pipeline::CrmClient`]), so every rule runs natively in tests with a fixed clock and fakes.
+//!
+//! # Map
+//! - [`model`]: the canonical lead/deal record, its contacts and activities.
+//! - [`event`]: a CRM change as pipeline-guard sees it, and its de-duplication key.
+//! - [`playbook`]: the team's qualification playbook (TOML), validated on load.
+//! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
+//! - [`gate`]: the BDR→AE handoff decision.
+//! - [`staleness`]: deals rotting in a stage, overdue close dates, missing fields.
+//! - [`hygiene`]: how complete a record is, and whether its score can be trusted.
+//! - [`mode`]: shadow (observe) or enforce (act).
+//! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM.
+//! - [`crm`]: one adapter per CRM: inbound webhooks to events, write-backs to API calls.
+//! - [`signature`]: webhook signature checks.
+//! - [`inbound`]: request-level checks (size, content type) before an adapter parses.
+//! - [`function`]: the three functions and what each decides for an event.
+//! - [`pipeline`]: verify → de-duplicate → decide → write back → record, over abstract I/O.
+//! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
+//!
+//! # Example
+//! ```
+//! use pipeline_guard_core::{playbook::Playbook, model::Record, scorecard::score};
+//!
+//! let playbook = Playbook::default_playbook();
+//! let mut deal = Record::new_deal("D-1");
+//! deal.fields.insert("pain".into(), "Month-end close takes nine days and blocks reporting".into());
+//! let card = score(&deal, &playbook);
+//! assert!(card.total > 0 && card.total < 100);
+//! ```
+#![deny(missing_docs)]
+
+pub mod crm;
+pub mod error;
+pub mod event;
+pub mod function;
+pub mod gate;
+pub mod hygiene;
+pub mod inbound;
+pub mod mode;
+pub mod model;
+pub mod pipeline;
+pub mod playbook;
+pub mod scorecard;
+pub mod signature;
+pub mod staleness;
+pub mod writeback;
+
+pub use error::{Error, ErrorKind};

@@ -1,0 +1,227 @@
+//! The canonical lead/deal model every CRM adapter produces and every rule reads.
+//!
+//! CRMs disagree on names (`dealstage`, `stage_id`, `StageName`); adapters translate into this
+//! model so that scoring, the gate and staleness never see a CRM-specific field.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+/// Whether a record is a lead (before qualification) or a deal (in a pipeline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A person or company not yet in a pipeline.
+    Lead,
+    /// An opportunity in a sales pipeline.
+    Deal,
+}
+
+impl RecordKind {
+    /// The kind's name (`lead`, `deal`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Lead => "lead",
+            RecordKind::Deal => "deal",
+        }
+    }
+}
+
+/// Whether a deal is still being worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DealStatus {
+    /// Still being worked.
+    #[default]
+    Open,
+    /// Closed won.
+    Won,
+    /// Closed lost.
+    Lost,
+}
+
+/// A lead or deal as pipeline-guard sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Lead or deal.
+    pub kind: RecordKind,
+    /// The CRM's id for the record.
+    pub id: String,
+    /// The record's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The CRM user who owns the record (the BDR before handoff, the AE after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    /// The pipeline the deal is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// The deal's current stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Open, won or lost.
+    #[serde(default)]
+    pub status: DealStatus,
+    /// The deal's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// The expected close date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_date: Option<Date>,
+    /// When the deal entered its current stage.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stage_entered_at: Option<OffsetDateTime>,
+    /// When something last happened on the record (activity, note, update).
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_activity_at: Option<OffsetDateTime>,
+    /// Qualification evidence and other fields, by canonical name (`pain`, `next_step`, …).
+    #[serde(default)]
+    pub fields: BTreeMap<String, serde_json::Value>,
+    /// People on the deal.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    /// What has happened on the record.
+    #[serde(default)]
+    pub activities: Vec<Activity>,
+}
+
+impl Record {
+    /// An empty record of the given kind.
+    pub fn new(kind: RecordKind, id: impl Into<String>) -> Self {
+        Record {
+            kind,
+            id: id.into(),
+            name: None,
+            owner_id: None,
+            pipeline: None,
+            stage: None,
+            status: DealStatus::Open,
+            amount: None,
+            close_date: None,
+            stage_entered_at: None,
+            last_activity_at: None,
+            fields: BTreeMap::new(),
+            contacts: Vec::new(),
+            activities: Vec::new(),
+        }
+    }
+
+    /// An empty open deal.
+    pub fn new_deal(id: impl Into<String>) -> Self {
+        Record::new(RecordKind::Deal, id)
+    }
+
+    /// The text of a field, if it holds a non-blank string or a number.
+    pub fn text(&self, field: &str) -> Option<String> {
+        match self.fields.get(field)? {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether the record has a value for a field, looking at the built-in fields first
+    /// (`owner`, `amount`, `close_date`, `stage`, `name`) and then at [`Record::fields`].
+    pub fn has(&self, field: &str) -> bool {
+        match field {
+            "owner" | "owner_id" => self.owner_id.is_some(),
+            "amount" => self.amount.is_some(),
+            "close_date" => self.close_date.is_some(),
+            "stage" => self.stage.is_some(),
+            "name" => self.name.is_some(),
+            "contacts" => !self.contacts.is_empty(),
+            other => self.text(other).is_some(),
+        }
+    }
+}
+
+/// A person on a lead or deal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// The CRM's id for the contact.
+    pub id: String,
+    /// Full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Their role in the buying process (`economic_buyer`, `champion`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// What kind of thing happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// A phone or video call.
+    Call,
+    /// A meeting.
+    Meeting,
+    /// An email sent or received.
+    Email,
+    /// An email reply from the buyer.
+    EmailReply,
+    /// A note on the record.
+    Note,
+    /// A task.
+    Task,
+    /// A web page visit.
+    PageView,
+    /// A content download.
+    Download,
+    /// Anything else the CRM logs.
+    #[serde(untagged)]
+    Other(String),
+}
+
+/// Something that happened on a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: ActivityKind,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// A short description (a page URL, a meeting title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_text_is_no_evidence() {
+        let mut deal = Record::new_deal("D-1");
+        deal.fields.insert("pain".into(), "   ".into());
+        assert_eq!(deal.text("pain"), None);
+        assert!(!deal.has("pain"));
+        deal.fields.insert("pain".into(), " slow close ".into());
+        assert_eq!(deal.text("pain").as_deref(), Some("slow close"));
+    }
+
+    #[test]
+    fn built_in_fields_count_as_present() {
+        let mut deal = Record::new_deal("D-1");
+        assert!(!deal.has("amount"));
+        deal.amount = Some(1.0);
+        assert!(deal.has("amount"));
+    }
+}

@@ -1,0 +1,341 @@
+//! What every function does with a delivery: de-duplicate, decide, write back, record.
+//!
+//! The pipeline reaches the outside world only through [`Store`] and [`CrmClient`], so it runs
+//! natively in tests with in-memory fakes and in Spin with the key-value store and outbound HTTP.
+//!
+//! Nothing a CRM sent is lost or applied twice: an event is recorded as processed only after its
+//! write-back succeeded, so a failed write answers 5xx and the CRM's retry redoes it; a redelivered
+//! event finds its record and is acknowledged without a second write. Events older than the last
+//! one processed for the same record (CRMs deliver out of order) are acknowledged as superseded.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{
+    Error,
+    crm::Crm,
+    event::WebhookEvent,
+    function::{Decision, FunctionKind, Settings},
+    writeback::CrmCall,
+};
+
+/// The key-value store the pipeline records processed events in.
+#[allow(async_fn_in_trait)] // Spin components are single-threaded: no `Send` bound wanted.
+pub trait Store {
+    /// The value at `key`, if any.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
+    /// Set `key` to `value`.
+    async fn set(&self, key: &str, value: &[u8]) -> Result<(), Error>;
+}
+
+/// The CRM's API.
+#[allow(async_fn_in_trait)] // Spin components are single-threaded: no `Send` bound wanted.
+pub trait CrmClient {
+    /// Send one call; an error means the CRM did not accept it.
+    async fn send(&self, call: &CrmCall) -> Result<(), Error>;
+}
+
+/// What happened to one event of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// Decided and written back now.
+    Processed,
+    /// Seen before: acknowledged, nothing written again.
+    Duplicate,
+    /// Older than the last event processed for the same record: acknowledged, not applied.
+    Superseded,
+}
+
+/// One event's outcome, as the endpoint reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventOutcome {
+    /// The CRM's event id.
+    pub event_id: String,
+    /// The record it concerned.
+    pub record_id: String,
+    /// Processed, duplicate or superseded.
+    pub status: EventStatus,
+    /// The decision, when processed now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    /// The CRM calls made (`PATCH /records/deals/D-1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crm_calls: Vec<String>,
+}
+
+/// A whole delivery's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryOutcome {
+    /// The function that handled it.
+    pub function: FunctionKind,
+    /// The mode it ran in.
+    pub mode: crate::mode::Mode,
+    /// Per event, in delivery order.
+    pub results: Vec<EventOutcome>,
+}
+
+/// What the store keeps for each processed event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessedEvent {
+    /// The CRM's event id.
+    pub event_id: String,
+    /// The record it concerned.
+    pub record_id: String,
+    /// When the change happened in the CRM.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// When pipeline-guard processed it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub processed_at: OffsetDateTime,
+    /// Processed or superseded.
+    pub status: EventStatus,
+    /// The decision in one line.
+    pub summary: String,
+    /// The CRM calls made.
+    pub crm_calls: Vec<String>,
+}
+
+/// The store key recording that `function` processed the event with `dedupe_key`.
+pub fn processed_key(function: FunctionKind, dedupe_key: &str) -> String {
+    format!("processed/{}/{dedupe_key}", function.name())
+}
+
+/// The store key holding the newest change time processed for a record.
+pub fn latest_key(function: FunctionKind, crm: Crm, record_id: &str) -> String {
+    format!("latest/{}/{}/{record_id}", function.name(), crm.name())
+}
+
+/// Handle a delivery's events in order.
+///
+/// Stops at the first failing write-back or store error: the events before it are recorded, the
+/// failing one and those after it are not, so the CRM's retry of the whole delivery redoes
+/// exactly what is missing.
+pub async fn run(
+    function: FunctionKind,
+    crm: Crm,
+    events: Vec<WebhookEvent>,
+    settings: &Settings,
+    store: &impl Store,
+    client: &impl CrmClient,
+    now: OffsetDateTime,
+) -> Result<DeliveryOutcome, Error> {
+    let mut results = Vec::with_capacity(events.len());
+    for event in events {
+        results.push(handle(function, crm, event, settings, store, client, now).await?);
+    }
+    Ok(DeliveryOutcome {
+        function,
+        mode: settings.mode,
+        results,
+    })
+}
+
+async fn handle(
+    function: FunctionKind,
+    crm: Crm,
+    event: WebhookEvent,
+    settings: &Settings,
+    store: &impl Store,
+    client: &impl CrmClient,
+    now: OffsetDateTime,
+) -> Result<EventOutcome, Error> {
+    let key = processed_key(function, &event.dedupe_key);
+    let mut outcome = EventOutcome {
+        event_id: event.event_id.clone(),
+        record_id: event.record.id.clone(),
+        status: EventStatus::Duplicate,
+        decision: None,
+        crm_calls: Vec::new(),
+    };
+    if store.get(&key).await?.is_some() {
+        return Ok(outcome);
+    }
+    let latest = latest_key(function, crm, &event.record.id);
+    let newest_seen = match store.get(&latest).await? {
+        Some(bytes) => std::str::from_utf8(&bytes).ok().and_then(|s| {
+            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        }),
+        None => None,
+    };
+    if newest_seen.is_some_and(|newest| event.occurred_at < newest) {
+        outcome.status = EventStatus::Superseded;
+        record(
+            store,
+            &key,
+            &event,
+            &outcome,
+            "superseded by a newer change".into(),
+            now,
+        )
+        .await?;
+        return Ok(outcome);
+    }
+
+    let decision = function.decide(&event, settings, now);
+    if let Some(write_back) = decision.write_back(&event, &settings.playbook) {
+        for call in crm.render(&write_back) {
+            client.send(&call).await?;
+            outcome.crm_calls.push(call.to_string());
+        }
+    }
+    outcome.status = EventStatus::Processed;
+    let summary = decision.summary();
+    outcome.decision = Some(decision);
+    record(store, &key, &event, &outcome, summary, now).await?;
+    let occurred = rfc3339(event.occurred_at);
+    store.set(&latest, occurred.as_bytes()).await?;
+    Ok(outcome)
+}
+
+async fn record(
+    store: &impl Store,
+    key: &str,
+    event: &WebhookEvent,
+    outcome: &EventOutcome,
+    summary: String,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let processed = ProcessedEvent {
+        event_id: event.event_id.clone(),
+        record_id: event.record.id.clone(),
+        occurred_at: event.occurred_at,
+        processed_at: now,
+        status: outcome.status,
+        summary,
+        crm_calls: outcome.crm_calls.clone(),
+    };
+    let bytes = serde_json::to_vec(&processed).map_err(|e| Error::Store(e.to_string()))?;
+    store.set(key, &bytes).await
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    // Formatting a valid OffsetDateTime as RFC 3339 only fails for years outside 0..=9999.
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{cell::RefCell, collections::BTreeMap};
+
+    use futures::executor::block_on;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{event::Change, mode::Mode, model::Record, playbook::Playbook};
+
+    #[derive(Default)]
+    struct MemoryStore(RefCell<BTreeMap<String, Vec<u8>>>);
+
+    impl Store for MemoryStore {
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+            Ok(self.0.borrow().get(key).cloned())
+        }
+        async fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
+            self.0.borrow_mut().insert(key.into(), value.to_vec());
+            Ok(())
+        }
+    }
+
+    #[derive(Default)]
+    struct FakeCrm {
+        calls: RefCell<Vec<CrmCall>>,
+        fail: RefCell<bool>,
+    }
+
+    impl CrmClient for FakeCrm {
+        async fn send(&self, call: &CrmCall) -> Result<(), Error> {
+            if *self.fail.borrow() {
+                return Err(Error::CrmUnavailable {
+                    call: call.to_string(),
+                    reason: "503".into(),
+                });
+            }
+            self.calls.borrow_mut().push(call.clone());
+            Ok(())
+        }
+    }
+
+    const NOW: OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
+
+    fn event(id: &str, at: OffsetDateTime) -> WebhookEvent {
+        WebhookEvent {
+            dedupe_key: format!("generic:{id}"),
+            event_id: id.into(),
+            occurred_at: at,
+            change: Change::Updated,
+            record: Record::new_deal("D-1"),
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            playbook: Playbook::default_playbook(),
+            mode: Mode::Shadow,
+        }
+    }
+
+    fn deliver(
+        events: Vec<WebhookEvent>,
+        store: &MemoryStore,
+        crm: &FakeCrm,
+    ) -> Result<Vec<EventStatus>, Error> {
+        let outcome = block_on(run(
+            FunctionKind::ScoreLead,
+            Crm::Generic,
+            events,
+            &settings(),
+            store,
+            crm,
+            NOW,
+        ))?;
+        Ok(outcome.results.iter().map(|r| r.status).collect())
+    }
+
+    #[test]
+    fn a_redelivered_event_is_written_once() {
+        let (store, crm) = (MemoryStore::default(), FakeCrm::default());
+        let e = event("e1", datetime!(2026-11-21 11:00 UTC));
+        assert_eq!(
+            deliver(vec![e.clone()], &store, &crm).unwrap(),
+            [EventStatus::Processed]
+        );
+        assert_eq!(
+            deliver(vec![e], &store, &crm).unwrap(),
+            [EventStatus::Duplicate]
+        );
+        assert_eq!(crm.calls.borrow().len(), 1);
+        assert!(
+            store
+                .0
+                .borrow()
+                .contains_key("processed/score-lead/generic:e1")
+        );
+    }
+
+    #[test]
+    fn a_failed_write_is_not_recorded_so_the_retry_redoes_it() {
+        let (store, crm) = (MemoryStore::default(), FakeCrm::default());
+        let e = event("e1", datetime!(2026-11-21 11:00 UTC));
+        *crm.fail.borrow_mut() = true;
+        let err = deliver(vec![e.clone()], &store, &crm).unwrap_err();
+        assert_eq!(err.status(), 502);
+        assert!(store.0.borrow().is_empty());
+        *crm.fail.borrow_mut() = false;
+        assert_eq!(
+            deliver(vec![e], &store, &crm).unwrap(),
+            [EventStatus::Processed]
+        );
+    }
+
+    #[test]
+    fn an_older_event_arriving_late_is_superseded() {
+        let (store, crm) = (MemoryStore::default(), FakeCrm::default());
+        let newer = event("e2", datetime!(2026-11-21 11:00 UTC));
+        let older = event("e1", datetime!(2026-11-21 10:00 UTC));
+        let statuses = deliver(vec![newer, older], &store, &crm).unwrap();
+        assert_eq!(statuses, [EventStatus::Processed, EventStatus::Superseded]);
+        assert_eq!(crm.calls.borrow().len(), 1);
+    }
+}

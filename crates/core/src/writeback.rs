@@ -1,0 +1,52 @@
+//! What a decision writes back to the CRM, before any CRM's API shape is applied.
+//!
+//! Decisions produce a [`WriteBack`]; each CRM adapter renders it into that CRM's API calls.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::RecordKind;
+
+/// The changes one decision makes to one CRM record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteBack {
+    /// Lead or deal.
+    pub record_kind: RecordKind,
+    /// The CRM record's id.
+    pub record_id: String,
+    /// Field values to set, by CRM field name (from the playbook's `write_back` table).
+    pub fields: BTreeMap<String, serde_json::Value>,
+    /// Move the deal to this stage (a blocked handoff going back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_to_stage: Option<String>,
+    /// A note for the record's owner: the notice that reaches the rep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Note>,
+}
+
+/// A note or task for the record's owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// One line: what happened.
+    pub title: String,
+    /// The whole explanation.
+    pub body: String,
+}
+
+/// One HTTP call to a CRM's API, relative to the configured API base URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrmCall {
+    /// The HTTP method (`PATCH`, `POST`).
+    pub method: String,
+    /// The path and query below the API base URL (`/records/deals/D-1`).
+    pub path: String,
+    /// The JSON body.
+    pub body: serde_json::Value,
+}
+
+impl std::fmt::Display for CrmCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
