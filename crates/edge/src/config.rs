@@ -1,0 +1,72 @@
+//! A function's configuration, read from its Spin variables on every request.
+//!
+//! Variables are read per request rather than cached in the instance: Spin may keep an instance
+//! for many requests, and an admin's change must take effect without a redeploy.
+
+use pipeline_guard_core::{
+    Error,
+    crm::{Crm, Secrets},
+    function::Settings,
+    mode::Mode,
+    playbook::{DEFAULT_PLAYBOOK, Playbook},
+};
+use spin_sdk::variables;
+
+/// Read a variable; a variable the manifest does not give this component is a configuration error.
+pub async fn variable(name: &str) -> Result<String, Error> {
+    variables::get(name).await.map_err(|e| {
+        Error::Config(format!(
+            "variable `{name}` could not be read ({e}); declare it in spin.toml under [component.<id>.variables]"
+        ))
+    })
+}
+
+/// The mode and playbook in force. An empty `playbook` variable means the shipped default.
+pub async fn settings() -> Result<Settings, Error> {
+    let mode: Mode = variable("mode").await?.parse()?;
+    let source = variable("playbook").await?;
+    let playbook = if source.trim().is_empty() {
+        Playbook::from_toml(DEFAULT_PLAYBOOK)?
+    } else {
+        Playbook::from_toml(&source)?
+    };
+    Ok(Settings { playbook, mode })
+}
+
+/// The secrets `crm`'s webhooks are checked with.
+pub async fn secrets(crm: Crm) -> Result<Secrets, Error> {
+    let mut secrets = Secrets::new();
+    for name in crm.secret_variables() {
+        secrets.insert(*name, variable(name).await?);
+    }
+    Ok(secrets)
+}
+
+/// Where and how to call a CRM's API.
+#[derive(Debug, Clone)]
+pub struct CrmApi {
+    /// The API base URL, without a trailing slash.
+    pub base_url: String,
+    /// The bearer token.
+    pub token: String,
+}
+
+/// The API access configured for `crm`.
+pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
+    let names = crm.api_variables();
+    let base_url = variable(names.url)
+        .await?
+        .trim()
+        .trim_end_matches('/')
+        .to_owned();
+    if base_url.is_empty() {
+        return Err(Error::Config(format!(
+            "variable `{}` is empty: set it to the CRM's API base URL",
+            names.url
+        )));
+    }
+    Ok(CrmApi {
+        base_url,
+        token: variable(names.token).await?,
+    })
+}

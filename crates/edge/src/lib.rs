@@ -1,0 +1,23 @@
+//! Spin plumbing shared by the pipeline-guard functions.
+//!
+//! A function component is one call: [`serve`] with its [`FunctionKind`]. This crate reads the
+//! request and the function's Spin variables, hands both to the core, and carries out what the core
+//! decides through Spin's key-value store and outbound HTTP. It decides nothing itself.
+//!
+//! # Map
+//! - [`routes`]: which path and method does what.
+//! - [`config`]: Spin variables → settings, secrets and CRM API access.
+//! - [`body`]: reading a request body within the size limit.
+//! - [`kv`]: the core's `Store` over Spin's key-value store.
+//! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
+//! - [`respond`]: JSON answers, and errors as JSON with their status.
+
+pub mod body;
+pub mod config;
+pub mod crm_client;
+pub mod kv;
+pub mod respond;
+pub mod routes;
+
+pub use pipeline_guard_core::function::FunctionKind;
+pub use routes::serve;
