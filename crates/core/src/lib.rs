@@ -20,6 +20,7 @@
 //! - [`inbound`]: request-level checks (size, content type) before an adapter parses.
 //! - [`function`]: the three functions and what each decides for an event.
 //! - [`pipeline`]: verify → de-duplicate → decide → write back → record, over abstract I/O.
+//! - [`memory`]: in-memory store and recording CRM, for tests and dry runs.
 //! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
 //!
 //! # Example
@@ -41,6 +42,7 @@ pub mod function;
 pub mod gate;
 pub mod hygiene;
 pub mod inbound;
+pub mod memory;
 pub mod mode;
 pub mod model;
 pub mod pipeline;

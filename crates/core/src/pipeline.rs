@@ -217,45 +217,17 @@ fn rfc3339(at: OffsetDateTime) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::{cell::RefCell, collections::BTreeMap};
-
     use futures::executor::block_on;
     use time::macros::datetime;
 
     use super::*;
-    use crate::{event::Change, mode::Mode, model::Record, playbook::Playbook};
-
-    #[derive(Default)]
-    struct MemoryStore(RefCell<BTreeMap<String, Vec<u8>>>);
-
-    impl Store for MemoryStore {
-        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-            Ok(self.0.borrow().get(key).cloned())
-        }
-        async fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
-            self.0.borrow_mut().insert(key.into(), value.to_vec());
-            Ok(())
-        }
-    }
-
-    #[derive(Default)]
-    struct FakeCrm {
-        calls: RefCell<Vec<CrmCall>>,
-        fail: RefCell<bool>,
-    }
-
-    impl CrmClient for FakeCrm {
-        async fn send(&self, call: &CrmCall) -> Result<(), Error> {
-            if *self.fail.borrow() {
-                return Err(Error::CrmUnavailable {
-                    call: call.to_string(),
-                    reason: "503".into(),
-                });
-            }
-            self.calls.borrow_mut().push(call.clone());
-            Ok(())
-        }
-    }
+    use crate::{
+        event::Change,
+        memory::{MemoryStore, RecordingCrm},
+        mode::Mode,
+        model::Record,
+        playbook::Playbook,
+    };
 
     const NOW: OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
 
@@ -279,7 +251,7 @@ mod tests {
     fn deliver(
         events: Vec<WebhookEvent>,
         store: &MemoryStore,
-        crm: &FakeCrm,
+        crm: &RecordingCrm,
     ) -> Result<Vec<EventStatus>, Error> {
         let outcome = block_on(run(
             FunctionKind::ScoreLead,
@@ -295,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_redelivered_event_is_written_once() {
-        let (store, crm) = (MemoryStore::default(), FakeCrm::default());
+        let (store, crm) = (MemoryStore::default(), RecordingCrm::default());
         let e = event("e1", datetime!(2026-11-21 11:00 UTC));
         assert_eq!(
             deliver(vec![e.clone()], &store, &crm).unwrap(),
@@ -305,24 +277,23 @@ mod tests {
             deliver(vec![e], &store, &crm).unwrap(),
             [EventStatus::Duplicate]
         );
-        assert_eq!(crm.calls.borrow().len(), 1);
+        assert_eq!(crm.calls().len(), 1);
         assert!(
             store
-                .0
-                .borrow()
+                .entries()
                 .contains_key("processed/score-lead/generic:e1")
         );
     }
 
     #[test]
     fn a_failed_write_is_not_recorded_so_the_retry_redoes_it() {
-        let (store, crm) = (MemoryStore::default(), FakeCrm::default());
+        let (store, crm) = (MemoryStore::default(), RecordingCrm::default());
         let e = event("e1", datetime!(2026-11-21 11:00 UTC));
-        *crm.fail.borrow_mut() = true;
+        crm.fail(Some("503"));
         let err = deliver(vec![e.clone()], &store, &crm).unwrap_err();
         assert_eq!(err.status(), 502);
-        assert!(store.0.borrow().is_empty());
-        *crm.fail.borrow_mut() = false;
+        assert!(store.entries().is_empty());
+        crm.fail(None);
         assert_eq!(
             deliver(vec![e], &store, &crm).unwrap(),
             [EventStatus::Processed]
@@ -331,11 +302,11 @@ mod tests {
 
     #[test]
     fn an_older_event_arriving_late_is_superseded() {
-        let (store, crm) = (MemoryStore::default(), FakeCrm::default());
+        let (store, crm) = (MemoryStore::default(), RecordingCrm::default());
         let newer = event("e2", datetime!(2026-11-21 11:00 UTC));
         let older = event("e1", datetime!(2026-11-21 10:00 UTC));
         let statuses = deliver(vec![newer, older], &store, &crm).unwrap();
         assert_eq!(statuses, [EventStatus::Processed, EventStatus::Superseded]);
-        assert_eq!(crm.calls.borrow().len(), 1);
+        assert_eq!(crm.calls().len(), 1);
     }
 }

@@ -126,7 +126,7 @@ impl Scorecard {
         for d in &self.dimensions {
             let mut line = format!("- {} [{:?}]: {}", d.name, d.status, d.reason);
             if let Some(q) = &d.next_question {
-                line.push_str(&format!(" Ask: {q}"));
+                line.push_str(&format!(". Ask: {q}"));
             }
             lines.push(line);
         }

@@ -97,7 +97,14 @@ fn secret<'a>(secrets: &'a Secrets, name: &'static str) -> Result<&'a str, Error
     }
 }
 
+/// Everything but RFC 3986's unreserved characters is escaped in a path segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encode one path segment (a record id) for an API URL.
 pub(crate) fn path_segment(segment: &str) -> String {
-    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string()
 }
