@@ -106,6 +106,7 @@ mod tests {
             verify_generic("s", Some(&old), Some(&sig), b"{}", NOW),
             Err(Error::StaleTimestamp {
                 skew_seconds: 301,
+                window_seconds: REPLAY_WINDOW_SECONDS,
                 ..
             })
         ));
