@@ -49,7 +49,7 @@ impl FunctionKind {
         }
         match self {
             FunctionKind::ScoreLead => {
-                Decision::Scored(scorecard::score(record, &settings.playbook))
+                Decision::Scored(scorecard::score(record, &settings.playbook, now))
             }
             FunctionKind::GateHandoff => match &event.change {
                 Change::StageChanged { from, to } if gate::is_handoff(to, &settings.playbook) => {
@@ -59,6 +59,7 @@ impl FunctionKind {
                         to,
                         &settings.playbook,
                         settings.mode,
+                        now,
                     ))
                 }
                 Change::StageChanged { to, .. } => {

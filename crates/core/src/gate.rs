@@ -7,6 +7,7 @@
 //! enforce mode a blocked deal is moved back to the stage it came from.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use crate::{
     mode::Mode,
@@ -72,8 +73,9 @@ pub fn decide(
     to_stage: &str,
     playbook: &Playbook,
     mode: Mode,
+    now: OffsetDateTime,
 ) -> HandoffDecision {
-    let scorecard = scorecard::score(record, playbook);
+    let scorecard = scorecard::score(record, playbook, now);
     let threshold = playbook.handoff.threshold;
     let verdict = if scorecard.total >= threshold {
         Verdict::Validated
@@ -187,6 +189,9 @@ impl HandoffDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
 
     fn deal_with(fields: &[(&str, &str)]) -> Record {
         let mut deal = Record::new_deal("D-7");
@@ -206,6 +211,7 @@ mod tests {
             "sales_accepted",
             &playbook,
             Mode::Enforce,
+            NOW,
         );
         assert_eq!(d.verdict, Verdict::Blocked);
         assert_eq!(d.moved_back_to.as_deref(), Some("discovery"));
@@ -226,6 +232,7 @@ mod tests {
             "sales_accepted",
             &playbook,
             Mode::Shadow,
+            NOW,
         );
         assert_eq!(d.verdict, Verdict::Blocked);
         assert_eq!(d.moved_back_to, None);
@@ -237,9 +244,11 @@ mod tests {
 
     #[test]
     fn at_threshold_is_validated_with_the_whole_scorecard() {
-        let playbook = Playbook::default_playbook();
-        // situation 15 + pain 25 + next step 20 = 60
-        let deal = deal_with(&[
+        let mut playbook = Playbook::default_playbook();
+        // situation 12 + pain 20 + next step 16 + economic buyer 16 = 64 of the 80
+        // qualification points.
+        playbook.handoff.threshold = 64;
+        let mut deal = deal_with(&[
             (
                 "situation",
                 "Finance team of 12 closes books in spreadsheets",
@@ -250,10 +259,20 @@ mod tests {
             ),
             ("next_step", "Demo with the CFO on Friday"),
         ]);
-        let d = decide(&deal, None, "sales_accepted", &playbook, Mode::Enforce);
-        assert_eq!(d.scorecard.total, 60);
+        deal.contacts.push(crate::model::Contact {
+            id: "C-1".into(),
+            name: Some("Dana Ruiz".into()),
+            email: None,
+            title: None,
+            role: Some("economic_buyer".into()),
+        });
+        let d = decide(&deal, None, "sales_accepted", &playbook, Mode::Enforce, NOW);
+        assert_eq!(d.scorecard.total, 64);
         assert_eq!(d.verdict, Verdict::Validated);
         let note = d.write_back(&deal, &playbook).note.unwrap();
-        assert!(note.body.contains("- Impact [Red]"), "{}", note.body);
+        assert!(note.body.contains("- Impact [red]"), "{}", note.body);
+        playbook.handoff.threshold = 65;
+        let d = decide(&deal, None, "sales_accepted", &playbook, Mode::Enforce, NOW);
+        assert_eq!(d.verdict, Verdict::Blocked);
     }
 }

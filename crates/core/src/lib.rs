@@ -9,7 +9,11 @@
 //! - [`model`]: the canonical lead/deal record, its contacts and activities.
 //! - [`event`]: a CRM change as pipeline-guard sees it, and its de-duplication key.
 //! - [`playbook`]: the team's qualification playbook (TOML), validated on load.
+//! - [`evidence`]: what counts as evidence for a dimension (text, picklist, number, date, …).
+//! - [`fit`], [`engagement`]: the secondary parts of a score.
+//! - [`tier`]: hot / warm / cold / disqualified, with requirements.
 //! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
+//! - [`review`]: flagging the top share of recent scores for human review.
 //! - [`gate`]: the BDR→AE handoff decision.
 //! - [`staleness`]: deals rotting in a stage, overdue close dates, missing fields.
 //! - [`hygiene`]: how complete a record is, and whether its score can be trusted.
@@ -36,8 +40,11 @@
 #![deny(missing_docs)]
 
 pub mod crm;
+pub mod engagement;
 pub mod error;
 pub mod event;
+pub mod evidence;
+pub mod fit;
 pub mod function;
 pub mod gate;
 pub mod hygiene;
@@ -47,9 +54,11 @@ pub mod mode;
 pub mod model;
 pub mod pipeline;
 pub mod playbook;
+pub mod review;
 pub mod scorecard;
 pub mod signature;
 pub mod staleness;
+pub mod tier;
 pub mod writeback;
 
 pub use error::{Error, ErrorKind};

@@ -120,12 +120,44 @@ impl Record {
         Record::new(RecordKind::Deal, id)
     }
 
-    /// The text of a field, if it holds a non-blank string or a number.
+    /// The text of a field, if it holds a non-blank string, a number or a yes/no. The built-in
+    /// `amount` and `close_date` are fields too, so a playbook can use them as evidence.
     pub fn text(&self, field: &str) -> Option<String> {
+        match field {
+            "amount" => return self.amount.map(|a| a.to_string()),
+            "close_date" => return self.close_date.map(|d| d.to_string()),
+            _ => {}
+        }
         match self.fields.get(field)? {
             serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             serde_json::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A field as a number, whether the CRM sent a number or numeric text (`"25000"`).
+    pub fn number(&self, field: &str) -> Option<f64> {
+        match field {
+            "amount" => self.amount,
+            _ => match self.fields.get(field)? {
+                serde_json::Value::Number(n) => n.as_f64(),
+                serde_json::Value::String(s) => s.trim().replace(',', "").parse().ok(),
+                _ => None,
+            },
+        }
+    }
+
+    /// A field as yes/no: booleans, and the texts CRMs use for them (`true`, `yes`, `1`).
+    pub fn flag(&self, field: &str) -> Option<bool> {
+        match self.fields.get(field)? {
+            serde_json::Value::Bool(b) => Some(*b),
+            serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "y" | "1" => Some(true),
+                "false" | "no" | "n" | "0" => Some(false),
+                _ => None,
+            },
+            serde_json::Value::Number(n) => n.as_f64().map(|n| n != 0.0),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@
 //! write-back succeeded, so a failed write answers 5xx and the CRM's retry redoes it; a redelivered
 //! event finds its record and is acknowledged without a second write. Events older than the last
 //! one processed for the same record (CRMs deliver out of order) are acknowledged as superseded.
+//! score-lead also keeps the histogram of recent scores that decides which are flagged for review.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -16,6 +17,7 @@ use crate::{
     crm::Crm,
     event::WebhookEvent,
     function::{Decision, FunctionKind, Settings},
+    review::{self, ScoreHistogram},
     writeback::CrmCall,
 };
 
@@ -172,7 +174,16 @@ async fn handle(
         return Ok(outcome);
     }
 
-    let decision = function.decide(&event, settings, now);
+    let mut decision = function.decide(&event, settings, now);
+    let mut histogram = None;
+    if let Decision::Scored(card) = &mut decision {
+        let key = review::histogram_key(&settings.playbook.name);
+        let mut recent = ScoreHistogram::load(store, &key).await?;
+        card.flagged_for_review =
+            Some(recent.in_top_share(card.total, settings.playbook.review_share));
+        recent.record(card.total);
+        histogram = Some((key, recent));
+    }
     if let Some(write_back) = decision.write_back(&event, &settings.playbook) {
         for call in crm.render(&write_back) {
             client.send(&call).await?;
@@ -185,6 +196,9 @@ async fn handle(
     record(store, &key, &event, &outcome, summary, now).await?;
     let occurred = rfc3339(event.occurred_at);
     store.set(&latest, occurred.as_bytes()).await?;
+    if let Some((key, recent)) = histogram {
+        recent.save(store, &key).await?;
+    }
     Ok(outcome)
 }
 

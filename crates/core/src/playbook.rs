@@ -9,7 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::Error;
+use crate::{
+    Error,
+    engagement::Engagement,
+    evidence::EvidenceRule,
+    fit::Fit,
+    tier::{self, Tier},
+};
 
 /// The default playbook's source, shipped with every function.
 pub const DEFAULT_PLAYBOOK: &str = include_str!("../../../fixtures/playbooks/default.toml");
@@ -31,6 +37,17 @@ pub struct Playbook {
     pub version: String,
     /// The qualification dimensions, in display order.
     pub dimensions: Vec<Dimension>,
+    /// Fit with the ideal customer profile (secondary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<Fit>,
+    /// Recent engagement (secondary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<Engagement>,
+    /// Tiers, highest first.
+    pub tiers: Vec<Tier>,
+    /// The top share (0–1) of recent scores flagged for human review.
+    #[serde(default = "default_review_share")]
+    pub review_share: f64,
     /// The BDR→AE handoff gate.
     pub handoff: Handoff,
     /// Staleness and hygiene rules.
@@ -54,14 +71,26 @@ pub struct Dimension {
     pub key: String,
     /// The name reps see (`Pain`).
     pub name: String,
-    /// Its share of the score, relative to the other dimensions.
+    /// Its share of the qualification points, relative to the other dimensions.
     pub weight: f64,
-    /// The canonical record field that holds its evidence.
-    pub field: String,
-    /// How many words make the evidence complete (green).
-    pub min_words: usize,
+    /// The canonical record field holding its evidence; the key when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What counts as evidence.
+    pub evidence: EvidenceRule,
     /// The discovery question to suggest when the evidence is missing.
     pub question: String,
+    /// The field carrying the evidence in each CRM (`hubspot`, `pipedrive`, `salesforce`), when it
+    /// differs from [`Dimension::field`].
+    #[serde(default)]
+    pub crm_fields: BTreeMap<String, String>,
+}
+
+impl Dimension {
+    /// The canonical record field holding the evidence.
+    pub fn field(&self) -> &str {
+        self.field.as_deref().unwrap_or(&self.key)
+    }
 }
 
 /// The BDR→AE handoff gate.
@@ -107,8 +136,12 @@ impl Staleness {
 pub struct WriteBackFields {
     /// Receives the total score (0–100).
     pub score: String,
+    /// Receives the tier.
+    pub tier: String,
     /// Receives a one-line summary of the scorecard.
     pub summary: String,
+    /// Receives whether the score is flagged for human review.
+    pub review: String,
     /// Receives the handoff decision (`validated`, `blocked`, `would_block`).
     pub handoff_status: String,
     /// Receives whether the deal is stale.
@@ -121,12 +154,18 @@ impl Default for WriteBackFields {
     fn default() -> Self {
         WriteBackFields {
             score: "pg_score".into(),
+            tier: "pg_tier".into(),
             summary: "pg_summary".into(),
+            review: "pg_review".into(),
             handoff_status: "pg_handoff_status".into(),
             stale: "pg_stale".into(),
             hygiene: "pg_hygiene".into(),
         }
     }
+}
+
+fn default_review_share() -> f64 {
+    0.2
 }
 
 fn default_not_measured() -> Vec<String> {
@@ -136,8 +175,15 @@ fn default_not_measured() -> Vec<String> {
 impl Playbook {
     /// Parse and validate a playbook. On failure, [`Error::InvalidPlaybook`] lists every problem.
     pub fn from_toml(source: &str) -> Result<Playbook, Error> {
-        let mut playbook: Playbook = toml::from_str(source)
-            .map_err(|e| Error::InvalidPlaybook(vec![e.to_string().trim_end().to_owned()]))?;
+        let syntax =
+            |e: toml::de::Error| Error::InvalidPlaybook(vec![e.to_string().trim_end().to_owned()]);
+        let deserializer = toml::Deserializer::parse(source).map_err(syntax)?;
+        let mut playbook: Playbook =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.into_inner().message().to_owned();
+                Error::InvalidPlaybook(vec![format!("{path}: {message}")])
+            })?;
         let problems = playbook.problems();
         if !problems.is_empty() {
             return Err(Error::InvalidPlaybook(problems));
@@ -180,19 +226,53 @@ impl Playbook {
             if !(d.weight.is_finite() && d.weight > 0.0) {
                 problems.push(format!("{at}.weight: must be > 0 (found {})", d.weight));
             }
-            if d.field.trim().is_empty() {
+            if d.field().trim().is_empty() {
                 problems.push(format!(
                     "{at}.field: name the record field holding the evidence"
                 ));
             }
-            if d.min_words == 0 {
-                problems.push(format!("{at}.min_words: must be at least 1"));
+            for problem in d.evidence.problems() {
+                problems.push(format!("{at}.evidence.{problem}"));
             }
             if d.question.trim().is_empty() {
                 problems.push(format!(
                     "{at}.question: write the discovery question reps should ask"
                 ));
             }
+            for crm in d.crm_fields.keys() {
+                if !CRM_NAMES.contains(&crm.as_str()) {
+                    problems.push(format!(
+                        "{at}.crm_fields.{crm}: unknown CRM; use one of {}",
+                        CRM_NAMES.join(", ")
+                    ));
+                }
+            }
+        }
+        let secondary = self.fit.as_ref().map_or(0.0, |f| f.weight)
+            + self.engagement.as_ref().map_or(0.0, |e| e.weight);
+        if let Some(fit) = &self.fit {
+            problems.extend(fit.problems().into_iter().map(|p| format!("fit.{p}")));
+        }
+        if let Some(engagement) = &self.engagement {
+            problems.extend(
+                engagement
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("engagement.{p}")),
+            );
+        }
+        if secondary >= 100.0 {
+            problems.push(format!(
+                "fit.weight + engagement.weight: {secondary} leaves no points for the dimensions; keep it below 100"
+            ));
+        }
+        let dimension_keys: Vec<&str> = self.dimensions.iter().map(|d| d.key.as_str()).collect();
+        problems.extend(tier::problems(&self.tiers, &dimension_keys));
+        if !(0.0..=1.0).contains(&self.review_share) {
+            problems.push(format!(
+                "review_share: must be within 0..=1 (found {}); 0.2 flags the top 20 %",
+                self.review_share
+            ));
         }
         if self.handoff.stages.is_empty() {
             problems.push("handoff.stages: list the stage(s) that hand a deal to an AE".to_owned());
@@ -221,7 +301,17 @@ impl Playbook {
         }
         problems
     }
+
+    /// The points out of 100 the qualification dimensions share (what fit and engagement leave).
+    pub fn qualification_points(&self) -> f64 {
+        100.0
+            - self.fit.as_ref().map_or(0.0, |f| f.weight)
+            - self.engagement.as_ref().map_or(0.0, |e| e.weight)
+    }
 }
+
+/// The CRM names `crm_fields` may use.
+const CRM_NAMES: &[&str] = &["generic", "hubspot", "pipedrive", "salesforce"];
 
 #[cfg(test)]
 mod tests {
@@ -231,6 +321,7 @@ mod tests {
     fn the_shipped_default_is_valid_and_hashed() {
         let playbook = Playbook::default_playbook();
         assert_eq!(playbook.dimensions.len(), 5);
+        assert_eq!(playbook.qualification_points(), 80.0);
         assert_eq!(playbook.content_hash.len(), 64);
         assert_eq!(playbook.handoff.threshold, 60);
     }
@@ -240,7 +331,12 @@ mod tests {
         let broken = DEFAULT_PLAYBOOK
             .replace("weight = 25", "weight = 0")
             .replace("key = \"impact\"", "key = \"pain\"")
-            .replace("threshold = 60", "threshold = 160");
+            .replace("threshold = 60", "threshold = 160")
+            .replace("min_score = 50", "min_score = 80")
+            .replace(
+                "requires_green = [\"pain\", \"next_step\"]",
+                "requires_green = [\"pian\"]",
+            );
         let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&broken) else {
             panic!("a broken playbook was accepted");
         };
@@ -249,17 +345,26 @@ mod tests {
             vec![
                 "dimensions[1].weight: must be > 0 (found 0)",
                 "dimensions[2].key: duplicate dimension \"pain\"; give each dimension its own key",
+                "tiers[0].requires_green[0]: unknown dimension \"pian\"; known: situation, pain, pain, next_step, economic_buyer",
+                "tiers[1].min_score: tiers go from highest to lowest; 80 is not below hot's 75",
                 "handoff.threshold: must be within 0..=100 (found 160)",
             ]
         );
     }
 
     #[test]
-    fn unknown_keys_are_refused_with_their_name() {
-        let typo = DEFAULT_PLAYBOOK.replace("min_words = 2", "min_word = 2");
+    fn unknown_keys_are_refused_with_their_path() {
+        let typo = DEFAULT_PLAYBOOK.replace(
+            "evidence = { kind = \"text\", min_words = 4 }",
+            "evidence = { kind = \"text\", min_word = 4 }",
+        );
         let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&typo) else {
             panic!("a typo was accepted");
         };
+        assert!(
+            problems[0].starts_with("dimensions[3].evidence"),
+            "{problems:?}"
+        );
         assert!(problems[0].contains("min_word"), "{problems:?}");
     }
 

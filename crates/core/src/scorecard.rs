@@ -6,10 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use time::OffsetDateTime;
+
 use crate::{
     hygiene::{self, Hygiene},
     model::Record,
     playbook::{Dimension, Playbook},
+    tier,
     writeback::WriteBack,
 };
 
@@ -25,6 +28,27 @@ pub enum Status {
     Green,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Red => "red",
+            Status::Yellow => "yellow",
+            Status::Green => "green",
+        })
+    }
+}
+
+/// A secondary part of the score (fit, engagement).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// Points earned, out of 100 overall.
+    pub points: f64,
+    /// The most it can earn.
+    pub max_points: f64,
+    /// What was found, one line each.
+    pub reasons: Vec<String>,
+}
+
 /// One dimension's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DimensionScore {
@@ -34,9 +58,9 @@ pub struct DimensionScore {
     pub name: String,
     /// Green, yellow or red.
     pub status: Status,
-    /// Points earned, out of [`DimensionScore::max_points`].
+    /// Points earned, out of 100 overall.
     pub points: f64,
-    /// The dimension's weight.
+    /// The most it can earn: its weight's share of the qualification points.
     pub max_points: f64,
     /// The evidence found, as recorded in the CRM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,8 +90,22 @@ pub struct Scorecard {
     pub record_id: String,
     /// The total, 0–100.
     pub total: u8,
+    /// The tier it lands in.
+    pub tier: String,
+    /// Why that tier.
+    pub tier_reason: String,
     /// Per dimension, in the playbook's order.
     pub dimensions: Vec<DimensionScore>,
+    /// Fit with the ideal customer profile, when the playbook scores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<Part>,
+    /// Recent engagement, when the playbook scores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engagement: Option<Part>,
+    /// Whether the score is in the top share of recent scores and wants a human look; set by
+    /// score-lead, absent where it was not computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flagged_for_review: Option<bool>,
     /// Whether the record is complete enough for this score to be trusted.
     pub hygiene: Hygiene,
     /// What this score does not measure.
@@ -97,7 +135,7 @@ impl Scorecard {
                 .map(|d| d.name.as_str())
                 .collect()
         };
-        let mut parts = vec![format!("{}/100", self.total)];
+        let mut parts = vec![format!("{}/100 {}", self.total, self.tier)];
         for (label, status) in [
             ("green", Status::Green),
             ("partial", Status::Yellow),
@@ -120,15 +158,25 @@ impl Scorecard {
     /// A multi-line explanation for a note: every dimension with its reason and next question.
     pub fn explain(&self) -> String {
         let mut lines = vec![format!(
-            "Score {}/100 against playbook \"{}\" v{}.",
-            self.total, self.playbook.name, self.playbook.version
+            "Score {}/100 ({}) against playbook \"{}\" v{}: {}.",
+            self.total, self.tier, self.playbook.name, self.playbook.version, self.tier_reason
         )];
         for d in &self.dimensions {
-            let mut line = format!("- {} [{:?}]: {}", d.name, d.status, d.reason);
+            let mut line = format!("- {} [{}]: {}", d.name, d.status, d.reason);
             if let Some(q) = &d.next_question {
                 line.push_str(&format!(". Ask: {q}"));
             }
             lines.push(line);
+        }
+        for (name, part) in [("Fit", &self.fit), ("Engagement", &self.engagement)] {
+            if let Some(part) = part {
+                lines.push(format!(
+                    "- {name}: {:.1} of {} points ({}).",
+                    part.points,
+                    part.max_points,
+                    part.reasons.join("; ")
+                ));
+            }
         }
         if !self.hygiene.trustworthy {
             lines.push(format!(
@@ -143,42 +191,58 @@ impl Scorecard {
 }
 
 impl Scorecard {
-    /// The CRM changes score-lead makes: the score and its one-line summary.
+    /// The CRM changes score-lead makes: score, tier, one-line summary and review flag.
     pub fn write_back(&self, record: &Record, playbook: &Playbook) -> WriteBack {
         let names = &playbook.write_back;
+        let mut fields: std::collections::BTreeMap<String, serde_json::Value> = [
+            (names.score.clone(), self.total.into()),
+            (names.tier.clone(), self.tier.clone().into()),
+            (names.summary.clone(), self.summary().into()),
+        ]
+        .into_iter()
+        .collect();
+        if let Some(flagged) = self.flagged_for_review {
+            fields.insert(names.review.clone(), flagged.into());
+        }
         WriteBack {
             record_kind: record.kind,
             record_id: record.id.clone(),
-            fields: [
-                (names.score.clone(), self.total.into()),
-                (names.summary.clone(), self.summary().into()),
-            ]
-            .into_iter()
-            .collect(),
+            fields,
             move_to_stage: None,
             note: None,
         }
     }
 }
 
-/// Score a record against a playbook.
-pub fn score(record: &Record, playbook: &Playbook) -> Scorecard {
+/// Score a record against a playbook at time `now` (dates and engagement decay depend on it).
+pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Scorecard {
+    let weights: f64 = playbook.dimensions.iter().map(|d| d.weight).sum();
+    let scale = if weights > 0.0 {
+        playbook.qualification_points() / weights
+    } else {
+        0.0
+    };
     let dimensions: Vec<DimensionScore> = playbook
         .dimensions
         .iter()
-        .map(|d| score_dimension(record, d))
+        .map(|d| score_dimension(record, d, d.weight * scale, now))
         .collect();
-    let earned: f64 = dimensions.iter().map(|d| d.points).sum();
-    let possible: f64 = dimensions.iter().map(|d| d.max_points).sum();
-    let total = if possible > 0.0 {
-        (earned / possible * 100.0).round().clamp(0.0, 100.0) as u8
-    } else {
-        0
-    };
+    let fit = playbook.fit.as_ref().map(|f| f.score(record));
+    let engagement = playbook.engagement.as_ref().map(|e| e.score(record, now));
+    let earned: f64 = dimensions.iter().map(|d| d.points).sum::<f64>()
+        + fit.as_ref().map_or(0.0, |p| p.points)
+        + engagement.as_ref().map_or(0.0, |p| p.points);
+    let total = earned.round().clamp(0.0, 100.0) as u8;
+    let placement = tier::place(&playbook.tiers, total, &dimensions);
     Scorecard {
         record_id: record.id.clone(),
         total,
+        tier: placement.tier,
+        tier_reason: placement.reason,
         dimensions,
+        fit,
+        engagement,
+        flagged_for_review: None,
         hygiene: hygiene::assess(record, playbook),
         not_measured: playbook.not_measured.clone(),
         playbook: PlaybookRef {
@@ -189,46 +253,37 @@ pub fn score(record: &Record, playbook: &Playbook) -> Scorecard {
     }
 }
 
-fn score_dimension(record: &Record, dimension: &Dimension) -> DimensionScore {
-    let evidence = record.text(&dimension.field);
-    let words = evidence
-        .as_deref()
-        .map_or(0, |text| text.split_whitespace().count());
-    let (status, points, reason) = match words {
-        0 => (
-            Status::Red,
-            0.0,
-            format!("no evidence in field `{}`", dimension.field),
-        ),
-        n if n < dimension.min_words => (
-            Status::Yellow,
-            dimension.weight / 2.0,
-            format!(
-                "only {n} word(s) in `{}`; {} make it complete",
-                dimension.field, dimension.min_words
-            ),
-        ),
-        n => (
-            Status::Green,
-            dimension.weight,
-            format!("{n} words of evidence in `{}`", dimension.field),
-        ),
+fn score_dimension(
+    record: &Record,
+    dimension: &Dimension,
+    max_points: f64,
+    now: OffsetDateTime,
+) -> DimensionScore {
+    let judgement = dimension.evidence.judge(record, dimension.field(), now);
+    let points = match judgement.status {
+        Status::Green => max_points,
+        Status::Yellow => max_points / 2.0,
+        Status::Red => 0.0,
     };
     DimensionScore {
         key: dimension.key.clone(),
         name: dimension.name.clone(),
-        status,
+        status: judgement.status,
         points,
-        max_points: dimension.weight,
-        evidence,
-        reason,
-        next_question: (status != Status::Green).then(|| dimension.question.clone()),
+        max_points,
+        evidence: judgement.evidence,
+        reason: judgement.reason,
+        next_question: (judgement.status != Status::Green).then(|| dimension.question.clone()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Activity, ActivityKind, Contact};
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
 
     fn qualified_deal() -> Record {
         let mut deal = Record::new_deal("D-1");
@@ -243,17 +298,36 @@ mod tests {
             ),
             ("impact", "Cutting close to three days frees two FTE by Q2"),
             ("next_step", "Demo with the CFO on 3 December"),
-            ("economic_buyer", "Dana Ruiz, CFO"),
         ] {
             deal.fields.insert(field.into(), text.into());
         }
+        deal.contacts.push(Contact {
+            id: "C-1".into(),
+            name: Some("Dana Ruiz".into()),
+            email: None,
+            title: Some("CFO".into()),
+            role: Some("economic_buyer".into()),
+        });
         deal
     }
 
+    fn engaged(mut record: Record) -> Record {
+        record.activities = (0..6)
+            .map(|_| Activity {
+                kind: ActivityKind::Meeting,
+                at: NOW,
+                subject: None,
+            })
+            .collect();
+        record
+    }
+
     #[test]
-    fn full_evidence_scores_100_and_asks_nothing() {
-        let card = score(&qualified_deal(), &Playbook::default_playbook());
-        assert_eq!(card.total, 100);
+    fn full_qualification_is_hot_and_asks_nothing() {
+        let card = score(&qualified_deal(), &Playbook::default_playbook(), NOW);
+        // 80 qualification points, and 2.5 of 10 for fit (a CFO on the deal): 82.5.
+        assert_eq!(card.total, 83);
+        assert_eq!(card.tier, "hot");
         assert!(card.dimensions.iter().all(|d| d.next_question.is_none()));
         assert_eq!(card.gaps().count(), 0);
     }
@@ -264,9 +338,7 @@ mod tests {
         let mut deal = qualified_deal();
         deal.fields.insert("pain".into(), "slow close".into());
         deal.fields.remove("impact");
-        let card = score(&deal, &playbook);
-        // 15 + 12.5 + 0 + 20 + 20 = 67.5 of 100
-        assert_eq!(card.total, 68);
+        let card = score(&deal, &playbook, NOW);
         let gaps: Vec<_> = card.gaps().map(|d| (d.key.as_str(), d.status)).collect();
         assert_eq!(
             gaps,
@@ -281,9 +353,32 @@ mod tests {
     }
 
     #[test]
+    fn engagement_without_pain_is_never_hot() {
+        let mut deal = engaged(qualified_deal());
+        deal.fields.remove("pain");
+        for (field, value) in [
+            ("employees", "200"),
+            ("industry", "Software"),
+            ("region", "EMEA"),
+        ] {
+            deal.fields.insert(field.into(), value.into());
+        }
+        let card = score(&deal, &Playbook::default_playbook(), NOW);
+        assert!(card.total >= 75, "{}", card.total);
+        assert_eq!(card.tier, "warm");
+        assert!(
+            card.tier_reason
+                .contains("not hot: it needs Pain green (it is red)"),
+            "{}",
+            card.tier_reason
+        );
+    }
+
+    #[test]
     fn every_scorecard_says_what_it_does_not_measure() {
-        let card = score(&Record::new_deal("D-2"), &Playbook::default_playbook());
+        let card = score(&Record::new_deal("D-2"), &Playbook::default_playbook(), NOW);
         assert_eq!(card.total, 0);
+        assert_eq!(card.tier, "disqualified");
         assert!(
             card.not_measured
                 .iter()
