@@ -134,24 +134,22 @@ impl EvidenceRule {
                     };
                 };
                 let in_range = min.is_none_or(|m| value >= m) && max.is_none_or(|m| value <= m);
-                let range = format!(
-                    "{}..={}",
-                    min.map_or(String::new(), |m| m.to_string()),
-                    max.map_or(String::new(), |m| m.to_string())
-                );
-                if in_range {
-                    Judgement::new(
-                        Status::Green,
-                        Some(value.to_string()),
-                        format!("`{field}` = {value}, within {range}"),
-                    )
+                let wanted = match (min, max) {
+                    (Some(min), Some(max)) => format!("between {min} and {max}"),
+                    (Some(min), None) => format!("at least {min}"),
+                    (None, Some(max)) => format!("at most {max}"),
+                    (None, None) => "any value".to_owned(),
+                };
+                let (status, verdict) = if in_range {
+                    (Status::Green, "is")
                 } else {
-                    Judgement::new(
-                        Status::Yellow,
-                        Some(value.to_string()),
-                        format!("`{field}` = {value}, outside {range}"),
-                    )
-                }
+                    (Status::Yellow, "should be")
+                };
+                Judgement::new(
+                    status,
+                    Some(value.to_string()),
+                    format!("`{field}` = {value}; it {verdict} {wanted}"),
+                )
             }
             EvidenceRule::Date { within_days } => {
                 let Some(raw) = text else { return missing() };
@@ -208,7 +206,7 @@ impl EvidenceRule {
                     return Judgement::new(
                         Status::Green,
                         Some(format!("{who} ({role})")),
-                        format!("{who} is on the deal as {role}"),
+                        format!("{who} is on the record as {role}"),
                     );
                 }
                 let by_title = record.contacts.iter().find(|c| {

@@ -29,13 +29,16 @@
 //!
 //! # Example
 //! ```
-//! use pipeline_guard_core::{playbook::Playbook, model::Record, scorecard::score};
+//! use pipeline_guard_core::{model::Record, playbook::Playbook, scorecard::score};
+//! use time::macros::datetime;
 //!
 //! let playbook = Playbook::default_playbook();
 //! let mut deal = Record::new_deal("D-1");
 //! deal.fields.insert("pain".into(), "Month-end close takes nine days and blocks reporting".into());
-//! let card = score(&deal, &playbook);
-//! assert!(card.total > 0 && card.total < 100);
+//! let card = score(&deal, &playbook, datetime!(2026-11-21 12:00 UTC));
+//! assert_eq!(card.total, 20);
+//! assert_eq!(card.tier, "cold");
+//! assert!(card.dimensions[0].next_question.is_some());
 //! ```
 #![deny(missing_docs)]
 

@@ -180,7 +180,10 @@ impl Playbook {
         let deserializer = toml::Deserializer::parse(source).map_err(syntax)?;
         let mut playbook: Playbook =
             serde_path_to_error::deserialize(deserializer).map_err(|e| {
-                let path = e.path().to_string();
+                let path = match e.path().to_string() {
+                    root if root == "." => "playbook".to_owned(),
+                    path => path,
+                };
                 let message = e.into_inner().message().to_owned();
                 Error::InvalidPlaybook(vec![format!("{path}: {message}")])
             })?;
