@@ -1,0 +1,109 @@
+//! `pipeline-guard`: the CRM admin's command line.
+//!
+//! ```text
+//! pipeline-guard check my-playbook.toml
+//! pipeline-guard check my-playbook.toml --explain deal.json [--now 2026-11-21T12:00:00Z] [--json]
+//! ```
+//!
+//! `check` prints every problem in the playbook at once, each with its path and a fix, exactly as
+//! the deployed functions report them, and exits 1 when there is any. With `--explain`, it also
+//! scores one record (canonical JSON, as in the generic webhook's `record`) and prints the
+//! scorecard.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use pipeline_guard_core::{Error, model::Record, playbook::Playbook, scorecard};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+#[derive(Parser)]
+#[command(
+    name = "pipeline-guard",
+    version,
+    about = "Check a qualification playbook and explain scores"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a playbook; with --explain, score one record against it.
+    Check {
+        /// The playbook (TOML).
+        playbook: PathBuf,
+        /// A record (canonical JSON) to score and explain.
+        #[arg(long)]
+        explain: Option<PathBuf>,
+        /// Score as of this time (RFC 3339); defaults to now.
+        #[arg(long, value_parser = parse_time)]
+        now: Option<OffsetDateTime>,
+        /// Print the scorecard as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("not an RFC 3339 time ({e})"))
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().command {
+        Command::Check {
+            playbook,
+            explain,
+            now,
+            json,
+        } => check(playbook, explain, now, json),
+    }
+}
+
+fn check(
+    path: PathBuf,
+    explain: Option<PathBuf>,
+    now: Option<OffsetDateTime>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let source = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let playbook = match Playbook::from_toml(&source) {
+        Ok(playbook) => playbook,
+        Err(Error::InvalidPlaybook(problems)) => {
+            eprintln!("{}: {} problem(s)", path.display(), problems.len());
+            for problem in problems {
+                eprintln!("  {problem}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    eprintln!(
+        "{}: playbook \"{}\" v{} is valid ({} dimensions, sha256 {})",
+        path.display(),
+        playbook.name,
+        playbook.version,
+        playbook.dimensions.len(),
+        &playbook.content_hash[..12]
+    );
+    if let Some(record_path) = explain {
+        let text = std::fs::read_to_string(&record_path)
+            .with_context(|| format!("cannot read {}", record_path.display()))?;
+        let record: Record = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a canonical record", record_path.display()))?;
+        let card = scorecard::score(
+            &record,
+            &playbook,
+            now.unwrap_or_else(OffsetDateTime::now_utc),
+        );
+        if json {
+            println!("{}", serde_json::to_string_pretty(&card)?);
+        } else {
+            println!("{}", card.summary());
+            println!("{}", card.explain());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,78 @@
+//! The admin's command, run as a real process.
+
+use std::process::Command;
+
+fn pipeline_guard(args: &[&str]) -> (bool, String, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_pipeline-guard"))
+        .current_dir(root)
+        .args(args)
+        .output()
+        .expect("run pipeline-guard");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_shipped_playbook_checks_clean() {
+    for playbook in ["default", "meddicc", "bant"] {
+        let (ok, _, err) =
+            pipeline_guard(&["check", &format!("fixtures/playbooks/{playbook}.toml")]);
+        assert!(ok, "{err}");
+        assert!(err.contains("is valid"), "{err}");
+    }
+}
+
+#[test]
+fn a_broken_playbook_lists_every_problem_and_fails() {
+    let (ok, _, err) = pipeline_guard(&["check", "fixtures/scoring/invalid-evidence-rules.toml"]);
+    assert!(!ok);
+    assert!(err.contains("7 problem(s)"), "{err}");
+    assert!(
+        err.contains("dimensions[0].evidence.min: 50000 is above max 1000"),
+        "{err}"
+    );
+    assert!(
+        err.contains("dimensions[4].crm_fields.zoho: unknown CRM"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_prints_the_scorecard_for_one_record() {
+    let dir = std::env::temp_dir().join(format!("pg-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/scoring/default-engagement-heavy-without-pain.json"),
+        )
+        .expect("case"),
+    )
+    .expect("json");
+    let record = dir.join("record.json");
+    std::fs::write(&record, case["record"].to_string()).expect("write record");
+    let record = record.to_string_lossy().into_owned();
+    let (ok, out, err) = pipeline_guard(&[
+        "check",
+        "fixtures/playbooks/default.toml",
+        "--explain",
+        &record,
+        "--now",
+        "2026-11-21T12:00:00Z",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("80/100 warm"), "{out}");
+    assert!(
+        out.contains("not hot: it needs Pain green (it is red)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("- Pain [red]: no evidence in `pain`. Ask: What is broken today"),
+        "{out}"
+    );
+    assert!(out.contains("Not measured:"), "{out}");
+}
