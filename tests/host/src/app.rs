@@ -1,0 +1,190 @@
+//! [`App`]: an application loaded from its manifest and ready to serve:
+//! variables resolved, outbound policies and key-value grants set up, each
+//! routed component compiled and linked behind its instance pool.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::handler::ProxyHandler;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+
+use crate::allowed_hosts::AllowedHosts;
+use crate::engine;
+use crate::instances::{
+    ComponentHandler, ComponentRuntime, InstanceReuse, InstanceState, StatsCounters,
+};
+use crate::key_value::KvAccess;
+use crate::kv_store::{KvBackend, KvStores};
+use crate::manifest::{ComponentDecl, Manifest};
+use crate::outbound::{DeniedLog, OutboundPolicy};
+use crate::routes::Router;
+use crate::variables::{ComponentVariables, component_variables, resolve_app_variables};
+
+/// How to load an application (see [`crate::HostBuilder`]).
+pub(crate) struct LoadOptions {
+    pub(crate) target_dir: PathBuf,
+    pub(crate) variables: BTreeMap<String, String>,
+    pub(crate) kv: KvBackend,
+    pub(crate) kv_labels: BTreeSet<String>,
+    pub(crate) reuse: InstanceReuse,
+    pub(crate) only_components: Option<BTreeSet<String>>,
+}
+
+/// A component ready to take requests.
+pub(crate) struct LoadedComponent {
+    pub(crate) runtime: Arc<ComponentRuntime>,
+    pub(crate) handler: ProxyHandler<ComponentHandler>,
+}
+
+/// A loaded application.
+pub(crate) struct App {
+    pub(crate) manifest: Manifest,
+    pub(crate) router: Router,
+    pub(crate) components: BTreeMap<String, LoadedComponent>,
+    pub(crate) kv: Arc<KvStores>,
+    pub(crate) denied: DeniedLog,
+}
+
+/// What every component of one application shares while loading.
+struct Shared<'a> {
+    options: &'a LoadOptions,
+    app_values: BTreeMap<String, String>,
+    kv: Arc<KvStores>,
+    denied: DeniedLog,
+    engine: Engine,
+    linker: Linker<InstanceState>,
+}
+
+impl App {
+    /// Loads `manifest` with `options`; fails like `spin up` would.
+    pub(crate) fn load(manifest: Manifest, options: &LoadOptions) -> anyhow::Result<Self> {
+        options.reuse.validate()?;
+        let app_values = resolve_app_variables(&manifest, &options.variables)?;
+        if let Some(only) = &options.only_components {
+            for id in only {
+                if !manifest.components.contains_key(id) {
+                    bail!("only_components: spin.toml has no component {id:?}");
+                }
+            }
+        }
+        let selected = |id: &str| {
+            options
+                .only_components
+                .as_ref()
+                .is_none_or(|only| only.contains(id))
+        };
+        let engine = engine::shared_engine()?;
+        let shared = Shared {
+            options,
+            app_values,
+            kv: Arc::new(KvStores::open(
+                options.kv_labels.iter().map(String::as_str),
+                &options.kv,
+            )?),
+            denied: DeniedLog::default(),
+            linker: engine::linker(&engine)?,
+            engine,
+        };
+
+        let mut components = BTreeMap::new();
+        for (id, decl) in &manifest.components {
+            let routed = manifest.http_triggers.iter().any(|t| t.component == *id);
+            let loaded = shared.load_component(&manifest, id, decl, routed && selected(id))?;
+            if let Some(loaded) = loaded {
+                components.insert(id.clone(), loaded);
+            }
+        }
+
+        let triggers: Vec<_> = manifest
+            .http_triggers
+            .iter()
+            .filter(|t| selected(&t.component))
+            .cloned()
+            .collect();
+        let router = Router::build(&triggers)?;
+        Ok(Self {
+            manifest,
+            router,
+            components,
+            kv: shared.kv,
+            denied: shared.denied,
+        })
+    }
+}
+
+impl Shared<'_> {
+    /// Checks a component's configuration; if `compile`, also compiles and
+    /// links it.
+    fn load_component(
+        &self,
+        manifest: &Manifest,
+        id: &str,
+        decl: &ComponentDecl,
+        compile: bool,
+    ) -> anyhow::Result<Option<LoadedComponent>> {
+        for label in &decl.key_value_stores {
+            if !self.kv.is_defined(label) {
+                bail!("unknown key_value_stores label {label:?} for component {id:?}");
+            }
+        }
+        let values = component_variables(decl, &self.app_values)
+            .with_context(|| format!("component {id:?}"))?;
+        let allowed = match AllowedHosts::resolve(&decl.allowed_outbound_hosts, &self.app_values) {
+            Ok(allowed) => allowed,
+            Err(err) => {
+                eprintln!(
+                    "[test-host] component {id:?}: allowed_outbound_hosts cannot be resolved \
+                     ({err:#}); as in Spin, all its outbound requests will be denied"
+                );
+                AllowedHosts::default()
+            }
+        };
+        if !compile {
+            return Ok(None);
+        }
+
+        let wasm = manifest.component_wasm_path(decl, &self.options.target_dir);
+        let component =
+            engine::compile(&self.engine, &wasm).with_context(|| format!("component {id:?}"))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(ServicePre::new)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "component {id:?} ({}) cannot be linked as a wasi:http@0.3.0 service",
+                    wasm.display()
+                )
+            })?;
+        let runtime = Arc::new(ComponentRuntime {
+            id: id.to_string(),
+            pre,
+            environment: decl
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            outbound: OutboundPolicy {
+                component: id.into(),
+                allowed: Arc::new(allowed),
+                denied: self.denied.clone(),
+            },
+            variables: ComponentVariables::new(id, values),
+            kv: KvAccess::new(
+                Arc::new(decl.key_value_stores.iter().cloned().collect()),
+                self.kv.clone(),
+            ),
+            reuse: self.options.reuse,
+            stats: StatsCounters::default(),
+        });
+        Ok(Some(LoadedComponent {
+            handler: ProxyHandler::new(ComponentHandler(runtime.clone())),
+            runtime,
+        }))
+    }
+}

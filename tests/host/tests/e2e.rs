@@ -1,0 +1,440 @@
+//! End to end: real CRM payloads through the real `.wasm` of each function, in a host that
+//! provides what Spin provides, against a fake CRM on 127.0.0.1.
+
+mod util;
+
+use bytes::Bytes;
+use pipeline_guard_test_host::{FakeCrm, InstanceReuse, KvBackend};
+use serde_json::Value;
+use util::*;
+
+/// The three functions, with a fixture each must decide and write back.
+const CASES: &[(&str, &str)] = &[
+    ("score-lead", "generic/lead-created-fully-evidenced"),
+    ("gate-handoff", "generic/deal-handoff-blocked-shadow"),
+    ("flag-stale-deals", "generic/deal-deleted"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_function_decides_writes_back_once_and_records() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm).build()?;
+    for (function, case) in CASES {
+        crm.clear();
+        let body = fixture(&format!("{case}.json"));
+        let response = host
+            .request(signed_post(&format!("/{function}/generic"), &body))
+            .await?;
+        assert_eq!(response.status(), 200, "{function}: {}", json(&response));
+        let answer = json(&response);
+        assert_eq!(answer["function"], *function);
+        assert_eq!(answer["results"][0]["status"], "processed");
+        assert!(answer["results"][0]["decision"]["decision"].is_string());
+
+        // The same write-back the fixture walk expects from the core, byte for byte in JSON.
+        assert_eq!(received(&crm), expected_calls(case), "{function}");
+        for request in crm.requests() {
+            assert_eq!(request.header("authorization"), Some("Bearer e2e-token"));
+            assert_eq!(request.header("content-type"), Some("application/json"));
+        }
+
+        // Redelivered: acknowledged, not applied twice.
+        let again = host
+            .request(signed_post(&format!("/{function}/generic"), &body))
+            .await?;
+        assert_eq!(again.status(), 200);
+        assert_eq!(json(&again)["results"][0]["status"], "duplicate");
+        assert_eq!(
+            received(&crm),
+            expected_calls(case),
+            "{function} wrote twice"
+        );
+
+        let event_id = answer["results"][0]["event_id"]
+            .as_str()
+            .unwrap_or_default();
+        let record = host
+            .kv("default")
+            .get(&format!("processed/{function}/generic:{event_id}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{function} recorded nothing for {event_id}"));
+        let record: Value = serde_json::from_slice(&record)?;
+        assert_eq!(record["event_id"], event_id);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mode_variable_turns_shadow_into_enforce() -> anyhow::Result<()> {
+    let body = fixture("generic/deal-handoff-blocked.json");
+    for (mode, status, stage) in [
+        (None, "would_block", None),
+        (Some("enforce"), "blocked", Some("discovery")),
+    ] {
+        let crm = FakeCrm::start().await?;
+        let mut builder = host_builder(&crm);
+        if let Some(mode) = mode {
+            builder = builder.variable("mode", mode);
+        }
+        let host = builder.build()?;
+        let response = host
+            .request(signed_post("/gate-handoff/generic", &body))
+            .await?;
+        assert_eq!(response.status(), 200, "{}", json(&response));
+        assert_eq!(json(&response)["mode"], mode.unwrap_or("shadow"));
+        let calls = received(&crm);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0]["path"], "/records/deals/D-88");
+        assert_eq!(calls[0]["body"]["fields"]["pg_handoff_status"], status);
+        assert_eq!(calls[0]["body"]["stage"].as_str(), stage);
+        assert!(
+            calls[0]["body"]["note"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Economic buyer (ask: Who signs off on the budget")
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_reports_version_mode_and_playbook() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm).variable("mode", "enforce").build()?;
+    for (function, _) in CASES {
+        let response = host.request(get(&format!("/{function}"))).await?;
+        assert_eq!(response.status(), 200);
+        let health = json(&response);
+        assert_eq!(health["function"], *function);
+        assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(health["mode"], "enforce");
+        assert_eq!(health["playbook"]["name"], "default");
+        assert_eq!(
+            health["playbook"]["content_hash"].as_str().map(str::len),
+            Some(64)
+        );
+    }
+    assert!(crm.requests().is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undeclared_outbound_host_is_refused_and_nothing_is_recorded() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    // The same app, but its components may only call a host the CRM is not on.
+    let manifest = std::fs::read_to_string(root().join("spin.toml"))?
+        .replace("{{ generic_api_origin }}\"]", "http://127.0.0.1:9\"]");
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("spin.toml");
+    std::fs::write(&path, manifest)?;
+    let host = host_builder_for(&path, &crm).build()?;
+
+    let body = fixture("generic/lead-created-fully-evidenced.json");
+    let response = host
+        .request(signed_post("/score-lead/generic", &body))
+        .await?;
+    assert_eq!(response.status(), 502, "{}", json(&response));
+    let error = json(&response);
+    assert_eq!(error["error"]["code"], "crm_unavailable");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("allowed_outbound_hosts"),
+        "{error}"
+    );
+    assert!(crm.requests().is_empty());
+    let denied = host.denied_outbound();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert!(
+        host.kv("default").is_empty(),
+        "recorded an event it did not apply"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_crm_gets_a_502_and_the_retry_applies_the_event_once() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm).build()?;
+    let body = fixture("generic/lead-created-fully-evidenced.json");
+    crm.fail_next(1, 503);
+    let response = host
+        .request(signed_post("/score-lead/generic", &body))
+        .await?;
+    assert_eq!(response.status(), 502);
+    assert!(host.kv("default").is_empty());
+
+    let retry = host
+        .request(signed_post("/score-lead/generic", &body))
+        .await?;
+    assert_eq!(retry.status(), 200);
+    assert_eq!(json(&retry)["results"][0]["status"], "processed");
+    // One refused attempt, one applied write.
+    assert_eq!(crm.requests().len(), 2);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm).build()?;
+    let valid = fixture("generic/lead-created-fully-evidenced.json");
+    let ts = now();
+
+    let with = |body: &[u8], content_type: &str, ts: i64, signature: Option<String>| {
+        let mut request = http::Request::post("http://pipeline-guard.test/score-lead/generic")
+            .header("content-type", content_type)
+            .header("x-pipeline-guard-timestamp", ts.to_string());
+        if let Some(signature) = signature {
+            request = request.header("x-pipeline-guard-signature", signature);
+        }
+        request.body(Bytes::copy_from_slice(body)).expect("request")
+    };
+    let mut oversized = b"{\"pad\":\"".to_vec();
+    oversized.resize(1024 * 1024 + 16, b'x');
+    oversized.extend_from_slice(b"\"}");
+    // Another record id, same length: only the signature can tell.
+    let tampered = String::from_utf8(valid.clone())?
+        .replace("L-501", "L-666")
+        .into_bytes();
+    assert_ne!(tampered, valid);
+
+    let cases: Vec<(&str, http::Request<Bytes>, u16, &str, &str)> = vec![
+        (
+            "malformed JSON",
+            signed_post("/score-lead/generic", b"{\"event_id\": "),
+            400,
+            "invalid_body",
+            "not valid JSON",
+        ),
+        (
+            "schema error",
+            signed_post(
+                "/score-lead/generic",
+                &fixture("generic/invalid-record-without-id.json"),
+            ),
+            400,
+            "invalid_body",
+            "events[1].record",
+        ),
+        (
+            "wrong content type",
+            with(&valid, "text/plain", ts, Some(sign(SECRET, ts, &valid))),
+            415,
+            "unsupported_content_type",
+            "text/plain",
+        ),
+        (
+            "oversized body",
+            signed_post("/score-lead/generic", &oversized),
+            413,
+            "body_too_large",
+            "1048576",
+        ),
+        (
+            "missing signature",
+            with(&valid, "application/json", ts, None),
+            401,
+            "missing_signature",
+            "x-pipeline-guard-signature",
+        ),
+        (
+            "wrong secret",
+            with(
+                &valid,
+                "application/json",
+                ts,
+                Some(sign("guess", ts, &valid)),
+            ),
+            401,
+            "bad_signature",
+            "signature mismatch",
+        ),
+        (
+            "tampered body",
+            with(
+                &tampered,
+                "application/json",
+                ts,
+                Some(sign(SECRET, ts, &valid)),
+            ),
+            401,
+            "bad_signature",
+            "signature mismatch",
+        ),
+        (
+            "replayed after 10 minutes",
+            with(
+                &valid,
+                "application/json",
+                ts - 600,
+                Some(sign(SECRET, ts - 600, &valid)),
+            ),
+            401,
+            "stale_timestamp",
+            "window is 300 s",
+        ),
+        (
+            "unknown CRM route",
+            signed_post("/score-lead/zoho", &valid),
+            404,
+            "not_found",
+            "POST /score-lead/generic",
+        ),
+        (
+            "GET on a webhook route",
+            get("/score-lead/generic"),
+            405,
+            "method_not_allowed",
+            "POST",
+        ),
+    ];
+    for (name, request, status, code, mentions) in cases {
+        let response = host.request(request).await?;
+        assert_eq!(
+            response.status(),
+            status,
+            "{name}: {}",
+            String::from_utf8_lossy(response.body())
+        );
+        let error = json(&response);
+        assert_eq!(error["error"]["code"], code, "{name}");
+        let text = error.to_string();
+        assert!(
+            text.contains(mentions),
+            "{name}: {text} should mention {mentions:?}"
+        );
+    }
+    assert!(crm.requests().is_empty(), "bad input reached the CRM");
+    assert!(host.kv("default").is_empty(), "bad input reached the store");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_survive_a_host_restart_with_a_file_backed_store() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let dir = tempfile::tempdir()?;
+    let body = fixture("generic/lead-created-fully-evidenced.json");
+    {
+        let host = host_builder(&crm)
+            .key_value(KvBackend::Dir(dir.path().to_path_buf()))
+            .build()?;
+        let response = host
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(json(&response)["results"][0]["status"], "processed");
+    }
+    let host = host_builder(&crm)
+        .key_value(KvBackend::Dir(dir.path().to_path_buf()))
+        .build()?;
+    let response = host
+        .request(signed_post("/score-lead/generic", &body))
+        .await?;
+    assert_eq!(json(&response)["results"][0]["status"], "duplicate");
+    assert_eq!(crm.requests().len(), 1);
+    Ok(())
+}
+
+/// Distinct events for distinct deals, sent concurrently.
+fn distinct_events(n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            serde_json::to_vec(&serde_json::json!({
+                "event_id": format!("evt-c{i}"),
+                "occurred_at": "2026-11-21T09:00:00Z",
+                "type": "updated",
+                "record": { "kind": "deal", "id": format!("D-c{i}"), "fields": { "pain": "slow close" } }
+            }))
+            .expect("json")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_requests_on_shared_and_fresh_instances_each_apply_once() -> anyhow::Result<()> {
+    for reuse in [InstanceReuse::default(), InstanceReuse::fresh_per_request()] {
+        let crm = FakeCrm::start().await?;
+        let host = host_builder(&crm).instance_reuse(reuse).build()?;
+        let mut bodies = distinct_events(32).into_iter();
+        // A burst, as a CRM's concurrent deliveries arrive...
+        let burst = bodies
+            .by_ref()
+            .take(24)
+            .map(|body| host.request(signed_post("/score-lead/generic", &body)))
+            .collect::<Vec<_>>();
+        for response in futures::future::join_all(burst).await {
+            let response = response?;
+            assert_eq!(response.status(), 200, "{}", json(&response));
+        }
+        // ...then one at a time, which a warm instance serves.
+        for body in bodies {
+            let response = host
+                .request(signed_post("/score-lead/generic", &body))
+                .await?;
+            assert_eq!(response.status(), 200, "{}", json(&response));
+        }
+        let mut paths: Vec<String> = crm.requests().iter().map(|r| r.path().to_owned()).collect();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(
+            paths.len(),
+            32,
+            "{reuse:?}: every deal written exactly once"
+        );
+        assert_eq!(crm.requests().len(), 32);
+        let stats = host.instance_stats("score-lead");
+        if reuse == InstanceReuse::default() {
+            assert!(
+                stats.max_requests_per_instance > 1,
+                "instances were not reused: {stats:?}"
+            );
+        } else {
+            assert_eq!(stats.max_requests_per_instance, 1, "{stats:?}");
+            assert_eq!(host.instances_created("score-lead"), 32);
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn write_backs_go_under_the_configured_api_base_path() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm)
+        .variable("generic_api_base_path", "/api/v2")
+        .build()?;
+    let body = fixture("generic/lead-created-fully-evidenced.json");
+    let response = host
+        .request(signed_post("/score-lead/generic", &body))
+        .await?;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    let paths: Vec<String> = crm.requests().iter().map(|r| r.path().to_owned()).collect();
+    assert_eq!(paths, ["/api/v2/records/leads/L-501"]);
+    // score-lead keeps the bounded histogram its review flag is computed from.
+    assert!(host.kv("default").contains_key("review/histogram/default"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn served_over_tcp_like_spin_up() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm).build()?;
+    let addr = host.serve("127.0.0.1:0".parse()?).await?;
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(
+            http::Request::get("/gate-handoff")
+                .header("host", addr.to_string())
+                .body(http_body_util::Full::new(Bytes::new()))?,
+        )
+        .await?;
+    assert_eq!(response.status(), 200);
+    use http_body_util::BodyExt;
+    let body = response.into_body().collect().await?.to_bytes();
+    let health: Value = serde_json::from_slice(&body)?;
+    assert_eq!(health["function"], "gate-handoff");
+    Ok(())
+}
