@@ -83,6 +83,12 @@ pub enum ErrorKind {
         /// What happened.
         reason: String,
     },
+    /// The CRM's API answered that the record does not exist (any more).
+    #[error("CRM API call {call} found no such record")]
+    CrmRecordGone {
+        /// The call that found nothing.
+        call: String,
+    },
     /// The key-value store failed; nothing was recorded.
     #[error("key-value store failed: {0}")]
     Store(String),
@@ -105,7 +111,7 @@ impl ErrorKind {
             ErrorKind::NotFound { .. } => 404,
             ErrorKind::MethodNotAllowed { .. } => 405,
             ErrorKind::Config(_) | ErrorKind::InvalidPlaybook(_) | ErrorKind::Store(_) => 500,
-            ErrorKind::CrmUnavailable { .. } => 502,
+            ErrorKind::CrmUnavailable { .. } | ErrorKind::CrmRecordGone { .. } => 502,
         }
     }
 
@@ -123,6 +129,7 @@ impl ErrorKind {
             ErrorKind::Config(_) => "config",
             ErrorKind::InvalidPlaybook(_) => "invalid_playbook",
             ErrorKind::CrmUnavailable { .. } => "crm_unavailable",
+            ErrorKind::CrmRecordGone { .. } => "crm_record_gone",
             ErrorKind::Store(_) => "store",
         }
     }

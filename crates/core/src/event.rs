@@ -22,6 +22,11 @@ pub enum Change {
     },
     /// The record was deleted.
     Deleted,
+    /// An event type pipeline-guard does not act on; acknowledged so the CRM does not retry it.
+    Unsupported {
+        /// The CRM's name for the event type.
+        event_type: String,
+    },
 }
 
 /// One change to one record, from one CRM delivery.
@@ -40,4 +45,7 @@ pub struct WebhookEvent {
     pub change: Change,
     /// The record as it is after the change.
     pub record: Record,
+    /// Whether `record` holds the whole record. CRMs that send only the changed property (HubSpot)
+    /// leave it `false`, and the adapter fetches the rest before anything is decided.
+    pub complete: bool,
 }

@@ -44,8 +44,14 @@ impl FunctionKind {
         now: OffsetDateTime,
     ) -> Decision {
         let record = &event.record;
-        if event.change == Change::Deleted {
-            return Decision::skipped("the record was deleted");
+        match &event.change {
+            Change::Deleted => return Decision::skipped("the record was deleted"),
+            Change::Unsupported { event_type } => {
+                return Decision::skipped(format!(
+                    "event type {event_type:?} is not acted on; acknowledged so the CRM does not retry it"
+                ));
+            }
+            _ => {}
         }
         match self {
             FunctionKind::ScoreLead => {

@@ -176,11 +176,13 @@ impl HandoffDecision {
         WriteBack {
             record_kind: record.kind,
             record_id: record.id.clone(),
+            owner_id: record.owner_id.clone(),
             fields,
             move_to_stage: self.moved_back_to.clone(),
             note: Some(Note {
                 title,
                 body: format!("{}\n\n{}", self.message, self.scorecard.explain()),
+                action_required: self.verdict == Verdict::Blocked,
             }),
         }
     }

@@ -33,18 +33,27 @@ impl Store for MemoryStore {
     }
 }
 
-/// A CRM that records every call and accepts it, or refuses all while [`RecordingCrm::fail`] is
-/// set.
+/// A CRM that records every call and accepts it, answering with a canned JSON body for its
+/// path (`{}` by default), or refuses all while [`RecordingCrm::fail`] is set.
 #[derive(Debug, Default)]
 pub struct RecordingCrm {
     calls: RefCell<Vec<CrmCall>>,
     failing: RefCell<Option<String>>,
+    answers: RefCell<Vec<(String, String, serde_json::Value)>>,
 }
 
 impl RecordingCrm {
     /// The calls accepted so far, in order.
     pub fn calls(&self) -> Vec<CrmCall> {
         self.calls.borrow().clone()
+    }
+
+    /// Answer calls with `method` whose path starts with `path_prefix` with `body`; the most
+    /// recently added answer that matches wins.
+    pub fn answer(&self, method: &str, path_prefix: &str, body: serde_json::Value) {
+        self.answers
+            .borrow_mut()
+            .push((method.to_owned(), path_prefix.to_owned(), body));
     }
 
     /// Refuse every call with `reason` (`None` to accept again).
@@ -54,7 +63,7 @@ impl RecordingCrm {
 }
 
 impl CrmClient for RecordingCrm {
-    async fn send(&self, call: &CrmCall) -> Result<(), Error> {
+    async fn send(&self, call: &CrmCall) -> Result<serde_json::Value, Error> {
         if let Some(reason) = self.failing.borrow().clone() {
             return Err(Error::CrmUnavailable {
                 call: call.to_string(),
@@ -62,6 +71,10 @@ impl CrmClient for RecordingCrm {
             });
         }
         self.calls.borrow_mut().push(call.clone());
-        Ok(())
+        let answers = self.answers.borrow();
+        let answer = answers.iter().rev().find(|(method, prefix, _)| {
+            *method == call.method && call.path.starts_with(prefix.as_str())
+        });
+        Ok(answer.map_or_else(|| serde_json::json!({}), |(_, _, body)| body.clone()))
     }
 }

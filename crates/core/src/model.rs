@@ -162,6 +162,18 @@ impl Record {
         }
     }
 
+    /// The field names that are the record's own properties rather than entries of
+    /// [`Record::fields`].
+    pub const BUILT_IN_FIELDS: &'static [&'static str] = &[
+        "owner",
+        "owner_id",
+        "amount",
+        "close_date",
+        "stage",
+        "name",
+        "contacts",
+    ];
+
     /// Whether the record has a value for a field, looking at the built-in fields first
     /// (`owner`, `amount`, `close_date`, `stage`, `name`) and then at [`Record::fields`].
     pub fn has(&self, field: &str) -> bool {

@@ -33,8 +33,10 @@ pub trait Store {
 /// The CRM's API.
 #[allow(async_fn_in_trait)] // Spin components are single-threaded: no `Send` bound wanted.
 pub trait CrmClient {
-    /// Send one call; an error means the CRM did not accept it.
-    async fn send(&self, call: &CrmCall) -> Result<(), Error>;
+    /// Send one call and return the response's JSON (`null` when it has none). An error means
+    /// the CRM did not accept it: [`Error::CrmRecordGone`] for a 404, else
+    /// [`Error::CrmUnavailable`].
+    async fn send(&self, call: &CrmCall) -> Result<serde_json::Value, Error>;
 }
 
 /// What happened to one event of a delivery.
@@ -174,6 +176,11 @@ async fn handle(
         return Ok(outcome);
     }
 
+    let event = if event.complete {
+        event
+    } else {
+        crm.complete(event, &settings.playbook, client).await?
+    };
     let mut decision = function.decide(&event, settings, now);
     let mut histogram = None;
     if let Decision::Scored(card) = &mut decision {
@@ -185,7 +192,7 @@ async fn handle(
         histogram = Some((key, recent));
     }
     if let Some(write_back) = decision.write_back(&event, &settings.playbook) {
-        for call in crm.render(&write_back) {
+        for call in crm.render(&write_back, now) {
             client.send(&call).await?;
             outcome.crm_calls.push(call.to_string());
         }
@@ -252,6 +259,7 @@ mod tests {
             occurred_at: at,
             change: Change::Updated,
             record: Record::new_deal("D-1"),
+            complete: true,
         }
     }
 

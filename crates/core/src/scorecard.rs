@@ -207,6 +207,7 @@ impl Scorecard {
         WriteBack {
             record_kind: record.kind,
             record_id: record.id.clone(),
+            owner_id: record.owner_id.clone(),
             fields,
             move_to_stage: None,
             note: None,

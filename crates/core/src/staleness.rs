@@ -146,10 +146,12 @@ impl StaleReport {
                 .map(|r| format!("- {r}"))
                 .collect::<Vec<_>>()
                 .join("\n"),
+            action_required: true,
         });
         WriteBack {
             record_kind: record.kind,
             record_id: record.id.clone(),
+            owner_id: record.owner_id.clone(),
             fields,
             move_to_stage: None,
             note,

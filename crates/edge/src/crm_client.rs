@@ -9,30 +9,53 @@ use crate::config::CrmApi;
 pub struct HttpCrm(pub CrmApi);
 
 impl CrmClient for HttpCrm {
-    async fn send(&self, call: &CrmCall) -> Result<(), Error> {
+    async fn send(&self, call: &CrmCall) -> Result<serde_json::Value, Error> {
         let failed = |reason: String| Error::CrmUnavailable {
             call: call.to_string(),
             reason,
         };
-        let request = http::Request::builder()
+        let mut request = http::Request::builder()
             .method(call.method.as_str())
             .uri(format!("{}{}", self.0.base_url, call.path))
-            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::ACCEPT, "application/json")
             .header(
                 http::header::AUTHORIZATION,
                 format!("Bearer {}", self.0.token),
-            )
-            .body(call.body.to_string())
+            );
+        let body = if call.body.is_null() {
+            String::new()
+        } else {
+            request = request.header(http::header::CONTENT_TYPE, "application/json");
+            call.body.to_string()
+        };
+        let request = request
+            .body(body)
             .map_err(|e| failed(format!("invalid request: {e}")))?;
         let response = spin_sdk::http::send(request)
             .await
             .map_err(|e| failed(format!("{e:?} (is the host in allowed_outbound_hosts?)")))?;
         let status = response.status();
-        if status.is_success() {
-            return Ok(());
+        let body = response
+            .into_body()
+            .bytes()
+            .await
+            .map_err(|e| failed(format!("the response could not be read: {e:?}")))?;
+        if status == http::StatusCode::NOT_FOUND {
+            return Err(Error::CrmRecordGone {
+                call: call.to_string(),
+            });
         }
-        let body = response.into_body().bytes().await.unwrap_or_default();
-        let excerpt: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-        Err(failed(format!("the CRM answered {status}: {excerpt}")))
+        if !status.is_success() {
+            let excerpt: String = String::from_utf8_lossy(&body).chars().take(200).collect();
+            return Err(failed(format!("the CRM answered {status}: {excerpt}")));
+        }
+        if body.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            failed(format!(
+                "the CRM answered {status} with a body that is not JSON: {e}"
+            ))
+        })
     }
 }

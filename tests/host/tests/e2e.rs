@@ -123,7 +123,7 @@ async fn an_undeclared_outbound_host_is_refused_and_nothing_is_recorded() -> any
     let crm = FakeCrm::start().await?;
     // The same app, but its components may only call a host the CRM is not on.
     let manifest = std::fs::read_to_string(root().join("spin.toml"))?
-        .replace("{{ generic_api_origin }}\"]", "http://127.0.0.1:9\"]");
+        .replace("{{ generic_api_origin }}\", ", "http://127.0.0.1:9\", ");
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("spin.toml");
     std::fs::write(&path, manifest)?;
@@ -436,5 +436,45 @@ async fn served_over_tcp_like_spin_up() -> anyhow::Result<()> {
     let body = response.into_body().collect().await?.to_bytes();
     let health: Value = serde_json::from_slice(&body)?;
     assert_eq!(health["function"], "gate-handoff");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_playbook_variable_swaps_the_playbook_and_a_broken_one_is_refused() -> anyhow::Result<()>
+{
+    let crm = FakeCrm::start().await?;
+    let meddicc = String::from_utf8(fixture("playbooks/meddicc.toml"))?;
+    let host = host_builder(&crm).variable("playbook", meddicc).build()?;
+    let health = json(&host.request(get("/score-lead")).await?);
+    assert_eq!(health["playbook"]["name"], "meddicc");
+    let body = fixture("generic/lead-created-fully-evidenced.json");
+    let response = host
+        .request(signed_post("/score-lead/generic", &body))
+        .await?;
+    let card = &json(&response)["results"][0]["decision"];
+    assert_eq!(card["playbook"]["name"], "meddicc");
+    assert_eq!(card["dimensions"].as_array().map(Vec::len), Some(8));
+
+    let broken = String::from_utf8(fixture("scoring/invalid-unknown-requirement.toml"))?;
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm).variable("playbook", broken).build()?;
+    for request in [
+        get("/gate-handoff"),
+        signed_post("/gate-handoff/generic", &body),
+    ] {
+        let response = host.request(request).await?;
+        assert_eq!(response.status(), 500);
+        let error = json(&response);
+        assert_eq!(error["error"]["code"], "invalid_playbook");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("tiers[0].requires_green[0]: unknown dimension \"pian\""),
+            "{error}"
+        );
+    }
+    assert!(crm.requests().is_empty());
+    assert!(host.kv("default").is_empty());
     Ok(())
 }

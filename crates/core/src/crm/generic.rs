@@ -167,6 +167,7 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
         occurred_at: event.occurred_at,
         change,
         record: event.record,
+        complete: true,
     })
 }
 
@@ -177,7 +178,11 @@ pub fn render(write_back: &WriteBack) -> Vec<CrmCall> {
         body["stage"] = stage.clone().into();
     }
     if let Some(note) = &write_back.note {
-        body["note"] = serde_json::json!({ "title": note.title, "body": note.body });
+        body["note"] = serde_json::json!({
+            "title": note.title,
+            "body": note.body,
+            "action_required": note.action_required,
+        });
     }
     vec![CrmCall {
         method: "PATCH".into(),

@@ -11,16 +11,21 @@ use crate::{
     Error,
     event::WebhookEvent,
     inbound::InboundRequest,
+    pipeline::CrmClient,
+    playbook::Playbook,
     writeback::{CrmCall, WriteBack},
 };
 
 pub mod generic;
+pub mod hubspot;
 
 /// The CRMs pipeline-guard speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Crm {
     /// The generic JSON webhook format, for any other CRM or a workflow tool.
     Generic,
+    /// HubSpot's Webhooks API and CRM v3 objects API.
+    Hubspot,
 }
 
 /// Secret values by Spin variable name, as the function read them.
@@ -28,12 +33,13 @@ pub type Secrets = BTreeMap<&'static str, String>;
 
 impl Crm {
     /// Every supported CRM.
-    pub const ALL: &'static [Crm] = &[Crm::Generic];
+    pub const ALL: &'static [Crm] = &[Crm::Generic, Crm::Hubspot];
 
     /// The CRM's route segment (`/score-lead/generic`).
     pub fn name(self) -> &'static str {
         match self {
             Crm::Generic => "generic",
+            Crm::Hubspot => "hubspot",
         }
     }
 
@@ -46,6 +52,7 @@ impl Crm {
     pub fn secret_variables(self) -> &'static [&'static str] {
         match self {
             Crm::Generic => &[generic::SECRET_VARIABLE],
+            Crm::Hubspot => &[hubspot::SECRET_VARIABLE],
         }
     }
 
@@ -53,6 +60,7 @@ impl Crm {
     pub fn api_variables(self) -> ApiVariables {
         match self {
             Crm::Generic => generic::API_VARIABLES,
+            Crm::Hubspot => hubspot::API_VARIABLES,
         }
     }
 
@@ -67,13 +75,31 @@ impl Crm {
             Crm::Generic => {
                 generic::accept(request, secret(secrets, generic::SECRET_VARIABLE)?, now)
             }
+            Crm::Hubspot => {
+                hubspot::accept(request, secret(secrets, hubspot::SECRET_VARIABLE)?, now)
+            }
         }
     }
 
-    /// The API calls that carry out a write-back in this CRM.
-    pub fn render(self, write_back: &WriteBack) -> Vec<CrmCall> {
+    /// Fetch what an incomplete event's record lacks (CRMs that send only the changed property).
+    pub async fn complete(
+        self,
+        event: WebhookEvent,
+        playbook: &Playbook,
+        client: &impl CrmClient,
+    ) -> Result<WebhookEvent, Error> {
+        match self {
+            Crm::Generic => Ok(event),
+            Crm::Hubspot => hubspot::complete(event, playbook, client).await,
+        }
+    }
+
+    /// The API calls that carry out a write-back in this CRM, in order; only the last may be
+    /// non-idempotent (creating a note or task), so a retry after a failure repeats nothing twice.
+    pub fn render(self, write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
         match self {
             Crm::Generic => generic::render(write_back),
+            Crm::Hubspot => hubspot::render(write_back, now),
         }
     }
 }
