@@ -276,14 +276,7 @@ pub async fn complete(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let text = |name: &str| {
-        properties
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |name: &str| property(&properties, name);
     let record = &mut event.record;
     record.owner_id = text("hubspot_owner_id");
     record.last_activity_at =
@@ -325,27 +318,19 @@ pub async fn complete(
             }
         }
         RecordKind::Lead => {
-            let name = [text("firstname"), text("lastname")]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            record.name = (!name.is_empty()).then_some(name);
+            record.name = full_name(&properties);
             record.stage = text("lifecyclestage");
             record.contacts.push(contact(&record.id, &properties));
         }
     }
-    for (name, value) in &properties {
-        if value.as_str().is_some_and(|s| !s.trim().is_empty()) {
-            record.fields.insert(name.clone(), value.clone());
+    for name in properties.keys() {
+        if let Some(value) = property(&properties, name) {
+            record.fields.insert(name.clone(), value.into());
         }
     }
     for (hubspot, canonical) in &mapped {
-        if let Some(value) = properties
-            .get(hubspot)
-            .filter(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()))
-        {
-            record.fields.insert(canonical.clone(), value.clone());
+        if let Some(value) = property(&properties, hubspot) {
+            record.fields.insert(canonical.clone(), value.into());
         }
     }
 
@@ -388,26 +373,36 @@ pub async fn complete(
 }
 
 fn contact(id: &str, properties: &serde_json::Map<String, Value>) -> Contact {
-    let text = |name: &str| {
-        properties
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let name = [text("firstname"), text("lastname")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
     Contact {
         id: id.to_owned(),
-        name: (!name.is_empty()).then_some(name),
-        email: text("email"),
-        title: text("jobtitle"),
-        role: text("hs_buying_role").and_then(|roles| buying_role(&roles)),
+        name: full_name(properties),
+        email: property(properties, "email"),
+        title: property(properties, "jobtitle"),
+        role: property(properties, "hs_buying_role").and_then(|roles| buying_role(&roles)),
     }
+}
+
+/// A property's text, when it holds any (HubSpot sends unset properties as `null` or `""`).
+fn property(properties: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
+    properties
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// `firstname lastname`, when either is set.
+fn full_name(properties: &serde_json::Map<String, Value>) -> Option<String> {
+    let name = [
+        property(properties, "firstname"),
+        property(properties, "lastname"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    (!name.is_empty()).then_some(name)
 }
 
 /// HubSpot's buying roles (a multi-select, `;`-separated) as canonical roles, the strongest first.
