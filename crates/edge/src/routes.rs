@@ -30,25 +30,20 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         .trim_end_matches('/')
         .to_owned();
     let method = request.method().clone();
-    match path.strip_prefix('/') {
-        None if path.is_empty() => match method {
+    let allowed = |allowed| Error::MethodNotAllowed {
+        method: method.to_string(),
+        allowed,
+    };
+    if path.is_empty() {
+        return match method {
             http::Method::GET => health(function).await,
-            _ => Err(Error::MethodNotAllowed {
-                method: method.to_string(),
-                allowed: "GET",
-            }),
-        },
-        Some(name) if Crm::from_name(name).is_some() => match method {
-            http::Method::POST => {
-                let crm = Crm::from_name(name).ok_or_else(|| not_found(function, &path))?;
-                webhook(function, crm, request).await
-            }
-            _ => Err(Error::MethodNotAllowed {
-                method: method.to_string(),
-                allowed: "POST",
-            }),
-        },
-        _ => Err(not_found(function, &path)),
+            _ => Err(allowed("GET")),
+        };
+    }
+    match path.strip_prefix('/').and_then(Crm::from_name) {
+        Some(crm) if method == http::Method::POST => webhook(function, crm, request).await,
+        Some(_) => Err(allowed("POST")),
+        None => Err(not_found(function, &path)),
     }
 }
 
