@@ -5,11 +5,12 @@
 //! green, yellow or red, with the evidence it used and a one-line reason.
 
 use serde::{Deserialize, Serialize};
-use time::{
-    Date, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description,
-};
+use time::OffsetDateTime;
 
-use crate::{model::Record, scorecard::Status};
+use crate::{
+    model::{Record, parse_date},
+    scorecard::Status,
+};
 
 /// How a dimension's evidence is judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,13 +270,6 @@ impl EvidenceRule {
         }
         problems
     }
-}
-
-/// A date as CRMs write it: `YYYY-MM-DD`, or an RFC 3339 timestamp.
-fn parse_date(raw: &str) -> Option<Date> {
-    Date::parse(raw, format_description!("[year]-[month]-[day]"))
-        .ok()
-        .or_else(|| OffsetDateTime::parse(raw, &Rfc3339).ok().map(|t| t.date()))
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::{
+    Date, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description,
+};
 
 /// Whether a record is a lead (before qualification) or a deal (in a pipeline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,6 +247,14 @@ pub struct Activity {
     /// A short description (a page URL, a meeting title).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+}
+
+/// A date as CRMs write it: `YYYY-MM-DD`, or an RFC 3339 timestamp (its date).
+pub fn parse_date(raw: &str) -> Option<Date> {
+    let raw = raw.trim();
+    Date::parse(raw, format_description!("[year]-[month]-[day]"))
+        .ok()
+        .or_else(|| OffsetDateTime::parse(raw, &Rfc3339).ok().map(|t| t.date()))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::{Date, OffsetDateTime, format_description::well_known::Rfc3339};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::{ApiVariables, path_segment};
 use crate::{
@@ -32,7 +32,7 @@ use crate::{
     event::{Change, WebhookEvent},
     evidence::EvidenceRule,
     inbound::InboundRequest,
-    model::{Contact, DealStatus, Record, RecordKind},
+    model::{Contact, DealStatus, Record, RecordKind, parse_date},
     pipeline::CrmClient,
     playbook::Playbook,
     signature::hubspot::{
@@ -421,19 +421,6 @@ fn buying_role(roles: &str) -> Option<String> {
     .iter()
     .find(|(hubspot, _)| roles.contains(hubspot))
     .map(|(_, canonical)| (*canonical).to_owned())
-}
-
-fn parse_date(raw: &str) -> Option<Date> {
-    OffsetDateTime::parse(raw, &Rfc3339)
-        .map(|t| t.date())
-        .ok()
-        .or_else(|| {
-            Date::parse(
-                raw,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .ok()
-        })
 }
 
 /// The calls that carry out a write-back: the properties, then a task or note for the owner.
