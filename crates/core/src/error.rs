@@ -32,7 +32,9 @@ pub enum ErrorKind {
         message: String,
     },
     /// A signature or credential header is missing.
-    #[error("missing {header} header: the request must be signed")]
+    #[error(
+        "missing {header} header: the request must be signed or carry the configured credentials"
+    )]
     MissingSignature {
         /// The header that was expected.
         header: &'static str,
@@ -40,6 +42,12 @@ pub enum ErrorKind {
     /// The signature does not match the body: tampered, or signed with another secret.
     #[error("signature mismatch: the body was changed or signed with another secret")]
     BadSignature,
+    /// The request's credentials (a password or shared token) are not the configured ones.
+    #[error("{what} does not match the one configured for this endpoint")]
+    BadCredentials {
+        /// What was checked (`the Basic auth user or password`).
+        what: &'static str,
+    },
     /// The signed timestamp is outside the replay window.
     #[error(
         "timestamp {timestamp} is {skew_seconds} s away from now; the window is {window_seconds} s"
@@ -107,6 +115,7 @@ impl ErrorKind {
             ErrorKind::InvalidBody { .. } => 400,
             ErrorKind::MissingSignature { .. }
             | ErrorKind::BadSignature
+            | ErrorKind::BadCredentials { .. }
             | ErrorKind::StaleTimestamp { .. } => 401,
             ErrorKind::NotFound { .. } => 404,
             ErrorKind::MethodNotAllowed { .. } => 405,
@@ -123,6 +132,7 @@ impl ErrorKind {
             ErrorKind::InvalidBody { .. } => "invalid_body",
             ErrorKind::MissingSignature { .. } => "missing_signature",
             ErrorKind::BadSignature => "bad_signature",
+            ErrorKind::BadCredentials { .. } => "bad_credentials",
             ErrorKind::StaleTimestamp { .. } => "stale_timestamp",
             ErrorKind::NotFound { .. } => "not_found",
             ErrorKind::MethodNotAllowed { .. } => "method_not_allowed",

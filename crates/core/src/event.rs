@@ -45,7 +45,20 @@ pub struct WebhookEvent {
     pub change: Change,
     /// The record as it is after the change.
     pub record: Record,
+    /// The CRM fields this change touched, by the CRM's own names, when the CRM says; empty when
+    /// it does not. A change that touched only pipeline-guard's own write-back fields is its own
+    /// echo and is skipped (see [`WebhookEvent::only_touched`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_fields: Vec<String>,
     /// Whether `record` holds the whole record. CRMs that send only the changed property (HubSpot)
     /// leave it `false`, and the adapter fetches the rest before anything is decided.
     pub complete: bool,
+}
+
+impl WebhookEvent {
+    /// Whether the CRM named the fields this change touched and every one of them satisfies
+    /// `field`.
+    pub fn only_touched(&self, field: impl Fn(&str) -> bool) -> bool {
+        !self.changed_fields.is_empty() && self.changed_fields.iter().all(|f| field(f))
+    }
 }

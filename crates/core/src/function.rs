@@ -110,7 +110,8 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn skipped(reason: impl Into<String>) -> Decision {
+    /// Nothing to decide, for `reason`.
+    pub fn skipped(reason: impl Into<String>) -> Decision {
         Decision::Skipped {
             reason: reason.into(),
         }

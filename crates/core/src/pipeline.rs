@@ -176,12 +176,19 @@ async fn handle(
         return Ok(outcome);
     }
 
-    let event = if event.complete {
+    // A change to nothing but pipeline-guard's own fields is the echo of its own write-back.
+    let names = &settings.playbook.write_back;
+    let echo = event.only_touched(|field| crm.is_write_back_field(names, field));
+    let event = if event.complete || echo {
         event
     } else {
         crm.complete(event, &settings.playbook, client).await?
     };
-    let mut decision = function.decide(&event, settings, now);
+    let mut decision = if echo {
+        Decision::skipped("only pipeline-guard's own fields changed (its own write-back)")
+    } else {
+        function.decide(&event, settings, now)
+    };
     let mut histogram = None;
     if let Decision::Scored(card) = &mut decision {
         let key = review::histogram_key(&settings.playbook.name);
@@ -191,8 +198,14 @@ async fn handle(
         recent.record(card.total);
         histogram = Some((key, recent));
     }
-    if let Some(write_back) = decision.write_back(&event, &settings.playbook) {
-        for call in crm.render(&write_back, now) {
+    if let Some(mut write_back) = decision.write_back(&event, &settings.playbook) {
+        write_back.rename_fields(|field| crm.write_back_field(names, field));
+        let calls = if write_back.already_in(&event.record) {
+            Vec::new()
+        } else {
+            crm.render(&write_back, now)
+        };
+        for call in calls {
             client.send(&call).await?;
             outcome.crm_calls.push(call.to_string());
         }
@@ -259,6 +272,7 @@ mod tests {
             occurred_at: at,
             change: Change::Updated,
             record: Record::new_deal("D-1"),
+            changed_fields: Vec::new(),
             complete: true,
         }
     }

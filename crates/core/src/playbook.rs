@@ -148,6 +148,70 @@ pub struct WriteBackFields {
     pub stale: String,
     /// Receives the record's completeness percentage.
     pub hygiene: String,
+    /// Other names for these fields in one CRM, by result (`score`, `tier`, …):
+    /// `[write_back.crm_fields.pipedrive]` `score = "<the custom field's key>"`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub crm_fields: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl WriteBackFields {
+    /// The results a playbook writes back, each with the field that receives it.
+    fn results(&self) -> [(&'static str, &str); 7] {
+        [
+            ("score", &self.score),
+            ("tier", &self.tier),
+            ("summary", &self.summary),
+            ("review", &self.review),
+            ("handoff_status", &self.handoff_status),
+            ("stale", &self.stale),
+            ("hygiene", &self.hygiene),
+        ]
+    }
+
+    /// The field names, as the playbook gives them.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.results().into_iter().map(|(_, field)| field)
+    }
+
+    /// The name `crm` knows the write-back field `name` by: its `crm_fields` entry, else `name`.
+    pub fn name_in<'a>(&'a self, crm: &str, name: &'a str) -> &'a str {
+        self.results()
+            .iter()
+            .find(|(_, field)| *field == name)
+            .and_then(|(result, _)| self.crm_fields.get(crm)?.get(*result))
+            .map_or(name, String::as_str)
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let results = self.results().map(|(result, _)| result);
+        for (result, field) in self.results() {
+            if field.trim().is_empty() {
+                problems.push(format!("write_back.{result}: name the CRM field"));
+            }
+        }
+        for (crm, names) in &self.crm_fields {
+            if !CRM_NAMES.contains(&crm.as_str()) {
+                problems.push(format!(
+                    "write_back.crm_fields.{crm}: unknown CRM; use one of {}",
+                    CRM_NAMES.join(", ")
+                ));
+            }
+            for (result, field) in names {
+                if !results.contains(&result.as_str()) {
+                    problems.push(format!(
+                        "write_back.crm_fields.{crm}.{result}: not a result; use one of {}",
+                        results.join(", ")
+                    ));
+                } else if field.trim().is_empty() {
+                    problems.push(format!(
+                        "write_back.crm_fields.{crm}.{result}: name the CRM field"
+                    ));
+                }
+            }
+        }
+        problems
+    }
 }
 
 impl Default for WriteBackFields {
@@ -160,6 +224,7 @@ impl Default for WriteBackFields {
             handoff_status: "pg_handoff_status".into(),
             stale: "pg_stale".into(),
             hygiene: "pg_hygiene".into(),
+            crm_fields: BTreeMap::new(),
         }
     }
 }
@@ -302,6 +367,7 @@ impl Playbook {
                 self.staleness.hygiene_threshold
             ));
         }
+        problems.extend(self.write_back.problems());
         problems
     }
 

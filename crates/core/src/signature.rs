@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use crate::Error;
 
+pub mod credentials;
 pub mod generic;
 pub mod hubspot;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::RecordKind;
+use crate::model::{Record, RecordKind};
 
 /// The changes one decision makes to one CRM record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +26,44 @@ pub struct WriteBack {
     /// A note for the record's owner: the notice that reaches the rep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<Note>,
+}
+
+impl WriteBack {
+    /// Whether the record already holds every field value this write-back sets and it moves
+    /// nothing: then the CRM already says it, and writing again (note included) would only repeat
+    /// a notice or, in CRMs that send a webhook for every save, echo back as a new event.
+    /// Field names match regardless of case (Salesforce's are case-insensitive); numbers match by
+    /// value (`72` and `"72.0"`), everything else by its text.
+    pub fn already_in(&self, record: &Record) -> bool {
+        self.move_to_stage.is_none()
+            && self.fields.iter().all(|(name, value)| {
+                record
+                    .fields
+                    .iter()
+                    .find(|(field, _)| field.eq_ignore_ascii_case(name))
+                    .is_some_and(|(_, current)| same_value(current, value))
+            })
+    }
+
+    /// Rename every field through `name` (a CRM's own names for the playbook's fields).
+    pub fn rename_fields(&mut self, name: impl Fn(&str) -> String) {
+        self.fields = std::mem::take(&mut self.fields)
+            .into_iter()
+            .map(|(field, value)| (name(&field), value))
+            .collect();
+    }
+}
+
+fn same_value(current: &serde_json::Value, wanted: &serde_json::Value) -> bool {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        other => other.to_string(),
+    };
+    let (current, wanted) = (text(current), text(wanted));
+    match (current.parse::<f64>(), wanted.parse::<f64>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => current.eq_ignore_ascii_case(&wanted),
+    }
 }
 
 /// A note or task for the record's owner.

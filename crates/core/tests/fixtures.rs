@@ -1,6 +1,11 @@
-//! Walks `fixtures/<crm>/`: every `<case>.json` is a webhook body exactly as that CRM sends it;
-//! `<case>.expected.json` gives the conditions (`function`, `mode`, `now`) and what the case must
-//! produce: the delivery `outcome` and the `crm_calls`, or the `error`.
+//! Walks `fixtures/<crm>/`: every `<case>.json` (or `.xml`) is a webhook body exactly as that CRM
+//! sends it; `<case>.expected.json` gives the conditions and what the case must produce: the
+//! delivery `outcome` and the `crm_calls`, or the `error`.
+//!
+//! Conditions: `function`, `mode`, `now`; optionally `playbook` (a file under `fixtures/`, else
+//! the default), `crm_answers` (what the CRM's API answers), and `request` with `secrets`: the
+//! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
+//! against; with those the case goes through the adapter's authentication too.
 //!
 //! Adding a case is adding two files. `BLESS=1 cargo test -p pipeline-guard-core --test fixtures`
 //! writes what the code produces into the expected files, for review in the diff. A new case's
@@ -11,9 +16,10 @@ mod common;
 use futures::executor::block_on;
 use pipeline_guard_core::{
     Error,
-    crm::{Crm, generic, hubspot},
+    crm::{Crm, Secrets, generic, hubspot, pipedrive},
     event::WebhookEvent,
     function::{FunctionKind, Settings},
+    inbound::InboundRequest,
     memory::{MemoryStore, RecordingCrm},
     mode::Mode,
     pipeline,
@@ -26,6 +32,7 @@ fn parse(crm: Crm, body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
     match crm {
         Crm::Generic => generic::parse(body),
         Crm::Hubspot => hubspot::parse(body),
+        Crm::Pipedrive => pipedrive::parse(body),
     }
 }
 
@@ -33,9 +40,54 @@ fn function(name: &str) -> FunctionKind {
     serde_json::from_value(json!(name)).unwrap_or_else(|e| panic!("unknown function {name:?}: {e}"))
 }
 
+fn playbook(given: &Value) -> Playbook {
+    match given["playbook"].as_str() {
+        None => Playbook::default_playbook(),
+        Some(file) => {
+            let path = common::fixtures_dir().join(file);
+            let source = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            Playbook::from_toml(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        }
+    }
+}
+
+/// Authenticate and parse the request the case describes.
+fn accept(
+    crm: Crm,
+    body: &[u8],
+    given: &Value,
+    now: OffsetDateTime,
+) -> Result<Vec<WebhookEvent>, Error> {
+    let request = &given["request"];
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in request["headers"].as_object().expect("request.headers") {
+        headers.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+            value
+                .as_str()
+                .expect("header value")
+                .parse()
+                .expect("header value"),
+        );
+    }
+    let mut secrets = Secrets::new();
+    for name in crm.secret_variables() {
+        let value = given["secrets"][*name].as_str().unwrap_or_default();
+        secrets.insert(*name, value.to_owned());
+    }
+    let inbound = InboundRequest {
+        method: request["method"].as_str().unwrap_or("POST"),
+        url: request["url"].as_str().expect("request.url"),
+        headers: &headers,
+        body,
+    };
+    crm.accept(&inbound, &secrets, now)
+}
+
 fn run_case(crm: Crm, body: &[u8], given: &Value) -> Value {
     let settings = Settings {
-        playbook: Playbook::default_playbook(),
+        playbook: playbook(given),
         mode: serde_json::from_value::<Mode>(given["mode"].clone()).expect("mode"),
     };
     let now = OffsetDateTime::parse(given["now"].as_str().expect("now"), &Rfc3339).expect("now");
@@ -54,7 +106,12 @@ fn run_case(crm: Crm, body: &[u8], given: &Value) -> Value {
             serde_json::from_slice(&body).expect("answer json"),
         );
     }
-    let events = match parse(crm, body) {
+    let events = if given["request"].is_null() {
+        parse(crm, body)
+    } else {
+        accept(crm, body, given, now)
+    };
+    let events = match events {
         Ok(events) => events,
         Err(e) => return json!({ "error": { "status": e.status(), "body": e.to_json() } }),
     };
@@ -73,12 +130,20 @@ fn every_fixture_produces_its_expected_decision() {
     for crm in Crm::ALL {
         checked += common::check_cases(
             &common::fixtures_dir().join(crm.name()),
-            &[".json"],
+            &[".json", ".xml"],
             |case, expected| {
                 let body = std::fs::read(case).expect("case body");
                 // The conditions stay as written; what the case produces follows them.
                 let mut produced = json!({});
-                for given in ["function", "mode", "now", "crm_answers"] {
+                for given in [
+                    "function",
+                    "mode",
+                    "now",
+                    "playbook",
+                    "request",
+                    "secrets",
+                    "crm_answers",
+                ] {
                     if !expected[given].is_null() {
                         produced[given] = expected[given].clone();
                     }

@@ -5,7 +5,7 @@
 
 use pipeline_guard_core::{
     Error,
-    crm::{Crm, Secrets},
+    crm::{ApiAuth, Crm, Secrets},
     function::Settings,
     mode::Mode,
     playbook::{DEFAULT_PLAYBOOK, Playbook},
@@ -47,8 +47,10 @@ pub async fn secrets(crm: Crm) -> Result<Secrets, Error> {
 pub struct CrmApi {
     /// The API base URL, without a trailing slash.
     pub base_url: String,
-    /// The bearer token.
+    /// The API token.
     pub token: String,
+    /// How the token is sent.
+    pub auth: ApiAuth,
 }
 
 /// The API access configured for `crm`.
@@ -65,8 +67,16 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
             names.url
         )));
     }
+    let token = variable(names.token).await?.trim().to_owned();
+    if token.is_empty() {
+        return Err(Error::Config(format!(
+            "variable `{}` is empty: set it to an API token pipeline-guard may write back with",
+            names.token
+        )));
+    }
     Ok(CrmApi {
         base_url,
-        token: variable(names.token).await?,
+        token,
+        auth: names.auth,
     })
 }

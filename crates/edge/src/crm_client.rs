@@ -5,7 +5,7 @@ use spin_sdk::http::body::IncomingBodyExt;
 
 use crate::config::CrmApi;
 
-/// Calls one CRM's API with a bearer token.
+/// Calls one CRM's API with its token.
 pub struct HttpCrm(pub CrmApi);
 
 impl CrmClient for HttpCrm {
@@ -14,14 +14,12 @@ impl CrmClient for HttpCrm {
             call: call.to_string(),
             reason,
         };
+        let (auth_header, auth_value) = self.0.auth.header(&self.0.token);
         let mut request = http::Request::builder()
             .method(call.method.as_str())
             .uri(format!("{}{}", self.0.base_url, call.path))
             .header(http::header::ACCEPT, "application/json")
-            .header(
-                http::header::AUTHORIZATION,
-                format!("Bearer {}", self.0.token),
-            );
+            .header(auth_header, auth_value);
         let body = if call.body.is_null() {
             String::new()
         } else {

@@ -6,7 +6,11 @@
 //! - `POST /<function>/<crm>`: a webhook from that CRM (`generic`, …).
 
 use pipeline_guard_core::{
-    Error, crm::Crm, function::FunctionKind, inbound::InboundRequest, pipeline,
+    Error,
+    crm::Crm,
+    function::FunctionKind,
+    inbound::InboundRequest,
+    pipeline::{self, DeliveryOutcome},
 };
 use spin_sdk::http::{Request, Response};
 use time::OffsetDateTime;
@@ -41,7 +45,13 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         };
     }
     match path.strip_prefix('/').and_then(Crm::from_name) {
-        Some(crm) if method == http::Method::POST => webhook(function, crm, request).await,
+        Some(crm) if method == http::Method::POST => {
+            let result = webhook(function, crm, request).await;
+            if let Err(err) = &result {
+                respond::log(err);
+            }
+            Ok(respond::reply(crm.reply(&result)))
+        }
         Some(_) => Err(allowed("POST")),
         None => Err(not_found(function, &path)),
     }
@@ -84,7 +94,7 @@ async fn webhook(
     function: FunctionKind,
     crm: Crm,
     request: Request,
-) -> Result<Response<String>, Error> {
+) -> Result<DeliveryOutcome, Error> {
     let now = OffsetDateTime::now_utc();
     let url = request
         .headers()
@@ -104,7 +114,5 @@ async fn webhook(
     let settings = config::settings().await?;
     let store = KvStore::open_default().await?;
     let client = HttpCrm(config::crm_api(crm).await?);
-    let outcome = pipeline::run(function, crm, events, &settings, &store, &client, now).await?;
-    let body = serde_json::to_value(&outcome).map_err(|e| Error::Store(e.to_string()))?;
-    Ok(respond::json(200, &body))
+    pipeline::run(function, crm, events, &settings, &store, &client, now).await
 }

@@ -122,8 +122,10 @@ async fn health_reports_version_mode_and_playbook() -> anyhow::Result<()> {
 async fn an_undeclared_outbound_host_is_refused_and_nothing_is_recorded() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
     // The same app, but its components may only call a host the CRM is not on.
-    let manifest = std::fs::read_to_string(root().join("spin.toml"))?
-        .replace("{{ generic_api_origin }}\", ", "http://127.0.0.1:9\", ");
+    let manifest = std::fs::read_to_string(root().join("spin.toml"))?.replace(
+        "\"{{ generic_api_origin }}\",\n",
+        "\"http://127.0.0.1:9\",\n",
+    );
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("spin.toml");
     std::fs::write(&path, manifest)?;

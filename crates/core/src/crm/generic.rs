@@ -25,7 +25,7 @@
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::ApiVariables;
+use super::{ApiAuth, ApiVariables};
 use crate::{
     Error,
     event::{Change, WebhookEvent},
@@ -41,6 +41,7 @@ pub const SECRET_VARIABLE: &str = "generic_webhook_secret";
 pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "generic_api_url",
     token: "generic_api_token",
+    auth: ApiAuth::Bearer,
 };
 /// The most events one delivery may carry.
 pub const MAX_EVENTS: usize = 100;
@@ -167,6 +168,7 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
         occurred_at: event.occurred_at,
         change,
         record: event.record,
+        changed_fields: Vec::new(),
         complete: true,
     })
 }

@@ -20,17 +20,16 @@
 //! handoff is moved back), then a task (when the owner must act) or a note, owned by the record's
 //! owner and associated with the record.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::{ApiVariables, path_segment};
+use super::{ApiAuth, ApiVariables, Crm, path_segment};
 use crate::{
     Error,
     event::{Change, WebhookEvent},
-    evidence::EvidenceRule,
     inbound::InboundRequest,
     model::{Contact, DealStatus, Record, RecordKind, parse_date},
     pipeline::CrmClient,
@@ -48,6 +47,7 @@ pub const SECRET_VARIABLE: &str = "hubspot_client_secret";
 pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "hubspot_api_url",
     token: "hubspot_api_token",
+    auth: ApiAuth::Bearer,
 };
 
 /// Deal properties always fetched (beyond those the playbook names).
@@ -190,6 +190,7 @@ fn into_event(event: Event) -> Result<WebhookEvent, Error> {
             kind.unwrap_or(RecordKind::Deal),
             event.object_id.to_string(),
         ),
+        changed_fields: event.property_name.clone().into_iter().collect(),
         complete,
     })
 }
@@ -201,36 +202,6 @@ fn object_type(kind: RecordKind) -> &'static str {
     }
 }
 
-/// The HubSpot properties the playbook reads, by HubSpot name, with the canonical field each feeds.
-fn playbook_properties(playbook: &Playbook) -> BTreeMap<String, String> {
-    let mut properties = BTreeMap::new();
-    for d in &playbook.dimensions {
-        if matches!(d.evidence, EvidenceRule::Contact { .. }) {
-            continue; // judged from the associated contacts
-        }
-        let canonical = d.field().to_owned();
-        let name = d
-            .crm_fields
-            .get("hubspot")
-            .cloned()
-            .unwrap_or_else(|| canonical.clone());
-        properties.insert(name, canonical);
-    }
-    let fit_fields = playbook.fit.iter().flat_map(|f| {
-        f.company_size
-            .iter()
-            .map(|b| b.field.clone())
-            .chain(f.industries.iter().map(|s| s.field.clone()))
-            .chain(f.regions.iter().map(|s| s.field.clone()))
-    });
-    for field in fit_fields.chain(playbook.staleness.required_fields.iter().cloned()) {
-        properties.entry(field.clone()).or_insert(field);
-    }
-    // Canonical fields the record already carries from HubSpot's own properties.
-    properties.retain(|_, canonical| !Record::BUILT_IN_FIELDS.contains(&canonical.as_str()));
-    properties
-}
-
 /// Fetch the record an event names, with its contacts.
 pub async fn complete(
     mut event: WebhookEvent,
@@ -238,7 +209,12 @@ pub async fn complete(
     client: &impl CrmClient,
 ) -> Result<WebhookEvent, Error> {
     let kind = event.record.kind;
-    let mapped = playbook_properties(playbook);
+    let mapped = super::mapped_fields(playbook, Crm::Hubspot);
+    let written: Vec<String> = playbook
+        .write_back
+        .names()
+        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, name))
+        .collect();
     let builtin = match kind {
         RecordKind::Deal => DEAL_PROPERTIES,
         RecordKind::Lead => CONTACT_PROPERTIES,
@@ -247,6 +223,7 @@ pub async fn complete(
         .iter()
         .copied()
         .chain(mapped.keys().map(String::as_str))
+        .chain(written.iter().map(String::as_str))
         .collect();
     let mut path = format!(
         "/crm/v3/objects/{}/{}?properties={}",

@@ -10,14 +10,17 @@ use time::OffsetDateTime;
 use crate::{
     Error,
     event::WebhookEvent,
+    evidence::EvidenceRule,
     inbound::InboundRequest,
-    pipeline::CrmClient,
-    playbook::Playbook,
+    model::Record,
+    pipeline::{CrmClient, DeliveryOutcome},
+    playbook::{Playbook, WriteBackFields},
     writeback::{CrmCall, WriteBack},
 };
 
 pub mod generic;
 pub mod hubspot;
+pub mod pipedrive;
 
 /// The CRMs pipeline-guard speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +29,8 @@ pub enum Crm {
     Generic,
     /// HubSpot's Webhooks API and CRM v3 objects API.
     Hubspot,
+    /// Pipedrive's webhooks v2 and API v2.
+    Pipedrive,
 }
 
 /// Secret values by Spin variable name, as the function read them.
@@ -33,13 +38,14 @@ pub type Secrets = BTreeMap<&'static str, String>;
 
 impl Crm {
     /// Every supported CRM.
-    pub const ALL: &'static [Crm] = &[Crm::Generic, Crm::Hubspot];
+    pub const ALL: &'static [Crm] = &[Crm::Generic, Crm::Hubspot, Crm::Pipedrive];
 
     /// The CRM's route segment (`/score-lead/generic`).
     pub fn name(self) -> &'static str {
         match self {
             Crm::Generic => "generic",
             Crm::Hubspot => "hubspot",
+            Crm::Pipedrive => "pipedrive",
         }
     }
 
@@ -53,6 +59,7 @@ impl Crm {
         match self {
             Crm::Generic => &[generic::SECRET_VARIABLE],
             Crm::Hubspot => &[hubspot::SECRET_VARIABLE],
+            Crm::Pipedrive => &[pipedrive::USER_VARIABLE, pipedrive::PASSWORD_VARIABLE],
         }
     }
 
@@ -61,6 +68,7 @@ impl Crm {
         match self {
             Crm::Generic => generic::API_VARIABLES,
             Crm::Hubspot => hubspot::API_VARIABLES,
+            Crm::Pipedrive => pipedrive::API_VARIABLES,
         }
     }
 
@@ -78,6 +86,11 @@ impl Crm {
             Crm::Hubspot => {
                 hubspot::accept(request, secret(secrets, hubspot::SECRET_VARIABLE)?, now)
             }
+            Crm::Pipedrive => pipedrive::accept(
+                request,
+                secret(secrets, pipedrive::USER_VARIABLE)?,
+                secret(secrets, pipedrive::PASSWORD_VARIABLE)?,
+            ),
         }
     }
 
@@ -91,7 +104,37 @@ impl Crm {
         match self {
             Crm::Generic => Ok(event),
             Crm::Hubspot => hubspot::complete(event, playbook, client).await,
+            Crm::Pipedrive => pipedrive::complete(event, playbook, client).await,
         }
+    }
+
+    /// The answer to a delivery, as this CRM expects it: JSON for most, a SOAP acknowledgement
+    /// for Salesforce's outbound messages. An error answers with its status, so the CRM retries
+    /// server-side failures and shows client mistakes in its delivery log.
+    pub fn reply(self, result: &Result<DeliveryOutcome, Error>) -> Reply {
+        match self {
+            Crm::Generic | Crm::Hubspot | Crm::Pipedrive => Reply::json(result),
+        }
+    }
+
+    /// The name this CRM knows a write-back field by: the playbook's
+    /// `[write_back.crm_fields.<crm>]` entry, else this CRM's default for `name`.
+    pub fn write_back_field(self, fields: &WriteBackFields, name: &str) -> String {
+        let named = fields.name_in(self.name(), name);
+        if named != name {
+            return named.to_owned();
+        }
+        match self {
+            Crm::Generic | Crm::Hubspot | Crm::Pipedrive => name.to_owned(),
+        }
+    }
+
+    /// Whether `field` (a CRM field name) is one pipeline-guard writes back to.
+    pub fn is_write_back_field(self, fields: &WriteBackFields, field: &str) -> bool {
+        fields.names().any(|name| {
+            self.write_back_field(fields, name)
+                .eq_ignore_ascii_case(field)
+        })
     }
 
     /// The API calls that carry out a write-back in this CRM, in order; only the last may be
@@ -100,17 +143,99 @@ impl Crm {
         match self {
             Crm::Generic => generic::render(write_back),
             Crm::Hubspot => hubspot::render(write_back, now),
+            Crm::Pipedrive => pipedrive::render(write_back, now),
         }
     }
 }
 
-/// The names of the Spin variables holding a CRM's API base URL and token.
+/// The CRM fields the playbook reads, by their name in `crm`, each with the canonical field it
+/// feeds: a dimension's `crm_fields` entry (else its canonical field), the fit fields and the
+/// required fields. Contact dimensions are judged from the record's contacts, and canonical fields
+/// the record already carries (owner, amount, …) come from each CRM's own fields.
+pub(crate) fn mapped_fields(playbook: &Playbook, crm: Crm) -> BTreeMap<String, String> {
+    let mut properties = BTreeMap::new();
+    for d in &playbook.dimensions {
+        if matches!(d.evidence, EvidenceRule::Contact { .. }) {
+            continue; // judged from the associated contacts
+        }
+        let canonical = d.field().to_owned();
+        let name = d
+            .crm_fields
+            .get(crm.name())
+            .cloned()
+            .unwrap_or_else(|| canonical.clone());
+        properties.insert(name, canonical);
+    }
+    let fit_fields = playbook.fit.iter().flat_map(|f| {
+        f.company_size
+            .iter()
+            .map(|b| b.field.clone())
+            .chain(f.industries.iter().map(|s| s.field.clone()))
+            .chain(f.regions.iter().map(|s| s.field.clone()))
+    });
+    for field in fit_fields.chain(playbook.staleness.required_fields.iter().cloned()) {
+        properties.entry(field.clone()).or_insert(field);
+    }
+    properties.retain(|_, canonical| !Record::BUILT_IN_FIELDS.contains(&canonical.as_str()));
+    properties
+}
+
+/// An endpoint's answer to a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: String,
+}
+
+impl Reply {
+    /// The delivery's outcome as JSON, or the error's JSON with its status.
+    pub fn json(result: &Result<DeliveryOutcome, Error>) -> Reply {
+        let (status, body) = match result {
+            Ok(outcome) => (200, serde_json::to_string(outcome)),
+            Err(err) => (err.status(), Ok(err.to_json().to_string())),
+        };
+        Reply {
+            status,
+            content_type: "application/json",
+            // Serialising the outcome (strings, numbers, maps with string keys) cannot fail.
+            body: body.unwrap_or_default(),
+        }
+    }
+}
+
+/// The names of the Spin variables holding a CRM's API base URL and token, and how the token is
+/// sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiVariables {
     /// The API base URL (`https://api.hubapi.com`).
     pub url: &'static str,
-    /// The bearer token for the API.
+    /// The API token.
     pub token: &'static str,
+    /// How the token goes with each call.
+    pub auth: ApiAuth,
+}
+
+/// How a CRM's API takes its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiAuth {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// The token alone in this header (Pipedrive's `x-api-token`).
+    Header(&'static str),
+}
+
+impl ApiAuth {
+    /// The header that carries `token`: its name and value.
+    pub fn header(self, token: &str) -> (&'static str, String) {
+        match self {
+            ApiAuth::Bearer => ("authorization", format!("Bearer {token}")),
+            ApiAuth::Header(name) => (name, token.to_owned()),
+        }
+    }
 }
 
 fn secret<'a>(secrets: &'a Secrets, name: &'static str) -> Result<&'a str, Error> {
