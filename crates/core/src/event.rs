@@ -62,3 +62,23 @@ impl WebhookEvent {
         !self.changed_fields.is_empty() && self.changed_fields.iter().all(|f| field(f))
     }
 }
+
+/// What one request from a CRM delivers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The events, in the order the CRM sent them.
+    pub events: Vec<WebhookEvent>,
+    /// Whether the caller waits for the decision to act on it itself (a Salesforce Flow HTTP
+    /// callout): then the decision is only answered, nothing is written back or recorded.
+    pub synchronous: bool,
+}
+
+impl Delivery {
+    /// A webhook delivery: decided, written back and recorded.
+    pub fn webhook(events: Vec<WebhookEvent>) -> Delivery {
+        Delivery {
+            events,
+            synchronous: false,
+        }
+    }
+}

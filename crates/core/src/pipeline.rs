@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use crate::{
     Error,
     crm::Crm,
-    event::WebhookEvent,
+    event::{Delivery, WebhookEvent},
     function::{Decision, FunctionKind, Settings},
     review::{self, ScoreHistogram},
     writeback::CrmCall,
@@ -49,6 +49,8 @@ pub enum EventStatus {
     Duplicate,
     /// Older than the last event processed for the same record: acknowledged, not applied.
     Superseded,
+    /// Decided for a caller that acts on the answer itself: nothing written back or recorded.
+    Decided,
 }
 
 /// One event's outcome, as the endpoint reports it.
@@ -114,19 +116,23 @@ pub fn latest_key(function: FunctionKind, crm: Crm, record_id: &str) -> String {
 ///
 /// Stops at the first failing write-back or store error: the events before it are recorded, the
 /// failing one and those after it are not, so the CRM's retry of the whole delivery redoes
-/// exactly what is missing.
+/// exactly what is missing. A synchronous delivery is only decided.
 pub async fn run(
     function: FunctionKind,
     crm: Crm,
-    events: Vec<WebhookEvent>,
+    delivery: Delivery,
     settings: &Settings,
     store: &impl Store,
     client: &impl CrmClient,
     now: OffsetDateTime,
 ) -> Result<DeliveryOutcome, Error> {
-    let mut results = Vec::with_capacity(events.len());
-    for event in events {
-        results.push(handle(function, crm, event, settings, store, client, now).await?);
+    let mut results = Vec::with_capacity(delivery.events.len());
+    for event in delivery.events {
+        results.push(if delivery.synchronous {
+            decide_only(function, crm, event, settings, client, now).await?
+        } else {
+            handle(function, crm, event, settings, store, client, now).await?
+        });
     }
     Ok(DeliveryOutcome {
         function,
@@ -222,6 +228,29 @@ async fn handle(
     Ok(outcome)
 }
 
+/// Decide one event for a caller that acts on the answer itself.
+async fn decide_only(
+    function: FunctionKind,
+    crm: Crm,
+    event: WebhookEvent,
+    settings: &Settings,
+    client: &impl CrmClient,
+    now: OffsetDateTime,
+) -> Result<EventOutcome, Error> {
+    let event = if event.complete {
+        event
+    } else {
+        crm.complete(event, &settings.playbook, client).await?
+    };
+    Ok(EventOutcome {
+        event_id: event.event_id.clone(),
+        record_id: event.record.id.clone(),
+        status: EventStatus::Decided,
+        decision: Some(function.decide(&event, settings, now)),
+        crm_calls: Vec::new(),
+    })
+}
+
 async fn record(
     store: &impl Store,
     key: &str,
@@ -292,7 +321,7 @@ mod tests {
         let outcome = block_on(run(
             FunctionKind::ScoreLead,
             Crm::Generic,
-            events,
+            Delivery::webhook(events),
             &settings(),
             store,
             crm,

@@ -16,8 +16,8 @@ mod common;
 use futures::executor::block_on;
 use pipeline_guard_core::{
     Error,
-    crm::{Crm, Secrets, generic, hubspot, pipedrive},
-    event::WebhookEvent,
+    crm::{Crm, Secrets, generic, hubspot, pipedrive, salesforce},
+    event::Delivery,
     function::{FunctionKind, Settings},
     inbound::InboundRequest,
     memory::{MemoryStore, RecordingCrm},
@@ -28,12 +28,15 @@ use pipeline_guard_core::{
 use serde_json::{Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-fn parse(crm: Crm, body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
+fn parse(crm: Crm, body: &[u8], now: OffsetDateTime) -> Result<Delivery, Error> {
     match crm {
         Crm::Generic => generic::parse(body),
         Crm::Hubspot => hubspot::parse(body),
         Crm::Pipedrive => pipedrive::parse(body),
+        Crm::Salesforce if body.starts_with(b"{") => return salesforce::parse_callout(body, now),
+        Crm::Salesforce => salesforce::parse(body, now),
     }
+    .map(Delivery::webhook)
 }
 
 fn function(name: &str) -> FunctionKind {
@@ -53,12 +56,7 @@ fn playbook(given: &Value) -> Playbook {
 }
 
 /// Authenticate and parse the request the case describes.
-fn accept(
-    crm: Crm,
-    body: &[u8],
-    given: &Value,
-    now: OffsetDateTime,
-) -> Result<Vec<WebhookEvent>, Error> {
+fn accept(crm: Crm, body: &[u8], given: &Value, now: OffsetDateTime) -> Result<Delivery, Error> {
     let request = &given["request"];
     let mut headers = http::HeaderMap::new();
     for (name, value) in request["headers"].as_object().expect("request.headers") {
@@ -107,17 +105,17 @@ fn run_case(crm: Crm, body: &[u8], given: &Value) -> Value {
         );
     }
     let events = if given["request"].is_null() {
-        parse(crm, body)
+        parse(crm, body, now)
     } else {
         accept(crm, body, given, now)
     };
-    let events = match events {
+    let delivery = match events {
         Ok(events) => events,
         Err(e) => return json!({ "error": { "status": e.status(), "body": e.to_json() } }),
     };
     let function = function(given["function"].as_str().expect("function"));
     match block_on(pipeline::run(
-        function, crm, events, &settings, &store, &client, now,
+        function, crm, delivery, &settings, &store, &client, now,
     )) {
         Ok(outcome) => json!({ "outcome": outcome, "crm_calls": client.calls() }),
         Err(e) => json!({ "error": { "status": e.status(), "body": e.to_json() } }),

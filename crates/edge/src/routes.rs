@@ -46,11 +46,16 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
     }
     match path.strip_prefix('/').and_then(Crm::from_name) {
         Some(crm) if method == http::Method::POST => {
+            let content_type = request
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let result = webhook(function, crm, request).await;
             if let Err(err) = &result {
                 respond::log(err);
             }
-            Ok(respond::reply(crm.reply(&result)))
+            Ok(respond::reply(crm.reply(content_type.as_deref(), &result)))
         }
         Some(_) => Err(allowed("POST")),
         None => Err(not_found(function, &path)),
@@ -110,9 +115,9 @@ async fn webhook(
         headers: &parts.headers,
         body: &body,
     };
-    let events = crm.accept(&inbound, &secrets, now)?;
+    let delivery = crm.accept(&inbound, &secrets, now)?;
     let settings = config::settings().await?;
     let store = KvStore::open_default().await?;
     let client = HttpCrm(config::crm_api(crm).await?);
-    pipeline::run(function, crm, events, &settings, &store, &client, now).await
+    pipeline::run(function, crm, delivery, &settings, &store, &client, now).await
 }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Error,
-    event::WebhookEvent,
+    event::{Delivery, WebhookEvent},
     evidence::EvidenceRule,
     inbound::InboundRequest,
     model::Record,
@@ -21,6 +21,7 @@ use crate::{
 pub mod generic;
 pub mod hubspot;
 pub mod pipedrive;
+pub mod salesforce;
 
 /// The CRMs pipeline-guard speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub enum Crm {
     Hubspot,
     /// Pipedrive's webhooks v2 and API v2.
     Pipedrive,
+    /// Salesforce's outbound messages and Flow callouts, and its REST API.
+    Salesforce,
 }
 
 /// Secret values by Spin variable name, as the function read them.
@@ -38,7 +41,7 @@ pub type Secrets = BTreeMap<&'static str, String>;
 
 impl Crm {
     /// Every supported CRM.
-    pub const ALL: &'static [Crm] = &[Crm::Generic, Crm::Hubspot, Crm::Pipedrive];
+    pub const ALL: &'static [Crm] = &[Crm::Generic, Crm::Hubspot, Crm::Pipedrive, Crm::Salesforce];
 
     /// The CRM's route segment (`/score-lead/generic`).
     pub fn name(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Crm {
             Crm::Generic => "generic",
             Crm::Hubspot => "hubspot",
             Crm::Pipedrive => "pipedrive",
+            Crm::Salesforce => "salesforce",
         }
     }
 
@@ -60,6 +64,7 @@ impl Crm {
             Crm::Generic => &[generic::SECRET_VARIABLE],
             Crm::Hubspot => &[hubspot::SECRET_VARIABLE],
             Crm::Pipedrive => &[pipedrive::USER_VARIABLE, pipedrive::PASSWORD_VARIABLE],
+            Crm::Salesforce => &[salesforce::TOKEN_VARIABLE],
         }
     }
 
@@ -69,6 +74,7 @@ impl Crm {
             Crm::Generic => generic::API_VARIABLES,
             Crm::Hubspot => hubspot::API_VARIABLES,
             Crm::Pipedrive => pipedrive::API_VARIABLES,
+            Crm::Salesforce => salesforce::API_VARIABLES,
         }
     }
 
@@ -78,8 +84,8 @@ impl Crm {
         request: &InboundRequest<'_>,
         secrets: &Secrets,
         now: OffsetDateTime,
-    ) -> Result<Vec<WebhookEvent>, Error> {
-        match self {
+    ) -> Result<Delivery, Error> {
+        let events = match self {
             Crm::Generic => {
                 generic::accept(request, secret(secrets, generic::SECRET_VARIABLE)?, now)
             }
@@ -91,7 +97,15 @@ impl Crm {
                 secret(secrets, pipedrive::USER_VARIABLE)?,
                 secret(secrets, pipedrive::PASSWORD_VARIABLE)?,
             ),
-        }
+            Crm::Salesforce => {
+                return salesforce::accept(
+                    request,
+                    secret(secrets, salesforce::TOKEN_VARIABLE)?,
+                    now,
+                );
+            }
+        }?;
+        Ok(Delivery::webhook(events))
     }
 
     /// Fetch what an incomplete event's record lacks (CRMs that send only the changed property).
@@ -105,15 +119,22 @@ impl Crm {
             Crm::Generic => Ok(event),
             Crm::Hubspot => hubspot::complete(event, playbook, client).await,
             Crm::Pipedrive => pipedrive::complete(event, playbook, client).await,
+            Crm::Salesforce => salesforce::complete(event, playbook, client).await,
         }
     }
 
     /// The answer to a delivery, as this CRM expects it: JSON for most, a SOAP acknowledgement
     /// for Salesforce's outbound messages. An error answers with its status, so the CRM retries
     /// server-side failures and shows client mistakes in its delivery log.
-    pub fn reply(self, result: &Result<DeliveryOutcome, Error>) -> Reply {
+    /// `content_type` is the request's.
+    pub fn reply(
+        self,
+        content_type: Option<&str>,
+        result: &Result<DeliveryOutcome, Error>,
+    ) -> Reply {
         match self {
             Crm::Generic | Crm::Hubspot | Crm::Pipedrive => Reply::json(result),
+            Crm::Salesforce => salesforce::reply(content_type, result),
         }
     }
 
@@ -126,6 +147,7 @@ impl Crm {
         }
         match self {
             Crm::Generic | Crm::Hubspot | Crm::Pipedrive => name.to_owned(),
+            Crm::Salesforce => salesforce::default_field_name(name),
         }
     }
 
@@ -144,6 +166,7 @@ impl Crm {
             Crm::Generic => generic::render(write_back),
             Crm::Hubspot => hubspot::render(write_back, now),
             Crm::Pipedrive => pipedrive::render(write_back, now),
+            Crm::Salesforce => salesforce::render(write_back, now),
         }
     }
 }
