@@ -19,8 +19,9 @@
 //! - [`hygiene`]: how complete a record is, and whether its score can be trusted.
 //! - [`mode`]: shadow (observe) or enforce (act).
 //! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM.
-//! - [`crm`]: one adapter per CRM: inbound webhooks to events, write-backs to API calls.
-//! - [`signature`]: webhook signature checks.
+//! - [`crm`]: one adapter per CRM (generic JSON, HubSpot, Pipedrive, Salesforce): inbound
+//!   webhooks to events, write-backs to API calls, the answer each CRM expects.
+//! - [`signature`]: webhook signature checks, and shared credentials for CRMs that do not sign.
 //! - [`inbound`]: request-level checks (size, content type) before an adapter parses.
 //! - [`function`]: the three functions and what each decides for an event.
 //! - [`pipeline`]: verify → de-duplicate → decide → write back → record, over abstract I/O.
