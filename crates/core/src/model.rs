@@ -210,6 +210,14 @@ pub struct Contact {
     pub role: Option<String>,
 }
 
+impl Contact {
+    /// A buying role as CRMs label it (`Economic Buyer`, `decision-maker`) in canonical form
+    /// (`economic_buyer`, `decision_maker`), as playbooks name roles.
+    pub fn role_key(label: &str) -> String {
+        label.trim().to_lowercase().replace([' ', '-'], "_")
+    }
+}
+
 /// What kind of thing happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -263,7 +263,11 @@ fn fill(record: &mut Record, kind: RecordKind, data: &Map<String, Value>) {
                 _ => DealStatus::Open,
             };
         }
-        RecordKind::Lead => record.name = get("name"),
+        RecordKind::Lead => {
+            // The person is the lead; its role is read once the playbook names the field.
+            record.name = get("name");
+            record.contacts.push(contact(&record.id, data, None));
+        }
     }
     for (name, value) in data {
         match (name.as_str(), value) {
@@ -310,7 +314,7 @@ fn contact(id: &str, person: &Map<String, Value>, role_field: Option<&str>) -> C
         .and_then(custom_value)
         .as_ref()
         .and_then(text)
-        .map(|role| role.to_lowercase().replace([' ', '-'], "_"));
+        .map(|role| Contact::role_key(&role));
     Contact {
         id: id.to_owned(),
         name: person.get("name").and_then(text),
@@ -335,18 +339,13 @@ pub async fn complete(
     let role_field = role_field(playbook);
     match record.kind {
         RecordKind::Lead => {
-            // The person is the lead: its own custom fields carry its role.
-            let mut person = Map::new();
-            person.insert("name".into(), record.name.clone().into());
-            let custom: Map<String, Value> = record
-                .fields
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            person.insert("custom_fields".into(), custom.into());
-            let mut me = contact(&record.id, &person, role_field);
-            me.email = None;
-            record.contacts.push(me);
+            let role = role_field
+                .and_then(|key| record.fields.get(key))
+                .and_then(text)
+                .map(|role| Contact::role_key(&role));
+            if let Some(me) = record.contacts.first_mut() {
+                me.role = role;
+            }
         }
         RecordKind::Deal => {
             if let Some(person_id) = record.text("person_id") {

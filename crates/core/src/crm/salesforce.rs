@@ -501,8 +501,8 @@ fn fill(record: &mut Record, kind: RecordKind, fields: &Map<String, Value>) {
 /// Salesforce's contact roles as canonical roles.
 fn role(role: &str) -> String {
     match role {
-        "Economic Buyer" | "Economic Decision Maker" => "economic_buyer".into(),
-        other => other.to_lowercase().replace([' ', '-'], "_"),
+        "Economic Decision Maker" => "economic_buyer".into(),
+        other => Contact::role_key(other),
     }
 }
 
