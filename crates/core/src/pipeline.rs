@@ -185,10 +185,10 @@ async fn handle(
     // A change to nothing but pipeline-guard's own fields is the echo of its own write-back.
     let names = &settings.playbook.write_back;
     let echo = event.only_touched(|field| crm.is_write_back_field(names, field));
-    let event = if event.complete || echo {
+    let event = if echo {
         event
     } else {
-        crm.complete(event, &settings.playbook, client).await?
+        completed(crm, event, settings, client).await?
     };
     let mut decision = if echo {
         Decision::skipped("only pipeline-guard's own fields changed (its own write-back)")
@@ -228,6 +228,20 @@ async fn handle(
     Ok(outcome)
 }
 
+/// The event with its whole record, fetched from the CRM when the webhook carried only part of it.
+async fn completed(
+    crm: Crm,
+    event: WebhookEvent,
+    settings: &Settings,
+    client: &impl CrmClient,
+) -> Result<WebhookEvent, Error> {
+    if event.complete {
+        Ok(event)
+    } else {
+        crm.complete(event, &settings.playbook, client).await
+    }
+}
+
 /// Decide one event for a caller that acts on the answer itself.
 async fn decide_only(
     function: FunctionKind,
@@ -237,11 +251,7 @@ async fn decide_only(
     client: &impl CrmClient,
     now: OffsetDateTime,
 ) -> Result<EventOutcome, Error> {
-    let event = if event.complete {
-        event
-    } else {
-        crm.complete(event, &settings.playbook, client).await?
-    };
+    let event = completed(crm, event, settings, client).await?;
     Ok(EventOutcome {
         event_id: event.event_id.clone(),
         record_id: event.record.id.clone(),

@@ -113,3 +113,48 @@ impl std::fmt::Display for CrmCall {
         write!(f, "{} {}", self.method, self.path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn write_back(fields: serde_json::Value) -> WriteBack {
+        WriteBack {
+            record_kind: RecordKind::Deal,
+            record_id: "D-1".into(),
+            owner_id: None,
+            fields: serde_json::from_value(fields).unwrap(),
+            move_to_stage: None,
+            note: None,
+        }
+    }
+
+    fn record(fields: serde_json::Value) -> Record {
+        let mut record = Record::new_deal("D-1");
+        record.fields = serde_json::from_value(fields).unwrap();
+        record
+    }
+
+    #[test]
+    fn values_the_record_holds_match_by_value_and_names_by_any_case() {
+        let wb =
+            write_back(json!({"pg_score__c": 72, "pg_review__c": false, "pg_tier__c": "warm"}));
+        let held =
+            record(json!({"PG_Score__c": "72.0", "pg_review__c": "false", "pg_tier__c": "warm"}));
+        assert!(wb.already_in(&held));
+        let changed =
+            record(json!({"PG_Score__c": "71.0", "pg_review__c": "false", "pg_tier__c": "warm"}));
+        assert!(!wb.already_in(&changed));
+        let missing = record(json!({"pg_score__c": 72}));
+        assert!(!wb.already_in(&missing));
+    }
+
+    #[test]
+    fn a_move_is_always_written() {
+        let mut wb = write_back(json!({"pg_score": 10}));
+        wb.move_to_stage = Some("discovery".into());
+        assert!(!wb.already_in(&record(json!({"pg_score": 10}))));
+    }
+}
