@@ -27,17 +27,23 @@ impl InboundRequest<'_> {
     /// Refuse the request unless its content type is `expected` (parameters such as `charset`
     /// are allowed).
     pub fn require_content_type(&self, expected: &'static str) -> Result<(), Error> {
-        let found = self.header("content-type").unwrap_or("");
-        let essence = found.split(';').next().unwrap_or("").trim();
-        if essence.eq_ignore_ascii_case(expected) {
+        let found = self.header("content-type");
+        if content_type_is(found, expected) {
             Ok(())
         } else {
             Err(Error::UnsupportedContentType {
-                found: found.to_owned(),
+                found: found.unwrap_or("").to_owned(),
                 expected,
             })
         }
     }
+}
+
+/// Whether a `Content-Type` value is `expected`, parameters (`charset`) aside.
+pub fn content_type_is(content_type: Option<&str>, expected: &str) -> bool {
+    content_type
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(expected))
 }
 
 #[cfg(test)]

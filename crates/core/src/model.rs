@@ -130,12 +130,7 @@ impl Record {
             "close_date" => return self.close_date.map(|d| d.to_string()),
             _ => {}
         }
-        match self.fields.get(field)? {
-            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
+        self.fields.get(field).and_then(value_text)
     }
 
     /// A field as a number, whether the CRM sent a number or numeric text (`"25000"`).
@@ -255,6 +250,17 @@ pub struct Activity {
     /// A short description (a page URL, a meeting title).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+}
+
+/// A CRM value as text: a non-blank string (trimmed), a number or a yes/no; nothing for `null`,
+/// blanks, lists and objects.
+pub fn value_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 /// A date as CRMs write it: `YYYY-MM-DD`, or an RFC 3339 timestamp (its date).

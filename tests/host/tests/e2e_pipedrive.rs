@@ -7,7 +7,6 @@ mod util;
 use base64::Engine;
 use bytes::Bytes;
 use pipeline_guard_test_host::{FakeCrm, Host};
-use serde_json::Value;
 use util::*;
 
 const USER: &str = "pipedrive";
@@ -44,16 +43,6 @@ async fn pipedrive_host(crm: &FakeCrm, mode: &str) -> anyhow::Result<Host> {
         .build()
 }
 
-/// Calls as the fixtures record them, without the day an activity falls due.
-fn comparable(mut calls: Vec<Value>) -> Vec<Value> {
-    for call in &mut calls {
-        if let Some(body) = call["body"].as_object_mut() {
-            body.remove("due_date");
-        }
-    }
-    calls
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_blocked_handoff_moves_the_deal_back_and_tasks_the_owner_once() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
@@ -72,7 +61,10 @@ async fn a_blocked_handoff_moves_the_deal_back_and_tasks_the_owner_once() -> any
     let answer = json(&response);
     assert_eq!(answer["results"][0]["decision"]["verdict"], "blocked");
     assert_eq!(answer["results"][0]["decision"]["from_stage"], "3");
-    assert_eq!(comparable(received(&crm)), comparable(expected_calls(case)));
+    assert_eq!(
+        without(received(&crm), "/due_date"),
+        without(expected_calls(case), "/due_date")
+    );
     for request in crm.requests() {
         assert_eq!(request.header("x-api-token"), Some(API_TOKEN));
         assert_eq!(request.header("authorization"), None);

@@ -71,16 +71,6 @@ fn is_ack(response: &http::Response<Bytes>) -> bool {
         )
 }
 
-/// Calls as the fixtures record them, without the day a Task falls due.
-fn comparable(mut calls: Vec<Value>) -> Vec<Value> {
-    for call in &mut calls {
-        if let Some(body) = call["body"].as_object_mut() {
-            body.remove("ActivityDate");
-        }
-    }
-    calls
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_outbound_message_is_written_back_then_acked_and_a_redelivery_writes_nothing()
 -> anyhow::Result<()> {
@@ -97,7 +87,10 @@ async fn an_outbound_message_is_written_back_then_acked_and_a_redelivery_writes_
         ))
         .await?;
     assert!(is_ack(&response), "{}", body_text(&response));
-    assert_eq!(comparable(received(&crm)), comparable(expected_calls(case)));
+    assert_eq!(
+        without(received(&crm), "/ActivityDate"),
+        without(expected_calls(case), "/ActivityDate")
+    );
     for request in crm.requests() {
         assert_eq!(
             request.header("authorization"),

@@ -34,7 +34,7 @@ use crate::{
     event::{Change, WebhookEvent},
     evidence::EvidenceRule,
     inbound::InboundRequest,
-    model::{Contact, DealStatus, Record, RecordKind, parse_date},
+    model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text as text},
     pipeline::CrmClient,
     playbook::Playbook,
     signature::credentials::{AUTHORIZATION_HEADER, verify_basic},
@@ -204,15 +204,6 @@ fn changed_fields(previous: &Map<String, Value>) -> Vec<String> {
         }
     }
     fields
-}
-
-/// A value as text: strings as they are, numbers and booleans written out, `null` as nothing.
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
-        other => Some(other.to_string()),
-    }
 }
 
 /// A custom field's value. Webhooks send typed objects (`{"type": "varchar", "value": …}`,

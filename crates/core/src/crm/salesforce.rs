@@ -45,8 +45,8 @@ use crate::{
     event::{Change, Delivery, WebhookEvent},
     function::Decision,
     gate::Verdict,
-    inbound::InboundRequest,
-    model::{Contact, DealStatus, Record, RecordKind, parse_date},
+    inbound::{InboundRequest, content_type_is},
+    model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text},
     pipeline::{CrmClient, DeliveryOutcome},
     playbook::Playbook,
     signature::credentials::verify_token,
@@ -99,9 +99,7 @@ pub fn accept(
 }
 
 fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|t| t.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    content_type_is(content_type, "application/json")
 }
 
 fn invalid(path: impl Into<String>, message: impl Into<String>) -> Error {
@@ -367,11 +365,7 @@ pub fn parse_callout(body: &[u8], now: OffsetDateTime) -> Result<Delivery, Error
 
 /// A field's text (`null` and blanks are nothing).
 fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
-    match fields.get(name)? {
-        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    }
+    fields.get(name).and_then(value_text)
 }
 
 /// A Salesforce id: 15 or 18 letters and digits (checked, as ids go into SOQL).

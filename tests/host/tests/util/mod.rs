@@ -126,3 +126,18 @@ pub fn received(crm: &FakeCrm) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// Calls as the fixtures record them, without the time-dependent field at `pointer` in each body
+/// (`/properties/hs_timestamp`): the fixtures ran at a fixed time, the `.wasm` runs now.
+pub fn without(mut calls: Vec<serde_json::Value>, pointer: &str) -> Vec<serde_json::Value> {
+    let (parent, field) = pointer.rsplit_once('/').expect("a JSON pointer");
+    for call in &mut calls {
+        if let Some(object) = call["body"]
+            .pointer_mut(parent)
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            object.remove(field);
+        }
+    }
+    calls
+}
