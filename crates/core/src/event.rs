@@ -71,6 +71,10 @@ pub struct Delivery {
     /// Whether the caller waits for the decision to act on it itself (a Salesforce Flow HTTP
     /// callout): then the decision is only answered, nothing is written back or recorded.
     pub synchronous: bool,
+    /// Whether the caller is a CRM workflow that branches on the answer (a HubSpot workflow
+    /// webhook action, a Salesforce Flow callout): it gets flat fields
+    /// ([`crate::crm::Reply::workflow`]) rather than the whole outcome.
+    pub workflow: bool,
 }
 
 impl Delivery {
@@ -79,6 +83,27 @@ impl Delivery {
         Delivery {
             events,
             synchronous: false,
+            workflow: false,
+        }
+    }
+
+    /// A workflow webhook action's one event: decided, written back and recorded like a webhook,
+    /// and answered with flat fields the workflow can branch on.
+    pub fn workflow_action(event: WebhookEvent) -> Delivery {
+        Delivery {
+            events: vec![event],
+            synchronous: false,
+            workflow: true,
+        }
+    }
+
+    /// A callout that acts on the decision itself: decided and answered with flat fields,
+    /// nothing written back or recorded.
+    pub fn callout(event: WebhookEvent) -> Delivery {
+        Delivery {
+            events: vec![event],
+            synchronous: true,
+            workflow: true,
         }
     }
 }

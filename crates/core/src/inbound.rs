@@ -24,6 +24,14 @@ impl InboundRequest<'_> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// A query parameter of the request's URL, decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let url = url::Url::parse(self.url).ok()?;
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+
     /// Refuse the request unless its content type is `expected` (parameters such as `charset`
     /// are allowed).
     pub fn require_content_type(&self, expected: &'static str) -> Result<(), Error> {
@@ -57,6 +65,18 @@ mod tests {
             headers,
             body: b"{}",
         }
+    }
+
+    #[test]
+    fn query_parameters_are_decoded() {
+        let headers = http::HeaderMap::new();
+        let request = InboundRequest {
+            url: "https://x.example/score-lead/hubspot?object=deal&token=a%2Bb",
+            ..request(&headers)
+        };
+        assert_eq!(request.query("token").as_deref(), Some("a+b"));
+        assert_eq!(request.query("object").as_deref(), Some("deal"));
+        assert_eq!(request.query("other"), None);
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub struct EventOutcome {
     pub record_id: String,
     /// Processed, duplicate or superseded.
     pub status: EventStatus,
-    /// The decision, when processed now.
+    /// The decision: made now, or for a duplicate the one made when it was first processed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
     /// The CRM calls made (`PATCH /records/deals/D-1`).
@@ -79,6 +79,10 @@ pub struct DeliveryOutcome {
     pub mode: crate::mode::Mode,
     /// Per event, in delivery order.
     pub results: Vec<EventOutcome>,
+    /// Whether the delivery came from a CRM workflow that branches on a flat answer
+    /// ([`Delivery::workflow`]).
+    #[serde(skip)]
+    pub workflow: bool,
 }
 
 /// What the store keeps for each processed event.
@@ -98,6 +102,9 @@ pub struct ProcessedEvent {
     pub status: EventStatus,
     /// The decision in one line.
     pub summary: String,
+    /// The whole decision (none when superseded), so a retried delivery gets the same answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     /// The CRM calls made.
     pub crm_calls: Vec<String>,
 }
@@ -126,6 +133,7 @@ pub async fn run(
     client: &impl CrmClient,
     now: OffsetDateTime,
 ) -> Result<DeliveryOutcome, Error> {
+    let workflow = delivery.workflow;
     let mut results = Vec::with_capacity(delivery.events.len());
     for event in delivery.events {
         results.push(if delivery.synchronous {
@@ -138,6 +146,7 @@ pub async fn run(
         function,
         mode: settings.mode,
         results,
+        workflow,
     })
 }
 
@@ -158,7 +167,11 @@ async fn handle(
         decision: None,
         crm_calls: Vec::new(),
     };
-    if store.get(&key).await?.is_some() {
+    if let Some(bytes) = store.get(&key).await? {
+        // Entries written before decisions were kept hold none: the answer then has none either.
+        outcome.decision = serde_json::from_slice::<ProcessedEvent>(&bytes)
+            .ok()
+            .and_then(|processed| processed.decision);
         return Ok(outcome);
     }
     let latest = latest_key(function, crm, &event.record.id);
@@ -276,6 +289,7 @@ async fn record(
         processed_at: now,
         status: outcome.status,
         summary,
+        decision: outcome.decision.clone(),
         crm_calls: outcome.crm_calls.clone(),
     };
     let bytes = serde_json::to_vec(&processed).map_err(|e| Error::Store(e.to_string()))?;
@@ -358,6 +372,31 @@ mod tests {
                 .entries()
                 .contains_key("processed/score-lead/generic:e1")
         );
+    }
+
+    #[test]
+    fn a_redelivered_event_gets_the_first_decision_back() {
+        let (store, crm) = (MemoryStore::default(), RecordingCrm::default());
+        let e = event("e1", datetime!(2026-11-21 11:00 UTC));
+        let run_once = || {
+            block_on(run(
+                FunctionKind::ScoreLead,
+                Crm::Generic,
+                Delivery::workflow_action(e.clone()),
+                &settings(),
+                &store,
+                &crm,
+                NOW,
+            ))
+            .unwrap()
+        };
+        let first = run_once();
+        let again = run_once();
+        assert!(first.workflow && again.workflow);
+        assert_eq!(again.results[0].status, EventStatus::Duplicate);
+        assert!(again.results[0].decision.is_some());
+        assert_eq!(again.results[0].decision, first.results[0].decision);
+        assert_eq!(crm.calls().len(), 1);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Walks `fixtures/<crm>/`: every `<case>.json` (or `.xml`) is a webhook body exactly as that CRM
 //! sends it; `<case>.expected.json` gives the conditions and what the case must produce: the
-//! delivery `outcome` and the `crm_calls`, or the `error`.
+//! delivery `outcome` (and, for a CRM workflow, the flat `answer` it branches on) and the
+//! `crm_calls`, or the `error`.
 //!
 //! Conditions: `function`, `mode`, `now`; optionally `playbook` (a file under `fixtures/`, else
 //! the default), `crm_answers` (what the CRM's API answers), and `request` with `secrets`: the
@@ -117,6 +118,12 @@ fn run_case(crm: Crm, body: &[u8], given: &Value) -> Value {
     match block_on(pipeline::run(
         function, crm, delivery, &settings, &store, &client, now,
     )) {
+        Ok(outcome) if outcome.workflow => {
+            // A CRM workflow branches on the flat answer: check it too.
+            let reply = crm.reply(Some("application/json"), &Ok(outcome.clone()));
+            let answer: Value = serde_json::from_str(&reply.body).expect("answer json");
+            json!({ "outcome": outcome, "answer": answer, "crm_calls": client.calls() })
+        }
         Ok(outcome) => json!({ "outcome": outcome, "crm_calls": client.calls() }),
         Err(e) => json!({ "error": { "status": e.status(), "body": e.to_json() } }),
     }

@@ -1,5 +1,6 @@
-//! End to end for HubSpot: signed Webhooks API batches through the real `.wasm`, the record
-//! fetched from the (fake) CRM v3 objects API, and the write-back calls HubSpot would receive.
+//! End to end for HubSpot: signed Webhooks API batches and workflow webhook actions through the
+//! real `.wasm`, the record fetched from the (fake) CRM v3 objects API, and the write-back calls
+//! HubSpot would receive.
 
 mod util;
 
@@ -41,12 +42,34 @@ fn hubspot_post(
         .expect("request")
 }
 
+/// A workflow action's request, signed with signature v2 (hex SHA-256 of secret, method, URL and
+/// body), computed here independently of the code under test.
+fn workflow_post(path: &str, body: &[u8], secret: &str) -> http::Request<Bytes> {
+    use sha2::Digest;
+    let url = format!("http://pipeline-guard.test{path}");
+    let mut digest = sha2::Sha256::new();
+    for part in [secret.as_bytes(), b"POST", url.as_bytes(), body] {
+        digest.update(part);
+    }
+    http::Request::post(url)
+        .header("content-type", "application/json")
+        .header("x-hubspot-signature-version", "v2")
+        .header("x-hubspot-signature", hex::encode(digest.finalize()))
+        .body(Bytes::copy_from_slice(body))
+        .expect("request")
+}
+
 async fn hubspot_host(crm: &FakeCrm) -> anyhow::Result<Host> {
     for (method, path, file) in [
         (
             "GET",
             "/crm/v3/objects/deals/9001",
             "hubspot/api/deal-9001.json",
+        ),
+        (
+            "GET",
+            "/crm/v3/objects/deals/9004",
+            "hubspot/api/deal-9004.json",
         ),
         (
             "POST",
@@ -152,6 +175,77 @@ async fn unsupported_event_types_are_acknowledged_without_a_call() -> anyhow::Re
     assert_eq!(
         json(&response)["results"][0]["decision"]["decision"],
         "skipped"
+    );
+    assert!(crm.requests().is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workflow_action_is_gated_answered_flat_and_its_retry_repeats_the_answer()
+-> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = hubspot_host(&crm).await?;
+    let case = "hubspot/workflow-deal-all-properties";
+    let body = fixture(&format!("{case}.json"));
+
+    // A forged signature: refused before anything is read or written.
+    let forged = host
+        .request(workflow_post(
+            "/gate-handoff/hubspot",
+            &body,
+            "not-the-secret",
+        ))
+        .await?;
+    assert_eq!(forged.status(), 401);
+    assert_eq!(json(&forged)["error"]["code"], "bad_signature");
+    assert!(crm.requests().is_empty());
+    assert!(host.kv("default").is_empty());
+
+    let response = host
+        .request(workflow_post("/gate-handoff/hubspot", &body, CLIENT_SECRET))
+        .await?;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    let answer = json(&response);
+    assert_eq!(answer["allowed"], false);
+    assert_eq!(answer["decision"], "blocked");
+    assert_eq!(answer["status"], "processed");
+    assert_eq!(answer["score"], 10);
+    assert_eq!(answer["details"]["moved_back_to"], "discovery");
+    assert_eq!(
+        without(received(&crm), "/properties/hs_timestamp"),
+        without(expected_calls(case), "/properties/hs_timestamp")
+    );
+
+    // HubSpot retries (say the first answer timed out): the same answer, nothing written again.
+    let calls = crm.requests().len();
+    let again = host
+        .request(workflow_post("/gate-handoff/hubspot", &body, CLIENT_SECRET))
+        .await?;
+    assert_eq!(again.status(), 200);
+    let retried = json(&again);
+    assert_eq!(retried["status"], "duplicate");
+    assert_eq!(retried["allowed"], false);
+    assert_eq!(retried["decision"], "blocked");
+    assert_eq!(retried["message"], answer["message"]);
+    assert_eq!(crm.requests().len(), calls);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workflow_body_that_names_no_object_gets_400_and_no_call() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = hubspot_host(&crm).await?;
+    let body = fixture("hubspot/workflow-custom-body-without-object-type.json");
+    let response = host
+        .request(workflow_post("/gate-handoff/hubspot", &body, CLIENT_SECRET))
+        .await?;
+    assert_eq!(response.status(), 400);
+    let error = json(&response);
+    assert_eq!(error["error"]["path"], "objectType");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("?object=deal"))
     );
     assert!(crm.requests().is_empty());
     Ok(())

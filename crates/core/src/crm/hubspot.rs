@@ -1,11 +1,14 @@
 //! HubSpot: the Webhooks API in, the CRM v3 objects API out.
 //!
 //! # Inbound
-//! `POST /<function>/hubspot`: a JSON array of up to 100 events, signed with signature v3
-//! (or v1/v2 for workflow webhook actions, see [`crate::signature::hubspot`]). Deal and contact
-//! creation, property changes (a `dealstage` change is a stage change), deletion, merge, restore
-//! and association changes are handled; other event types are acknowledged and skipped so HubSpot
-//! does not retry them. A contact is scored as a lead.
+//! `POST /<function>/hubspot`, signed with signature v3, or v1/v2 (see
+//! [`crate::signature::hubspot`]):
+//! - from the Webhooks API, a JSON array of up to 100 events. Deal and contact creation, property
+//!   changes (a `dealstage` change is a stage change), deletion, merge, restore and association
+//!   changes are handled; other event types are acknowledged and skipped so HubSpot does not retry
+//!   them. A contact is scored as a lead.
+//! - from a workflow's "Send a webhook" action, one record as a JSON object ([`workflow`]),
+//!   handled like an event and answered with flat fields the workflow can branch on.
 //!
 //! Each event carries one property at most, so the record is fetched before anything is decided:
 //! `GET /crm/v3/objects/<deals|contacts>/<id>` with the properties the playbook reads, the
@@ -20,6 +23,8 @@
 //! handoff is moved back), then a task (when the owner must act) or a note, owned by the record's
 //! owner and associated with the record.
 
+pub mod workflow;
+
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
@@ -29,7 +34,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use super::{ApiAuth, ApiVariables, Crm, path_segment};
 use crate::{
     Error,
-    event::{Change, WebhookEvent},
+    event::{Change, Delivery, WebhookEvent},
     inbound::InboundRequest,
     model::{Contact, DealStatus, Record, RecordKind, parse_date},
     pipeline::CrmClient,
@@ -94,12 +99,13 @@ struct Event {
     property_value: Option<String>,
 }
 
-/// Authenticate a HubSpot webhook and parse its events.
+/// Authenticate a HubSpot request and parse it: a Webhooks API batch (an array) or a workflow
+/// action's record (an object).
 pub fn accept(
     request: &InboundRequest<'_>,
     secret: &str,
     now: OffsetDateTime,
-) -> Result<Vec<WebhookEvent>, Error> {
+) -> Result<Delivery, Error> {
     request.require_content_type("application/json")?;
     if request.header(SIGNATURE_V3_HEADER).is_some() || request.header(SIGNATURE_HEADER).is_none() {
         verify_v3(
@@ -121,7 +127,12 @@ pub fn accept(
             request.header(SIGNATURE_HEADER),
         )?;
     }
-    parse(request.body)
+    if request.body.trim_ascii_start().starts_with(b"{") {
+        let object = request.query(workflow::OBJECT_QUERY);
+        workflow::parse(request.body, object.as_deref())
+    } else {
+        parse(request.body).map(Delivery::webhook)
+    }
 }
 
 /// Parse a Webhooks API body (already authenticated).
@@ -287,6 +298,10 @@ pub async fn complete(
                     .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
             }
             if let Change::StageChanged { from, to } = &mut event.change {
+                if to.is_empty() {
+                    // A workflow action names no stage: the deal entered the one it is in.
+                    *to = record.stage.clone().unwrap_or_default();
+                }
                 *from = history
                     .iter()
                     .filter_map(|h| h["value"].as_str())

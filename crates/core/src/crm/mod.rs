@@ -18,10 +18,13 @@ use crate::{
     writeback::{CrmCall, WriteBack},
 };
 
+mod answer;
 pub mod generic;
 pub mod hubspot;
 pub mod pipedrive;
 pub mod salesforce;
+
+pub use answer::{Reply, workflow_answer};
 
 /// The CRMs pipeline-guard speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +93,7 @@ impl Crm {
                 generic::accept(request, secret(secrets, generic::SECRET_VARIABLE)?, now)
             }
             Crm::Hubspot => {
-                hubspot::accept(request, secret(secrets, hubspot::SECRET_VARIABLE)?, now)
+                return hubspot::accept(request, secret(secrets, hubspot::SECRET_VARIABLE)?, now);
             }
             Crm::Pipedrive => pipedrive::accept(
                 request,
@@ -123,8 +126,9 @@ impl Crm {
         }
     }
 
-    /// The answer to a delivery, as this CRM expects it: JSON for most, a SOAP acknowledgement
-    /// for Salesforce's outbound messages. An error answers with its status, so the CRM retries
+    /// The answer to a delivery, as this CRM expects it: flat fields for a CRM workflow that
+    /// branches on them ([`Reply::workflow`]), else JSON for most and a SOAP acknowledgement for
+    /// Salesforce's outbound messages. An error answers with its status, so the CRM retries
     /// server-side failures and shows client mistakes in its delivery log.
     /// `content_type` is the request's.
     pub fn reply(
@@ -132,6 +136,11 @@ impl Crm {
         content_type: Option<&str>,
         result: &Result<DeliveryOutcome, Error>,
     ) -> Reply {
+        if let Ok(outcome) = result
+            && outcome.workflow
+        {
+            return Reply::workflow(outcome);
+        }
         match self {
             Crm::Generic | Crm::Hubspot | Crm::Pipedrive => Reply::json(result),
             Crm::Salesforce => salesforce::reply(content_type, result),
@@ -201,33 +210,6 @@ pub(crate) fn mapped_fields(playbook: &Playbook, crm: Crm) -> BTreeMap<String, S
     }
     properties.retain(|_, canonical| !Record::BUILT_IN_FIELDS.contains(&canonical.as_str()));
     properties
-}
-
-/// An endpoint's answer to a delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// The HTTP status.
-    pub status: u16,
-    /// The `Content-Type`.
-    pub content_type: &'static str,
-    /// The body.
-    pub body: String,
-}
-
-impl Reply {
-    /// The delivery's outcome as JSON, or the error's JSON with its status.
-    pub fn json(result: &Result<DeliveryOutcome, Error>) -> Reply {
-        let (status, body) = match result {
-            Ok(outcome) => (200, serde_json::to_string(outcome)),
-            Err(err) => (err.status(), Ok(err.to_json().to_string())),
-        };
-        Reply {
-            status,
-            content_type: "application/json",
-            // Serialising the outcome (strings, numbers, maps with string keys) cannot fail.
-            body: body.unwrap_or_default(),
-        }
-    }
 }
 
 /// The names of the Spin variables holding a CRM's API base URL and token, and how the token is

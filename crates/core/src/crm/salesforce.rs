@@ -43,8 +43,6 @@ use super::{ApiAuth, ApiVariables, Crm, Reply, path_segment};
 use crate::{
     Error,
     event::{Change, Delivery, WebhookEvent},
-    function::Decision,
-    gate::Verdict,
     inbound::{InboundRequest, content_type_is},
     model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text},
     pipeline::{CrmClient, DeliveryOutcome},
@@ -78,13 +76,10 @@ pub fn accept(
     token: &str,
     now: OffsetDateTime,
 ) -> Result<Delivery, Error> {
-    let presented = request.header(TOKEN_HEADER).map(str::to_owned).or_else(|| {
-        url::Url::parse(request.url).ok().and_then(|url| {
-            url.query_pairs()
-                .find(|(name, _)| name == "token")
-                .map(|(_, value)| value.into_owned())
-        })
-    });
+    let presented = request
+        .header(TOKEN_HEADER)
+        .map(str::to_owned)
+        .or_else(|| request.query("token"));
     verify_token(
         presented.as_deref(),
         token,
@@ -357,10 +352,7 @@ pub fn parse_callout(body: &[u8], now: OffsetDateTime) -> Result<Delivery, Error
         now,
         "record",
     )?;
-    Ok(Delivery {
-        events: vec![event],
-        synchronous: true,
-    })
+    Ok(Delivery::callout(event))
 }
 
 /// A field's text (`null` and blanks are nothing).
@@ -609,18 +601,12 @@ pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
     calls
 }
 
-/// The answer Salesforce expects: the SOAP acknowledgement for outbound messages (a SOAP fault
-/// on failure, so Salesforce retries), flat JSON for a Flow callout.
+/// The answer Salesforce expects to an outbound message: the SOAP acknowledgement, or a SOAP
+/// fault on failure so Salesforce retries. (A Flow callout's answer is [`Reply::workflow`]; its
+/// errors are JSON.)
 pub fn reply(content_type: Option<&str>, result: &Result<DeliveryOutcome, Error>) -> Reply {
     if is_json(content_type) {
-        return match result {
-            Ok(outcome) => Reply {
-                status: 200,
-                content_type: "application/json",
-                body: flow_answer(outcome).to_string(),
-            },
-            Err(_) => Reply::json(result),
-        };
+        return Reply::json(result);
     }
     let body = match result {
         Ok(_) => "<notificationsResponse xmlns=\"http://soap.sforce.com/2005/09/outbound\">\
@@ -646,53 +632,6 @@ pub fn reply(content_type: Option<&str>, result: &Result<DeliveryOutcome, Error>
              <soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
         ),
     }
-}
-
-/// A Flow callout's answer: flat fields to branch on, then the whole decision.
-///
-/// `allowed` is false only for a handoff gate-handoff blocks in enforce mode; `decision` is
-/// `validated`, `blocked`, `would_block` (shadow mode), `scored`, `stale`, `not_stale` or
-/// `skipped`; `score`, `tier` and `message` say why.
-fn flow_answer(outcome: &DeliveryOutcome) -> Value {
-    let Some(decision) = outcome.results.first().and_then(|r| r.decision.as_ref()) else {
-        return json!({ "allowed": true, "decision": "skipped", "message": "nothing to decide" });
-    };
-    let (allowed, name, score, tier) = match decision {
-        Decision::Handoff(d) => {
-            let name = match (d.verdict, d.mode) {
-                (Verdict::Validated, _) => "validated",
-                (Verdict::Blocked, crate::mode::Mode::Enforce) => "blocked",
-                (Verdict::Blocked, crate::mode::Mode::Shadow) => "would_block",
-            };
-            (
-                name != "blocked",
-                name,
-                Some(d.scorecard.total),
-                Some(d.scorecard.tier.clone()),
-            )
-        }
-        Decision::Scored(card) => (true, "scored", Some(card.total), Some(card.tier.clone())),
-        Decision::Stale(r) => (
-            true,
-            if r.stale { "stale" } else { "not_stale" },
-            None,
-            None,
-        ),
-        Decision::Skipped { .. } => (true, "skipped", None, None),
-    };
-    let mut answer = json!({
-        "allowed": allowed,
-        "decision": name,
-        "message": decision.summary(),
-        "details": decision,
-    });
-    if let Some(score) = score {
-        answer["score"] = score.into();
-    }
-    if let Some(tier) = tier {
-        answer["tier"] = tier.into();
-    }
-    answer
 }
 
 #[cfg(test)]
@@ -760,6 +699,7 @@ mod tests {
             function: FunctionKind::ScoreLead,
             mode: Mode::Shadow,
             results: Vec::new(),
+            workflow: false,
         });
         let reply = super::reply(Some("text/xml; charset=utf-8"), &ok);
         assert_eq!(reply.status, 200);
@@ -782,7 +722,7 @@ mod tests {
     fn a_flow_callout_names_where_the_deal_comes_from() {
         let body = br#"{"object":"Opportunity","to_stage":"Sales Accepted","record":{"Id":"0065g00000AbCdEAAZ","StageName":"Discovery","Amount":5000}}"#;
         let delivery = parse_callout(body, NOW).unwrap();
-        assert!(delivery.synchronous);
+        assert!(delivery.synchronous && delivery.workflow);
         let event = &delivery.events[0];
         assert_eq!(
             event.change,
