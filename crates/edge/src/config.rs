@@ -5,7 +5,7 @@
 
 use pipeline_guard_core::{
     Error,
-    crm::{ApiAuth, Crm, Secrets},
+    crm::{ApiAuth, Crm, Secrets, oauth::OAuthVariables},
     function::Settings,
     mode::Mode,
     playbook::{DEFAULT_PLAYBOOK, Playbook},
@@ -47,13 +47,30 @@ pub async fn secrets(crm: Crm) -> Result<Secrets, Error> {
 pub struct CrmApi {
     /// The API base URL, without a trailing slash.
     pub base_url: String,
-    /// The API token.
-    pub token: String,
+    /// What authenticates the calls.
+    pub credentials: Credentials,
     /// How the token is sent.
     pub auth: ApiAuth,
 }
 
-/// The API access configured for `crm`.
+/// What authenticates a CRM's API calls.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// A fixed API token.
+    Token(String),
+    /// OAuth client credentials: a token is requested, kept and renewed when refused.
+    Client {
+        /// The client id.
+        id: String,
+        /// The client secret.
+        secret: String,
+        /// The variables they came from, and the token endpoint's path.
+        variables: OAuthVariables,
+    },
+}
+
+/// The API access configured for `crm`: client credentials when the CRM takes them and they are
+/// set, else its API token.
 pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
     let names = crm.api_variables();
     let base_url = variable(names.url)
@@ -67,16 +84,41 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
             names.url
         )));
     }
+    if let Some(oauth) = names.oauth {
+        let id = variable(oauth.client_id).await?.trim().to_owned();
+        if !id.is_empty() {
+            let secret = variable(oauth.client_secret).await?.trim().to_owned();
+            if secret.is_empty() {
+                return Err(Error::Config(format!(
+                    "variable `{}` is set but `{}` is empty: set both",
+                    oauth.client_id, oauth.client_secret
+                )));
+            }
+            return Ok(CrmApi {
+                base_url,
+                credentials: Credentials::Client {
+                    id,
+                    secret,
+                    variables: oauth,
+                },
+                auth: names.auth,
+            });
+        }
+    }
     let token = variable(names.token).await?.trim().to_owned();
     if token.is_empty() {
+        let or_client = names
+            .oauth
+            .map(|o| format!(" (or `{}` and `{}`)", o.client_id, o.client_secret))
+            .unwrap_or_default();
         return Err(Error::Config(format!(
-            "variable `{}` is empty: set it to an API token pipeline-guard may write back with",
+            "variable `{}`{or_client} is empty: set it to an API token pipeline-guard may write back with",
             names.token
         )));
     }
     Ok(CrmApi {
         base_url,
-        token,
+        credentials: Credentials::Token(token),
         auth: names.auth,
     })
 }

@@ -118,6 +118,6 @@ async fn webhook(
     let delivery = crm.accept(&inbound, &secrets, now)?;
     let settings = config::settings().await?;
     let store = KvStore::open_default().await?;
-    let client = HttpCrm(config::crm_api(crm).await?);
+    let client = HttpCrm::new(crm, config::crm_api(crm).await?, &store);
     pipeline::run(function, crm, delivery, &settings, &store, &client, now).await
 }

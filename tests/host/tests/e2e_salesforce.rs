@@ -193,3 +193,133 @@ async fn a_flow_callout_gets_a_decision_to_branch_on_and_nothing_is_written() ->
     assert!(host.kv("default").is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_credentials_get_a_token_keep_it_and_renew_it_when_refused() -> anyhow::Result<()> {
+    const TOKEN_PATH: &str = "/services/oauth2/token";
+    let crm = FakeCrm::start().await?;
+    let token_answer = |token: &str| {
+        serde_json::json!({
+            "access_token": token,
+            "instance_url": crm.url(),
+            "token_type": "Bearer",
+            "issued_at": "1795262370000",
+        })
+    };
+    crm.respond("POST", TOKEN_PATH, 200, token_answer("00D!first"));
+    answer_contact_roles(&crm)?;
+    let host = host_builder(&crm)
+        .variable("salesforce_webhook_token", TOKEN_VALUE)
+        .variable("salesforce_api_origin", crm.url())
+        .variable("salesforce_client_id", "3MVG9pipeline&guard")
+        .variable("salesforce_client_secret", "C1ient=Secret")
+        .variable(
+            "playbook",
+            String::from_utf8(fixture("salesforce/playbook.toml"))?,
+        )
+        .variable("mode", "shadow")
+        .build()?;
+    let case = "salesforce/opportunities-outbound-batch";
+    let body = fixture(&format!("{case}.xml"));
+    let bearer = |request: &pipeline_guard_test_host::RecordedRequest| {
+        request.header("authorization").map(str::to_owned)
+    };
+
+    // First delivery: a token first, then exactly the fixture's calls with it.
+    let response = host
+        .request(outbound("/score-lead/salesforce", &body, Some(TOKEN_VALUE)))
+        .await?;
+    assert!(is_ack(&response), "{}", body_text(&response));
+    let requests = crm.requests();
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[0].path(), TOKEN_PATH);
+    assert_eq!(
+        requests[0].header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&requests[0].body),
+        "grant_type=client_credentials&client_id=3MVG9pipeline%26guard&client_secret=C1ient%3DSecret"
+    );
+    assert_eq!(received(&crm)[1..], expected_calls(case)[..]);
+    for request in &requests[1..] {
+        assert_eq!(bearer(request).as_deref(), Some("Bearer 00D!first"));
+    }
+
+    // The next request (another instance) reuses the kept token: no token call.
+    crm.clear();
+    let response = host
+        .request(outbound(
+            "/flag-stale-deals/salesforce",
+            &body,
+            Some(TOKEN_VALUE),
+        ))
+        .await?;
+    assert!(is_ack(&response), "{}", body_text(&response));
+    assert!(!crm.requests().is_empty());
+    for request in crm.requests() {
+        assert_ne!(request.path(), TOKEN_PATH);
+        assert_eq!(bearer(&request).as_deref(), Some("Bearer 00D!first"));
+    }
+
+    // The token expired: the API answers 401 once, a new token is requested, the call retried.
+    crm.clear();
+    crm.respond("POST", TOKEN_PATH, 200, token_answer("00D!second"));
+    crm.fail_next(1, 401);
+    let response = host
+        .request(outbound(
+            "/gate-handoff/salesforce",
+            &body,
+            Some(TOKEN_VALUE),
+        ))
+        .await?;
+    assert!(is_ack(&response), "{}", body_text(&response));
+    let requests = crm.requests();
+    assert_eq!(bearer(&requests[0]).as_deref(), Some("Bearer 00D!first"));
+    assert_eq!(requests[1].path(), TOKEN_PATH);
+    assert_eq!(
+        requests[2].path(),
+        requests[0].path(),
+        "the refused call, retried"
+    );
+    for request in &requests[2..] {
+        assert_eq!(bearer(request).as_deref(), Some("Bearer 00D!second"));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_client_credentials_fault_with_what_to_check() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    crm.respond(
+        "POST",
+        "/services/oauth2/token",
+        400,
+        serde_json::json!({"error": "invalid_client", "error_description": "invalid client credentials"}),
+    );
+    let host = host_builder(&crm)
+        .variable("salesforce_webhook_token", TOKEN_VALUE)
+        .variable("salesforce_api_origin", crm.url())
+        .variable("salesforce_client_id", "3MVG9pipeline")
+        .variable("salesforce_client_secret", "wrong")
+        .build()?;
+    let body = fixture("salesforce/opportunities-outbound-batch.xml");
+    let response = host
+        .request(outbound("/score-lead/salesforce", &body, Some(TOKEN_VALUE)))
+        .await?;
+    assert_eq!(response.status(), 500, "{}", body_text(&response));
+    let text = body_text(&response);
+    assert!(
+        text.contains("invalid_client: invalid client credentials"),
+        "{text}"
+    );
+    assert!(text.contains("salesforce_client_secret"), "{text}");
+    assert!(!text.contains("<Ack>"));
+    assert_eq!(crm.requests().len(), 1, "nothing but the token request");
+    assert!(
+        host.kv("default")
+            .keys()
+            .all(|k| !k.starts_with("processed/"))
+    );
+    Ok(())
+}

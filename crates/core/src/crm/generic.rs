@@ -42,6 +42,7 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "generic_api_url",
     token: "generic_api_token",
     auth: ApiAuth::Bearer,
+    oauth: None,
 };
 /// The most events one delivery may carry.
 pub const MAX_EVENTS: usize = 100;

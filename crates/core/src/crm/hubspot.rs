@@ -53,6 +53,7 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "hubspot_api_url",
     token: "hubspot_api_token",
     auth: ApiAuth::Bearer,
+    oauth: None,
 };
 
 /// Deal properties always fetched (beyond those the playbook names).

@@ -21,6 +21,7 @@ use crate::{
 mod answer;
 pub mod generic;
 pub mod hubspot;
+pub mod oauth;
 pub mod pipedrive;
 pub mod salesforce;
 
@@ -218,10 +219,13 @@ pub(crate) fn mapped_fields(playbook: &Playbook, crm: Crm) -> BTreeMap<String, S
 pub struct ApiVariables {
     /// The API base URL (`https://api.hubapi.com`).
     pub url: &'static str,
-    /// The API token.
+    /// The API token (a fixed one; see `oauth`).
     pub token: &'static str,
     /// How the token goes with each call.
     pub auth: ApiAuth,
+    /// Client credentials to obtain the token with, for CRMs whose tokens expire; when they are
+    /// set the `token` variable may stay empty.
+    pub oauth: Option<oauth::OAuthVariables>,
 }
 
 /// How a CRM's API takes its token.

@@ -50,6 +50,7 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "pipedrive_api_url",
     token: "pipedrive_api_token",
     auth: ApiAuth::Header("x-api-token"),
+    oauth: None,
 };
 
 /// Fields Pipedrive changes on every save; they say nothing about what the change was.

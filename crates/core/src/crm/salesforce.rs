@@ -39,7 +39,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::{ApiAuth, ApiVariables, Crm, Reply, path_segment};
+use super::{ApiAuth, ApiVariables, Crm, Reply, oauth::OAuthVariables, path_segment};
 use crate::{
     Error,
     event::{Change, Delivery, WebhookEvent},
@@ -55,11 +55,22 @@ use crate::{
 pub const TOKEN_VARIABLE: &str = "salesforce_webhook_token";
 /// The header that may carry the shared token instead of the URL.
 pub const TOKEN_HEADER: &str = "x-pipeline-guard-token";
-/// The Spin variables for Salesforce's REST API: the My Domain URL and an access token.
+/// The Spin variable holding the external client app's consumer key (client credentials flow).
+pub const CLIENT_ID_VARIABLE: &str = "salesforce_client_id";
+/// The Spin variable holding the external client app's consumer secret.
+pub const CLIENT_SECRET_VARIABLE: &str = "salesforce_client_secret";
+/// The Spin variables for Salesforce's REST API: the My Domain URL, and either client credentials
+/// (an access token is requested from `/services/oauth2/token` and renewed when it expires) or a
+/// fixed access token.
 pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "salesforce_api_url",
     token: "salesforce_api_token",
     auth: ApiAuth::Bearer,
+    oauth: Some(OAuthVariables {
+        client_id: CLIENT_ID_VARIABLE,
+        client_secret: CLIENT_SECRET_VARIABLE,
+        token_path: "/services/oauth2/token",
+    }),
 };
 /// The REST API version pipeline-guard calls (Winter '26).
 pub const API_VERSION: &str = "v65.0";
