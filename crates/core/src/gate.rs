@@ -104,7 +104,9 @@ pub fn decide(
         &scorecard,
         threshold,
         &missing,
-        &moved_back_to,
+        moved_back_to
+            .as_deref()
+            .map(|stage| playbook.stage_name(stage)),
     );
     HandoffDecision {
         verdict,
@@ -125,7 +127,7 @@ fn message(
     scorecard: &Scorecard,
     threshold: u8,
     missing: &[Missing],
-    moved_back_to: &Option<String>,
+    moved_back_to: Option<&str>,
 ) -> String {
     let total = scorecard.total;
     match verdict {
@@ -222,6 +224,31 @@ mod tests {
         let wb = d.write_back(&deal, &playbook);
         assert_eq!(wb.move_to_stage.as_deref(), Some("discovery"));
         assert_eq!(wb.fields["pg_handoff_status"], "blocked");
+    }
+
+    #[test]
+    fn the_message_names_the_stage_and_the_write_back_moves_by_id() {
+        let mut playbook = Playbook::default_playbook();
+        playbook
+            .stage_names
+            .insert("discovery".into(), "Discovery call".into());
+        let deal = deal_with(&[]);
+        let d = decide(
+            &deal,
+            Some("discovery"),
+            "sales_accepted",
+            &playbook,
+            Mode::Enforce,
+            NOW,
+        );
+        assert!(
+            d.message
+                .ends_with("The deal was moved back to Discovery call."),
+            "{}",
+            d.message
+        );
+        let wb = d.write_back(&deal, &playbook);
+        assert_eq!(wb.move_to_stage.as_deref(), Some("discovery"));
     }
 
     #[test]

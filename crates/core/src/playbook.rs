@@ -52,6 +52,10 @@ pub struct Playbook {
     pub handoff: Handoff,
     /// Staleness and hygiene rules.
     pub staleness: Staleness,
+    /// The names reps know stages by, by the stage id the CRM sends (Pipedrive's `"3"`, HubSpot's
+    /// `"12345678"`), for messages; a stage without one is shown by its id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stage_names: BTreeMap<String, String>,
     /// Which CRM fields receive results.
     #[serde(default)]
     pub write_back: WriteBackFields,
@@ -266,6 +270,11 @@ impl Playbook {
         Playbook::from_toml(DEFAULT_PLAYBOOK).expect("the shipped default playbook is valid")
     }
 
+    /// The name reps know `stage` by: its [`Playbook::stage_names`] entry, else the id.
+    pub fn stage_name<'a>(&'a self, stage: &'a str) -> &'a str {
+        self.stage_names.get(stage).map_or(stage, String::as_str)
+    }
+
     /// A dimension by key.
     pub fn dimension(&self, key: &str) -> Option<&Dimension> {
         self.dimensions.iter().find(|d| d.key == key)
@@ -351,6 +360,13 @@ impl Playbook {
                 self.handoff.threshold
             ));
         }
+        for (stage, name) in &self.stage_names {
+            if name.trim().is_empty() {
+                problems.push(format!(
+                    "stage_names.\"{stage}\": give the name reps know the stage by, or remove it"
+                ));
+            }
+        }
         if self.staleness.default_rotting_days == 0 {
             problems.push("staleness.default_rotting_days: must be at least 1".to_owned());
         }
@@ -418,6 +434,22 @@ mod tests {
                 "tiers[1].min_score: tiers go from highest to lowest; 80 is not below hot's 75",
                 "handoff.threshold: must be within 0..=100 (found 160)",
             ]
+        );
+    }
+
+    #[test]
+    fn stage_names_name_stages_and_an_empty_one_is_refused() {
+        let named = format!("{DEFAULT_PLAYBOOK}\n[stage_names]\n\"3\" = \"Qualified\"\n");
+        let playbook = Playbook::from_toml(&named).unwrap();
+        assert_eq!(playbook.stage_name("3"), "Qualified");
+        assert_eq!(playbook.stage_name("4"), "4");
+        let empty = format!("{DEFAULT_PLAYBOOK}\n[stage_names]\n\"3\" = \" \"\n");
+        let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&empty) else {
+            panic!("an empty stage name was accepted");
+        };
+        assert_eq!(
+            problems,
+            ["stage_names.\"3\": give the name reps know the stage by, or remove it"]
         );
     }
 

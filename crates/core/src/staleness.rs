@@ -19,8 +19,11 @@ use crate::{
 pub enum StaleReason {
     /// Nothing has happened on the deal for longer than its stage allows.
     RottingInStage {
-        /// The stage it sits in.
+        /// The stage it sits in (its id).
         stage: String,
+        /// The stage's name, when the playbook gives one ([`Playbook::stage_names`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage_name: Option<String>,
         /// Days since the last activity (or since entering the stage).
         idle_days: i64,
         /// The stage's limit.
@@ -45,11 +48,13 @@ impl std::fmt::Display for StaleReason {
         match self {
             StaleReason::RottingInStage {
                 stage,
+                stage_name,
                 idle_days,
                 limit_days,
             } => write!(
                 f,
-                "no activity for {idle_days} days in stage {stage} (limit {limit_days})"
+                "no activity for {idle_days} days in stage {} (limit {limit_days})",
+                stage_name.as_deref().unwrap_or(stage)
             ),
             StaleReason::CloseDatePassed {
                 close_date,
@@ -90,6 +95,7 @@ pub fn assess(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Stal
             if idle_days > i64::from(limit_days) {
                 reasons.push(StaleReason::RottingInStage {
                     stage: stage.to_owned(),
+                    stage_name: playbook.stage_names.get(stage).cloned(),
                     idle_days,
                     limit_days,
                 });
@@ -202,6 +208,7 @@ mod tests {
             vec![
                 StaleReason::RottingInStage {
                     stage: "negotiation".into(),
+                    stage_name: None,
                     idle_days: 51,
                     limit_days: 21
                 },
@@ -214,6 +221,28 @@ mod tests {
         let wb = r.write_back(&deal, &Playbook::default_playbook());
         assert!(wb.note.is_some());
         assert!(wb.fields["pg_stale"].as_str().unwrap().contains("51 days"));
+
+        // With a name for the stage, reps read the name; the id stays in the data.
+        let mut named = Playbook::default_playbook();
+        named
+            .stage_names
+            .insert("negotiation".into(), "Negotiation started".into());
+        let r = assess(&deal, &named, datetime!(2026-11-21 10:00 UTC));
+        let StaleReason::RottingInStage {
+            stage, stage_name, ..
+        } = &r.reasons[0]
+        else {
+            panic!("{:?}", r.reasons)
+        };
+        assert_eq!(stage, "negotiation");
+        assert_eq!(stage_name.as_deref(), Some("Negotiation started"));
+        assert!(
+            r.reasons[0]
+                .to_string()
+                .contains("in stage Negotiation started ("),
+            "{}",
+            r.reasons[0]
+        );
     }
 
     #[test]
