@@ -16,13 +16,18 @@
 //! …}`); the playbook's `crm_fields.pipedrive` names the key that feeds each dimension (see
 //! [`super::mapped_fields`]). A deal's person is fetched (`GET /api/v2/persons/<id>`) for its
 //! name, job title and, when the contact dimension names a person field in
-//! `crm_fields.pipedrive`, its buying role.
+//! `crm_fields.pipedrive`, its buying role. Option fields (single and multiple option) carry ids;
+//! those the playbook reads get their labels from the field definitions ([`options`]).
 //!
 //! # Write-back
 //! `PATCH /api/v2/deals/<id>` (or `/persons/<id>`) with the result fields in `custom_fields` and
 //! `stage_id` when a blocked handoff goes back; then an activity of type `task` for the owner
 //! when they must act (`POST /api/v2/activities`), else a note (`POST /api/v1/notes`: Pipedrive
 //! has no v2 notes API).
+
+mod options;
+
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -207,23 +212,13 @@ fn changed_fields(previous: &Map<String, Value>) -> Vec<String> {
     fields
 }
 
-/// A custom field's value. Webhooks send typed objects (`{"type": "varchar", "value": …}`,
-/// `{"type": "enum", "id": 17}`, `{"type": "set", "values": [{"id": 13}]}`); the API sends plain
-/// values. Options are kept as their ids.
+/// A custom field's value. Webhooks send typed objects (`{"type": "varchar", "value": …}`); the
+/// API sends plain values. Option fields (`{"type": "enum", "id": 17}`, `{"type": "set", …}`) stay
+/// typed until [`complete`] gives them their labels ([`options`]).
 fn custom_value(value: &Value) -> Option<Value> {
     let value = match value {
-        Value::Object(typed) => {
-            if let Some(value) = typed.get("value") {
-                value.clone()
-            } else if let Some(id) = typed.get("id") {
-                id.clone()
-            } else if let Some(Value::Array(values)) = typed.get("values") {
-                let ids: Vec<String> = values.iter().filter_map(|v| text(&v["id"])).collect();
-                Value::String(ids.join(","))
-            } else {
-                return None;
-            }
-        }
+        Value::Object(_) if options::typed_ids(value).is_some() => value.clone(),
+        Value::Object(typed) => typed.get("value")?.clone(),
         other => other.clone(),
     };
     match &value {
@@ -289,9 +284,9 @@ fn role_field(playbook: &Playbook) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// A person as a contact: name, primary email, job title and (from `role_field`) buying role,
-/// written as a canonical role (`Economic Buyer` → `economic_buyer`).
-fn contact(id: &str, person: &Map<String, Value>, role_field: Option<&str>) -> Contact {
+/// A person as a contact: name, primary email, job title and buying role (the text of the
+/// playbook's role field), written as a canonical role (`Economic Buyer` → `economic_buyer`).
+fn contact(id: &str, person: &Map<String, Value>, role: Option<String>) -> Contact {
     let emails = person.get("emails").and_then(Value::as_array);
     let email = emails
         .and_then(|emails| {
@@ -301,12 +296,7 @@ fn contact(id: &str, person: &Map<String, Value>, role_field: Option<&str>) -> C
                 .or_else(|| emails.first())
         })
         .and_then(|e| text(&e["value"]));
-    let role = role_field
-        .and_then(|key| person.get("custom_fields")?.get(key))
-        .and_then(custom_value)
-        .as_ref()
-        .and_then(text)
-        .map(|role| Contact::role_key(&role));
+    let role = role.map(|role| Contact::role_key(&role));
     Contact {
         id: id.to_owned(),
         name: person.get("name").and_then(text),
@@ -316,19 +306,26 @@ fn contact(id: &str, person: &Map<String, Value>, role_field: Option<&str>) -> C
     }
 }
 
-/// Map the playbook's fields and fetch a deal's person.
+/// Label the option fields the playbook reads, map the playbook's fields and fetch a deal's
+/// person.
 pub async fn complete(
     mut event: WebhookEvent,
     playbook: &Playbook,
     client: &impl CrmClient,
 ) -> Result<WebhookEvent, Error> {
     let record = &mut event.record;
-    for (key, canonical) in super::mapped_fields(playbook, Crm::Pipedrive) {
+    let mapped = super::mapped_fields(playbook, Crm::Pipedrive);
+    let role_field = role_field(playbook);
+    let mut read: BTreeSet<&str> = mapped.keys().map(String::as_str).collect();
+    if record.kind == RecordKind::Lead {
+        read.extend(role_field);
+    }
+    label_options(record, &read, client).await?;
+    for (key, canonical) in mapped {
         if let Some(value) = record.fields.get(&key).cloned() {
             record.fields.insert(canonical, value);
         }
     }
-    let role_field = role_field(playbook);
     match record.kind {
         RecordKind::Lead => {
             let role = role_field
@@ -345,9 +342,8 @@ pub async fn complete(
                 match client.send(&call).await {
                     Ok(answer) => {
                         if let Some(person) = answer["data"].as_object() {
-                            record
-                                .contacts
-                                .push(contact(&person_id, person, role_field));
+                            let role = person_role(person, role_field, client).await?;
+                            record.contacts.push(contact(&person_id, person, role));
                         }
                     }
                     // The person was deleted since: the deal has no contact.
@@ -359,6 +355,64 @@ pub async fn complete(
     }
     event.complete = true;
     Ok(event)
+}
+
+/// Replace the option ids a webhook sent with their labels: those of fields in `read` from the
+/// field definitions (fetched only if one is there), the others' as plain ids.
+async fn label_options(
+    record: &mut Record,
+    read: &BTreeSet<&str>,
+    client: &impl CrmClient,
+) -> Result<(), Error> {
+    let typed: Vec<(String, Vec<String>)> = record
+        .fields
+        .iter()
+        .filter_map(|(key, value)| Some((key.clone(), options::typed_ids(value)?)))
+        .collect();
+    let labels = if typed.iter().any(|(key, _)| read.contains(key.as_str())) {
+        let entity = match record.kind {
+            RecordKind::Deal => "deal",
+            RecordKind::Lead => "person",
+        };
+        Some(options::OptionLabels::fetch(client, entity).await?)
+    } else {
+        None
+    };
+    for (key, ids) in typed {
+        let text = match &labels {
+            Some(labels) if read.contains(key.as_str()) => labels.text(&key, &ids),
+            _ => ids.join(","),
+        };
+        record.fields.insert(key, Value::String(text));
+    }
+    Ok(())
+}
+
+/// A deal's person's buying role: the text of `role_field`, its label when it is an option field
+/// (the API sends option ids).
+async fn person_role(
+    person: &Map<String, Value>,
+    role_field: Option<&str>,
+    client: &impl CrmClient,
+) -> Result<Option<String>, Error> {
+    let Some((key, value)) =
+        role_field.and_then(|key| Some((key, person.get("custom_fields")?.get(key)?)))
+    else {
+        return Ok(None);
+    };
+    let value = custom_value(value);
+    let Some(ids) = value
+        .as_ref()
+        .and_then(|v| options::typed_ids(v).or_else(|| options::plain_ids(v)))
+    else {
+        return Ok(value.as_ref().and_then(text));
+    };
+    let labels = options::OptionLabels::fetch(client, "person").await?;
+    Ok(if labels.has(key) {
+        Some(labels.text(key, &ids))
+    } else {
+        value.as_ref().and_then(text)
+    })
 }
 
 /// A Pipedrive id as the API wants it: a number when it is one.
@@ -452,16 +506,56 @@ mod tests {
             custom_value(&json!({"type": "varchar", "value": "x"})),
             Some(json!("x"))
         );
+        let option = json!({"type": "enum", "id": 17});
         assert_eq!(
-            custom_value(&json!({"type": "enum", "id": 17})),
-            Some(json!(17))
-        );
-        assert_eq!(
-            custom_value(&json!({"type": "set", "values": [{"id": 13}, {"id": 14}]})),
-            Some(json!("13,14"))
+            custom_value(&option),
+            Some(option),
+            "labelled in complete()"
         );
         assert_eq!(custom_value(&json!({"type": "varchar", "value": ""})), None);
         assert_eq!(custom_value(&json!(5)), Some(json!(5)));
+    }
+
+    #[test]
+    fn option_fields_the_playbook_reads_get_their_labels_and_others_their_ids() {
+        use crate::memory::RecordingCrm;
+        let situation = "0dc5f2323d817fc98ca27bc8ce648acad2c657b1";
+        let body = json!({
+            "meta": {"action": "change", "entity": "deal", "version": "2.0", "id": "e-1", "entity_id": "7", "timestamp": "2026-11-21T11:00:00Z"},
+            "data": {"id": 7, "title": "t", "status": "open", "stage_id": 2, "pipeline_id": 1, "custom_fields": {
+                situation: {"type": "set", "values": [{"id": 5}, {"id": 6}]},
+                "ffff0000ffff0000ffff0000ffff0000ffff0000": {"type": "enum", "id": 9},
+            }},
+            "previous": null,
+        });
+        let mut playbook = Playbook::default_playbook();
+        for d in &mut playbook.dimensions {
+            if d.key == "situation" {
+                d.crm_fields.insert("pipedrive".into(), situation.into());
+            }
+        }
+        let crm = RecordingCrm::default();
+        crm.answer(
+            "GET",
+            "/api/v1/dealFields",
+            json!({"data": [{"key": situation, "field_type": "set", "options": [
+                {"id": 5, "label": "Spreadsheets"}, {"id": 6, "label": "Manual bank exports"}]}]}),
+        );
+        let event = parse(body.to_string().as_bytes()).unwrap().remove(0);
+        let event = futures::executor::block_on(complete(event, &playbook, &crm)).unwrap();
+        assert_eq!(
+            event.record.text("situation").as_deref(),
+            Some("Spreadsheets, Manual bank exports")
+        );
+        assert_eq!(
+            event
+                .record
+                .text("ffff0000ffff0000ffff0000ffff0000ffff0000")
+                .as_deref(),
+            Some("9"),
+            "not read: kept as its id, no labels needed"
+        );
+        assert_eq!(crm.calls().len(), 1, "one fetch of the deal fields");
     }
 
     #[test]
