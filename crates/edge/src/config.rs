@@ -59,14 +59,18 @@ pub enum Credentials {
     /// A fixed API token.
     Token(String),
     /// OAuth client credentials: a token is requested, kept and renewed when refused.
-    Client {
-        /// The client id.
-        id: String,
-        /// The client secret.
-        secret: String,
-        /// The variables they came from, and the token endpoint's path.
-        variables: OAuthVariables,
-    },
+    Client(ClientCredentials),
+}
+
+/// An app's OAuth client credentials.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    /// The client id.
+    pub id: String,
+    /// The client secret.
+    pub secret: String,
+    /// The variables they came from, and the token endpoint's path.
+    pub variables: OAuthVariables,
 }
 
 /// The API access configured for `crm`: client credentials when the CRM takes them and they are
@@ -96,11 +100,11 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
             }
             return Ok(CrmApi {
                 base_url,
-                credentials: Credentials::Client {
+                credentials: Credentials::Client(ClientCredentials {
                     id,
                     secret,
                     variables: oauth,
-                },
+                }),
                 auth: names.auth,
             });
         }

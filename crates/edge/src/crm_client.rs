@@ -15,7 +15,7 @@ use pipeline_guard_core::{
 use spin_sdk::http::body::IncomingBodyExt;
 
 use crate::{
-    config::{Credentials, CrmApi},
+    config::{ClientCredentials, Credentials, CrmApi},
     kv::KvStore,
 };
 
@@ -42,35 +42,30 @@ impl<'a> HttpCrm<'a> {
     /// The token to call with: the fixed one, or the access token obtained with client
     /// credentials (kept from an earlier request when there is one).
     async fn token(&self) -> Result<String, Error> {
-        let id = match &self.api.credentials {
+        let client = match &self.api.credentials {
             Credentials::Token(token) => return Ok(token.clone()),
-            Credentials::Client { id, .. } => id,
+            Credentials::Client(client) => client,
         };
         if let Some(token) = self.token.borrow().clone() {
             return Ok(token);
         }
-        if let Some(bytes) = self.store.get(&token_key(self.crm, id)).await?
+        if let Some(bytes) = self.store.get(&token_key(self.crm, &client.id)).await?
             && let Ok(token) = String::from_utf8(bytes)
             && !token.is_empty()
         {
             *self.token.borrow_mut() = Some(token.clone());
             return Ok(token);
         }
-        self.new_token().await
+        self.new_token(client).await
     }
 
     /// A new access token from the token endpoint, kept for the next calls.
-    async fn new_token(&self) -> Result<String, Error> {
-        let Credentials::Client {
+    async fn new_token(&self, client: &ClientCredentials) -> Result<String, Error> {
+        let ClientCredentials {
             id,
             secret,
             variables,
-        } = &self.api.credentials
-        else {
-            return Err(Error::Config(
-                "no client credentials to request a token with".into(),
-            ));
-        };
+        } = client;
         let call = format!("POST {}", variables.token_path);
         let request = http::Request::post(format!("{}{}", self.api.base_url, variables.token_path))
             .header(http::header::ACCEPT, "application/json")
@@ -122,10 +117,15 @@ impl CrmClient for HttpCrm<'_> {
     async fn send(&self, call: &CrmCall) -> Result<serde_json::Value, Error> {
         let failed = |reason: String| unavailable(&call.to_string(), reason);
         let (mut status, mut body) = self.call(call, &self.token().await?).await?;
-        let renewable = matches!(self.api.credentials, Credentials::Client { .. });
-        if status == http::StatusCode::UNAUTHORIZED && renewable {
+        let renewable = match &self.api.credentials {
+            Credentials::Client(client) => Some(client),
+            Credentials::Token(_) => None,
+        };
+        if status == http::StatusCode::UNAUTHORIZED
+            && let Some(client) = renewable
+        {
             // The kept token expired or was revoked: one new token, one retry.
-            let token = self.new_token().await?;
+            let token = self.new_token(client).await?;
             (status, body) = self.call(call, &token).await?;
         }
         if status == http::StatusCode::NOT_FOUND {
@@ -136,7 +136,7 @@ impl CrmClient for HttpCrm<'_> {
         if !status.is_success() {
             let excerpt: String = String::from_utf8_lossy(&body).chars().take(200).collect();
             let hint = match (status, renewable, self.crm.api_variables().oauth) {
-                (http::StatusCode::UNAUTHORIZED, false, Some(o)) => format!(
+                (http::StatusCode::UNAUTHORIZED, None, Some(o)) => format!(
                     " (the access token was refused; it may have expired: set `{}` and `{}` to have it renewed)",
                     o.client_id, o.client_secret
                 ),

@@ -13,9 +13,9 @@
 //! a handoff stage is gated deal by deal. Events are de-duplicated on `meta.id`, the event's UUID.
 //!
 //! Custom fields arrive under 40-character keys, as typed objects (`{"type": "varchar", "value":
-//! …}`); the playbook's `crm_fields.pipedrive` names the key that feeds each dimension (see
-//! [`super::mapped_fields`]). A deal's person is fetched (`GET /api/v2/persons/<id>`) for its
-//! name, job title and, when the contact dimension names a person field in
+//! …}`); the playbook's `crm_fields.pipedrive` names the key that feeds each dimension (the
+//! adapters' shared `mapped_fields`). A deal's person is fetched (`GET /api/v2/persons/<id>`) for
+//! its name, job title and, when the contact dimension names a person field in
 //! `crm_fields.pipedrive`, its buying role. Option fields (single and multiple option) carry ids;
 //! those the playbook reads get their labels from the field definitions ([`options`]).
 //!
@@ -25,7 +25,7 @@
 //! when they must act (`POST /api/v2/activities`), else a note (`POST /api/v1/notes`: Pipedrive
 //! has no v2 notes API).
 
-mod options;
+pub mod options;
 
 use std::collections::BTreeSet;
 
