@@ -91,6 +91,32 @@ pub enum ErrorKind {
         /// What happened.
         reason: String,
     },
+    /// The CRM's API refused a call for good (a 4xx other than 408 and 429), or answered with
+    /// something that cannot be used (not JSON, a record without its data). Retrying the same
+    /// call cannot help: the event is recorded as failed until an admin fixes the cause.
+    #[error("CRM API call {call} was refused: {reason}")]
+    CrmRejected {
+        /// The call that was refused (`PATCH /records/deals/D-1`).
+        call: String,
+        /// What the CRM said, or what was wrong with its answer.
+        reason: String,
+    },
+    /// The CRM's API asked to slow down (429).
+    #[error("CRM API call {call} was rate-limited; retry after {retry_after_ms} ms")]
+    CrmRateLimited {
+        /// The call that was refused.
+        call: String,
+        /// How long the CRM asked to wait (its `Retry-After`), in milliseconds.
+        retry_after_ms: u64,
+    },
+    /// The delivery's deadline passed before this work was done; the CRM's retry continues it.
+    #[error(
+        "not finished within the {deadline_ms} ms this CRM waits for an answer; its retry continues"
+    )]
+    DeadlineExceeded {
+        /// The delivery's deadline, in milliseconds.
+        deadline_ms: u64,
+    },
     /// The CRM's API answered that the record does not exist (any more).
     #[error("CRM API call {call} found no such record")]
     CrmRecordGone {
@@ -120,8 +146,24 @@ impl ErrorKind {
             ErrorKind::NotFound { .. } => 404,
             ErrorKind::MethodNotAllowed { .. } => 405,
             ErrorKind::Config(_) | ErrorKind::InvalidPlaybook(_) | ErrorKind::Store(_) => 500,
-            ErrorKind::CrmUnavailable { .. } | ErrorKind::CrmRecordGone { .. } => 502,
+            ErrorKind::CrmUnavailable { .. }
+            | ErrorKind::CrmRejected { .. }
+            | ErrorKind::CrmRecordGone { .. } => 502,
+            ErrorKind::CrmRateLimited { .. } | ErrorKind::DeadlineExceeded { .. } => 503,
         }
+    }
+
+    /// Whether the same work may succeed later without anyone changing anything: a CRM or store
+    /// that failed for now, a rate limit, the deadline. Such failures leave the event unrecorded
+    /// so the CRM's retry redoes it; the others are recorded as failed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ErrorKind::CrmUnavailable { .. }
+                | ErrorKind::CrmRateLimited { .. }
+                | ErrorKind::DeadlineExceeded { .. }
+                | ErrorKind::Store(_)
+        )
     }
 
     /// A stable, machine-readable code for the error (`invalid_body`, `bad_signature`, …).
@@ -139,6 +181,9 @@ impl ErrorKind {
             ErrorKind::Config(_) => "config",
             ErrorKind::InvalidPlaybook(_) => "invalid_playbook",
             ErrorKind::CrmUnavailable { .. } => "crm_unavailable",
+            ErrorKind::CrmRejected { .. } => "crm_rejected",
+            ErrorKind::CrmRateLimited { .. } => "crm_rate_limited",
+            ErrorKind::DeadlineExceeded { .. } => "deadline_exceeded",
             ErrorKind::CrmRecordGone { .. } => "crm_record_gone",
             ErrorKind::Store(_) => "store",
         }

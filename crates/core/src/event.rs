@@ -29,6 +29,19 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The stream of changes this one is ordered in: an older change is superseded only by a
+    /// newer one of the same kind, so an update arriving before a stage change never hides it.
+    pub fn stream(&self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Updated | Change::Unsupported { .. } => "updated",
+            Change::StageChanged { .. } => "stage",
+            Change::Deleted => "deleted",
+        }
+    }
+}
+
 /// One change to one record, from one CRM delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookEvent {

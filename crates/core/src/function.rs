@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::{
     event::{Change, WebhookEvent},
-    gate::{self, HandoffDecision},
+    gate::{self, HandoffDecision, Verdict},
     mode::Mode,
     model::RecordKind,
     playbook::Playbook,
@@ -109,6 +109,25 @@ pub enum Decision {
     },
 }
 
+/// A decision in a few fields: what is kept for every event, answered to a redelivery, and what a
+/// CRM workflow branches on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Brief {
+    /// False only for a handoff gate-handoff blocks in enforce mode.
+    pub allowed: bool,
+    /// `validated`, `blocked`, `would_block` (shadow mode), `scored`, `stale`, `not_stale` or
+    /// `skipped`.
+    pub decision: String,
+    /// The score, for scorecards and handoffs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+    /// The tier, for scorecards and handoffs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// The decision in one line.
+    pub message: String,
+}
+
 impl Decision {
     /// Nothing to decide, for `reason`.
     pub fn skipped(reason: impl Into<String>) -> Decision {
@@ -125,6 +144,41 @@ impl Decision {
             Decision::Handoff(decision) => Some(decision.write_back(record, playbook)),
             Decision::Stale(report) => Some(report.write_back(record, playbook)),
             Decision::Skipped { .. } => None,
+        }
+    }
+
+    /// What a workflow branches on and what a redelivery gets back, in a few fields: small
+    /// enough to keep for every event ([`Brief`]).
+    pub fn brief(&self) -> Brief {
+        let (allowed, name, score, tier) = match self {
+            Decision::Handoff(d) => {
+                let name = match (d.verdict, d.mode) {
+                    (Verdict::Validated, _) => "validated",
+                    (Verdict::Blocked, Mode::Enforce) => "blocked",
+                    (Verdict::Blocked, Mode::Shadow) => "would_block",
+                };
+                (
+                    name != "blocked",
+                    name,
+                    Some(d.scorecard.total),
+                    Some(d.scorecard.tier.clone()),
+                )
+            }
+            Decision::Scored(card) => (true, "scored", Some(card.total), Some(card.tier.clone())),
+            Decision::Stale(r) => (
+                true,
+                if r.stale { "stale" } else { "not_stale" },
+                None,
+                None,
+            ),
+            Decision::Skipped { .. } => (true, "skipped", None, None),
+        };
+        Brief {
+            allowed,
+            decision: name.to_owned(),
+            score,
+            tier,
+            message: self.summary(),
         }
     }
 

@@ -2,8 +2,7 @@
 //!
 //! Everything a pipeline-guard function decides is decided here; the Spin components only read the
 //! request, hand it to this crate, and carry out what it returns. Nothing in this crate touches the
-//! network, a clock or a store: those arrive as values (a `now`, a [`pipeline::Store`], a
-//! [`pipeline::CrmClient`]), so every rule runs natively in tests with a fixed clock and fakes.
+//! network, a clock or a store: those arrive as values (a `now`, the [`ports`]), so every rule runs natively in tests with a fixed clock and fakes.
 //!
 //! # Map
 //! - [`model`]: the canonical lead/deal record, its contacts and activities.
@@ -24,8 +23,11 @@
 //! - [`signature`]: webhook signature checks, and shared credentials for CRMs that do not sign.
 //! - [`inbound`]: request-level checks (size, content type) before an adapter parses.
 //! - [`function`]: the three functions and what each decides for an event.
-//! - [`pipeline`]: verify → de-duplicate → decide → write back → record, over abstract I/O.
-//! - [`memory`]: in-memory store and recording CRM, for tests and dry runs.
+//! - [`ports`]: the outside world's interfaces: store, SQL database, CRM client, clock.
+//! - [`ledger`]: claims and settled events, so nothing is applied twice or lost.
+//! - [`outcome`]: what a delivery produced, per event.
+//! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
+//! - [`memory`]: in-memory store, ledger, recording CRM and clock, for tests and dry runs.
 //! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
 //!
 //! # Example
@@ -53,11 +55,14 @@ pub mod function;
 pub mod gate;
 pub mod hygiene;
 pub mod inbound;
+pub mod ledger;
 pub mod memory;
 pub mod mode;
 pub mod model;
+pub mod outcome;
 pub mod pipeline;
 pub mod playbook;
+pub mod ports;
 pub mod review;
 pub mod scorecard;
 pub mod signature;

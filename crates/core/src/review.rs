@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, pipeline::Store};
+use crate::{Error, ports::Store};
 
 /// How many scores the histogram holds before its counts are halved.
 pub const RECENT: u32 = 1000;

@@ -14,17 +14,21 @@
 
 mod common;
 
+use std::time::Duration;
+
 use futures::executor::block_on;
 use pipeline_guard_core::{
     Error,
-    crm::{Crm, Secrets, generic, hubspot, pipedrive, salesforce},
+    crm::{Adapter, Crm, Secrets, generic, hubspot, pipedrive, salesforce},
     event::Delivery,
     function::{FunctionKind, Settings},
     inbound::InboundRequest,
-    memory::{MemoryStore, RecordingCrm},
+    ledger::Retention,
+    memory::{MemoryLedger, MemoryStore, RecordingCrm, StoppedClock},
     mode::Mode,
-    pipeline,
+    pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
+    with_adapter,
 };
 use serde_json::{Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -57,7 +61,13 @@ fn playbook(given: &Value) -> Playbook {
 }
 
 /// Authenticate and parse the request the case describes.
-fn accept(crm: Crm, body: &[u8], given: &Value, now: OffsetDateTime) -> Result<Delivery, Error> {
+fn accept(
+    adapter: &impl Adapter,
+    body: &[u8],
+    given: &Value,
+    now: OffsetDateTime,
+) -> Result<Delivery, Error> {
+    let crm = adapter.crm();
     let request = &given["request"];
     let mut headers = http::HeaderMap::new();
     for (name, value) in request["headers"].as_object().expect("request.headers") {
@@ -81,16 +91,22 @@ fn accept(crm: Crm, body: &[u8], given: &Value, now: OffsetDateTime) -> Result<D
         headers: &headers,
         body,
     };
-    crm.accept(&inbound, &secrets, now)
+    adapter.accept(&inbound, &secrets, now)
 }
 
-fn run_case(crm: Crm, body: &[u8], given: &Value) -> Value {
+fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
+    let crm = adapter.crm();
     let settings = Settings {
         playbook: playbook(given),
         mode: serde_json::from_value::<Mode>(given["mode"].clone()).expect("mode"),
     };
     let now = OffsetDateTime::parse(given["now"].as_str().expect("now"), &Rfc3339).expect("now");
-    let (store, client) = (MemoryStore::default(), RecordingCrm::default());
+    let (store, ledger, client, clock) = (
+        MemoryStore::default(),
+        MemoryLedger::default(),
+        RecordingCrm::default(),
+        StoppedClock::default(),
+    );
     // What the CRM's API answers, as `{"GET /crm/v3/objects/deals/88": "api/deal-88.json"}`,
     // files relative to the CRM's fixture folder.
     for (call, file) in given["crm_answers"].as_object().into_iter().flatten() {
@@ -108,19 +124,31 @@ fn run_case(crm: Crm, body: &[u8], given: &Value) -> Value {
     let events = if given["request"].is_null() {
         parse(crm, body, now)
     } else {
-        accept(crm, body, given, now)
+        accept(adapter, body, given, now)
     };
     let delivery = match events {
         Ok(events) => events,
         Err(e) => return json!({ "error": { "status": e.status(), "body": e.to_json() } }),
     };
     let function = function(given["function"].as_str().expect("function"));
-    match block_on(pipeline::run(
-        function, crm, delivery, &settings, &store, &client, now,
-    )) {
+    let job = Job {
+        function,
+        settings: &settings,
+        now,
+        claimant: "fixture".into(),
+        limits: Limits::within(Duration::from_secs(10)),
+        retention: Retention::default(),
+    };
+    let ports = Ports {
+        store: &store,
+        ledger: &ledger,
+        client: &client,
+        clock: &clock,
+    };
+    match block_on(pipeline::run(adapter, &job, delivery, ports)) {
         Ok(outcome) if outcome.workflow => {
             // A CRM workflow branches on the flat answer: check it too.
-            let reply = crm.reply(Some("application/json"), &Ok(outcome.clone()));
+            let reply = adapter.reply(Some("application/json"), &Ok(outcome.clone()));
             let answer: Value = serde_json::from_str(&reply.body).expect("answer json");
             json!({ "outcome": outcome, "answer": answer, "crm_calls": client.calls() })
         }
@@ -153,7 +181,9 @@ fn every_fixture_produces_its_expected_decision() {
                         produced[given] = expected[given].clone();
                     }
                 }
-                for (k, v) in run_case(*crm, &body, expected).as_object().expect("object") {
+                let produced_now =
+                    with_adapter!(*crm, adapter => run_case(adapter, &body, expected));
+                for (k, v) in produced_now.as_object().expect("object") {
                     produced[k] = v.clone();
                 }
                 produced

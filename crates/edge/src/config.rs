@@ -1,13 +1,20 @@
 //! A function's configuration, read from its Spin variables on every request.
 //!
-//! Variables are read per request rather than cached in the instance: Spin may keep an instance
-//! for many requests, and an admin's change must take effect without a redeploy.
+//! Variables are read per request: Spin may keep an instance for many requests, and an admin's
+//! change must take effect without a redeploy. What is costly to derive from them (the parsed and
+//! hashed playbook) is kept in the instance, keyed by the variables' values.
+
+use std::{
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use pipeline_guard_core::{
     Error,
     crm::{ApiAuth, Crm, Secrets, oauth::OAuthVariables},
     function::Settings,
     mode::Mode,
+    pipeline::Limits,
     playbook::{DEFAULT_PLAYBOOK, Playbook},
 };
 use spin_sdk::variables;
@@ -21,16 +28,62 @@ pub async fn variable(name: &str) -> Result<String, Error> {
     })
 }
 
+/// The settings last derived in this instance, and the variable values they came from.
+static SETTINGS: Mutex<Option<(String, String, Arc<Settings>)>> = Mutex::new(None);
+
 /// The mode and playbook in force. An empty `playbook` variable means the shipped default.
-pub async fn settings() -> Result<Settings, Error> {
-    let mode: Mode = variable("mode").await?.parse()?;
+/// Parsed once per instance for the same variable values.
+pub async fn settings() -> Result<Arc<Settings>, Error> {
+    let mode_text = variable("mode").await?;
     let source = variable("playbook").await?;
+    let mut cached = SETTINGS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((mode, playbook, settings)) = cached.as_ref()
+        && *mode == mode_text
+        && *playbook == source
+    {
+        return Ok(settings.clone());
+    }
+    let mode: Mode = mode_text.parse()?;
     let playbook = if source.trim().is_empty() {
         Playbook::from_toml(DEFAULT_PLAYBOOK)?
     } else {
         Playbook::from_toml(&source)?
     };
-    Ok(Settings { playbook, mode })
+    let settings = Arc::new(Settings { playbook, mode });
+    *cached = Some((mode_text, source, settings.clone()));
+    Ok(settings)
+}
+
+/// How far a delivery from `crm` may go: a deadline with margin under the CRM's own timeout
+/// (the generic CRM's is `generic_timeout_ms`), and `crm_concurrency` calls at once.
+pub async fn limits(crm: Crm) -> Result<Limits, Error> {
+    let timeout = match crm {
+        Crm::Generic => Duration::from_millis(number("generic_timeout_ms", 1000, 600_000).await?),
+        other => other.answer_timeout(),
+    };
+    let mut limits = Limits::within(timeout);
+    limits.concurrency = usize::try_from(number("crm_concurrency", 1, 64).await?).unwrap_or(8);
+    Ok(limits)
+}
+
+/// A whole-number variable within `min..=max`.
+async fn number(name: &str, min: u64, max: u64) -> Result<u64, Error> {
+    let text = variable(name).await?;
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "variable `{name}` is {text:?}: set a whole number from {min} to {max}"
+            ))
+        })
+}
+
+/// The admin token the status view and the retry route ask for; `None` when it is not set.
+pub async fn admin_token() -> Result<Option<String>, Error> {
+    let token = variable("admin_token").await?.trim().to_owned();
+    Ok((!token.is_empty()).then_some(token))
 }
 
 /// The secrets `crm`'s webhooks are checked with.

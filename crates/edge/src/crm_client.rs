@@ -4,12 +4,15 @@
 //! the key-value store (so the next requests, in other instances, reuse it) and requested again
 //! when the API answers `401`: the call is then retried once with the new token.
 
-use std::cell::RefCell;
+use std::{
+    cell::RefCell,
+    time::{Duration, Instant},
+};
 
 use pipeline_guard_core::{
     Error,
     crm::{Crm, oauth},
-    pipeline::{CrmClient, Store},
+    ports::{CrmClient, Store},
     writeback::CrmCall,
 };
 use spin_sdk::http::body::IncomingBodyExt;
@@ -41,7 +44,7 @@ impl<'a> HttpCrm<'a> {
 
     /// The token to call with: the fixed one, or the access token obtained with client
     /// credentials (kept from an earlier request when there is one).
-    async fn token(&self) -> Result<String, Error> {
+    async fn token(&self, timeout: Duration) -> Result<String, Error> {
         let client = match &self.api.credentials {
             Credentials::Token(token) => return Ok(token.clone()),
             Credentials::Client(client) => client,
@@ -56,11 +59,15 @@ impl<'a> HttpCrm<'a> {
             *self.token.borrow_mut() = Some(token.clone());
             return Ok(token);
         }
-        self.new_token(client).await
+        self.new_token(client, timeout).await
     }
 
     /// A new access token from the token endpoint, kept for the next calls.
-    async fn new_token(&self, client: &ClientCredentials) -> Result<String, Error> {
+    async fn new_token(
+        &self,
+        client: &ClientCredentials,
+        timeout: Duration,
+    ) -> Result<String, Error> {
         let ClientCredentials {
             id,
             secret,
@@ -75,11 +82,16 @@ impl<'a> HttpCrm<'a> {
             )
             .body(oauth::token_request_body(id, secret))
             .map_err(|e| unavailable(&call, format!("invalid request: {e}")))?;
-        let (status, body) = exchange(request).await.map_err(|e| unavailable(&call, e))?;
-        if status.is_server_error() {
-            return Err(unavailable(&call, format!("the CRM answered {status}")));
+        let answer = exchange(request, timeout)
+            .await
+            .map_err(|e| unavailable(&call, e))?;
+        if answer.status.is_server_error() {
+            return Err(unavailable(
+                &call,
+                format!("the CRM answered {}", answer.status),
+            ));
         }
-        let token = oauth::access_token(status.as_u16(), &body, *variables)?;
+        let token = oauth::access_token(answer.status.as_u16(), &answer.body, *variables)?;
         self.store
             .set(&token_key(self.crm, id), token.as_bytes())
             .await?;
@@ -87,11 +99,7 @@ impl<'a> HttpCrm<'a> {
         Ok(token)
     }
 
-    async fn call(
-        &self,
-        call: &CrmCall,
-        token: &str,
-    ) -> Result<(http::StatusCode, Vec<u8>), Error> {
+    async fn call(&self, call: &CrmCall, token: &str, timeout: Duration) -> Result<Answer, Error> {
         let (auth_header, auth_value) = self.api.auth.header(token);
         let mut request = http::Request::builder()
             .method(call.method.as_str())
@@ -105,56 +113,128 @@ impl<'a> HttpCrm<'a> {
             call.body.to_string()
         };
         let request = request
+            .header(http::header::CONTENT_LENGTH, body.len())
             .body(body)
             .map_err(|e| unavailable(&call.to_string(), format!("invalid request: {e}")))?;
-        exchange(request)
+        exchange(request, timeout)
             .await
             .map_err(|e| unavailable(&call.to_string(), e))
     }
 }
 
 impl CrmClient for HttpCrm<'_> {
-    async fn send(&self, call: &CrmCall) -> Result<serde_json::Value, Error> {
-        let failed = |reason: String| unavailable(&call.to_string(), reason);
-        let (mut status, mut body) = self.call(call, &self.token().await?).await?;
+    async fn send(&self, call: &CrmCall, timeout: Duration) -> Result<serde_json::Value, Error> {
+        let started = Instant::now();
+        let mut answer = self
+            .call(call, &self.token(timeout).await?, timeout)
+            .await?;
         let renewable = match &self.api.credentials {
             Credentials::Client(client) => Some(client),
             Credentials::Token(_) => None,
         };
-        if status == http::StatusCode::UNAUTHORIZED
+        if answer.status == http::StatusCode::UNAUTHORIZED
             && let Some(client) = renewable
         {
             // The kept token expired or was revoked: one new token, one retry.
-            let token = self.new_token(client).await?;
-            (status, body) = self.call(call, &token).await?;
+            let left = timeout.saturating_sub(started.elapsed());
+            let token = self.new_token(client, left).await?;
+            answer = self.call(call, &token, left).await?;
         }
-        if status == http::StatusCode::NOT_FOUND {
-            return Err(Error::CrmRecordGone {
-                call: call.to_string(),
-            });
-        }
-        if !status.is_success() {
-            let excerpt: String = String::from_utf8_lossy(&body).chars().take(200).collect();
-            let hint = match (status, renewable, self.crm.api_variables().oauth) {
-                (http::StatusCode::UNAUTHORIZED, None, Some(o)) => format!(
-                    " (the access token was refused; it may have expired: set `{}` and `{}` to have it renewed)",
-                    o.client_id, o.client_secret
-                ),
-                _ => String::new(),
-            };
-            return Err(failed(format!(
-                "the CRM answered {status}: {excerpt}{hint}"
-            )));
-        }
-        if body.is_empty() {
-            return Ok(serde_json::Value::Null);
-        }
-        serde_json::from_slice(&body).map_err(|e| {
-            failed(format!(
-                "the CRM answered {status} with a body that is not JSON: {e}"
-            ))
-        })
+        let hint = match (answer.status, renewable, self.crm.api_variables().oauth) {
+            (http::StatusCode::UNAUTHORIZED, None, Some(o)) => format!(
+                " (the access token was refused; it may have expired: set `{}` and `{}` to have it renewed)",
+                o.client_id, o.client_secret
+            ),
+            (http::StatusCode::UNAUTHORIZED | http::StatusCode::FORBIDDEN, None, None) => format!(
+                " (check `{}`: the CRM refused it)",
+                self.crm.api_variables().token
+            ),
+            _ => String::new(),
+        };
+        classify(call, answer, &hint)
     }
+}
+
+/// An answer from a CRM's API.
+struct Answer {
+    status: http::StatusCode,
+    retry_after: Option<String>,
+    body: Vec<u8>,
+}
+
+/// Read an answer as the core's result: its JSON, or an error that says whether a retry may
+/// succeed. Nothing of the body is quoted but the CRM's documented message field.
+fn classify(call: &CrmCall, answer: Answer, hint: &str) -> Result<serde_json::Value, Error> {
+    let status = answer.status;
+    let said = || {
+        crm_message(&answer.body)
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    };
+    if status == http::StatusCode::NOT_FOUND {
+        return Err(Error::CrmRecordGone {
+            call: call.to_string(),
+        });
+    }
+    if status == http::StatusCode::TOO_MANY_REQUESTS {
+        return Err(Error::CrmRateLimited {
+            call: call.to_string(),
+            retry_after_ms: retry_after_ms(answer.retry_after.as_deref()),
+        });
+    }
+    let transient = status.is_server_error()
+        || status == http::StatusCode::REQUEST_TIMEOUT
+        // A refused credential is the configuration's fault: retried until an admin fixes it.
+        || status == http::StatusCode::UNAUTHORIZED
+        || status == http::StatusCode::FORBIDDEN;
+    if transient {
+        return Err(unavailable(
+            &call.to_string(),
+            format!("the CRM answered {status}{}{hint}", said()),
+        ));
+    }
+    if !status.is_success() {
+        return Err(Error::CrmRejected {
+            call: call.to_string(),
+            reason: format!("the CRM answered {status}{}", said()),
+        });
+    }
+    if answer.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_slice(&answer.body).map_err(|_| Error::CrmRejected {
+        call: call.to_string(),
+        reason: format!("the CRM answered {status} with a body that is not JSON"),
+    })
+}
+
+/// The message a CRM's error answer documents: `message` (HubSpot, Salesforce's first error),
+/// `error` (Pipedrive), with its code when it has one; at most 300 characters.
+fn crm_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let error = value.as_array().and_then(|a| a.first()).unwrap_or(&value);
+    let message = error["message"]
+        .as_str()
+        .or_else(|| error["error"].as_str())
+        .or_else(|| error["error_description"].as_str())?;
+    let code = error["category"]
+        .as_str()
+        .or_else(|| error["errorCode"].as_str())
+        .or_else(|| error["error_info"].as_str());
+    let text = match code {
+        Some(code) => format!("{code}: {message}"),
+        None => message.to_owned(),
+    };
+    Some(text.chars().take(300).collect())
+}
+
+/// `Retry-After` in milliseconds: delta-seconds as HTTP defines it; one second when it is absent
+/// or unreadable.
+fn retry_after_ms(header: Option<&str>) -> u64 {
+    header
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(1000, |seconds| (seconds * 1000.0) as u64)
 }
 
 /// Where the access token obtained with `client_id` is kept.
@@ -169,16 +249,34 @@ fn unavailable(call: &str, reason: String) -> Error {
     }
 }
 
-/// Send a request and read the whole answer.
-async fn exchange(request: http::Request<String>) -> Result<(http::StatusCode, Vec<u8>), String> {
-    let response = spin_sdk::http::send(request)
-        .await
-        .map_err(|e| format!("{e:?} (is the host in allowed_outbound_hosts?)"))?;
-    let status = response.status();
-    let body = response
-        .into_body()
-        .bytes()
-        .await
-        .map_err(|e| format!("the response could not be read: {e:?}"))?;
-    Ok((status, body.to_vec()))
+/// Send a request and read the whole answer, giving up after `timeout`.
+async fn exchange(request: http::Request<String>, timeout: Duration) -> Result<Answer, String> {
+    let exchange = async {
+        let response = spin_sdk::http::send(request)
+            .await
+            .map_err(|e| format!("{e:?} (is the host in allowed_outbound_hosts?)"))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response
+            .into_body()
+            .bytes()
+            .await
+            .map_err(|e| format!("the response could not be read: {e:?}"))?;
+        Ok(Answer {
+            status,
+            retry_after,
+            body: body.to_vec(),
+        })
+    };
+    let timer = spin_sdk::time::sleep(timeout);
+    match futures::future::select(std::pin::pin!(exchange), std::pin::pin!(timer)).await {
+        futures::future::Either::Left((answer, _)) => answer,
+        futures::future::Either::Right(((), _)) => {
+            Err(format!("no answer within {} ms", timeout.as_millis()))
+        }
+    }
 }

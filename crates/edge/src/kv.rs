@@ -1,6 +1,6 @@
 //! The core's [`Store`] over Spin's key-value store.
 
-use pipeline_guard_core::{Error, pipeline::Store};
+use pipeline_guard_core::{Error, ports::Store};
 
 /// The store labelled `default` in spin.toml's `key_value_stores`.
 pub struct KvStore(spin_sdk::key_value::Store);

@@ -9,15 +9,19 @@
 //! - [`config`]: Spin variables → settings, secrets and CRM API access.
 //! - [`body`]: reading a request body within the size limit.
 //! - [`kv`]: the core's `Store` over Spin's key-value store.
+//! - [`sqlite`]: the core's `Database` over Spin's SQLite, and the ledger in it.
+//! - [`clock`]: the core's `Clock`: elapsed time and waiting.
 //! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
 //! - [`respond`]: JSON answers, and errors as JSON with their status.
 
 pub mod body;
+pub mod clock;
 pub mod config;
 pub mod crm_client;
 pub mod kv;
 pub mod respond;
 pub mod routes;
+pub mod sqlite;
 
 pub use pipeline_guard_core::function::FunctionKind;
 pub use routes::serve;

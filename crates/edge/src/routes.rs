@@ -4,18 +4,37 @@
 //! the `spin-path-info` header:
 //! - `GET /<function>`: health (version, mode, playbook).
 //! - `POST /<function>/<crm>`: a webhook from that CRM (`generic`, …).
+//! - `GET /<function>/status` (admin): the events that failed for good, with their reasons.
+//! - `POST /<function>/<crm>/retry` (admin): handle that CRM's failed events again, once their
+//!   cause is fixed.
+//!
+//! The admin routes want `Authorization: Bearer <admin_token>`, compared in constant time, and
+//! are off while `admin_token` is empty.
+
+use std::{
+    hash::{BuildHasher, Hasher},
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use pipeline_guard_core::{
     Error,
-    crm::Crm,
+    crm::{Adapter, Crm},
+    event::Delivery,
     function::FunctionKind,
     inbound::InboundRequest,
-    pipeline::{self, DeliveryOutcome},
+    ledger::{Ledger, Retention},
+    outcome::DeliveryOutcome,
+    pipeline::{self, Job, Ports},
+    signature::credentials::verify_bearer,
+    with_adapter,
 };
 use spin_sdk::http::{Request, Response};
 use time::OffsetDateTime;
 
-use crate::{body, config, crm_client::HttpCrm, kv::KvStore, respond};
+use crate::{body, clock::SpinClock, config, crm_client::HttpCrm, kv::KvStore, respond, sqlite};
+
+/// The most failed events one retry call handles; call again for more.
+const RETRY_BATCH: usize = 100;
 
 /// Answer one request for `function`.
 pub async fn serve(function: FunctionKind, request: Request) -> Response<String> {
@@ -38,40 +57,38 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         method: method.to_string(),
         allowed,
     };
-    if path.is_empty() {
-        return match method {
-            http::Method::GET => health(function).await,
-            _ => Err(allowed("GET")),
-        };
-    }
-    match path.strip_prefix('/').and_then(Crm::from_name) {
-        Some(crm) if method == http::Method::POST => {
-            let content_type = request
-                .headers()
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let result = webhook(function, crm, request).await;
-            if let Err(err) = &result {
-                respond::log(err);
-            }
-            Ok(respond::reply(crm.reply(content_type.as_deref(), &result)))
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    match (segments.as_slice(), method.clone()) {
+        ([], http::Method::GET) => health(function).await,
+        ([], _) => Err(allowed("GET")),
+        (["status"], http::Method::GET) => status(function, &request).await,
+        (["status"], _) => Err(allowed("GET")),
+        ([crm], http::Method::POST) if Crm::from_name(crm).is_some() => {
+            let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
+            Ok(with_adapter!(crm, adapter => webhook(function, adapter, request).await))
         }
-        Some(_) => Err(allowed("POST")),
-        None => Err(not_found(function, &path)),
+        ([crm, "retry"], http::Method::POST) if Crm::from_name(crm).is_some() => {
+            let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
+            authorize(&request).await?;
+            Ok(with_adapter!(crm, adapter => retry(function, adapter).await))
+        }
+        ([crm] | [crm, "retry"], _) if Crm::from_name(crm).is_some() => Err(allowed("POST")),
+        _ => Err(not_found(function, &path)),
     }
 }
 
 fn not_found(function: FunctionKind, path: &str) -> Error {
-    let endpoints: Vec<String> = std::iter::once(format!("GET /{}", function.name()))
+    let name = function.name();
+    let endpoints: Vec<String> = [format!("GET /{name}"), format!("GET /{name}/status")]
+        .into_iter()
         .chain(
             Crm::ALL
                 .iter()
-                .map(|crm| format!("POST /{}/{}", function.name(), crm.name())),
+                .map(|crm| format!("POST /{name}/{}", crm.name())),
         )
         .collect();
     Error::NotFound {
-        path: format!("/{}{path}", function.name()),
+        path: format!("/{name}{path}"),
         hint: endpoints.join(", "),
     }
 }
@@ -95,11 +112,63 @@ async fn health(function: FunctionKind) -> Result<Response<String>, Error> {
     ))
 }
 
-async fn webhook(
+/// Refuse a request without the admin token.
+async fn authorize(request: &Request) -> Result<(), Error> {
+    let Some(token) = config::admin_token().await? else {
+        return Err(Error::Config(
+            "variable `admin_token` is empty: set it to use the status view and the retry route"
+                .into(),
+        ));
+    };
+    let presented = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    verify_bearer(presented, &token)
+}
+
+/// The events that failed for good, newest first, with their reasons.
+async fn status(function: FunctionKind, request: &Request) -> Result<Response<String>, Error> {
+    authorize(request).await?;
+    let ledger = sqlite::ledger().await?;
+    let failed = ledger.failed(function, 100).await?;
+    Ok(respond::json(
+        200,
+        &serde_json::json!({
+            "function": function.name(),
+            "failed": failed,
+            "retry": Crm::ALL
+                .iter()
+                .map(|crm| format!("POST /{}/{}/retry", function.name(), crm.name()))
+                .collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+/// A webhook: authenticate, parse and run the pipeline; answer as the CRM expects.
+async fn webhook<A: Adapter>(
     function: FunctionKind,
-    crm: Crm,
+    adapter: &A,
+    request: Request,
+) -> Response<String> {
+    let content_type = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let result = deliver(function, adapter, request).await;
+    if let Err(err) = &result {
+        respond::log(err);
+    }
+    respond::reply(adapter.reply(content_type.as_deref(), &result))
+}
+
+async fn deliver<A: Adapter>(
+    function: FunctionKind,
+    adapter: &A,
     request: Request,
 ) -> Result<DeliveryOutcome, Error> {
+    let clock = SpinClock::start();
     let now = OffsetDateTime::now_utc();
     let url = request
         .headers()
@@ -108,16 +177,86 @@ async fn webhook(
         .map(str::to_owned)
         .unwrap_or_else(|| request.uri().to_string());
     let (parts, body) = body::read_limited(request).await?;
-    let secrets = config::secrets(crm).await?;
+    let secrets = config::secrets(adapter.crm()).await?;
     let inbound = InboundRequest {
         method: parts.method.as_str(),
         url: &url,
         headers: &parts.headers,
         body: &body,
     };
-    let delivery = crm.accept(&inbound, &secrets, now)?;
+    let delivery = adapter.accept(&inbound, &secrets, now)?;
+    run(function, adapter, delivery, &clock, now).await
+}
+
+/// Handle the CRM's failed events again.
+async fn retry<A: Adapter>(function: FunctionKind, adapter: &A) -> Response<String> {
+    let result = async {
+        let clock = SpinClock::start();
+        let now = OffsetDateTime::now_utc();
+        let ledger = sqlite::ledger().await?;
+        let events = ledger.reopen(function, adapter.crm(), RETRY_BATCH).await?;
+        run(function, adapter, Delivery::webhook(events), &clock, now).await
+    }
+    .await;
+    if let Err(err) = &result {
+        respond::log(err);
+    }
+    respond::reply(pipeline_guard_core::crm::Reply::json(&result))
+}
+
+async fn run<A: Adapter>(
+    function: FunctionKind,
+    adapter: &A,
+    delivery: Delivery,
+    clock: &SpinClock,
+    now: OffsetDateTime,
+) -> Result<DeliveryOutcome, Error> {
+    let crm = adapter.crm();
     let settings = config::settings().await?;
     let store = KvStore::open_default().await?;
+    let ledger = sqlite::ledger().await?;
     let client = HttpCrm::new(crm, config::crm_api(crm).await?, &store);
-    pipeline::run(function, crm, delivery, &settings, &store, &client, now).await
+    let job = Job {
+        function,
+        settings: &settings,
+        now,
+        claimant: claimant(now),
+        limits: config::limits(crm).await?,
+        retention: Retention::default(),
+    };
+    let ports = Ports {
+        store: &store,
+        ledger: &ledger,
+        client: &client,
+        clock,
+    };
+    let outcome = pipeline::run(adapter, &job, delivery, ports).await;
+    forget_expired(&ledger, now).await;
+    outcome
+}
+
+/// Who claims a delivery's events: unique to this attempt, across instances and nodes.
+fn claimant(now: OffsetDateTime) -> String {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!(
+        "{:x}-{random:016x}-{}",
+        now.unix_timestamp_nanos(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Forget expired ledger entries, at most once an hour per instance: an indexed delete, never a
+/// scan of the store. A failure is logged and left for the next time.
+async fn forget_expired(ledger: &impl Ledger, now: OffsetDateTime) {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let hour = u64::try_from(now.unix_timestamp() / 3600).unwrap_or(0);
+    if LAST.swap(hour, Ordering::Relaxed) == hour {
+        return;
+    }
+    if let Err(e) = ledger.forget_expired(now).await {
+        respond::log(&e);
+    }
 }

@@ -6,10 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Error,
-    function::Decision,
-    gate::Verdict,
-    mode::Mode,
-    pipeline::{DeliveryOutcome, EventStatus},
+    outcome::{DeliveryOutcome, EventStatus},
 };
 
 /// An endpoint's answer to a delivery.
@@ -24,10 +21,20 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The delivery's outcome as JSON, or the error's JSON with its status.
+    /// The usual answer: flat fields for a CRM workflow that branches on them
+    /// ([`Reply::workflow`]), else the outcome as JSON ([`Reply::json`]).
+    pub fn of(result: &Result<DeliveryOutcome, Error>) -> Reply {
+        match result {
+            Ok(outcome) if outcome.workflow => Reply::workflow(outcome),
+            _ => Reply::json(result),
+        }
+    }
+
+    /// The delivery's outcome as JSON, or the error's JSON with its status. A delivery with
+    /// events left to do answers `503`, so the CRM delivers it again; the body says which.
     pub fn json(result: &Result<DeliveryOutcome, Error>) -> Reply {
         let (status, body) = match result {
-            Ok(outcome) => (200, serde_json::to_string(outcome)),
+            Ok(outcome) => (status(outcome), serde_json::to_string(outcome)),
             Err(err) => (err.status(), Ok(err.to_json().to_string())),
         };
         Reply {
@@ -42,11 +49,16 @@ impl Reply {
     /// [`workflow_answer`] as JSON.
     pub fn workflow(outcome: &DeliveryOutcome) -> Reply {
         Reply {
-            status: 200,
+            status: status(outcome),
             content_type: "application/json",
             body: workflow_answer(outcome).to_string(),
         }
     }
+}
+
+/// `200`, or `503` while events are left to do.
+fn status(outcome: &DeliveryOutcome) -> u16 {
+    if outcome.complete { 200 } else { 503 }
 }
 
 /// Flat fields a workflow branches on, then the whole decision, for the delivery's one event.
@@ -55,60 +67,48 @@ impl Reply {
 /// - `decision`: `validated`, `blocked`, `would_block` (shadow mode), `scored`, `stale`,
 ///   `not_stale` or `skipped`;
 /// - `status`: `processed` (decided and written back now), `duplicate` (a retry: the first
-///   answer's decision again, nothing written twice), `superseded` or `decided` (decided only);
-/// - `score`, `tier` (scorecards) and `message` say why; `details` is the whole decision.
+///   answer's decision again, nothing written twice), `superseded`, `decided` (decided only),
+///   `failed` (for good, with `message` saying why), `pending` or `in_progress` (answered `503`:
+///   deliver again);
+/// - `score`, `tier` (scorecards) and `message` say why; `details` is the whole decision, when it
+///   was made now.
 pub fn workflow_answer(outcome: &DeliveryOutcome) -> Value {
     let Some(result) = outcome.results.first() else {
         return json!({ "allowed": true, "decision": "skipped", "message": "nothing to decide" });
     };
     let status = serde_json::to_value(result.status).unwrap_or_default();
-    let Some(decision) = result.decision.as_ref() else {
-        let message = match result.status {
-            EventStatus::Superseded => "superseded by a newer change to the record",
+    let Some(brief) = result.brief.as_ref() else {
+        let message = match (result.status, &result.reason) {
+            (_, Some(reason)) => reason.as_str(),
+            (EventStatus::Superseded, None) => "superseded by a newer change to the record",
             _ => "nothing to decide",
+        };
+        let decision = match result.status {
+            EventStatus::Failed => "failed",
+            EventStatus::Pending | EventStatus::InProgress => "pending",
+            _ => "skipped",
         };
         return json!({
             "allowed": true,
-            "decision": "skipped",
+            "decision": decision,
             "status": status,
             "message": message,
         });
     };
-    let (allowed, name, score, tier) = match decision {
-        Decision::Handoff(d) => {
-            let name = match (d.verdict, d.mode) {
-                (Verdict::Validated, _) => "validated",
-                (Verdict::Blocked, Mode::Enforce) => "blocked",
-                (Verdict::Blocked, Mode::Shadow) => "would_block",
-            };
-            (
-                name != "blocked",
-                name,
-                Some(d.scorecard.total),
-                Some(d.scorecard.tier.clone()),
-            )
-        }
-        Decision::Scored(card) => (true, "scored", Some(card.total), Some(card.tier.clone())),
-        Decision::Stale(r) => (
-            true,
-            if r.stale { "stale" } else { "not_stale" },
-            None,
-            None,
-        ),
-        Decision::Skipped { .. } => (true, "skipped", None, None),
-    };
     let mut answer = json!({
-        "allowed": allowed,
-        "decision": name,
+        "allowed": brief.allowed,
+        "decision": brief.decision,
         "status": status,
-        "message": decision.summary(),
-        "details": decision,
+        "message": brief.message,
     });
-    if let Some(score) = score {
+    if let Some(decision) = &result.decision {
+        answer["details"] = serde_json::to_value(decision).unwrap_or_default();
+    }
+    if let Some(score) = brief.score {
         answer["score"] = score.into();
     }
-    if let Some(tier) = tier {
-        answer["tier"] = tier.into();
+    if let Some(tier) = &brief.tier {
+        answer["tier"] = tier.clone().into();
     }
     answer
 }
@@ -116,21 +116,17 @@ pub fn workflow_answer(outcome: &DeliveryOutcome) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{function::FunctionKind, pipeline::EventOutcome};
+    use crate::{
+        function::{Decision, FunctionKind},
+        mode::Mode,
+        outcome::EventOutcome,
+    };
 
     fn outcome(status: EventStatus, decision: Option<Decision>) -> DeliveryOutcome {
-        DeliveryOutcome {
-            function: FunctionKind::GateHandoff,
-            mode: Mode::Enforce,
-            results: vec![EventOutcome {
-                event_id: "e".into(),
-                record_id: "r".into(),
-                status,
-                decision,
-                crm_calls: Vec::new(),
-            }],
-            workflow: true,
-        }
+        let mut result = EventOutcome::new("e", "r", status);
+        result.brief = decision.as_ref().map(Decision::brief);
+        result.decision = decision;
+        DeliveryOutcome::new(FunctionKind::GateHandoff, Mode::Enforce, vec![result], true)
     }
 
     #[test]

@@ -25,12 +25,17 @@
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::{ApiAuth, ApiVariables};
+use super::{
+    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, adapter::one_record_per_call, secret,
+};
 use crate::{
     Error,
-    event::{Change, WebhookEvent},
+    event::{Change, Delivery, WebhookEvent},
     inbound::InboundRequest,
     model::Record,
+    pipeline::Api,
+    playbook::Playbook,
+    ports::{Clock, CrmClient},
     signature::{GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, verify_generic},
     writeback::{CrmCall, WriteBack},
 };
@@ -75,21 +80,46 @@ enum EventType {
     Deleted,
 }
 
-/// Authenticate a generic webhook and parse its events.
-pub fn accept(
-    request: &InboundRequest<'_>,
-    secret: &str,
-    now: OffsetDateTime,
-) -> Result<Vec<WebhookEvent>, Error> {
-    request.require_content_type("application/json")?;
-    verify_generic(
-        secret,
-        request.header(GENERIC_TIMESTAMP_HEADER),
-        request.header(GENERIC_SIGNATURE_HEADER),
-        request.body,
-        now,
-    )?;
-    parse(request.body)
+/// The generic JSON webhook's adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Generic;
+
+impl Adapter for Generic {
+    fn crm(&self) -> Crm {
+        Crm::Generic
+    }
+
+    fn accept(
+        &self,
+        request: &InboundRequest<'_>,
+        secrets: &Secrets,
+        now: OffsetDateTime,
+    ) -> Result<Delivery, Error> {
+        request.require_content_type("application/json")?;
+        verify_generic(
+            secret(secrets, SECRET_VARIABLE)?,
+            request.header(GENERIC_TIMESTAMP_HEADER),
+            request.header(GENERIC_SIGNATURE_HEADER),
+            request.body,
+            now,
+        )?;
+        parse(request.body).map(Delivery::webhook)
+    }
+
+    /// Generic webhooks carry the whole record.
+    async fn complete(
+        &self,
+        events: Vec<WebhookEvent>,
+        _playbook: &Playbook,
+        _api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Vec<Result<WebhookEvent, Error>> {
+        events.into_iter().map(Ok).collect()
+    }
+
+    /// One call per write-back, all at once.
+    fn render(&self, write_backs: &[WriteBack], _now: OffsetDateTime) -> Steps {
+        one_record_per_call(write_backs, |wb| vec![render(wb)])
+    }
 }
 
 /// Parse a generic webhook body (already authenticated).
@@ -175,7 +205,7 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
 }
 
 /// The one API call that carries out a write-back.
-pub fn render(write_back: &WriteBack) -> Vec<CrmCall> {
+pub fn render(write_back: &WriteBack) -> CrmCall {
     let mut body = serde_json::json!({ "fields": write_back.fields });
     if let Some(stage) = &write_back.move_to_stage {
         body["stage"] = stage.clone().into();
@@ -187,7 +217,7 @@ pub fn render(write_back: &WriteBack) -> Vec<CrmCall> {
             "action_required": note.action_required,
         });
     }
-    vec![CrmCall {
+    CrmCall {
         method: "PATCH".into(),
         path: format!(
             "/records/{}s/{}",
@@ -195,7 +225,7 @@ pub fn render(write_back: &WriteBack) -> Vec<CrmCall> {
             super::path_segment(&write_back.record_id)
         ),
         body,
-    }]
+    }
 }
 
 #[cfg(test)]

@@ -10,40 +10,42 @@
 //! - from a workflow's "Send a webhook" action, one record as a JSON object ([`workflow`]),
 //!   handled like an event and answered with flat fields the workflow can branch on.
 //!
-//! Each event carries one property at most, so the record is fetched before anything is decided:
-//! `GET /crm/v3/objects/<deals|contacts>/<id>` with the properties the playbook reads, the
-//! `dealstage` history (which gives the stage a deal came from) and its associated contacts,
-//! then `POST /crm/v3/objects/contacts/batch/read` for those contacts' titles and buying roles.
+//! Each event carries one property at most, so the records are fetched before anything is
+//! decided, for the whole batch at once with HubSpot's batch APIs ([`fetch`]): the properties the
+//! playbook reads, the `dealstage` history (which gives the stage a deal came from) and the
+//! associated contacts' titles and buying roles. Project apps' generic `object.*` subscriptions
+//! are read by their `objectTypeId` (`0-3` deals, `0-1` contacts).
 //!
 //! Events are de-duplicated on (portalId, subscriptionId, eventId, objectId, occurredAt): HubSpot
 //! does not guarantee `eventId` alone is unique.
 //!
 //! # Write-back
-//! `PATCH /crm/v3/objects/<type>/<id>` with the result properties (and `dealstage` when a blocked
-//! handoff is moved back), then a task (when the owner must act) or a note, owned by the record's
-//! owner and associated with the record.
+//! Batched ([`write`]): the result properties (and `dealstage` when a blocked handoff is moved
+//! back), then a task (when the owner must act) or a note, owned by the record's owner and
+//! associated with the record.
 
+mod fetch;
 pub mod workflow;
-
-use std::collections::BTreeSet;
+mod write;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use serde_json::Value;
+use time::OffsetDateTime;
 
-use super::{ApiAuth, ApiVariables, Crm, path_segment};
+use super::{Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Secrets, Steps, secret};
 use crate::{
     Error,
     event::{Change, Delivery, WebhookEvent},
     inbound::InboundRequest,
-    model::{Contact, DealStatus, Record, RecordKind, parse_date},
-    pipeline::CrmClient,
+    model::{Record, RecordKind},
+    pipeline::Api,
     playbook::Playbook,
+    ports::{Clock, CrmClient},
     signature::hubspot::{
         SIGNATURE_HEADER, SIGNATURE_V3_HEADER, SIGNATURE_VERSION_HEADER, TIMESTAMP_HEADER,
         verify_v1_v2, verify_v3,
     },
-    writeback::{CrmCall, WriteBack},
+    writeback::WriteBack,
 };
 
 /// The Spin variable holding the HubSpot app's client secret.
@@ -79,11 +81,6 @@ const CONTACT_PROPERTIES: &[&str] = &[
     "lifecyclestage",
     "notes_last_updated",
 ];
-/// Association type ids (HUBSPOT_DEFINED) from notes and tasks to deals and contacts.
-const NOTE_TO_DEAL: u32 = 214;
-const NOTE_TO_CONTACT: u32 = 202;
-const TASK_TO_DEAL: u32 = 216;
-const TASK_TO_CONTACT: u32 = 204;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -95,14 +92,52 @@ struct Event {
     subscription_type: String,
     object_id: u64,
     #[serde(default)]
+    object_type_id: Option<String>,
+    #[serde(default)]
     property_name: Option<String>,
     #[serde(default)]
     property_value: Option<String>,
 }
 
+/// HubSpot's adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Hubspot;
+
+impl Adapter for Hubspot {
+    fn crm(&self) -> Crm {
+        Crm::Hubspot
+    }
+
+    fn accept(
+        &self,
+        request: &InboundRequest<'_>,
+        secrets: &Secrets,
+        now: OffsetDateTime,
+    ) -> Result<Delivery, Error> {
+        accept(request, secret(secrets, SECRET_VARIABLE)?, now)
+    }
+
+    async fn complete(
+        &self,
+        events: Vec<WebhookEvent>,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Vec<Result<WebhookEvent, Error>> {
+        fetch::complete(events, playbook, api).await
+    }
+
+    fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
+        write::render(write_backs, now)
+    }
+
+    fn refused(&self, call: &BatchCall, answer: &Value) -> Vec<(usize, String)> {
+        write::refused(call, answer)
+    }
+}
+
 /// Authenticate a HubSpot request and parse it: a Webhooks API batch (an array) or a workflow
 /// action's record (an object).
-pub fn accept(
+fn accept(
     request: &InboundRequest<'_>,
     secret: &str,
     now: OffsetDateTime,
@@ -160,6 +195,12 @@ fn into_event(event: Event) -> Result<WebhookEvent, Error> {
         .subscription_type
         .split_once('.')
         .unwrap_or((event.subscription_type.as_str(), ""));
+    // Project apps' generic subscriptions (`object.creation`) name the type by its id.
+    let object = match (object, event.object_type_id.as_deref()) {
+        ("object", Some("0-3")) => "deal",
+        ("object", Some("0-1")) => "contact",
+        (object, _) => object,
+    };
     let kind = match object {
         "deal" => Some(RecordKind::Deal),
         "contact" => Some(RecordKind::Lead),
@@ -207,171 +248,11 @@ fn into_event(event: Event) -> Result<WebhookEvent, Error> {
     })
 }
 
+/// The API's name for a record kind's objects.
 fn object_type(kind: RecordKind) -> &'static str {
     match kind {
         RecordKind::Deal => "deals",
         RecordKind::Lead => "contacts",
-    }
-}
-
-/// Fetch the record an event names, with its contacts.
-pub async fn complete(
-    mut event: WebhookEvent,
-    playbook: &Playbook,
-    client: &impl CrmClient,
-) -> Result<WebhookEvent, Error> {
-    let kind = event.record.kind;
-    let mapped = super::mapped_fields(playbook, Crm::Hubspot);
-    let written: Vec<String> = playbook
-        .write_back
-        .names()
-        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, name))
-        .collect();
-    let builtin = match kind {
-        RecordKind::Deal => DEAL_PROPERTIES,
-        RecordKind::Lead => CONTACT_PROPERTIES,
-    };
-    let names: BTreeSet<&str> = builtin
-        .iter()
-        .copied()
-        .chain(mapped.keys().map(String::as_str))
-        .chain(written.iter().map(String::as_str))
-        .collect();
-    let mut path = format!(
-        "/crm/v3/objects/{}/{}?properties={}",
-        object_type(kind),
-        path_segment(&event.record.id),
-        names
-            .into_iter()
-            .map(path_segment)
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    if kind == RecordKind::Deal {
-        path.push_str("&propertiesWithHistory=dealstage&associations=contacts");
-    }
-    let object = match client.send(&CrmCall::get(path)).await {
-        Ok(object) => object,
-        // Deleted since the event: nothing left to decide.
-        Err(Error::CrmRecordGone { .. }) => {
-            event.change = Change::Deleted;
-            event.complete = true;
-            return Ok(event);
-        }
-        Err(e) => return Err(e),
-    };
-    let properties = object
-        .get("properties")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let text = |name: &str| property(&properties, name);
-    let record = &mut event.record;
-    record.owner_id = text("hubspot_owner_id");
-    record.last_activity_at =
-        text("notes_last_updated").and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
-    match kind {
-        RecordKind::Deal => {
-            record.name = text("dealname");
-            record.stage = text("dealstage");
-            record.pipeline = text("pipeline");
-            record.amount = text("amount").and_then(|a| a.parse().ok());
-            record.close_date = text("closedate").and_then(|d| parse_date(&d));
-            record.status = match (
-                text("hs_is_closed").as_deref(),
-                text("hs_is_closed_won").as_deref(),
-            ) {
-                (_, Some("true")) => DealStatus::Won,
-                (Some("true"), _) => DealStatus::Lost,
-                _ => DealStatus::Open,
-            };
-            let history = object["propertiesWithHistory"]["dealstage"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            // Newest first: the current stage's entry tells when it was entered, and the first
-            // older value is where the deal came from.
-            if let Some(stage) = &record.stage {
-                record.stage_entered_at = history
-                    .iter()
-                    .find(|h| h["value"].as_str() == Some(stage.as_str()))
-                    .and_then(|h| h["timestamp"].as_str())
-                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-            }
-            if let Change::StageChanged { from, to } = &mut event.change {
-                if to.is_empty() {
-                    // A workflow action names no stage: the deal entered the one it is in.
-                    *to = record.stage.clone().unwrap_or_default();
-                }
-                *from = history
-                    .iter()
-                    .filter_map(|h| h["value"].as_str())
-                    .find(|v| v != to)
-                    .map(str::to_owned);
-            }
-        }
-        RecordKind::Lead => {
-            record.name = full_name(&properties);
-            record.stage = text("lifecyclestage");
-            record.contacts.push(contact(&record.id, &properties));
-        }
-    }
-    for name in properties.keys() {
-        if let Some(value) = property(&properties, name) {
-            record.fields.insert(name.clone(), value.into());
-        }
-    }
-    for (hubspot, canonical) in &mapped {
-        if let Some(value) = property(&properties, hubspot) {
-            record.fields.insert(canonical.clone(), value.into());
-        }
-    }
-
-    let contact_ids: Vec<String> = object["associations"]["contacts"]["results"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            c["id"]
-                .as_str()
-                .map(str::to_owned)
-                .or_else(|| c["id"].as_u64().map(|n| n.to_string()))
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if !contact_ids.is_empty() {
-        let body = json!({
-            "properties": ["firstname", "lastname", "email", "jobtitle", "hs_buying_role"],
-            "inputs": contact_ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
-        });
-        let batch = client
-            .send(&CrmCall::with_body(
-                "POST",
-                "/crm/v3/objects/contacts/batch/read",
-                body,
-            ))
-            .await?;
-        for result in batch["results"].as_array().into_iter().flatten() {
-            let id = result["id"].as_str().unwrap_or_default();
-            let props = result["properties"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            event.record.contacts.push(contact(id, &props));
-        }
-    }
-    event.complete = true;
-    Ok(event)
-}
-
-fn contact(id: &str, properties: &serde_json::Map<String, Value>) -> Contact {
-    Contact {
-        id: id.to_owned(),
-        name: full_name(properties),
-        email: property(properties, "email"),
-        title: property(properties, "jobtitle"),
-        role: property(properties, "hs_buying_role").and_then(|roles| buying_role(&roles)),
     }
 }
 
@@ -414,75 +295,6 @@ fn buying_role(roles: &str) -> Option<String> {
     .iter()
     .find(|(hubspot, _)| roles.contains(hubspot))
     .map(|(_, canonical)| (*canonical).to_owned())
-}
-
-/// The calls that carry out a write-back: the properties, then a task or note for the owner.
-pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
-    let object = object_type(write_back.record_kind);
-    let mut properties: serde_json::Map<String, Value> = write_back
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if let Some(stage) = &write_back.move_to_stage {
-        properties.insert("dealstage".into(), stage.clone().into());
-    }
-    let mut calls = vec![CrmCall::with_body(
-        "PATCH",
-        format!(
-            "/crm/v3/objects/{object}/{}",
-            path_segment(&write_back.record_id)
-        ),
-        json!({ "properties": properties }),
-    )];
-    if let Some(note) = &write_back.note {
-        let timestamp = now.format(&Rfc3339).unwrap_or_default();
-        let (path, association, mut properties) =
-            match (note.action_required, write_back.record_kind) {
-                (true, kind) => (
-                    "/crm/v3/objects/tasks",
-                    if kind == RecordKind::Deal {
-                        TASK_TO_DEAL
-                    } else {
-                        TASK_TO_CONTACT
-                    },
-                    json!({
-                        "hs_timestamp": timestamp,
-                        "hs_task_subject": note.title,
-                        "hs_task_body": note.body,
-                        "hs_task_status": "NOT_STARTED",
-                        "hs_task_priority": "HIGH",
-                    }),
-                ),
-                (false, kind) => (
-                    "/crm/v3/objects/notes",
-                    if kind == RecordKind::Deal {
-                        NOTE_TO_DEAL
-                    } else {
-                        NOTE_TO_CONTACT
-                    },
-                    json!({
-                        "hs_timestamp": timestamp,
-                        "hs_note_body": format!("{}\n\n{}", note.title, note.body),
-                    }),
-                ),
-            };
-        if let Some(owner) = &write_back.owner_id {
-            properties["hubspot_owner_id"] = owner.clone().into();
-        }
-        calls.push(CrmCall::with_body(
-            "POST",
-            path,
-            json!({
-                "properties": properties,
-                "associations": [{
-                    "to": { "id": write_back.record_id },
-                    "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": association }],
-                }],
-            }),
-        ));
-    }
-    calls
 }
 
 #[cfg(test)]

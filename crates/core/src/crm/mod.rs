@@ -1,23 +1,20 @@
-//! CRM adapters: one file per CRM, turning its webhook into [`WebhookEvent`]s and a
-//! [`WriteBack`] into its API calls.
+//! CRM adapters: one module per CRM, each a type implementing [`Adapter`]: its webhook into
+//! [`crate::event::WebhookEvent`]s, its records completed for a whole batch, write-backs into its
+//! API calls, and the answer it expects.
 //!
-//! Adding a CRM is one new file and one arm in each `match` below.
+//! Adding a CRM is one new module, one [`Crm`] variant with its names and variables, and one arm
+//! in [`with_adapter!`](crate::with_adapter).
 
 use std::collections::BTreeMap;
 
-use time::OffsetDateTime;
-
 use crate::{
     Error,
-    event::{Delivery, WebhookEvent},
     evidence::EvidenceRule,
-    inbound::InboundRequest,
     model::Record,
-    pipeline::{CrmClient, DeliveryOutcome},
     playbook::{Playbook, WriteBackFields},
-    writeback::{CrmCall, WriteBack},
 };
 
+pub mod adapter;
 mod answer;
 pub mod generic;
 pub mod hubspot;
@@ -25,6 +22,7 @@ pub mod oauth;
 pub mod pipedrive;
 pub mod salesforce;
 
+pub use adapter::{Adapter, BatchCall, Steps};
 pub use answer::{Reply, workflow_answer};
 
 /// The CRMs pipeline-guard speaks.
@@ -82,72 +80,6 @@ impl Crm {
         }
     }
 
-    /// Authenticate a webhook request and turn it into events.
-    pub fn accept(
-        self,
-        request: &InboundRequest<'_>,
-        secrets: &Secrets,
-        now: OffsetDateTime,
-    ) -> Result<Delivery, Error> {
-        let events = match self {
-            Crm::Generic => {
-                generic::accept(request, secret(secrets, generic::SECRET_VARIABLE)?, now)
-            }
-            Crm::Hubspot => {
-                return hubspot::accept(request, secret(secrets, hubspot::SECRET_VARIABLE)?, now);
-            }
-            Crm::Pipedrive => pipedrive::accept(
-                request,
-                secret(secrets, pipedrive::USER_VARIABLE)?,
-                secret(secrets, pipedrive::PASSWORD_VARIABLE)?,
-            ),
-            Crm::Salesforce => {
-                return salesforce::accept(
-                    request,
-                    secret(secrets, salesforce::TOKEN_VARIABLE)?,
-                    now,
-                );
-            }
-        }?;
-        Ok(Delivery::webhook(events))
-    }
-
-    /// Fetch what an incomplete event's record lacks (CRMs that send only the changed property).
-    pub async fn complete(
-        self,
-        event: WebhookEvent,
-        playbook: &Playbook,
-        client: &impl CrmClient,
-    ) -> Result<WebhookEvent, Error> {
-        match self {
-            Crm::Generic => Ok(event),
-            Crm::Hubspot => hubspot::complete(event, playbook, client).await,
-            Crm::Pipedrive => pipedrive::complete(event, playbook, client).await,
-            Crm::Salesforce => salesforce::complete(event, playbook, client).await,
-        }
-    }
-
-    /// The answer to a delivery, as this CRM expects it: flat fields for a CRM workflow that
-    /// branches on them ([`Reply::workflow`]), else JSON for most and a SOAP acknowledgement for
-    /// Salesforce's outbound messages. An error answers with its status, so the CRM retries
-    /// server-side failures and shows client mistakes in its delivery log.
-    /// `content_type` is the request's.
-    pub fn reply(
-        self,
-        content_type: Option<&str>,
-        result: &Result<DeliveryOutcome, Error>,
-    ) -> Reply {
-        if let Ok(outcome) = result
-            && outcome.workflow
-        {
-            return Reply::workflow(outcome);
-        }
-        match self {
-            Crm::Generic | Crm::Hubspot | Crm::Pipedrive => Reply::json(result),
-            Crm::Salesforce => salesforce::reply(content_type, result),
-        }
-    }
-
     /// The name this CRM knows a write-back field by: the playbook's
     /// `[write_back.crm_fields.<crm>]` entry, else this CRM's default for `name`.
     pub fn write_back_field(self, fields: &WriteBackFields, name: &str) -> String {
@@ -169,16 +101,42 @@ impl Crm {
         })
     }
 
-    /// The API calls that carry out a write-back in this CRM, in order; only the last may be
-    /// non-idempotent (creating a note or task), so a retry after a failure repeats nothing twice.
-    pub fn render(self, write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
-        match self {
-            Crm::Generic => generic::render(write_back),
-            Crm::Hubspot => hubspot::render(write_back, now),
-            Crm::Pipedrive => pipedrive::render(write_back, now),
-            Crm::Salesforce => salesforce::render(write_back, now),
-        }
+    /// How long this CRM waits for an answer to a webhook before it gives up and retries.
+    pub fn answer_timeout(self) -> std::time::Duration {
+        std::time::Duration::from_secs(match self {
+            // Configurable by the `generic_deadline_ms` variable.
+            Crm::Generic => 10,
+            Crm::Hubspot => 5,
+            Crm::Pipedrive => 10,
+            Crm::Salesforce => 60,
+        })
     }
+}
+
+/// Run `$body` with `$adapter` bound to the [`Adapter`] of `$crm`: the one place a CRM is matched
+/// to its adapter.
+#[macro_export]
+macro_rules! with_adapter {
+    ($crm:expr, $adapter:ident => $body:expr) => {
+        match $crm {
+            $crate::crm::Crm::Generic => {
+                let $adapter = &$crate::crm::generic::Generic;
+                $body
+            }
+            $crate::crm::Crm::Hubspot => {
+                let $adapter = &$crate::crm::hubspot::Hubspot;
+                $body
+            }
+            $crate::crm::Crm::Pipedrive => {
+                let $adapter = &$crate::crm::pipedrive::Pipedrive;
+                $body
+            }
+            $crate::crm::Crm::Salesforce => {
+                let $adapter = &$crate::crm::salesforce::Salesforce;
+                $body
+            }
+        }
+    };
 }
 
 /// The CRM fields the playbook reads, by their name in `crm`, each with the canonical field it
@@ -247,7 +205,7 @@ impl ApiAuth {
     }
 }
 
-fn secret<'a>(secrets: &'a Secrets, name: &'static str) -> Result<&'a str, Error> {
+pub(crate) fn secret<'a>(secrets: &'a Secrets, name: &'static str) -> Result<&'a str, Error> {
     match secrets.get(name).map(|s| s.trim()) {
         Some(value) if !value.is_empty() => Ok(value),
         _ => Err(Error::Config(format!(
@@ -255,6 +213,15 @@ fn secret<'a>(secrets: &'a Secrets, name: &'static str) -> Result<&'a str, Error
             name.to_uppercase()
         ))),
     }
+}
+
+/// Plain text as the HTML that CRMs' note and task bodies are (HubSpot, Pipedrive): escaped, line
+/// breaks as `<br>`.
+pub(crate) fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', "<br>")
 }
 
 /// Everything but RFC 3986's unreserved characters is escaped in a path segment.

@@ -33,15 +33,19 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::{ApiAuth, ApiVariables, Crm, path_segment};
+use super::{
+    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, adapter::one_record_per_call, html,
+    path_segment, secret,
+};
 use crate::{
     Error,
-    event::{Change, WebhookEvent},
+    event::{Change, Delivery, WebhookEvent},
     evidence::EvidenceRule,
     inbound::InboundRequest,
     model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text as text},
-    pipeline::CrmClient,
+    pipeline::Api,
     playbook::Playbook,
+    ports::{Clock, CrmClient},
     signature::credentials::{AUTHORIZATION_HEADER, verify_basic},
     writeback::{CrmCall, WriteBack},
 };
@@ -96,15 +100,44 @@ impl Id {
     }
 }
 
-/// Authenticate a Pipedrive webhook and parse its event.
-pub fn accept(
-    request: &InboundRequest<'_>,
-    user: &str,
-    password: &str,
-) -> Result<Vec<WebhookEvent>, Error> {
-    verify_basic(request.header(AUTHORIZATION_HEADER), user, password)?;
-    request.require_content_type("application/json")?;
-    parse(request.body)
+/// Pipedrive's adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Pipedrive;
+
+impl Adapter for Pipedrive {
+    fn crm(&self) -> Crm {
+        Crm::Pipedrive
+    }
+
+    fn accept(
+        &self,
+        request: &InboundRequest<'_>,
+        secrets: &Secrets,
+        _now: OffsetDateTime,
+    ) -> Result<Delivery, Error> {
+        verify_basic(
+            request.header(AUTHORIZATION_HEADER),
+            secret(secrets, USER_VARIABLE)?,
+            secret(secrets, PASSWORD_VARIABLE)?,
+        )?;
+        request.require_content_type("application/json")?;
+        parse(request.body).map(Delivery::webhook)
+    }
+
+    /// Pipedrive sends one webhook per deal: each event is completed on its own, side by side.
+    async fn complete(
+        &self,
+        events: Vec<WebhookEvent>,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Vec<Result<WebhookEvent, Error>> {
+        api.map(events, |event| complete(event, playbook, api))
+            .await
+    }
+
+    fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
+        one_record_per_call(write_backs, |wb| render(wb, now))
+    }
 }
 
 fn invalid(path: &str, message: impl Into<String>) -> Error {
@@ -311,7 +344,7 @@ fn contact(id: &str, person: &Map<String, Value>, role: Option<String>) -> Conta
 pub async fn complete(
     mut event: WebhookEvent,
     playbook: &Playbook,
-    client: &impl CrmClient,
+    api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<WebhookEvent, Error> {
     let record = &mut event.record;
     let mapped = super::mapped_fields(playbook, Crm::Pipedrive);
@@ -320,7 +353,7 @@ pub async fn complete(
     if record.kind == RecordKind::Lead {
         read.extend(role_field);
     }
-    label_options(record, &read, client).await?;
+    label_options(record, &read, api).await?;
     for (key, canonical) in mapped {
         if let Some(value) = record.fields.get(&key).cloned() {
             record.fields.insert(canonical, value);
@@ -339,10 +372,10 @@ pub async fn complete(
         RecordKind::Deal => {
             if let Some(person_id) = record.text("person_id") {
                 let call = CrmCall::get(format!("/api/v2/persons/{}", path_segment(&person_id)));
-                match client.send(&call).await {
+                match api.send(&call).await {
                     Ok(answer) => {
                         if let Some(person) = answer["data"].as_object() {
-                            let role = person_role(person, role_field, client).await?;
+                            let role = person_role(person, role_field, api).await?;
                             record.contacts.push(contact(&person_id, person, role));
                         }
                     }
@@ -362,7 +395,7 @@ pub async fn complete(
 async fn label_options(
     record: &mut Record,
     read: &BTreeSet<&str>,
-    client: &impl CrmClient,
+    api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<(), Error> {
     let typed: Vec<(String, Vec<String>)> = record
         .fields
@@ -374,7 +407,7 @@ async fn label_options(
             RecordKind::Deal => "deal",
             RecordKind::Lead => "person",
         };
-        Some(options::OptionLabels::fetch(client, entity).await?)
+        Some(options::OptionLabels::fetch(api, entity).await?)
     } else {
         None
     };
@@ -393,7 +426,7 @@ async fn label_options(
 async fn person_role(
     person: &Map<String, Value>,
     role_field: Option<&str>,
-    client: &impl CrmClient,
+    api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<Option<String>, Error> {
     let Some((key, value)) =
         role_field.and_then(|key| Some((key, person.get("custom_fields")?.get(key)?)))
@@ -407,7 +440,7 @@ async fn person_role(
     else {
         return Ok(value.as_ref().and_then(text));
     };
-    let labels = options::OptionLabels::fetch(client, "person").await?;
+    let labels = options::OptionLabels::fetch(api, "person").await?;
     Ok(if labels.has(key) {
         Some(labels.text(key, &ids))
     } else {
@@ -418,14 +451,6 @@ async fn person_role(
 /// A Pipedrive id as the API wants it: a number when it is one.
 fn id_value(id: &str) -> Value {
     id.parse::<u64>().map_or_else(|_| id.into(), Value::from)
-}
-
-/// Plain text as Pipedrive's HTML note and activity bodies.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', "<br>")
 }
 
 /// The calls that carry out a write-back: the fields, then an activity or note for the owner.
@@ -542,7 +567,13 @@ mod tests {
                 {"id": 5, "label": "Spreadsheets"}, {"id": 6, "label": "Manual bank exports"}]}]}),
         );
         let event = parse(body.to_string().as_bytes()).unwrap().remove(0);
-        let event = futures::executor::block_on(complete(event, &playbook, &crm)).unwrap();
+        let clock = crate::memory::StoppedClock::default();
+        let api = Api::new(
+            &crm,
+            &clock,
+            crate::pipeline::Limits::within(std::time::Duration::from_secs(10)),
+        );
+        let event = futures::executor::block_on(complete(event, &playbook, &api)).unwrap();
         assert_eq!(
             event.record.text("situation").as_deref(),
             Some("Spreadsheets, Manual bank exports")

@@ -39,14 +39,19 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::{ApiAuth, ApiVariables, Crm, Reply, oauth::OAuthVariables, path_segment};
+use super::{
+    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Reply, Secrets, Steps, oauth::OAuthVariables,
+    path_segment, secret,
+};
 use crate::{
     Error,
     event::{Change, Delivery, WebhookEvent},
     inbound::{InboundRequest, content_type_is},
     model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text},
-    pipeline::{CrmClient, DeliveryOutcome},
+    outcome::DeliveryOutcome,
+    pipeline::Api,
     playbook::Playbook,
+    ports::{Clock, CrmClient},
     signature::credentials::verify_token,
     writeback::{CrmCall, WriteBack},
 };
@@ -81,26 +86,100 @@ const SOAP_ENVELOPE: &[u8] = b"http://schemas.xmlsoap.org/soap/envelope/";
 const OUTBOUND: &[u8] = b"http://soap.sforce.com/2005/09/outbound";
 const XSI: &[u8] = b"http://www.w3.org/2001/XMLSchema-instance";
 
-/// Authenticate a Salesforce request and parse it: an outbound message or a Flow callout.
-pub fn accept(
-    request: &InboundRequest<'_>,
-    token: &str,
-    now: OffsetDateTime,
-) -> Result<Delivery, Error> {
-    let presented = request
-        .header(TOKEN_HEADER)
-        .map(str::to_owned)
-        .or_else(|| request.query("token"));
-    verify_token(
-        presented.as_deref(),
-        token,
-        "token (?token= or x-pipeline-guard-token)",
-    )?;
-    if is_json(request.header("content-type")) {
-        parse_callout(request.body, now)
+/// Salesforce's adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Salesforce;
+
+impl Adapter for Salesforce {
+    fn crm(&self) -> Crm {
+        Crm::Salesforce
+    }
+
+    /// An outbound message or a Flow callout, with the shared token.
+    fn accept(
+        &self,
+        request: &InboundRequest<'_>,
+        secrets: &Secrets,
+        now: OffsetDateTime,
+    ) -> Result<Delivery, Error> {
+        let presented = request
+            .header(TOKEN_HEADER)
+            .map(str::to_owned)
+            .or_else(|| request.query("token"));
+        verify_token(
+            presented.as_deref(),
+            secret(secrets, TOKEN_VARIABLE)?,
+            "token (?token= or x-pipeline-guard-token)",
+        )?;
+        if is_json(request.header("content-type")) {
+            parse_callout(request.body, now)
+        } else {
+            request.require_content_type("text/xml")?;
+            parse(request.body, now).map(Delivery::webhook)
+        }
+    }
+
+    async fn complete(
+        &self,
+        events: Vec<WebhookEvent>,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Vec<Result<WebhookEvent, Error>> {
+        complete(events, playbook, api).await
+    }
+
+    fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
+        render(write_backs, now)
+    }
+
+    /// sObject collections answer one result per record, in order.
+    fn refused(&self, call: &BatchCall, answer: &Value) -> Vec<(usize, String)> {
+        let _ = call;
+        answer
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, result)| result["success"] == false)
+            .map(|(i, result)| (i, collection_error(result)))
+            .collect()
+    }
+
+    fn reply(&self, content_type: Option<&str>, result: &Result<DeliveryOutcome, Error>) -> Reply {
+        reply(content_type, result)
+    }
+}
+
+/// A refused record's errors: their codes and messages.
+fn collection_error(result: &Value) -> String {
+    let errors: Vec<String> = result["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let code = e["statusCode"]
+                .as_str()
+                .or_else(|| e["errorCode"].as_str())
+                .unwrap_or("ERROR");
+            let message = e["message"].as_str().unwrap_or_default();
+            let fields = e["fields"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .filter(|f| !f.is_empty())
+                .map(|f| format!(" (fields: {f})"))
+                .unwrap_or_default();
+            format!("{code}: {message}{fields}")
+        })
+        .collect();
+    if errors.is_empty() {
+        "Salesforce refused the record without saying why".to_owned()
     } else {
-        request.require_content_type("text/xml")?;
-        parse(request.body, now).map(Delivery::webhook)
+        errors.join("; ")
     }
 }
 
@@ -503,52 +582,98 @@ fn role(role: &str) -> String {
     }
 }
 
-/// Map the playbook's fields, and read an opportunity's contact roles.
+/// Map the playbook's fields, and read the contact roles of every opportunity in the batch with
+/// one SOQL query (following `nextRecordsUrl` when it has more rows).
 pub async fn complete(
-    mut event: WebhookEvent,
+    mut events: Vec<WebhookEvent>,
     playbook: &Playbook,
-    client: &impl CrmClient,
-) -> Result<WebhookEvent, Error> {
-    let record = &mut event.record;
-    for (name, canonical) in super::mapped_fields(playbook, Crm::Salesforce) {
-        let value = record
-            .fields
-            .iter()
-            .find(|(field, _)| field.eq_ignore_ascii_case(&name))
-            .map(|(_, v)| v.clone());
-        if let Some(value) = value {
-            record.fields.insert(canonical, value);
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Vec<Result<WebhookEvent, Error>> {
+    let mapped = super::mapped_fields(playbook, Crm::Salesforce);
+    for event in &mut events {
+        let record = &mut event.record;
+        for (name, canonical) in &mapped {
+            let value = record
+                .fields
+                .iter()
+                .find(|(field, _)| field.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone());
+            if let Some(value) = value {
+                record.fields.insert(canonical.clone(), value);
+            }
         }
     }
-    if record.kind == RecordKind::Deal {
-        let soql = format!(
-            "SELECT ContactId, Role, IsPrimary, Contact.Name, Contact.Title, Contact.Email \
-             FROM OpportunityContactRole WHERE OpportunityId = '{}'",
-            record.id // checked by `is_id`: letters and digits only
-        );
-        let path = format!(
-            "/services/data/{API_VERSION}/query?q={}",
-            path_segment(&soql)
-        );
-        let answer = match client.send(&CrmCall::get(path)).await {
-            Ok(answer) => answer,
-            Err(Error::CrmRecordGone { .. }) => Value::Null,
-            Err(e) => return Err(e),
-        };
-        for row in answer["records"].as_array().into_iter().flatten() {
-            let contact = &row["Contact"];
-            let field = |v: &Value| v.as_str().map(str::to_owned).filter(|s| !s.is_empty());
-            record.contacts.push(Contact {
-                id: field(&row["ContactId"]).unwrap_or_default(),
-                name: field(&contact["Name"]),
-                email: field(&contact["Email"]),
-                title: field(&contact["Title"]),
-                role: row["Role"].as_str().map(role),
+    let opportunities: Vec<String> = events
+        .iter()
+        .filter(|e| e.record.kind == RecordKind::Deal)
+        .map(|e| format!("'{}'", e.record.id)) // checked by `is_id`: letters and digits only
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let roles = if opportunities.is_empty() {
+        Ok(Vec::new())
+    } else {
+        contact_roles(&opportunities, api).await
+    };
+    let roles = match roles {
+        Ok(roles) => roles,
+        Err(e) => return events.iter().map(|_| Err(e.clone())).collect(),
+    };
+    events
+        .into_iter()
+        .map(|mut event| {
+            for row in roles
+                .iter()
+                .filter(|r| r["OpportunityId"].as_str() == Some(event.record.id.as_str()))
+            {
+                let contact = &row["Contact"];
+                let field = |v: &Value| v.as_str().map(str::to_owned).filter(|s| !s.is_empty());
+                event.record.contacts.push(Contact {
+                    id: field(&row["ContactId"]).unwrap_or_default(),
+                    name: field(&contact["Name"]),
+                    email: field(&contact["Email"]),
+                    title: field(&contact["Title"]),
+                    role: row["Role"].as_str().map(role),
+                });
+            }
+            event.complete = true;
+            Ok(event)
+        })
+        .collect()
+}
+
+/// Every `OpportunityContactRole` of `opportunities` (quoted ids), every page.
+async fn contact_roles(
+    opportunities: &[String],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<Vec<Value>, Error> {
+    let soql = format!(
+        "SELECT OpportunityId, ContactId, Role, IsPrimary, Contact.Name, Contact.Title, Contact.Email \
+         FROM OpportunityContactRole WHERE OpportunityId IN ({})",
+        opportunities.join(",")
+    );
+    let mut path = format!(
+        "/services/data/{API_VERSION}/query?q={}",
+        path_segment(&soql)
+    );
+    let mut rows = Vec::new();
+    loop {
+        let call = CrmCall::get(path);
+        let answer = api.send(&call).await?;
+        let Some(records) = answer["records"].as_array() else {
+            return Err(Error::CrmRejected {
+                call: call.to_string(),
+                reason: "the query answer has no `records`".into(),
             });
+        };
+        rows.extend(records.iter().cloned());
+        match answer["nextRecordsUrl"].as_str() {
+            Some(next) if answer["done"] == false && next.starts_with("/services/data/") => {
+                path = next.to_owned();
+            }
+            _ => return Ok(rows),
         }
     }
-    event.complete = true;
-    Ok(event)
 }
 
 /// Salesforce's name for a write-back field without a `crm_fields` entry: a custom field.
@@ -560,56 +685,83 @@ pub fn default_field_name(name: &str) -> String {
     }
 }
 
-/// The calls that carry out a write-back: the fields, then a Task for the owner.
-pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
+/// The most records one sObject collection call takes.
+pub const COLLECTION_LIMIT: usize = 200;
+
+/// The calls that carry out write-backs with sObject collections (up to 200 records a call, each
+/// record accepted or refused on its own): the fields first, then a Task for each owner, open
+/// and high priority when they must act, else completed.
+pub fn render(write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
+    let updates: Vec<(usize, Value)> = write_backs
+        .iter()
+        .enumerate()
+        .map(|(i, wb)| (i, record_update(wb)))
+        .collect();
+    let tasks: Vec<(usize, Value)> = write_backs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, wb)| Some((i, task(wb, wb.note.as_ref()?, now))))
+        .collect();
+    vec![collections("PATCH", updates), collections("POST", tasks)]
+}
+
+fn collections(method: &str, records: Vec<(usize, Value)>) -> Vec<BatchCall> {
+    records
+        .chunks(COLLECTION_LIMIT)
+        .map(|chunk| BatchCall {
+            call: CrmCall::with_body(
+                method,
+                format!("/services/data/{API_VERSION}/composite/sobjects"),
+                json!({
+                    "allOrNone": false,
+                    "records": chunk.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+                }),
+            ),
+            serves: chunk.iter().map(|(i, _)| *i).collect(),
+        })
+        .collect()
+}
+
+fn record_update(write_back: &WriteBack) -> Value {
     let object = match write_back.record_kind {
         RecordKind::Deal => "Opportunity",
         RecordKind::Lead => "Lead",
     };
-    let mut fields: Map<String, Value> = write_back
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut fields: Map<String, Value> = Map::new();
+    fields.insert("attributes".into(), json!({ "type": object }));
+    fields.insert("id".into(), write_back.record_id.clone().into());
+    for (k, v) in &write_back.fields {
+        fields.insert(k.clone(), v.clone());
+    }
     if let Some(stage) = &write_back.move_to_stage {
         fields.insert("StageName".into(), stage.clone().into());
     }
-    let mut calls = vec![CrmCall::with_body(
-        "PATCH",
-        format!(
-            "/services/data/{API_VERSION}/sobjects/{object}/{}",
-            path_segment(&write_back.record_id)
-        ),
-        Value::Object(fields),
-    )];
-    if let Some(note) = &write_back.note {
-        let (status, priority) = if note.action_required {
-            ("Not Started", "High")
-        } else {
-            ("Completed", "Normal")
-        };
-        let mut task = json!({
-            "Subject": note.title,
-            "Description": note.body,
-            "Status": status,
-            "Priority": priority,
-            "ActivityDate": now.date().to_string(),
-        });
-        let link = match write_back.record_kind {
-            RecordKind::Deal => "WhatId",
-            RecordKind::Lead => "WhoId",
-        };
-        task[link] = write_back.record_id.clone().into();
-        if let Some(owner) = &write_back.owner_id {
-            task["OwnerId"] = owner.clone().into();
-        }
-        calls.push(CrmCall::with_body(
-            "POST",
-            format!("/services/data/{API_VERSION}/sobjects/Task"),
-            task,
-        ));
+    Value::Object(fields)
+}
+
+fn task(write_back: &WriteBack, note: &crate::writeback::Note, now: OffsetDateTime) -> Value {
+    let (status, priority) = if note.action_required {
+        ("Not Started", "High")
+    } else {
+        ("Completed", "Normal")
+    };
+    let mut task = json!({
+        "attributes": { "type": "Task" },
+        "Subject": note.title,
+        "Description": note.body,
+        "Status": status,
+        "Priority": priority,
+        "ActivityDate": now.date().to_string(),
+    });
+    let link = match write_back.record_kind {
+        RecordKind::Deal => "WhatId",
+        RecordKind::Lead => "WhoId",
+    };
+    task[link] = write_back.record_id.clone().into();
+    if let Some(owner) = &write_back.owner_id {
+        task["OwnerId"] = owner.clone().into();
     }
-    calls
+    task
 }
 
 /// The answer Salesforce expects to an outbound message: the SOAP acknowledgement, or a SOAP
@@ -706,12 +858,12 @@ mod tests {
 
     #[test]
     fn the_ack_is_exactly_what_salesforce_expects_and_failures_are_faults() {
-        let ok = Ok(DeliveryOutcome {
-            function: FunctionKind::ScoreLead,
-            mode: Mode::Shadow,
-            results: Vec::new(),
-            workflow: false,
-        });
+        let ok = Ok(DeliveryOutcome::new(
+            FunctionKind::ScoreLead,
+            Mode::Shadow,
+            Vec::new(),
+            false,
+        ));
         let reply = super::reply(Some("text/xml; charset=utf-8"), &ok);
         assert_eq!(reply.status, 200);
         assert_eq!(

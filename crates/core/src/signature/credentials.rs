@@ -59,6 +59,16 @@ pub fn verify_token(
     }
 }
 
+/// Check an `Authorization: Bearer …` header against the configured token (the admin routes).
+pub fn verify_bearer(header: Option<&str>, expected: &str) -> Result<(), Error> {
+    let token = header
+        .map(str::trim)
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token);
+    verify_token(token, expected, "Authorization: Bearer")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

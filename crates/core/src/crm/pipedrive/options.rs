@@ -9,7 +9,13 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::{Error, model::value_text, pipeline::CrmClient, writeback::CrmCall};
+use crate::{
+    Error,
+    model::value_text,
+    pipeline::Api,
+    ports::{Clock, CrmClient},
+    writeback::CrmCall,
+};
 
 /// How many field definitions one page asks for (Pipedrive's maximum).
 const PAGE: u32 = 500;
@@ -49,11 +55,14 @@ pub struct OptionLabels(BTreeMap<String, BTreeMap<String, String>>);
 
 impl OptionLabels {
     /// Read `entity`'s (`deal`, `person`) field definitions, every page.
-    pub async fn fetch(client: &impl CrmClient, entity: &str) -> Result<OptionLabels, Error> {
+    pub async fn fetch(
+        api: &Api<'_, impl CrmClient, impl Clock>,
+        entity: &str,
+    ) -> Result<OptionLabels, Error> {
         let mut labels = OptionLabels::default();
         let mut start = 0;
         loop {
-            let page = client
+            let page = api
                 .send(&CrmCall::get(format!(
                     "/api/v1/{entity}Fields?start={start}&limit={PAGE}"
                 )))
@@ -142,7 +151,13 @@ mod tests {
                 {"key": "f00d", "field_type": "set", "options": [{"id": 1, "label": "EMEA"}, {"id": 2, "label": "APAC"}]},
             ], "additional_data": {"pagination": {"start": 500, "limit": 500, "more_items_in_collection": false}}}),
         );
-        let labels = block_on(OptionLabels::fetch(&crm, "person")).unwrap();
+        let clock = crate::memory::StoppedClock::default();
+        let api = Api::new(
+            &crm,
+            &clock,
+            crate::pipeline::Limits::within(std::time::Duration::from_secs(10)),
+        );
+        let labels = block_on(OptionLabels::fetch(&api, "person")).unwrap();
         assert_eq!(crm.calls().len(), 2);
         assert!(labels.has("da82") && labels.has("f00d") && !labels.has("name"));
         assert_eq!(labels.text("da82", &["31".into()]), "Economic Buyer");

@@ -1,0 +1,103 @@
+//! The contract every CRM adapter keeps: one type per CRM implementing [`Adapter`].
+//!
+//! A delivery goes through an adapter at three points: [`Adapter::accept`] authenticates the
+//! request and parses its events; [`Adapter::complete`] fetches, for the whole batch at once,
+//! what the events' records lack; [`Adapter::render`] turns the batch's write-backs into the
+//! CRM's API calls, batched where its API allows. Everything between those (claiming, ordering,
+//! deciding, applying with deadlines, recording) is the pipeline's, the same for every CRM.
+
+use time::OffsetDateTime;
+
+use super::{Crm, Reply, Secrets};
+use crate::{
+    Error,
+    event::{Delivery, WebhookEvent},
+    inbound::InboundRequest,
+    outcome::DeliveryOutcome,
+    pipeline::api::Api,
+    playbook::Playbook,
+    ports::{Clock, CrmClient},
+    writeback::{CrmCall, WriteBack},
+};
+
+/// One API call carrying out part of one or more write-backs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchCall {
+    /// The call.
+    pub call: CrmCall,
+    /// The write-backs it serves, by their index in the slice given to [`Adapter::render`].
+    pub serves: Vec<usize>,
+}
+
+impl BatchCall {
+    /// A call serving the one write-back at `index`.
+    pub fn single(call: CrmCall, index: usize) -> BatchCall {
+        BatchCall {
+            call,
+            serves: vec![index],
+        }
+    }
+}
+
+/// The calls of a batch's write-backs, in steps: every call of a step may run at once, and a
+/// step runs only for the write-backs whose earlier steps succeeded. Only the last step may hold
+/// calls that are not idempotent (creating a task or a note), so a retry after a failure repeats
+/// nothing twice that a person would see.
+pub type Steps = Vec<Vec<BatchCall>>;
+
+/// A CRM adapter.
+#[allow(async_fn_in_trait)] // Spin components are single-threaded: no `Send` bound wanted.
+pub trait Adapter {
+    /// The CRM this adapter speaks.
+    fn crm(&self) -> Crm;
+
+    /// Authenticate a webhook request with `secrets` (the CRM's [`Crm::secret_variables`]) and
+    /// parse it into events.
+    fn accept(
+        &self,
+        request: &InboundRequest<'_>,
+        secrets: &Secrets,
+        now: OffsetDateTime,
+    ) -> Result<Delivery, Error>;
+
+    /// Fetch what the events' records lack (CRMs that send only the changed property), for the
+    /// whole batch at once: one result per event, in order. A record deleted since comes back as
+    /// a [`crate::event::Change::Deleted`] event; a CRM answer without the record's data is an
+    /// [`Error::CrmRejected`], never an empty record.
+    async fn complete(
+        &self,
+        events: Vec<WebhookEvent>,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Vec<Result<WebhookEvent, Error>>;
+
+    /// The calls that carry out `write_backs`, batched where the CRM's API allows.
+    fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps;
+
+    /// The write-backs a successful answer to a batch `call` says were refused (a multi-status
+    /// answer), by index into its [`BatchCall::serves`] order, with the CRM's reason.
+    fn refused(&self, _call: &BatchCall, _answer: &serde_json::Value) -> Vec<(usize, String)> {
+        Vec::new()
+    }
+
+    /// The answer to a delivery, as this CRM expects it. `content_type` is the request's.
+    fn reply(&self, content_type: Option<&str>, result: &Result<DeliveryOutcome, Error>) -> Reply {
+        let _ = content_type;
+        Reply::of(result)
+    }
+}
+
+/// Steps for a CRM whose API takes one record per call: each write-back's first call (the
+/// idempotent field update) in the first step, its others (a task or note) in the second.
+pub fn one_record_per_call(
+    write_backs: &[WriteBack],
+    render: impl Fn(&WriteBack) -> Vec<CrmCall>,
+) -> Steps {
+    let mut steps: Steps = vec![Vec::new(), Vec::new()];
+    for (i, write_back) in write_backs.iter().enumerate() {
+        for (n, call) in render(write_back).into_iter().enumerate() {
+            steps[n.min(1)].push(BatchCall::single(call, i));
+        }
+    }
+    steps
+}

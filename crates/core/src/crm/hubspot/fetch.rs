@@ -1,0 +1,385 @@
+//! Completing a batch of HubSpot events: every record they name read with HubSpot's batch APIs.
+//!
+//! For a batch of up to 100 events: the deals with `POST /crm/v3/objects/deals/batch/read`
+//! (their properties and `dealstage` history, 50 a call as HubSpot allows with history) and
+//! their contacts with `POST /crm/v4/associations/deals/contacts/batch/read`, side by side; then
+//! every contact needed (the deals' and those scored as leads) with one
+//! `POST /crm/v3/objects/contacts/batch/read`. Four or five calls, whatever the batch's size.
+//!
+//! A record HubSpot reports not found (`OBJECT_NOT_FOUND` in a multi-status answer) was deleted
+//! since the event: the event becomes a deletion. An answer that does not hold a requested record
+//! is refused for that record's events ([`Error::CrmRejected`]), never read as an empty record.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use super::{CONTACT_PROPERTIES, DEAL_PROPERTIES, buying_role, full_name, property};
+use crate::{
+    Error,
+    crm::Crm,
+    event::{Change, WebhookEvent},
+    model::{Contact, DealStatus, RecordKind, parse_date},
+    pipeline::Api,
+    playbook::Playbook,
+    ports::{Clock, CrmClient},
+    writeback::CrmCall,
+};
+
+/// The most records one batch read takes with property history.
+const WITH_HISTORY: usize = 50;
+/// The most records one batch read takes.
+const BATCH: usize = 100;
+/// The contact properties read for a deal's contacts.
+const DEAL_CONTACT_PROPERTIES: &[&str] = &[
+    "firstname",
+    "lastname",
+    "email",
+    "jobtitle",
+    "hs_buying_role",
+];
+
+/// What a batch read found for one id.
+type Found = Result<Option<Map<String, Value>>, Error>;
+
+/// Complete every event: one result per event, in order.
+pub async fn complete(
+    events: Vec<WebhookEvent>,
+    playbook: &Playbook,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Vec<Result<WebhookEvent, Error>> {
+    let mapped = crate::crm::mapped_fields(playbook, Crm::Hubspot);
+    let written: Vec<String> = playbook
+        .write_back
+        .names()
+        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, name))
+        .collect();
+    let names = |builtin: &[&str]| -> Vec<String> {
+        builtin
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(mapped.keys().cloned())
+            .chain(written.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let ids = |kind: RecordKind| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e.record.kind == kind)
+            .map(|e| e.record.id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let (deal_ids, lead_ids) = (ids(RecordKind::Deal), ids(RecordKind::Lead));
+
+    let deal_properties = names(DEAL_PROPERTIES);
+    let (deals, associations) = futures::join!(
+        read(api, "deals", &deal_ids, &deal_properties, &["dealstage"]),
+        associated_contacts(api, &deal_ids),
+    );
+    let mut contact_ids: BTreeSet<String> = lead_ids.iter().cloned().collect();
+    if let Ok(associations) = &associations {
+        contact_ids.extend(associations.values().flatten().cloned());
+    }
+    let contact_properties = if lead_ids.is_empty() {
+        DEAL_CONTACT_PROPERTIES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    } else {
+        names(CONTACT_PROPERTIES)
+    };
+    let contacts = read(
+        api,
+        "contacts",
+        &contact_ids.into_iter().collect::<Vec<_>>(),
+        &contact_properties,
+        &[],
+    )
+    .await;
+
+    events
+        .into_iter()
+        .map(|event| {
+            let id = event.record.id.clone();
+            match event.record.kind {
+                RecordKind::Deal => {
+                    let object = deals.get(&id).cloned().unwrap_or(Ok(None))?;
+                    let Some(object) = object else {
+                        return Ok(deleted(event));
+                    };
+                    let contact_ids = match &associations {
+                        Ok(all) => all.get(&id).cloned().unwrap_or_default(),
+                        Err(e) => return Err(e.clone()),
+                    };
+                    let mut deal_contacts = Vec::new();
+                    for contact_id in contact_ids {
+                        // A contact deleted since is simply not on the deal any more.
+                        if let Some(object) =
+                            contacts.get(&contact_id).cloned().unwrap_or(Ok(None))?
+                        {
+                            deal_contacts.push(contact(&contact_id, &properties_of(&object)));
+                        }
+                    }
+                    Ok(deal(event, &object, &mapped, deal_contacts))
+                }
+                RecordKind::Lead => {
+                    let object = contacts.get(&id).cloned().unwrap_or(Ok(None))?;
+                    Ok(match object {
+                        Some(object) => lead(event, &object, &mapped),
+                        None => deleted(event),
+                    })
+                }
+            }
+        })
+        .collect()
+}
+
+/// Read `ids` of `object` (`deals`, `contacts`) with `properties`: by id, the record's JSON
+/// object (with `properties` and, when asked, `propertiesWithHistory`), `None` when HubSpot says
+/// it does not exist, or the error that kept it from being read.
+async fn read(
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    object: &str,
+    ids: &[String],
+    properties: &[String],
+    history: &[&str],
+) -> BTreeMap<String, Found> {
+    let per_call = if history.is_empty() {
+        BATCH
+    } else {
+        WITH_HISTORY
+    };
+    let calls: Vec<CrmCall> = ids
+        .chunks(per_call)
+        .map(|chunk| {
+            CrmCall::with_body(
+                "POST",
+                format!("/crm/v3/objects/{object}/batch/read?archived=false"),
+                json!({
+                    "properties": properties,
+                    "propertiesWithHistory": history,
+                    "inputs": chunk.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+                }),
+            )
+        })
+        .collect();
+    let answers = api.send_all(&calls).await;
+    let mut found = BTreeMap::new();
+    for ((chunk, call), answer) in ids.chunks(per_call).zip(&calls).zip(answers) {
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                found.extend(chunk.iter().map(|id| (id.clone(), Err(e.clone()))));
+                continue;
+            }
+        };
+        let missing = not_found(&answer);
+        let results: BTreeMap<String, &Value> = answer["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| Some((id_text(&r["id"])?, r)))
+            .collect();
+        for id in chunk {
+            let result = match results.get(id) {
+                Some(record) if record["properties"].is_object() => Ok(record.as_object().cloned()),
+                Some(_) => Err(refused(
+                    call,
+                    format!("record {id} came back without its properties"),
+                )),
+                None if missing.contains(id) => Ok(None),
+                None => Err(refused(
+                    call,
+                    format!("the answer does not hold record {id}"),
+                )),
+            };
+            found.insert(id.clone(), result);
+        }
+    }
+    found
+}
+
+/// The contacts associated with each of `deal_ids`.
+async fn associated_contacts(
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    deal_ids: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    if deal_ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let call = CrmCall::with_body(
+        "POST",
+        "/crm/v4/associations/deals/contacts/batch/read",
+        json!({ "inputs": deal_ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() }),
+    );
+    let answer = api.send(&call).await?;
+    let Some(results) = answer["results"].as_array() else {
+        return Err(refused(&call, "the answer has no `results`".into()));
+    };
+    let mut contacts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for result in results {
+        let Some(deal) = id_text(&result["from"]["id"]) else {
+            continue;
+        };
+        let ids = result["to"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|to| id_text(&to["toObjectId"]));
+        contacts.entry(deal).or_default().extend(ids);
+    }
+    Ok(contacts)
+}
+
+/// The ids a multi-status answer reports as not found.
+fn not_found(answer: &Value) -> BTreeSet<String> {
+    answer["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["category"] == "OBJECT_NOT_FOUND")
+        .flat_map(|e| e["context"]["ids"].as_array().into_iter().flatten())
+        .filter_map(id_text)
+        .collect()
+}
+
+/// An id HubSpot sends as text or as a number.
+fn id_text(value: &Value) -> Option<String> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| value.as_u64().map(|n| n.to_string()))
+}
+
+fn refused(call: &CrmCall, reason: String) -> Error {
+    Error::CrmRejected {
+        call: call.to_string(),
+        reason,
+    }
+}
+
+/// The event of a record deleted since: nothing left to decide.
+fn deleted(mut event: WebhookEvent) -> WebhookEvent {
+    event.change = Change::Deleted;
+    event.complete = true;
+    event
+}
+
+/// A deal's event with its record filled in from `object`.
+fn deal(
+    mut event: WebhookEvent,
+    object: &Map<String, Value>,
+    mapped: &BTreeMap<String, String>,
+    contacts: Vec<Contact>,
+) -> WebhookEvent {
+    let properties = properties_of(object);
+    let text = |name: &str| property(&properties, name);
+    let record = &mut event.record;
+    record.owner_id = text("hubspot_owner_id");
+    record.last_activity_at =
+        text("notes_last_updated").and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+    record.name = text("dealname");
+    record.stage = text("dealstage");
+    record.pipeline = text("pipeline");
+    record.amount = text("amount").and_then(|a| a.parse().ok());
+    record.close_date = text("closedate").and_then(|d| parse_date(&d));
+    record.status = match (
+        text("hs_is_closed").as_deref(),
+        text("hs_is_closed_won").as_deref(),
+    ) {
+        (_, Some("true")) => DealStatus::Won,
+        (Some("true"), _) => DealStatus::Lost,
+        _ => DealStatus::Open,
+    };
+    let history = object
+        .get("propertiesWithHistory")
+        .and_then(|h| h["dealstage"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    // Newest first: the current stage's entry tells when it was entered, and the first older
+    // value is where the deal came from.
+    if let Some(stage) = &record.stage {
+        record.stage_entered_at = history
+            .iter()
+            .find(|h| h["value"].as_str() == Some(stage.as_str()))
+            .and_then(|h| h["timestamp"].as_str())
+            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+    }
+    if let Change::StageChanged { from, to } = &mut event.change {
+        if to.is_empty() {
+            // A workflow action names no stage: the deal entered the one it is in.
+            *to = record.stage.clone().unwrap_or_default();
+        }
+        *from = history
+            .iter()
+            .filter_map(|h| h["value"].as_str())
+            .find(|v| v != to)
+            .map(str::to_owned);
+    }
+    fields(&mut event, &properties, mapped);
+    event.record.contacts = contacts;
+    event.complete = true;
+    event
+}
+
+/// A contact's event (scored as a lead) with its record filled in from `object`.
+fn lead(
+    mut event: WebhookEvent,
+    object: &Map<String, Value>,
+    mapped: &BTreeMap<String, String>,
+) -> WebhookEvent {
+    let properties = properties_of(object);
+    let text = |name: &str| property(&properties, name);
+    let record = &mut event.record;
+    record.owner_id = text("hubspot_owner_id");
+    record.last_activity_at =
+        text("notes_last_updated").and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+    record.name = full_name(&properties);
+    record.stage = text("lifecyclestage");
+    record.contacts = vec![contact(&record.id.clone(), &properties)];
+    fields(&mut event, &properties, mapped);
+    event.complete = true;
+    event
+}
+
+/// A record object's `properties` (checked present by [`read`]).
+fn properties_of(object: &Map<String, Value>) -> Map<String, Value> {
+    object
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Every property as a record field, and the playbook's mapped ones under their canonical names.
+fn fields(
+    event: &mut WebhookEvent,
+    properties: &Map<String, Value>,
+    mapped: &BTreeMap<String, String>,
+) {
+    for name in properties.keys() {
+        if let Some(value) = property(properties, name) {
+            event.record.fields.insert(name.clone(), value.into());
+        }
+    }
+    for (hubspot, canonical) in mapped {
+        if let Some(value) = property(properties, hubspot) {
+            event.record.fields.insert(canonical.clone(), value.into());
+        }
+    }
+}
+
+fn contact(id: &str, properties: &Map<String, Value>) -> Contact {
+    Contact {
+        id: id.to_owned(),
+        name: full_name(properties),
+        email: property(properties, "email"),
+        title: property(properties, "jobtitle"),
+        role: property(properties, "hs_buying_role").and_then(|roles| buying_role(&roles)),
+    }
+}

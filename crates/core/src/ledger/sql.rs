@@ -1,0 +1,375 @@
+//! The ledger in a SQL database: Spin's `spin:sqlite` (SQLite embedded in `spin up`, libSQL
+//! shared by several nodes). A delivery costs a handful of statements whatever its size: one to
+//! claim every event (an upsert that returns the rows it took), one to read what earlier
+//! deliveries settled, one to read the records' newest changes, one to settle and one to move
+//! those forward. Every statement stands alone, atomically, so nothing depends on a transaction
+//! a remote database would not keep across calls.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use super::{
+    Claim, Claiming, FailedEvent, Ledger, Retention, Settled, Settlement, from_millis, millis,
+};
+use crate::{
+    Error,
+    crm::Crm,
+    event::WebhookEvent,
+    function::FunctionKind,
+    outcome::EventStatus,
+    ports::{Database, SqlValue},
+};
+
+/// The statements that create the ledger's tables, each run on its own.
+pub const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS pg_events (
+        key TEXT PRIMARY KEY,
+        function TEXT NOT NULL,
+        crm TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        claimant TEXT,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        keep_until INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        outcome TEXT,
+        event TEXT
+    )",
+    "CREATE INDEX IF NOT EXISTS pg_events_keep ON pg_events (keep_until)",
+    "CREATE INDEX IF NOT EXISTS pg_events_state ON pg_events (function, state, at)",
+    "CREATE TABLE IF NOT EXISTS pg_newest (
+        key TEXT PRIMARY KEY,
+        occurred_at INTEGER NOT NULL,
+        keep_until INTEGER NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS pg_newest_keep ON pg_newest (keep_until)",
+];
+
+const CLAIMED: &str = "claimed";
+const REOPENED: &str = "reopened";
+
+/// The ledger over a [`Database`].
+#[derive(Debug)]
+pub struct SqlLedger<D> {
+    db: D,
+}
+
+impl<D: Database> SqlLedger<D> {
+    /// A ledger in `db`; call [`SqlLedger::create_tables`] once per database connection's life.
+    pub fn new(db: D) -> SqlLedger<D> {
+        SqlLedger { db }
+    }
+
+    /// Create the tables when they do not exist yet.
+    pub async fn create_tables(&self) -> Result<(), Error> {
+        for statement in SCHEMA {
+            self.db.execute(statement, Vec::new()).await?;
+        }
+        Ok(())
+    }
+
+    async fn settled(&self, keys: &[&str]) -> Result<BTreeMap<String, Claim>, Error> {
+        let sql = format!(
+            "SELECT key, state, outcome FROM pg_events WHERE key IN ({})",
+            placeholders(keys.len())
+        );
+        let rows = self
+            .db
+            .execute(&sql, keys.iter().map(|k| SqlValue::from(*k)).collect())
+            .await?;
+        let mut found = BTreeMap::new();
+        for row in rows {
+            let [key, state, outcome] = columns(row)?;
+            let key = text(&key)?;
+            let claim = match text(&state)?.as_str() {
+                CLAIMED | REOPENED => Claim::Busy,
+                _ => Claim::Settled(decode(&outcome)?),
+            };
+            found.insert(key, claim);
+        }
+        Ok(found)
+    }
+}
+
+impl<D: Database> Ledger for SqlLedger<D> {
+    async fn claim(
+        &self,
+        claims: &[Claiming],
+        claimant: &str,
+        now: OffsetDateTime,
+        retention: Retention,
+    ) -> Result<Vec<Claim>, Error> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lease_until = millis(now + retention.lease);
+        let keep_until = millis(now + retention.keep);
+        let mut params = Vec::with_capacity(claims.len() * 9 + 1);
+        for claim in claims {
+            params.extend([
+                claim.key.as_str().into(),
+                claim.function.name().into(),
+                claim.crm.name().into(),
+                claim.event_id.as_str().into(),
+                claim.record_id.as_str().into(),
+                claimant.into(),
+                lease_until.into(),
+                keep_until.into(),
+                millis(now).into(),
+            ]);
+        }
+        params.push(millis(now).into());
+        let sql = format!(
+            "INSERT INTO pg_events (key, function, crm, event_id, record_id, claimant, lease_until, keep_until, at, state) \
+             VALUES {} \
+             ON CONFLICT (key) DO UPDATE SET state = 'claimed', claimant = excluded.claimant, \
+             lease_until = excluded.lease_until, keep_until = excluded.keep_until, at = excluded.at \
+             WHERE pg_events.state = 'reopened' OR (pg_events.state = 'claimed' AND pg_events.lease_until < ?) \
+             RETURNING key",
+            rows(claims.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed')")
+        );
+        let mine: Vec<String> = self
+            .db
+            .execute(&sql, params)
+            .await?
+            .into_iter()
+            .map(|row| first_text(&row))
+            .collect::<Result<_, _>>()?;
+        let others: Vec<&str> = claims
+            .iter()
+            .map(|c| c.key.as_str())
+            .filter(|key| !mine.iter().any(|m| m == key))
+            .collect();
+        let mut settled = if others.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.settled(&others).await?
+        };
+        Ok(claims
+            .iter()
+            .map(|c| {
+                if mine.contains(&c.key) {
+                    Claim::Mine
+                } else {
+                    // Gone between the two statements (forgotten): busy, the retry will tell.
+                    settled.remove(&c.key).unwrap_or(Claim::Busy)
+                }
+            })
+            .collect())
+    }
+
+    async fn newest(&self, streams: &[String]) -> Result<BTreeMap<String, OffsetDateTime>, Error> {
+        if streams.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let sql = format!(
+            "SELECT key, occurred_at FROM pg_newest WHERE key IN ({})",
+            placeholders(streams.len())
+        );
+        let rows = self
+            .db
+            .execute(&sql, streams.iter().map(|s| s.as_str().into()).collect())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let [key, at] = columns(row)?;
+                let at = at
+                    .as_integer()
+                    .ok_or_else(|| corrupt("pg_newest.occurred_at"))?;
+                Ok((text(&key)?, from_millis(at)))
+            })
+            .collect()
+    }
+
+    async fn settle(
+        &self,
+        claimant: &str,
+        settlements: &[Settlement],
+        newest: &[(String, OffsetDateTime)],
+        now: OffsetDateTime,
+        retention: Retention,
+    ) -> Result<(), Error> {
+        let keep_until = millis(now + retention.keep);
+        if !settlements.is_empty() {
+            let mut params = Vec::with_capacity(settlements.len() * 11);
+            for s in settlements {
+                let outcome = serde_json::to_string(&s.settled).map_err(store_error)?;
+                let event = s
+                    .event
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(store_error)?;
+                params.extend([
+                    s.claim.key.as_str().into(),
+                    s.claim.function.name().into(),
+                    s.claim.crm.name().into(),
+                    s.claim.event_id.as_str().into(),
+                    s.claim.record_id.as_str().into(),
+                    state(s.settled.status).into(),
+                    claimant.into(),
+                    keep_until.into(),
+                    millis(now).into(),
+                    outcome.into(),
+                    event.into(),
+                ]);
+            }
+            let sql = format!(
+                "INSERT INTO pg_events (key, function, crm, event_id, record_id, state, claimant, keep_until, at, outcome, event) \
+                 VALUES {} \
+                 ON CONFLICT (key) DO UPDATE SET state = excluded.state, lease_until = 0, \
+                 keep_until = excluded.keep_until, at = excluded.at, outcome = excluded.outcome, event = excluded.event \
+                 WHERE pg_events.state = 'claimed' AND pg_events.claimant = excluded.claimant",
+                rows(settlements.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            );
+            self.db.execute(&sql, params).await?;
+        }
+        if !newest.is_empty() {
+            let mut params = Vec::with_capacity(newest.len() * 3);
+            for (key, at) in newest {
+                params.extend([key.as_str().into(), millis(*at).into(), keep_until.into()]);
+            }
+            let sql = format!(
+                "INSERT INTO pg_newest (key, occurred_at, keep_until) VALUES {} \
+                 ON CONFLICT (key) DO UPDATE SET occurred_at = max(pg_newest.occurred_at, excluded.occurred_at), \
+                 keep_until = excluded.keep_until",
+                rows(newest.len(), "(?, ?, ?)")
+            );
+            self.db.execute(&sql, params).await?;
+        }
+        Ok(())
+    }
+
+    async fn release(&self, claimant: &str) -> Result<(), Error> {
+        self.db
+            .execute(
+                "UPDATE pg_events SET lease_until = 0 WHERE claimant = ? AND state = 'claimed'",
+                vec![claimant.into()],
+            )
+            .await
+            .map(drop)
+    }
+
+    async fn reopen(
+        &self,
+        function: FunctionKind,
+        crm: Crm,
+        limit: usize,
+    ) -> Result<Vec<WebhookEvent>, Error> {
+        let rows = self
+            .db
+            .execute(
+                "UPDATE pg_events SET state = 'reopened', lease_until = 0 WHERE key IN \
+                 (SELECT key FROM pg_events WHERE function = ? AND crm = ? AND state = 'failed' \
+                  AND event IS NOT NULL ORDER BY at LIMIT ?) RETURNING event",
+                vec![
+                    function.name().into(),
+                    crm.name().into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let event = first_text(row)?;
+                serde_json::from_str(&event).map_err(|_| corrupt("pg_events.event"))
+            })
+            .collect()
+    }
+
+    async fn failed(
+        &self,
+        function: FunctionKind,
+        limit: usize,
+    ) -> Result<Vec<FailedEvent>, Error> {
+        let rows = self
+            .db
+            .execute(
+                "SELECT event_id, record_id, outcome, at FROM pg_events \
+                 WHERE function = ? AND state = 'failed' ORDER BY at DESC LIMIT ?",
+                vec![
+                    function.name().into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let [event_id, record_id, outcome, at] = columns(row)?;
+                let settled = decode(&outcome)?;
+                Ok(FailedEvent {
+                    event_id: text(&event_id)?,
+                    record_id: text(&record_id)?,
+                    reason: settled.reason.unwrap_or_default(),
+                    failed_at: from_millis(at.as_integer().unwrap_or_default()),
+                })
+            })
+            .collect()
+    }
+
+    async fn forget_expired(&self, now: OffsetDateTime) -> Result<(), Error> {
+        let now = millis(now);
+        // A claim outlives its keep time only if its worker died; its lease has expired long ago.
+        self.db
+            .execute(
+                "DELETE FROM pg_events WHERE keep_until < ?",
+                vec![now.into()],
+            )
+            .await?;
+        self.db
+            .execute(
+                "DELETE FROM pg_newest WHERE keep_until < ?",
+                vec![now.into()],
+            )
+            .await
+            .map(drop)
+    }
+}
+
+/// The state column for a settled status.
+fn state(status: EventStatus) -> &'static str {
+    match status {
+        EventStatus::Failed => "failed",
+        EventStatus::Superseded => "superseded",
+        _ => "processed",
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn rows(n: usize, row: &str) -> String {
+    vec![row; n].join(", ")
+}
+
+fn columns<const N: usize>(row: Vec<SqlValue>) -> Result<[SqlValue; N], Error> {
+    row.try_into()
+        .map_err(|_| Error::Store(format!("expected {N} columns from the ledger")))
+}
+
+fn text(value: &SqlValue) -> Result<String, Error> {
+    value
+        .as_text()
+        .map(str::to_owned)
+        .ok_or_else(|| corrupt("a text column"))
+}
+
+fn first_text(row: &[SqlValue]) -> Result<String, Error> {
+    row.first().map_or_else(|| Err(corrupt("a row")), text)
+}
+
+fn decode(outcome: &SqlValue) -> Result<Settled, Error> {
+    let text = text(outcome)?;
+    serde_json::from_str(&text).map_err(|_| corrupt("pg_events.outcome"))
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Store(format!("the ledger holds an unreadable value in {what}"))
+}
+
+fn store_error(e: serde_json::Error) -> Error {
+    Error::Store(e.to_string())
+}

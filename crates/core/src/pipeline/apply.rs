@@ -1,0 +1,149 @@
+//! The apply stage: the batch's write-backs as the adapter renders them, step by step, each step's
+//! calls side by side. A call refused for good fails only the write-backs it served: a batched
+//! call is then retried one write-back at a time to find which.
+
+use super::{Job, decide::DecidedEvent};
+use crate::{
+    Error,
+    crm::adapter::{Adapter, BatchCall},
+    pipeline::api::Api,
+    ports::{Clock, CrmClient},
+    writeback::WriteBack,
+};
+
+/// What applying one event's write-back came to: the calls made, or why it failed.
+pub(super) type Applied = Result<Vec<String>, Error>;
+
+/// Apply the write-backs of `decided`; one result per decided event, in order (an event with
+/// nothing to write back succeeds with no calls).
+pub(super) async fn apply<A: Adapter>(
+    adapter: &A,
+    job: &Job<'_>,
+    decided: &[DecidedEvent],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Vec<Applied> {
+    let mut results: Vec<Applied> = decided.iter().map(|_| Ok(Vec::new())).collect();
+    let targets: Vec<(usize, &WriteBack)> = decided
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.write_back.as_ref().map(|wb| (i, wb)))
+        .collect();
+    let steps = adapter
+        .render(
+            &targets
+                .iter()
+                .map(|(_, wb)| (*wb).clone())
+                .collect::<Vec<_>>(),
+            job.now,
+        )
+        .len();
+    for step in 0..steps {
+        // Render again for the write-backs still standing: a batched call must not carry one
+        // whose earlier step failed.
+        let alive: Vec<(usize, &WriteBack)> = targets
+            .iter()
+            .copied()
+            .filter(|(i, _)| results[*i].is_ok())
+            .collect();
+        let write_backs: Vec<WriteBack> = alive.iter().map(|(_, wb)| (*wb).clone()).collect();
+        let calls = adapter
+            .render(&write_backs, job.now)
+            .into_iter()
+            .nth(step)
+            .unwrap_or_default();
+        let answers = api
+            .map(calls, |call| async move {
+                let answer = api.send(&call.call).await;
+                (call, answer)
+            })
+            .await;
+        for (call, answer) in answers {
+            let served: Vec<usize> = call.serves.iter().map(|&k| alive[k].0).collect();
+            match answer {
+                Ok(answer) => {
+                    let refused = adapter.refused(&call, &answer);
+                    for (position, &event) in served.iter().enumerate() {
+                        match refused.iter().find(|(k, _)| *k == position) {
+                            Some((_, reason)) => {
+                                results[event] = Err(Error::CrmRejected {
+                                    call: call.call.to_string(),
+                                    reason: reason.clone(),
+                                });
+                            }
+                            None => push_call(&mut results[event], &call),
+                        }
+                    }
+                }
+                Err(e) if e.is_transient() || served.len() == 1 => {
+                    for &event in &served {
+                        results[event] = Err(e.clone());
+                    }
+                }
+                Err(_) => {
+                    let alone = isolate(adapter, job, step, &call, &alive, api).await;
+                    for (event, result) in alone {
+                        match result {
+                            Ok(calls) => {
+                                if let Ok(made) = &mut results[event] {
+                                    made.extend(calls);
+                                }
+                            }
+                            Err(e) => results[event] = Err(e),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    results
+}
+
+/// A batched call was refused for good: send each write-back it served alone, to find which
+/// the CRM refuses. Results by decided-event index.
+async fn isolate<A: Adapter>(
+    adapter: &A,
+    job: &Job<'_>,
+    step: usize,
+    call: &BatchCall,
+    alive: &[(usize, &WriteBack)],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Vec<(usize, Applied)> {
+    api.map(
+        call.serves.iter().map(|&k| alive[k]),
+        |(event, write_back)| async move {
+            let calls = adapter
+                .render(std::slice::from_ref(write_back), job.now)
+                .into_iter()
+                .nth(step)
+                .unwrap_or_default();
+            let mut made = Vec::new();
+            for single in calls {
+                match api.send(&single.call).await {
+                    Ok(answer) => {
+                        if let Some((_, reason)) =
+                            adapter.refused(&single, &answer).into_iter().next()
+                        {
+                            return (
+                                event,
+                                Err(Error::CrmRejected {
+                                    call: single.call.to_string(),
+                                    reason,
+                                }),
+                            );
+                        }
+                        made.push(single.call.to_string());
+                    }
+                    Err(e) => return (event, Err(e)),
+                }
+            }
+            (event, Ok(made))
+        },
+    )
+    .await
+}
+
+fn push_call(result: &mut Applied, call: &BatchCall) {
+    if let Ok(made) = result {
+        made.push(call.call.to_string());
+    }
+}

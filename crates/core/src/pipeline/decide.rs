@@ -1,0 +1,83 @@
+//! The decide stage: what the function decides for each event, and what that writes back.
+
+use super::{Fresh, Job};
+use crate::{
+    Error,
+    crm::Crm,
+    function::Decision,
+    ports::Store,
+    review::{self, ScoreHistogram},
+    writeback::WriteBack,
+};
+
+/// One decided event.
+#[derive(Debug)]
+pub(super) struct DecidedEvent {
+    /// The event.
+    pub fresh: Fresh,
+    /// What the function decided.
+    pub decision: Decision,
+    /// What to write back; `None` when nothing is (a skip, or the record already says it).
+    pub write_back: Option<WriteBack>,
+}
+
+/// The decide stage's result: the decided events, and the review histogram to save when they
+/// scored anything.
+#[derive(Debug)]
+pub(super) struct Decided {
+    /// In delivery order.
+    pub events: Vec<DecidedEvent>,
+    /// The histogram of recent scores, updated with this batch's, and its key.
+    pub histogram: Option<(String, ScoreHistogram)>,
+}
+
+/// Decide every event. A change to nothing but pipeline-guard's own fields is the echo of its
+/// own write-back, and is skipped. The review histogram is read once for the batch.
+pub(super) async fn decide(
+    job: &Job<'_>,
+    crm: Crm,
+    events: Vec<Fresh>,
+    store: &impl Store,
+) -> Result<Decided, Error> {
+    let playbook = &job.settings.playbook;
+    let names = &playbook.write_back;
+    let mut histogram: Option<(String, ScoreHistogram)> = None;
+    let mut decided = Vec::with_capacity(events.len());
+    for fresh in events {
+        let event = &fresh.event;
+        let echo = event.only_touched(|field| crm.is_write_back_field(names, field));
+        let mut decision = if echo {
+            Decision::skipped("only pipeline-guard's own fields changed (its own write-back)")
+        } else {
+            job.function.decide(event, job.settings, job.now)
+        };
+        if let Decision::Scored(card) = &mut decision {
+            if histogram.is_none() {
+                let key = review::histogram_key(&playbook.name);
+                let recent = ScoreHistogram::load(store, &key).await?;
+                histogram = Some((key, recent));
+            }
+            if let Some((_, recent)) = &mut histogram {
+                card.flagged_for_review =
+                    Some(recent.in_top_share(card.total, playbook.review_share));
+                recent.record(card.total);
+            }
+        }
+        let write_back = decision
+            .write_back(event, playbook)
+            .map(|mut write_back| {
+                write_back.rename_fields(|field| crm.write_back_field(names, field));
+                write_back
+            })
+            .filter(|write_back| !write_back.already_in(&event.record));
+        decided.push(DecidedEvent {
+            fresh,
+            decision,
+            write_back,
+        });
+    }
+    Ok(Decided {
+        events: decided,
+        histogram,
+    })
+}

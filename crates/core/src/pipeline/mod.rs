@@ -1,0 +1,272 @@
+//! What every function does with a delivery, as stages over the whole batch:
+//! **claim** → **order** → **complete** → **decide** → **apply** → **settle**.
+//!
+//! - [`claim`]: every event is claimed in the [`Ledger`] in one statement before anything is
+//!   done, so of concurrent copies of a delivery only one acts; events settled earlier answer
+//!   as duplicates with their first decision.
+//! - [`order`](claim::order): an event older than the newest change of its kind already applied
+//!   to its record is superseded; in one delivery, each record is decided once.
+//! - complete: the adapter fetches what the records lack, for the batch at once.
+//! - [`decide`]: the function decides each event and what it writes back.
+//! - [`apply`]: the adapter renders the write-backs into batched calls, run within the
+//!   delivery's deadline; a call refused for good fails only the events it served.
+//! - [`settle`]: finished events are recorded in one statement; unfinished claims are released
+//!   so the CRM's retry continues them at once.
+//!
+//! A transient failure (a 5xx, a 429 past the deadline, a timeout, the deadline itself) leaves its
+//! events pending: not recorded, answered `503`, redone by the CRM's retry. A permanent one (a
+//! 4xx, an answer without the record) records its events as failed with the reason, and never
+//! holds up the rest. The pipeline reaches the outside world only through the [`crate::ports`].
+
+pub mod api;
+mod apply;
+mod claim;
+mod decide;
+mod settle;
+
+use time::OffsetDateTime;
+
+use crate::{
+    Error,
+    crm::adapter::Adapter,
+    event::{Delivery, WebhookEvent},
+    function::{FunctionKind, Settings},
+    ledger::{Claiming, Ledger, Retention, Settled, Settlement},
+    outcome::{DeliveryOutcome, EventOutcome, EventStatus},
+    ports::{Clock, CrmClient, Store},
+};
+pub use api::{Api, Limits};
+
+/// What one delivery is handled with.
+#[derive(Debug, Clone)]
+pub struct Job<'a> {
+    /// The function handling it.
+    pub function: FunctionKind,
+    /// Its playbook and mode.
+    pub settings: &'a Settings,
+    /// When the delivery arrived.
+    pub now: OffsetDateTime,
+    /// Who claims its events: unique to this attempt.
+    pub claimant: String,
+    /// Its deadline, call timeout and concurrency.
+    pub limits: Limits,
+    /// How long claims hold and settled events are kept.
+    pub retention: Retention,
+}
+
+/// The ports a delivery goes through.
+#[derive(Debug)]
+pub struct Ports<'a, S, L, C, K> {
+    /// Small values kept between requests (the review histogram).
+    pub store: &'a S,
+    /// Claims and settled events.
+    pub ledger: &'a L,
+    /// The CRM's API.
+    pub client: &'a C,
+    /// The delivery's clock.
+    pub clock: &'a K,
+}
+
+/// Handle a delivery: every event ends processed, duplicate, superseded, failed (recorded with
+/// its reason) or pending (left to the CRM's retry). An error is returned only when nothing
+/// could be done (the ledger failed before any claim was made).
+pub async fn run<A, S, L, C, K>(
+    adapter: &A,
+    job: &Job<'_>,
+    delivery: Delivery,
+    ports: Ports<'_, S, L, C, K>,
+) -> Result<DeliveryOutcome, Error>
+where
+    A: Adapter,
+    S: Store,
+    L: Ledger,
+    C: CrmClient,
+    K: Clock,
+{
+    let api = Api::new(ports.client, ports.clock, job.limits);
+    if delivery.synchronous {
+        return decide_only(adapter, job, delivery, &api).await;
+    }
+    let mut tally = Tally::new(delivery.events.len());
+    let claimed = claim::claim(
+        adapter.crm(),
+        job,
+        delivery.events,
+        ports.ledger,
+        &mut tally,
+    )
+    .await?;
+    let ordered = match claim::order(claimed, ports.ledger, &mut tally).await {
+        Ok(ordered) => ordered,
+        Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
+    };
+    let completed = complete(adapter, job, ordered, &api, &mut tally).await;
+    let decided = match decide::decide(job, adapter.crm(), completed, ports.store).await {
+        Ok(decided) => decided,
+        Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
+    };
+    let applied = apply::apply(adapter, job, &decided.events, &api).await;
+    settle::settle(job, ports, decided, applied, tally, delivery.workflow).await
+}
+
+/// An event this delivery claimed and is handling.
+#[derive(Debug, Clone)]
+pub(crate) struct Fresh {
+    /// Its position in the delivery.
+    pub index: usize,
+    /// The event.
+    pub event: WebhookEvent,
+    /// Its claim.
+    pub claim: Claiming,
+    /// The stream it is ordered in ([`crate::ledger::stream_key`]).
+    pub stream: String,
+}
+
+/// The outcome of every event of a delivery, as the stages settle them.
+#[derive(Debug)]
+pub(crate) struct Tally {
+    results: Vec<Option<EventOutcome>>,
+    /// Events whose key an earlier event of the same delivery has: (this one, the earlier one).
+    twins: Vec<(usize, usize)>,
+    settlements: Vec<Settlement>,
+    newest: Vec<(String, OffsetDateTime)>,
+}
+
+impl Tally {
+    fn new(events: usize) -> Tally {
+        Tally {
+            results: vec![None; events],
+            twins: Vec::new(),
+            settlements: Vec::new(),
+            newest: Vec::new(),
+        }
+    }
+
+    /// `fresh` ended with `outcome`: processed, superseded and failed events are recorded (a
+    /// failed one with the event, for a retry); pending ones are not.
+    fn finish(&mut self, fresh: &Fresh, outcome: EventOutcome) {
+        let status = outcome.status;
+        if matches!(
+            status,
+            EventStatus::Processed | EventStatus::Superseded | EventStatus::Failed
+        ) {
+            self.settlements.push(Settlement {
+                claim: fresh.claim.clone(),
+                settled: Settled {
+                    status,
+                    brief: outcome.brief.clone(),
+                    reason: outcome.reason.clone(),
+                },
+                event: (status == EventStatus::Failed).then(|| fresh.event.clone()),
+            });
+        }
+        if status == EventStatus::Processed {
+            self.newest
+                .push((fresh.stream.clone(), fresh.event.occurred_at));
+        }
+        self.results[fresh.index] = Some(outcome);
+    }
+
+    /// `fresh` failed with `error`: pending when a retry may succeed, else failed for good.
+    fn fail(&mut self, fresh: &Fresh, error: &Error) {
+        let status = if error.is_transient() {
+            EventStatus::Pending
+        } else {
+            EventStatus::Failed
+        };
+        let mut outcome = EventOutcome::new(&fresh.event.event_id, &fresh.event.record.id, status);
+        outcome.reason = Some(error.to_string());
+        self.finish(fresh, outcome);
+    }
+
+    /// An event not claimed by this delivery ended with `outcome`.
+    fn answer(&mut self, index: usize, outcome: EventOutcome) {
+        self.results[index] = Some(outcome);
+    }
+
+    /// The outcomes in delivery order; a twin mirrors the event it repeats, as a duplicate.
+    fn into_results(mut self) -> Vec<EventOutcome> {
+        for (twin, original) in std::mem::take(&mut self.twins) {
+            if let Some(first) = self.results[original].clone() {
+                let mut outcome = first;
+                if !outcome.status.wants_retry() {
+                    outcome.status = EventStatus::Duplicate;
+                }
+                outcome.decision = None;
+                outcome.crm_calls.clear();
+                self.results[twin] = Some(outcome);
+            }
+        }
+        self.results.into_iter().flatten().collect()
+    }
+}
+
+/// Fetch what the records lack, for the batch at once.
+async fn complete<A: Adapter>(
+    adapter: &A,
+    job: &Job<'_>,
+    ordered: Vec<Fresh>,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    tally: &mut Tally,
+) -> Vec<Fresh> {
+    let crm = adapter.crm();
+    let names = &job.settings.playbook.write_back;
+    // An echo of pipeline-guard's own write-back is skipped undecided: nothing to fetch.
+    let (ready, partial): (Vec<Fresh>, Vec<Fresh>) = ordered.into_iter().partition(|f| {
+        f.event.complete
+            || f.event
+                .only_touched(|field| crm.is_write_back_field(names, field))
+    });
+    if partial.is_empty() {
+        return ready;
+    }
+    let events = partial.iter().map(|f| f.event.clone()).collect();
+    let fetched = adapter.complete(events, &job.settings.playbook, api).await;
+    let mut completed = ready;
+    for (mut fresh, result) in partial.into_iter().zip(fetched) {
+        match result {
+            Ok(event) => {
+                fresh.event = event;
+                completed.push(fresh);
+            }
+            Err(e) => tally.fail(&fresh, &e),
+        }
+    }
+    completed.sort_by_key(|f| f.index);
+    completed
+}
+
+/// Decide the events of a caller that acts on the answer itself: nothing written or recorded.
+async fn decide_only<A: Adapter>(
+    adapter: &A,
+    job: &Job<'_>,
+    delivery: Delivery,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<DeliveryOutcome, Error> {
+    let (ready, partial): (Vec<_>, Vec<_>) = delivery.events.into_iter().partition(|e| e.complete);
+    let mut events: Vec<Result<WebhookEvent, Error>> = ready.into_iter().map(Ok).collect();
+    if !partial.is_empty() {
+        events.extend(adapter.complete(partial, &job.settings.playbook, api).await);
+    }
+    let results = events
+        .into_iter()
+        .map(|event| {
+            let event = event?;
+            let decision = job.function.decide(&event, job.settings, job.now);
+            let mut outcome =
+                EventOutcome::new(&event.event_id, &event.record.id, EventStatus::Decided);
+            outcome.brief = Some(decision.brief());
+            outcome.decision = Some(decision);
+            Ok(outcome)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(DeliveryOutcome::new(
+        job.function,
+        job.settings.mode,
+        results,
+        delivery.workflow,
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,328 @@
+//! The pipeline's promises, natively with the in-memory ports: nothing applied twice, nothing
+//! lost, a permanent failure isolated, the deadline kept.
+
+use std::time::Duration;
+
+use futures::executor::block_on;
+use serde_json::json;
+use time::macros::datetime;
+
+use super::*;
+use crate::{
+    crm::{Crm, generic::Generic, hubspot::Hubspot},
+    event::Change,
+    memory::{MemoryLedger, MemoryStore, RecordingCrm, StoppedClock},
+    mode::Mode,
+    model::Record,
+    playbook::Playbook,
+    writeback::CrmCall,
+};
+
+const NOW: OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
+
+fn event(id: &str, record: &str, at: OffsetDateTime) -> WebhookEvent {
+    WebhookEvent {
+        dedupe_key: format!("generic:{id}"),
+        event_id: id.into(),
+        occurred_at: at,
+        change: Change::Updated,
+        record: Record::new_deal(record),
+        changed_fields: Vec::new(),
+        complete: true,
+    }
+}
+
+/// The in-memory world one test runs against.
+#[derive(Default)]
+struct World {
+    store: MemoryStore,
+    ledger: MemoryLedger,
+    crm: RecordingCrm,
+    clock: StoppedClock,
+}
+
+impl World {
+    fn run_as(
+        &self,
+        claimant: &str,
+        adapter: &impl Adapter,
+        delivery: Delivery,
+    ) -> DeliveryOutcome {
+        let settings = Settings {
+            playbook: Playbook::default_playbook(),
+            mode: Mode::Shadow,
+        };
+        let job = Job {
+            function: FunctionKind::ScoreLead,
+            settings: &settings,
+            now: NOW,
+            claimant: claimant.into(),
+            limits: Limits::within(Duration::from_secs(5)),
+            retention: Retention::default(),
+        };
+        let ports = Ports {
+            store: &self.store,
+            ledger: &self.ledger,
+            client: &self.crm,
+            clock: &self.clock,
+        };
+        block_on(run(adapter, &job, delivery, ports)).expect("the delivery runs")
+    }
+
+    fn deliver(&self, events: Vec<WebhookEvent>) -> Vec<EventStatus> {
+        let outcome = self.run_as("worker", &Generic, Delivery::webhook(events));
+        outcome.results.iter().map(|r| r.status).collect()
+    }
+}
+
+#[test]
+fn a_redelivered_event_is_written_once_and_gets_its_first_decision_back() {
+    let world = World::default();
+    let e = event("e1", "D-1", datetime!(2026-11-21 11:00 UTC));
+    let first = world.run_as("a", &Generic, Delivery::workflow_action(e.clone()));
+    let again = world.run_as("b", &Generic, Delivery::workflow_action(e));
+    assert_eq!(first.results[0].status, EventStatus::Processed);
+    assert_eq!(again.results[0].status, EventStatus::Duplicate);
+    assert_eq!(again.results[0].brief, first.results[0].brief);
+    assert!(again.results[0].brief.is_some());
+    assert_eq!(world.crm.calls().len(), 1);
+}
+
+#[test]
+fn an_event_another_worker_holds_is_in_progress_and_not_applied() {
+    let world = World::default();
+    let e = event("e1", "D-1", datetime!(2026-11-21 11:00 UTC));
+    let claim = Claiming {
+        key: crate::ledger::event_key(FunctionKind::ScoreLead, &e.dedupe_key),
+        function: FunctionKind::ScoreLead,
+        crm: Crm::Generic,
+        event_id: "e1".into(),
+        record_id: "D-1".into(),
+    };
+    block_on(
+        world
+            .ledger
+            .claim(&[claim], "other", NOW, Retention::default()),
+    )
+    .unwrap();
+    let outcome = world.run_as("me", &Generic, Delivery::webhook(vec![e]));
+    assert_eq!(outcome.results[0].status, EventStatus::InProgress);
+    assert!(!outcome.complete, "the CRM must deliver again");
+    assert!(world.crm.calls().is_empty());
+}
+
+#[test]
+fn a_transient_failure_is_pending_unrecorded_and_redone_by_the_retry() {
+    let world = World::default();
+    let e = event("e1", "D-1", datetime!(2026-11-21 11:00 UTC));
+    world.crm.fail(Some("503"));
+    assert_eq!(world.deliver(vec![e.clone()]), [EventStatus::Pending]);
+    assert!(world.ledger.failed_events().is_empty());
+    world.crm.fail(None);
+    assert_eq!(world.deliver(vec![e]), [EventStatus::Processed]);
+}
+
+#[test]
+fn a_permanent_failure_fails_only_its_event_and_is_kept_for_a_retry() {
+    let world = World::default();
+    world.crm.refuse(
+        "PATCH",
+        "/records/deals/D-2",
+        Error::CrmRejected {
+            call: "PATCH /records/deals/D-2".into(),
+            reason: "the CRM answered 400 Bad Request: PROPERTY_DOESNT_EXIST".into(),
+        },
+    );
+    let at = datetime!(2026-11-21 11:00 UTC);
+    let events = vec![
+        event("e1", "D-1", at),
+        event("e2", "D-2", at),
+        event("e3", "D-3", at),
+    ];
+    let outcome = world.run_as("a", &Generic, Delivery::webhook(events.clone()));
+    let statuses: Vec<_> = outcome.results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            EventStatus::Processed,
+            EventStatus::Failed,
+            EventStatus::Processed
+        ]
+    );
+    assert!(outcome.complete, "nothing for the CRM to retry");
+    assert!(
+        outcome.results[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("PROPERTY_DOESNT_EXIST")
+    );
+    // The CRM's retry of the same delivery changes nothing.
+    assert_eq!(
+        world.deliver(events),
+        [
+            EventStatus::Duplicate,
+            EventStatus::Failed,
+            EventStatus::Duplicate
+        ]
+    );
+    // Once the admin fixed it, the failed event is reopened and done.
+    world.crm.refuse(
+        "PATCH",
+        "/records/deals/D-2",
+        Error::CrmRecordGone {
+            call: String::new(),
+        },
+    );
+    let reopened = block_on(
+        world
+            .ledger
+            .reopen(FunctionKind::ScoreLead, Crm::Generic, 10),
+    )
+    .unwrap();
+    assert_eq!(reopened.len(), 1);
+    assert_eq!(reopened[0].event_id, "e2");
+}
+
+#[test]
+fn an_older_event_arriving_late_is_superseded_and_each_record_decided_once() {
+    let world = World::default();
+    let newer = event("e2", "D-1", datetime!(2026-11-21 11:00 UTC));
+    let older = event("e1", "D-1", datetime!(2026-11-21 10:00 UTC));
+    assert_eq!(world.deliver(vec![newer]), [EventStatus::Processed]);
+    assert_eq!(world.deliver(vec![older]), [EventStatus::Superseded]);
+    let (a, b) = (
+        event("e3", "D-2", datetime!(2026-11-21 11:00 UTC)),
+        event("e4", "D-2", datetime!(2026-11-21 11:00 UTC)),
+    );
+    assert_eq!(
+        world.deliver(vec![a, b]),
+        [EventStatus::Superseded, EventStatus::Processed]
+    );
+    assert_eq!(world.crm.calls().len(), 2);
+}
+
+#[test]
+fn a_stage_change_is_never_superseded_by_an_update() {
+    let world = World::default();
+    let update = event("e1", "D-1", datetime!(2026-11-21 11:00 UTC));
+    let mut stage = event("e2", "D-1", datetime!(2026-11-21 10:00 UTC));
+    stage.change = Change::StageChanged {
+        from: None,
+        to: "sales_accepted".into(),
+    };
+    assert_eq!(world.deliver(vec![update]), [EventStatus::Processed]);
+    assert_eq!(world.deliver(vec![stage]), [EventStatus::Processed]);
+}
+
+#[test]
+fn a_repeated_event_in_one_delivery_is_applied_once() {
+    let world = World::default();
+    let e = event("e1", "D-1", datetime!(2026-11-21 11:00 UTC));
+    assert_eq!(
+        world.deliver(vec![e.clone(), e]),
+        [EventStatus::Processed, EventStatus::Duplicate]
+    );
+    assert_eq!(world.crm.calls().len(), 1);
+}
+
+/// A CRM whose every call takes `latency` of the delivery's clock.
+struct Slow<'a> {
+    crm: &'a RecordingCrm,
+    clock: &'a StoppedClock,
+    latency: Duration,
+}
+
+impl CrmClient for Slow<'_> {
+    async fn send(&self, call: &CrmCall, timeout: Duration) -> Result<serde_json::Value, Error> {
+        self.clock.sleep(self.latency.min(timeout)).await;
+        if self.latency > timeout {
+            return Err(Error::CrmUnavailable {
+                call: call.to_string(),
+                reason: format!("no answer within {} ms", timeout.as_millis()),
+            });
+        }
+        self.crm.send(call, timeout).await
+    }
+}
+
+#[test]
+fn work_past_the_deadline_is_left_pending_for_the_retry() {
+    let world = World::default();
+    let first_try = StoppedClock::default();
+    let slow = Slow {
+        crm: &world.crm,
+        clock: &first_try,
+        latency: Duration::from_secs(3),
+    };
+    let settings = Settings {
+        playbook: Playbook::default_playbook(),
+        mode: Mode::Shadow,
+    };
+    let mut limits = Limits::within(Duration::from_secs(5));
+    limits.concurrency = 1;
+    let job = Job {
+        function: FunctionKind::ScoreLead,
+        settings: &settings,
+        now: NOW,
+        claimant: "a".into(),
+        limits,
+        retention: Retention::default(),
+    };
+    let at = datetime!(2026-11-21 11:00 UTC);
+    let events = vec![event("e1", "D-1", at), event("e2", "D-2", at)];
+    let ports = Ports {
+        store: &world.store,
+        ledger: &world.ledger,
+        client: &slow,
+        clock: &first_try,
+    };
+    let outcome = block_on(run(
+        &Generic,
+        &job,
+        Delivery::webhook(events.clone()),
+        ports,
+    ))
+    .unwrap();
+    let statuses: Vec<_> = outcome.results.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [EventStatus::Processed, EventStatus::Pending]);
+    assert!(outcome.unfinished().unwrap().contains("e2"));
+    // The pending claim was released: the retry takes it at once.
+    assert_eq!(
+        world.deliver(events),
+        [EventStatus::Duplicate, EventStatus::Processed]
+    );
+}
+
+#[test]
+fn a_crm_answer_without_the_record_fails_the_event_and_writes_nothing() {
+    let world = World::default();
+    world
+        .crm
+        .answer("POST", "/crm/v3/objects/deals/batch/read", json!({}));
+    world.crm.answer(
+        "POST",
+        "/crm/v4/associations/deals/contacts/batch/read",
+        json!({"results": []}),
+    );
+    let body = br#"[{"eventId":1,"subscriptionId":1,"portalId":1,"occurredAt":1763722800000,"subscriptionType":"deal.propertyChange","propertyName":"dealstage","propertyValue":"sales_accepted","objectId":9001}]"#;
+    let events = crate::crm::hubspot::parse(body).unwrap();
+    let outcome = world.run_as("a", &Hubspot, Delivery::webhook(events));
+    assert_eq!(outcome.results[0].status, EventStatus::Failed);
+    assert!(
+        outcome.results[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("does not hold record 9001"),
+        "{:?}",
+        outcome.results[0].reason
+    );
+    assert!(
+        world
+            .crm
+            .calls()
+            .iter()
+            .all(|c| c.path.contains("/batch/read"))
+    );
+}

@@ -1,0 +1,63 @@
+//! The core's [`Database`] over Spin's `spin:sqlite` (the `default` database: SQLite embedded in
+//! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger in it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pipeline_guard_core::{
+    Error,
+    ledger::sql::SqlLedger,
+    ports::{Database, SqlValue},
+};
+use spin_sdk::sqlite::{Connection, Value};
+
+/// The `default` database, as a [`Database`].
+pub struct SpinDatabase(Connection);
+
+/// Whether this instance has made sure the ledger's tables exist.
+static TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// The ledger in the `default` database; its tables are created on an instance's first use.
+pub async fn ledger() -> Result<SqlLedger<SpinDatabase>, Error> {
+    let connection = Connection::open_default().await.map_err(|e| {
+        Error::Store(format!(
+            "cannot open the `default` SQLite database ({e:?}); add sqlite_databases = [\"default\"] to the component"
+        ))
+    })?;
+    let ledger = SqlLedger::new(SpinDatabase(connection));
+    if !TABLES_READY.load(Ordering::Relaxed) {
+        ledger.create_tables().await?;
+        TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(ledger)
+}
+
+impl Database for SpinDatabase {
+    async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>, Error> {
+        let failed = |e: spin_sdk::sqlite::Error| Error::Store(format!("SQLite: {e:?}"));
+        let params = params.into_iter().map(|p| match p {
+            SqlValue::Integer(n) => Value::Integer(n),
+            SqlValue::Real(x) => Value::Real(x),
+            SqlValue::Text(t) => Value::Text(t),
+            SqlValue::Blob(b) => Value::Blob(b),
+            SqlValue::Null => Value::Null,
+        });
+        let result = self.0.execute(sql, params).await.map_err(failed)?;
+        let rows = result.collect().await.map_err(failed)?;
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                row.values
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::Integer(n) => SqlValue::Integer(n),
+                        Value::Real(x) => SqlValue::Real(x),
+                        Value::Text(t) => SqlValue::Text(t),
+                        Value::Blob(b) => SqlValue::Blob(b),
+                        Value::Null => SqlValue::Null,
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(rows)
+    }
+}
