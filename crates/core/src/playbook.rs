@@ -395,8 +395,15 @@ impl Playbook {
     }
 }
 
-/// The CRM names `crm_fields` may use.
-const CRM_NAMES: &[&str] = &["generic", "hubspot", "pipedrive", "salesforce"];
+/// The tables `crm_fields` may use: one per CRM, and Pipedrive persons' own (their custom-field
+/// keys differ from deals').
+const CRM_NAMES: &[&str] = &[
+    "generic",
+    "hubspot",
+    "pipedrive",
+    "pipedrive_person",
+    "salesforce",
+];
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::{
     Error,
     evidence::EvidenceRule,
-    model::Record,
+    model::{Record, RecordKind},
     playbook::{Playbook, WriteBackFields},
 };
 
@@ -80,10 +80,26 @@ impl Crm {
         }
     }
 
-    /// The name this CRM knows a write-back field by: the playbook's
-    /// `[write_back.crm_fields.<crm>]` entry, else this CRM's default for `name`.
-    pub fn write_back_field(self, fields: &WriteBackFields, name: &str) -> String {
-        let named = fields.name_in(self.name(), name);
+    /// The playbook's `crm_fields` table for this CRM's records of `kind`: the CRM's name, or
+    /// `pipedrive_person` for Pipedrive persons (Pipedrive's custom-field keys are per entity: a
+    /// person field's key is not the deal field's).
+    pub fn field_table(self, kind: RecordKind) -> &'static str {
+        match (self, kind) {
+            (Crm::Pipedrive, RecordKind::Lead) => "pipedrive_person",
+            (crm, _) => crm.name(),
+        }
+    }
+
+    /// The name this CRM knows a write-back field of a `kind` record by: the playbook's
+    /// `[write_back.crm_fields.<table>]` entry ([`Crm::field_table`]), else this CRM's default for
+    /// `name`.
+    pub fn write_back_field(
+        self,
+        fields: &WriteBackFields,
+        kind: RecordKind,
+        name: &str,
+    ) -> String {
+        let named = fields.name_in(self.field_table(kind), name);
         if named != name {
             return named.to_owned();
         }
@@ -93,10 +109,15 @@ impl Crm {
         }
     }
 
-    /// Whether `field` (a CRM field name) is one pipeline-guard writes back to.
-    pub fn is_write_back_field(self, fields: &WriteBackFields, field: &str) -> bool {
+    /// Whether `field` (a CRM field name of a `kind` record) is one pipeline-guard writes back to.
+    pub fn is_write_back_field(
+        self,
+        fields: &WriteBackFields,
+        kind: RecordKind,
+        field: &str,
+    ) -> bool {
         fields.names().any(|name| {
-            self.write_back_field(fields, name)
+            self.write_back_field(fields, kind, name)
                 .eq_ignore_ascii_case(field)
         })
     }
@@ -139,11 +160,16 @@ macro_rules! with_adapter {
     };
 }
 
-/// The CRM fields the playbook reads, by their name in `crm`, each with the canonical field it
-/// feeds: a dimension's `crm_fields` entry (else its canonical field), the fit fields and the
-/// required fields. Contact dimensions are judged from the record's contacts, and canonical fields
-/// the record already carries (owner, amount, …) come from each CRM's own fields.
-pub(crate) fn mapped_fields(playbook: &Playbook, crm: Crm) -> BTreeMap<String, String> {
+/// The CRM fields the playbook reads from `crm`'s records of `kind`, by their name there, each with
+/// the canonical field it feeds: a dimension's `crm_fields` entry in the [`Crm::field_table`]
+/// (else its canonical field), the fit fields and the required fields. Contact dimensions are
+/// judged from the record's contacts, and canonical fields the record already carries (owner,
+/// amount, …) come from each CRM's own fields.
+pub(crate) fn mapped_fields(
+    playbook: &Playbook,
+    crm: Crm,
+    kind: RecordKind,
+) -> BTreeMap<String, String> {
     let mut properties = BTreeMap::new();
     for d in &playbook.dimensions {
         if matches!(d.evidence, EvidenceRule::Contact { .. }) {
@@ -152,7 +178,7 @@ pub(crate) fn mapped_fields(playbook: &Playbook, crm: Crm) -> BTreeMap<String, S
         let canonical = d.field().to_owned();
         let name = d
             .crm_fields
-            .get(crm.name())
+            .get(crm.field_table(kind))
             .cloned()
             .unwrap_or_else(|| canonical.clone());
         properties.insert(name, canonical);

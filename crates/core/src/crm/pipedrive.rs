@@ -307,13 +307,19 @@ fn fill(record: &mut Record, kind: RecordKind, data: &Map<String, Value>) {
 }
 
 /// The person custom field the contact dimension reads buying roles from, if the playbook names
-/// one.
+/// one: its `pipedrive_person` entry (a contact dimension always reads persons, so its
+/// `pipedrive` entry is taken as a person field's key too).
 fn role_field(playbook: &Playbook) -> Option<&str> {
+    let table = Crm::Pipedrive.field_table(RecordKind::Lead);
     playbook
         .dimensions
         .iter()
         .filter(|d| matches!(d.evidence, EvidenceRule::Contact { .. }))
-        .find_map(|d| d.crm_fields.get(Crm::Pipedrive.name()))
+        .find_map(|d| {
+            d.crm_fields
+                .get(table)
+                .or_else(|| d.crm_fields.get(Crm::Pipedrive.name()))
+        })
         .map(String::as_str)
 }
 
@@ -347,7 +353,7 @@ pub async fn complete(
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<WebhookEvent, Error> {
     let record = &mut event.record;
-    let mapped = super::mapped_fields(playbook, Crm::Pipedrive);
+    let mapped = super::mapped_fields(playbook, Crm::Pipedrive, record.kind);
     let role_field = role_field(playbook);
     let mut read: BTreeSet<&str> = mapped.keys().map(String::as_str).collect();
     if record.kind == RecordKind::Lead {

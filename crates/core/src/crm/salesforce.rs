@@ -589,10 +589,9 @@ pub async fn complete(
     playbook: &Playbook,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Vec<Result<WebhookEvent, Error>> {
-    let mapped = super::mapped_fields(playbook, Crm::Salesforce);
     for event in &mut events {
         let record = &mut event.record;
-        for (name, canonical) in &mapped {
+        for (name, canonical) in &super::mapped_fields(playbook, Crm::Salesforce, record.kind) {
             let value = record
                 .fields
                 .iter()

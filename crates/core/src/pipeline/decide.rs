@@ -45,7 +45,8 @@ pub(super) async fn decide(
     let mut decided = Vec::with_capacity(events.len());
     for fresh in events {
         let event = &fresh.event;
-        let echo = event.only_touched(|field| crm.is_write_back_field(names, field));
+        let kind = event.record.kind;
+        let echo = event.only_touched(|field| crm.is_write_back_field(names, kind, field));
         let mut decision = if echo {
             Decision::skipped("only pipeline-guard's own fields changed (its own write-back)")
         } else {
@@ -66,7 +67,7 @@ pub(super) async fn decide(
         let write_back = decision
             .write_back(event, playbook)
             .map(|mut write_back| {
-                write_back.rename_fields(|field| crm.write_back_field(names, field));
+                write_back.rename_fields(|field| crm.write_back_field(names, kind, field));
                 write_back
             })
             .filter(|write_back| !write_back.already_in(&event.record));

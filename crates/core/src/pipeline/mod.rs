@@ -213,9 +213,10 @@ async fn complete<A: Adapter>(
     let names = &job.settings.playbook.write_back;
     // An echo of pipeline-guard's own write-back is skipped undecided: nothing to fetch.
     let (ready, partial): (Vec<Fresh>, Vec<Fresh>) = ordered.into_iter().partition(|f| {
+        let kind = f.event.record.kind;
         f.event.complete
             || f.event
-                .only_touched(|field| crm.is_write_back_field(names, field))
+                .only_touched(|field| crm.is_write_back_field(names, kind, field))
     });
     if partial.is_empty() {
         return ready;

@@ -49,11 +49,12 @@ pub async fn complete(
     playbook: &Playbook,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Vec<Result<WebhookEvent, Error>> {
-    let mapped = crate::crm::mapped_fields(playbook, Crm::Hubspot);
+    // HubSpot's deal and contact properties share their names: one table serves both.
+    let mapped = crate::crm::mapped_fields(playbook, Crm::Hubspot, RecordKind::Deal);
     let written: Vec<String> = playbook
         .write_back
         .names()
-        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, name))
+        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, RecordKind::Deal, name))
         .collect();
     let names = |builtin: &[&str]| -> Vec<String> {
         builtin
