@@ -86,6 +86,11 @@ pub struct CrmCall {
     pub path: String,
     /// The JSON body; `null` for a call without one (a `GET`).
     pub body: serde_json::Value,
+    /// How long the answer to this `GET` may be reused by the same instance (definitions that
+    /// rarely change, such as a CRM's field definitions); `None` for every call that must be
+    /// sent each time.
+    #[serde(skip)]
+    pub reusable_for: Option<std::time::Duration>,
 }
 
 impl CrmCall {
@@ -95,6 +100,7 @@ impl CrmCall {
             method: "GET".into(),
             path: path.into(),
             body: serde_json::Value::Null,
+            reusable_for: None,
         }
     }
 
@@ -104,7 +110,14 @@ impl CrmCall {
             method: method.into(),
             path: path.into(),
             body,
+            reusable_for: None,
         }
+    }
+
+    /// This call, whose answer the same instance may reuse for `lifetime`.
+    pub fn reusable_for(mut self, lifetime: std::time::Duration) -> CrmCall {
+        self.reusable_for = Some(lifetime);
+        self
     }
 }
 

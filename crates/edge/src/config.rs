@@ -137,8 +137,22 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
         .to_owned();
     if base_url.is_empty() {
         return Err(Error::Config(format!(
-            "variable `{}` is empty: set it to the CRM's API base URL",
-            names.url
+            "variable `{}` is empty: set `{}_api_origin` to {}",
+            names.url,
+            crm.name(),
+            match crm {
+                Crm::Salesforce => "your org's My Domain (https://<domain>.my.salesforce.com)",
+                _ => "the CRM API's scheme://host[:port]",
+            }
+        )));
+    }
+    if crm == Crm::Salesforce
+        && ["://login.salesforce.com", "://test.salesforce.com"]
+            .iter()
+            .any(|login| base_url.contains(login))
+    {
+        return Err(Error::Config(format!(
+            "`salesforce_api_origin` is {base_url}, a login host: set it to your org's My Domain (https://<domain>.my.salesforce.com); the client credentials flow and the REST API are served there"
         )));
     }
     if let Some(oauth) = names.oauth {

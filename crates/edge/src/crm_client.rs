@@ -6,6 +6,7 @@
 
 use std::{
     cell::RefCell,
+    hash::{Hash, Hasher},
     time::{Duration, Instant},
 };
 
@@ -124,6 +125,36 @@ impl<'a> HttpCrm<'a> {
 
 impl CrmClient for HttpCrm<'_> {
     async fn send(&self, call: &CrmCall, timeout: Duration) -> Result<serde_json::Value, Error> {
+        let Some(lifetime) = call.reusable_for.filter(|_| call.method == "GET") else {
+            return self.exchange(call, timeout).await;
+        };
+        let key = self.reuse_key(call);
+        if let Some(answer) = reused::get(key, lifetime) {
+            return Ok(answer);
+        }
+        let answer = self.exchange(call, timeout).await?;
+        reused::keep(key, answer.clone());
+        Ok(answer)
+    }
+}
+
+impl HttpCrm<'_> {
+    /// What identifies a reusable answer: the API, its credentials and the call.
+    fn reuse_key(&self, call: &CrmCall) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&self.api.base_url, &call.path).hash(&mut hasher);
+        match &self.api.credentials {
+            Credentials::Token(token) => token.hash(&mut hasher),
+            Credentials::Client(client) => client.id.hash(&mut hasher),
+        }
+        hasher.finish()
+    }
+
+    async fn exchange(
+        &self,
+        call: &CrmCall,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, Error> {
         let started = Instant::now();
         let mut answer = self
             .call(call, &self.token(timeout).await?, timeout)
@@ -152,6 +183,44 @@ impl CrmClient for HttpCrm<'_> {
             _ => String::new(),
         };
         classify(call, answer, &hint)
+    }
+}
+
+/// Answers an instance may reuse ([`CrmCall::reusable_for`]), kept in the instance only.
+mod reused {
+    use std::{
+        collections::BTreeMap,
+        sync::{Mutex, PoisonError},
+        time::{Duration, Instant},
+    };
+
+    /// At most this many answers are kept; the oldest goes first.
+    const KEPT: usize = 32;
+
+    static ANSWERS: Mutex<BTreeMap<u64, (Instant, serde_json::Value)>> =
+        Mutex::new(BTreeMap::new());
+
+    /// The answer kept under `key`, if it is younger than `lifetime`.
+    pub(super) fn get(key: u64, lifetime: Duration) -> Option<serde_json::Value> {
+        let answers = ANSWERS.lock().unwrap_or_else(PoisonError::into_inner);
+        answers
+            .get(&key)
+            .filter(|(at, _)| at.elapsed() < lifetime)
+            .map(|(_, answer)| answer.clone())
+    }
+
+    /// Keep `answer` under `key`.
+    pub(super) fn keep(key: u64, answer: serde_json::Value) {
+        let mut answers = ANSWERS.lock().unwrap_or_else(PoisonError::into_inner);
+        if answers.len() >= KEPT
+            && let Some(oldest) = answers
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| *k)
+        {
+            answers.remove(&oldest);
+        }
+        answers.insert(key, (Instant::now(), answer));
     }
 }
 

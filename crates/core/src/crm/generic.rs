@@ -217,15 +217,15 @@ pub fn render(write_back: &WriteBack) -> CrmCall {
             "action_required": note.action_required,
         });
     }
-    CrmCall {
-        method: "PATCH".into(),
-        path: format!(
+    CrmCall::with_body(
+        "PATCH",
+        format!(
             "/records/{}s/{}",
             write_back.record_kind.as_str(),
             super::path_segment(&write_back.record_id)
         ),
         body,
-    }
+    )
 }
 
 #[cfg(test)]

@@ -49,6 +49,10 @@ pub fn plain_ids(value: &Value) -> Option<Vec<String>> {
     }
 }
 
+/// How long an instance reuses field definitions: an admin's new option shows within minutes,
+/// while a burst of webhooks (a bulk edit sends one per deal) reads them once.
+pub const DEFINITIONS_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The labels of every option field of one entity: by field key, then by option id.
 #[derive(Debug, Default)]
 pub struct OptionLabels(BTreeMap<String, BTreeMap<String, String>>);
@@ -63,9 +67,10 @@ impl OptionLabels {
         let mut start = 0;
         loop {
             let page = api
-                .send(&CrmCall::get(format!(
-                    "/api/v1/{entity}Fields?start={start}&limit={PAGE}"
-                )))
+                .send(
+                    &CrmCall::get(format!("/api/v1/{entity}Fields?start={start}&limit={PAGE}"))
+                        .reusable_for(DEFINITIONS_LIFETIME),
+                )
                 .await?;
             for field in page["data"].as_array().into_iter().flatten() {
                 let (Some(key), Some(options)) =
