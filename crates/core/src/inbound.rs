@@ -26,8 +26,9 @@ impl InboundRequest<'_> {
 
     /// A query parameter of the request's URL, decoded.
     pub fn query(&self, name: &str) -> Option<String> {
-        let url = url::Url::parse(self.url).ok()?;
-        url.query_pairs()
+        let (_, query) = self.url.split_once('?')?;
+        let query = query.split_once('#').map_or(query, |(query, _)| query);
+        form_urlencoded::parse(query.as_bytes())
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
     }

@@ -22,7 +22,7 @@ pub struct OAuthVariables {
 
 /// The `application/x-www-form-urlencoded` body asking for a token with client credentials.
 pub fn token_request_body(client_id: &str, client_secret: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
+    form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", "client_credentials")
         .append_pair("client_id", client_id)
         .append_pair("client_secret", client_secret)
