@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::{
     model::{ActivityKind, Record},
-    scorecard::Part,
+    score::Part,
 };
 
 /// An engagement signal read from the record's activities.

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::{
     model::{Record, parse_date},
-    scorecard::Status,
+    score::Status,
 };
 
 /// How a dimension's evidence is judged.

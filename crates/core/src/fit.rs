@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{model::Record, scorecard::Part};
+use crate::{model::Record, score::Part};
 
 /// The ideal customer profile. Every criterion set counts equally.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

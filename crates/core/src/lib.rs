@@ -9,6 +9,8 @@
 //! - [`event`]: a CRM change as pipeline-guard sees it, and its de-duplication key.
 //! - [`playbook`]: the team's qualification playbook (TOML), validated on load.
 //! - [`evidence`]: what counts as evidence for a dimension (text, picklist, number, date, …).
+//! - [`score`]: the types a score is made of (status, part, dimension score), shared by the rules
+//!   below.
 //! - [`fit`], [`engagement`]: the secondary parts of a score.
 //! - [`tier`]: hot / warm / cold / disqualified, with requirements.
 //! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
@@ -64,6 +66,7 @@ pub mod pipeline;
 pub mod playbook;
 pub mod ports;
 pub mod review;
+pub mod score;
 pub mod scorecard;
 pub mod signature;
 pub mod staleness;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scorecard::{DimensionScore, Status};
+use crate::score::{DimensionScore, Status};
 
 /// One tier, as the playbook defines it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

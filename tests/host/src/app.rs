@@ -1,6 +1,6 @@
 //! [`App`]: an application loaded from its manifest and ready to serve:
-//! variables resolved, outbound policies and key-value grants set up, each
-//! routed component compiled and linked behind its instance pool.
+//! variables resolved, outbound policies, key-value and SQLite grants set up,
+//! each routed component compiled and linked behind its instance pool.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -22,6 +22,8 @@ use crate::kv_store::{KvBackend, KvStores};
 use crate::manifest::{ComponentDecl, Manifest};
 use crate::outbound::{DeniedLog, OutboundPolicy};
 use crate::routes::Router;
+use crate::sqlite::SqliteAccess;
+use crate::sqlite_store::SqliteDatabases;
 use crate::variables::{ComponentVariables, component_variables, resolve_app_variables};
 
 /// How to load an application (see [`crate::HostBuilder`]).
@@ -30,6 +32,7 @@ pub(crate) struct LoadOptions {
     pub(crate) variables: BTreeMap<String, String>,
     pub(crate) kv: KvBackend,
     pub(crate) kv_labels: BTreeSet<String>,
+    pub(crate) sqlite_labels: BTreeSet<String>,
     pub(crate) reuse: InstanceReuse,
     pub(crate) only_components: Option<BTreeSet<String>>,
 }
@@ -46,6 +49,7 @@ pub(crate) struct App {
     pub(crate) router: Router,
     pub(crate) components: BTreeMap<String, LoadedComponent>,
     pub(crate) kv: Arc<KvStores>,
+    pub(crate) sqlite: Arc<SqliteDatabases>,
     pub(crate) denied: DeniedLog,
 }
 
@@ -54,6 +58,7 @@ struct Shared<'a> {
     options: &'a LoadOptions,
     app_values: BTreeMap<String, String>,
     kv: Arc<KvStores>,
+    sqlite: Arc<SqliteDatabases>,
     denied: DeniedLog,
     engine: Engine,
     linker: Linker<InstanceState>,
@@ -77,6 +82,11 @@ impl App {
                 .as_ref()
                 .is_none_or(|only| only.contains(id))
         };
+        let sqlite = SqliteDatabases::open(
+            options.sqlite_labels.iter().map(String::as_str),
+            &options.kv,
+        )?;
+        check_sqlite_labels(&manifest, &sqlite)?;
         let engine = engine::shared_engine()?;
         let shared = Shared {
             options,
@@ -85,6 +95,7 @@ impl App {
                 options.kv_labels.iter().map(String::as_str),
                 &options.kv,
             )?),
+            sqlite: Arc::new(sqlite),
             denied: DeniedLog::default(),
             linker: engine::linker(&engine)?,
             engine,
@@ -111,9 +122,35 @@ impl App {
             router,
             components,
             kv: shared.kv,
+            sqlite: shared.sqlite,
             denied: shared.denied,
         })
     }
+}
+
+/// Fails, with Spin's message, if a component lists a `sqlite_databases`
+/// label that no database defines.
+fn check_sqlite_labels(manifest: &Manifest, databases: &SqliteDatabases) -> anyhow::Result<()> {
+    let undefined: Vec<String> = manifest
+        .components
+        .iter()
+        .flat_map(|(id, decl)| {
+            decl.sqlite_databases
+                .iter()
+                .filter(|label| !databases.is_defined(label))
+                .map(move |label| format!("- Component {id} uses database '{label}'"))
+        })
+        .collect();
+    if undefined.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "One or more components use SQLite databases which are not defined.\n\
+         Check the spelling, or pass a runtime configuration file that defines these stores.\n\
+         See https://spinframework.dev/dynamic-configuration#sqlite-storage-runtime-configuration\n\
+         Details:\n{}",
+        undefined.join("\n")
+    )
 }
 
 impl Shared<'_> {
@@ -178,6 +215,10 @@ impl Shared<'_> {
             kv: KvAccess::new(
                 Arc::new(decl.key_value_stores.iter().cloned().collect()),
                 self.kv.clone(),
+            ),
+            sqlite: SqliteAccess::new(
+                Arc::new(decl.sqlite_databases.iter().cloned().collect()),
+                self.sqlite.clone(),
             ),
             reuse: self.options.reuse,
             stats: StatsCounters::default(),

@@ -10,9 +10,10 @@ use anyhow::Context as _;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
-use crate::bindings::{key_value, variables};
+use crate::bindings::{key_value, sqlite, variables};
 use crate::instances::InstanceState;
 use crate::key_value::{HasKeyValue, KvView};
+use crate::sqlite::{HasSqlite, SqliteView};
 use crate::variables::HasVariables;
 
 /// The engine every host of this process shares (configured like Spin's:
@@ -76,7 +77,7 @@ pub(crate) fn compile(engine: &Engine, path: &Path) -> anyhow::Result<Component>
 }
 
 /// A linker with WASI 0.2 and 0.3, `wasi:http@0.3.0` (client and types),
-/// `spin:variables@3.0.0` and `spin:key-value@3.0.0`.
+/// `spin:variables@3.0.0`, `spin:key-value@3.0.0` and `spin:sqlite@3.1.0`.
 pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<InstanceState>> {
     let mut linker = Linker::<InstanceState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -85,6 +86,10 @@ pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<InstanceState>> {
     variables::add_to_linker::<_, HasVariables>(&mut linker, |state| &state.variables)?;
     key_value::add_to_linker::<_, HasKeyValue>(&mut linker, |state| KvView {
         access: &state.kv,
+        table: &mut state.table,
+    })?;
+    sqlite::add_to_linker::<_, HasSqlite>(&mut linker, |state| SqliteView {
+        instance: &mut state.sqlite,
         table: &mut state.table,
     })?;
     Ok(linker)

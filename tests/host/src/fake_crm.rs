@@ -68,8 +68,62 @@ struct Canned {
     /// Upper-case method name, or `*` for any.
     method: String,
     path_prefix: String,
-    status: StatusCode,
-    body: serde_json::Value,
+    answer: Scripted,
+}
+
+/// An answer to script for some requests ([`FakeCrm::script`]): any status, headers and raw
+/// body, after a delay, for a number of requests.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    /// The status.
+    pub status: u16,
+    /// Extra headers (`Retry-After`, …); `Content-Type` is `application/json` unless given.
+    pub headers: Vec<(String, String)>,
+    /// The body as sent.
+    pub body: Bytes,
+    /// How long to wait before answering.
+    pub delay: Duration,
+    /// For how many matching requests (then the earlier answers apply again); `None` for all.
+    pub times: Option<usize>,
+}
+
+impl Scripted {
+    /// `status` with a JSON `body`, at once, for every matching request.
+    pub fn json(status: u16, body: &serde_json::Value) -> Scripted {
+        Scripted {
+            status,
+            headers: Vec::new(),
+            body: Bytes::from(body.to_string()),
+            delay: Duration::ZERO,
+            times: None,
+        }
+    }
+
+    /// `status` with `body` as it is (not JSON, say).
+    pub fn raw(status: u16, body: &str) -> Scripted {
+        Scripted {
+            body: Bytes::from(body.to_owned()),
+            ..Scripted::json(status, &serde_json::Value::Null)
+        }
+    }
+
+    /// With the header `name: value`.
+    pub fn header(mut self, name: &str, value: &str) -> Scripted {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Answered after `delay`.
+    pub fn after(mut self, delay: Duration) -> Scripted {
+        self.delay = delay;
+        self
+    }
+
+    /// Only for the next `times` matching requests.
+    pub fn times(mut self, times: usize) -> Scripted {
+        self.times = Some(times);
+        self
+    }
 }
 
 #[derive(Debug, Default)]
@@ -94,7 +148,7 @@ impl Drop for FakeCrm {
 }
 
 enum Answer {
-    Respond(StatusCode, serde_json::Value),
+    Respond(Scripted),
     Disconnect,
 }
 
@@ -153,11 +207,16 @@ impl FakeCrm {
     /// precedence over earlier ones for the requests they match.
     /// An unknown status code answers 500.
     pub fn respond(&self, method: &str, path_prefix: &str, status: u16, body: serde_json::Value) {
-        self.lock().canned.push(Canned {
+        self.script(method, path_prefix, Scripted::json(status, &body));
+    }
+
+    /// Answers requests with `method` (`"*"` for any) whose path starts with `path_prefix` as
+    /// `answer` says; later calls take precedence over earlier ones while they last.
+    pub fn script(&self, method: &str, path_prefix: &str, answer: Scripted) {
+        lock(&self.state).canned.push(Canned {
             method: method.to_ascii_uppercase(),
             path_prefix: path_prefix.to_string(),
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            body,
+            answer,
         });
     }
 
@@ -210,27 +269,32 @@ async fn handle(
         let mut state = lock(&state);
         let fault = state.faults.pop_front();
         let answer = match &fault {
-            Some(Fault::Status(status)) => Answer::Respond(
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                serde_json::json!({ "error": "injected fault" }),
-            ),
+            Some(Fault::Status(status)) => Answer::Respond(Scripted::json(
+                *status,
+                &serde_json::json!({ "error": "injected fault" }),
+            )),
             Some(Fault::Disconnect) => Answer::Disconnect,
-            Some(Fault::Delay(_)) | None => state
-                .canned
-                .iter()
-                .rev()
-                .find(|c| {
+            Some(Fault::Delay(_)) | None => {
+                let canned = state.canned.iter_mut().rev().find(|c| {
                     (c.method == "*" || c.method == recorded.method.as_str())
                         && recorded.path().starts_with(&c.path_prefix)
-                })
-                .map_or_else(
-                    || Answer::Respond(StatusCode::OK, serde_json::json!({})),
-                    |c| Answer::Respond(c.status, c.body.clone()),
-                ),
+                        && c.answer.times != Some(0)
+                });
+                match canned {
+                    Some(c) => {
+                        if let Some(times) = &mut c.answer.times {
+                            *times -= 1;
+                        }
+                        Answer::Respond(c.answer.clone())
+                    }
+                    None => Answer::Respond(Scripted::json(200, &serde_json::json!({}))),
+                }
+            }
         };
         state.requests.push(recorded);
-        let delay = match fault {
-            Some(Fault::Delay(delay)) => Some(delay),
+        let delay = match (&fault, &answer) {
+            (Some(Fault::Delay(delay)), _) => Some(*delay),
+            (_, Answer::Respond(scripted)) if !scripted.delay.is_zero() => Some(scripted.delay),
             _ => None,
         };
         (answer, delay)
@@ -240,13 +304,22 @@ async fn handle(
     }
     match answer {
         Answer::Disconnect => Err(std::io::Error::other("injected disconnect")),
-        Answer::Respond(status, body) => {
-            let mut response = http::Response::new(Full::new(Bytes::from(body.to_string())));
-            *response.status_mut() = status;
+        Answer::Respond(scripted) => {
+            let mut response = http::Response::new(Full::new(scripted.body));
+            *response.status_mut() =
+                StatusCode::from_u16(scripted.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 http::HeaderValue::from_static("application/json"),
             );
+            for (name, value) in scripted.headers {
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    http::HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
             Ok(response)
         }
     }

@@ -27,6 +27,10 @@ use crate::variables::variables_from_env;
 /// configuration.
 pub const DEFAULT_KV_LABELS: &[&str] = &["default"];
 
+/// The SQLite database labels the host defines, like Spin's default runtime
+/// configuration.
+pub const DEFAULT_SQLITE_LABELS: &[&str] = &["default"];
+
 /// The client address reported in `spin-client-addr` for [`Host::request`].
 pub const IN_PROCESS_CLIENT_ADDR: &str = "127.0.0.1:0";
 
@@ -39,6 +43,7 @@ pub struct HostBuilder {
     variables_from_env: bool,
     kv: KvBackend,
     kv_labels: BTreeSet<String>,
+    sqlite_labels: BTreeSet<String>,
     reuse: InstanceReuse,
     only_components: Option<BTreeSet<String>>,
 }
@@ -66,7 +71,9 @@ impl HostBuilder {
         self
     }
 
-    /// Where key-value data lives (default: in memory).
+    /// Where key-value data and SQLite databases live (default: in memory).
+    /// With [`KvBackend::Dir`], the `default` SQLite database is the file
+    /// `<dir>/sqlite_db.db` ([`crate::DEFAULT_SQLITE_DB_FILENAME`]).
     pub fn key_value(mut self, backend: KvBackend) -> Self {
         self.kv = backend;
         self
@@ -76,6 +83,15 @@ impl HostBuilder {
     /// runtime-config file would add).
     pub fn key_value_label(mut self, label: impl Into<String>) -> Self {
         self.kv_labels.insert(label.into());
+        self
+    }
+
+    /// Defines an extra SQLite database label besides `default` (what a Spin
+    /// runtime-config file would add); it lives where [`Self::key_value`]
+    /// says (`<dir>/sqlite_db.<label>.db` in a directory). Labels are
+    /// kebab-case or snake_case.
+    pub fn sqlite_database_label(mut self, label: impl Into<String>) -> Self {
+        self.sqlite_labels.insert(label.into());
         self
     }
 
@@ -97,9 +113,10 @@ impl HostBuilder {
     }
 
     /// Loads the manifest, resolves variables and outbound hosts, opens the
-    /// key-value stores and compiles the components. Fails, like `spin up`,
-    /// on an invalid manifest, a required variable without a value, or a
-    /// `key_value_stores` label no store defines.
+    /// key-value stores and SQLite databases and compiles the components.
+    /// Fails, like `spin up`, on an invalid manifest, a required variable
+    /// without a value, or a `key_value_stores` or `sqlite_databases` label
+    /// no store or database defines.
     pub fn build(self) -> anyhow::Result<Host> {
         let manifest = Manifest::load(&self.manifest_path)?;
         let target_dir = match self.target_dir {
@@ -117,6 +134,7 @@ impl HostBuilder {
             variables,
             kv: self.kv,
             kv_labels: self.kv_labels,
+            sqlite_labels: self.sqlite_labels,
             reuse: self.reuse,
             only_components: self.only_components,
         };
@@ -160,6 +178,10 @@ impl Host {
             variables_from_env: false,
             kv: KvBackend::InMemory,
             kv_labels: DEFAULT_KV_LABELS.iter().map(|s| s.to_string()).collect(),
+            sqlite_labels: DEFAULT_SQLITE_LABELS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             reuse: InstanceReuse::default(),
             only_components: None,
         }
@@ -241,6 +263,27 @@ impl Host {
             .get(label)
             .with_context(|| format!("no key-value store {label:?}"))?;
         store.set(key, value.into())
+    }
+
+    /// Runs `sql` on SQLite database `label` and returns the rows of its last
+    /// statement, each a list of column values as JSON: `null`, an integer,
+    /// a real (`null` if not finite), a string (TEXT), or an array of byte
+    /// values (BLOB). Several `;`-separated statements run in order (e.g. to
+    /// seed a table). Unlike a guest's, this connection may attach files.
+    ///
+    /// Blocks the calling thread: a guest statement holding a lock makes it
+    /// wait up to SQLite's busy timeout (5 s).
+    pub fn sqlite_query(
+        &self,
+        label: &str,
+        sql: &str,
+    ) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
+        self.app
+            .sqlite
+            .get(label)
+            .with_context(|| format!("no SQLite database {label:?}"))?
+            .run_script(sql)
+            .with_context(|| format!("SQLite database {label:?}: {sql}"))
     }
 
     /// Outbound requests refused so far, in order.

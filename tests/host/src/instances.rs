@@ -24,6 +24,7 @@ use wasmtime_wasi_http::p3::{WasiHttpCtxView, WasiHttpView};
 
 use crate::key_value::KvAccess;
 use crate::outbound::OutboundPolicy;
+use crate::sqlite::{SqliteAccess, SqliteInstance};
 use crate::variables::ComponentVariables;
 
 /// How instances are reused across requests.
@@ -109,6 +110,7 @@ pub(crate) struct InstanceState {
     outbound: OutboundPolicy,
     pub(crate) variables: ComponentVariables,
     pub(crate) kv: KvAccess,
+    pub(crate) sqlite: SqliteInstance,
 }
 
 impl WasiView for InstanceState {
@@ -142,6 +144,7 @@ pub(crate) struct ComponentRuntime {
     pub(crate) outbound: OutboundPolicy,
     pub(crate) variables: ComponentVariables,
     pub(crate) kv: KvAccess,
+    pub(crate) sqlite: SqliteAccess,
     pub(crate) reuse: InstanceReuse,
     pub(crate) stats: StatsCounters,
 }
@@ -157,6 +160,7 @@ impl ComponentRuntime {
             outbound: self.outbound.clone(),
             variables: self.variables.clone(),
             kv: self.kv.clone(),
+            sqlite: SqliteInstance::new(self.sqlite.clone()),
         }
     }
 }

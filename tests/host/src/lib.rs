@@ -26,8 +26,9 @@
 //! assert_eq!(crm.requests().len(), 1);
 //! assert!(host.denied_outbound().is_empty());
 //! let stored = host.kv("default");                    // BTreeMap<String, Vec<u8>>
+//! let rows = host.sqlite_query("default", "SELECT count(*) FROM sqlite_master")?; // Vec<Vec<serde_json::Value>>
 //! let addr = host.serve("127.0.0.1:0".parse()?).await?; // for load tests
-//! # let _ = (stored, addr);
+//! # let _ = (stored, rows, addr);
 //! # Ok(())
 //! # }
 //! ```
@@ -40,12 +41,15 @@
 //!
 //! - [`Host::builder`]`(manifest) -> `[`HostBuilder`], then
 //!   `.target_dir(dir)`, `.variable(name, value)`, `.variables_from_env()`,
-//!   `.key_value(`[`KvBackend`]`)`, `.key_value_label(label)`,
+//!   `.key_value(`[`KvBackend`]`)` (also where SQLite databases live),
+//!   `.key_value_label(label)`, `.sqlite_database_label(label)`,
 //!   `.instance_reuse(`[`InstanceReuse`]`)`, `.only_components(ids)`,
 //!   `.build() -> anyhow::Result<Host>`.
 //! - [`Host`]: `request(http::Request<Bytes>) -> anyhow::Result<http::Response<Bytes>>`,
 //!   `serve(SocketAddr) -> anyhow::Result<SocketAddr>`,
 //!   `kv(label) -> BTreeMap<String, Vec<u8>>`, `kv_set(label, key, value)`,
+//!   `sqlite_query(label, sql) -> anyhow::Result<Vec<Vec<serde_json::Value>>>`
+//!   (runs `sql` on a SQLite database: seed it, read it back),
 //!   `denied_outbound() -> Vec<`[`DeniedRequest`]`>`,
 //!   `instances_created(component) -> usize`,
 //!   `instance_stats(component) -> `[`InstanceStats`], `manifest() -> &`[`Manifest`].
@@ -53,6 +57,8 @@
 //!   `clear()`, `respond(method, path_prefix, status, json)`,
 //!   `fail_next(n, status)`, `delay_next(n, duration)`, `inject(n, `[`Fault`]`)`.
 //! - [`imports_outside_world`]`(component_wasm, wit_dir, world) -> anyhow::Result<Vec<String>>`.
+//! - [`DEFAULT_SQLITE_DB_FILENAME`]: `sqlite_db.db`, the `default` database's
+//!   file in a [`KvBackend::Dir`].
 //! - The `pipeline-guard-host` binary serves an application:
 //!   `pipeline-guard-host <spin.toml> [--listen 127.0.0.1:3000] [--variable NAME=VALUE]…
 //!   [--kv-dir DIR] [--target-dir DIR]`.
@@ -69,6 +75,9 @@
 //! | [`variables`] | variable values (provided, default, required) and `spin:variables@3.0.0` |
 //! | [`kv_store`] | key-value data in memory or in files ([`KvBackend`]) |
 //! | `key_value` | the `spin:key-value@3.0.0` host (grants, errors, `get-keys` stream) |
+//! | `sqlite_store` | SQLite databases (memory or files) and the connections guests open |
+//! | `sqlite_exec` | running one guest statement: binding, value mapping, errors, row stream |
+//! | `sqlite` | the `spin:sqlite@3.1.0` host (grants, connection handles, sync and async functions) |
 //! | [`allowed_hosts`] | `allowed_outbound_hosts` parsing and URL matching |
 //! | [`outbound`] | outbound `wasi:http` sandboxing and [`DeniedRequest`] records |
 //! | [`routes`] | Spin's HTTP routing and `spin-*` request headers |
@@ -81,8 +90,8 @@
 //!
 //! - Manifest: version 2, unknown fields rejected, `build` and other
 //!   informational fields ignored; what the host cannot honour (`files`,
-//!   `sqlite_databases`, remote sources, inline or middleware components,
-//!   non-HTTP triggers, `static_response`) is an error, not silently ignored.
+//!   remote sources, inline or middleware components, non-HTTP triggers,
+//!   `static_response`) is an error, not silently ignored.
 //! - Variables: a guest sees only its component's `[component.<id>.variables]`,
 //!   rendered from the application variables (provided value, else default);
 //!   a `required` variable without a value fails [`HostBuilder::build`];
@@ -93,6 +102,18 @@
 //!   [`HostBuilder::key_value_label`]), shared by all components and
 //!   instances; `open` of a label not in `key_value_stores` is
 //!   `access-denied`; listing an undefined label fails start-up.
+//! - SQLite (`spin:sqlite@3.1.0`, checked against Spin 4.1 with the probe):
+//!   the `default` database (plus labels added with
+//!   [`HostBuilder::sqlite_database_label`]), shared by all components and
+//!   instances, in `<dir>/sqlite_db.db` with [`KvBackend::Dir`] (as in
+//!   Spin's `.spin/`) or in memory for the `Host`'s lifetime; `open` of a
+//!   label not in `sqlite_databases` is `access-denied`; an undefined label
+//!   fails start-up with Spin's message. Every `open` is its own SQLite
+//!   connection (`changes` and `last-insert-rowid` are its own; 5 s busy
+//!   timeout; no `ATTACH` of files); only the first statement of an
+//!   `execute` runs; failures are `io(<SQLite's message>)`; `execute-async`
+//!   answers with the columns and streams the rows, its errors arriving on
+//!   the result future. Details in `sqlite_store`, `sqlite_exec`, `sqlite`.
 //! - Outbound HTTP: allowed only to the component's resolved
 //!   `allowed_outbound_hosts` (scheme, host and port; default ports from the
 //!   scheme); refused requests get `error-code::HTTP-request-denied`. Literal
@@ -129,13 +150,17 @@ pub mod kv_store;
 pub mod manifest;
 pub mod outbound;
 pub mod routes;
+mod sqlite;
+mod sqlite_exec;
+mod sqlite_store;
 pub mod template;
 pub mod variables;
 
-pub use fake_crm::{FakeCrm, Fault, RecordedRequest};
+pub use fake_crm::{FakeCrm, Fault, RecordedRequest, Scripted};
 pub use host::{Host, HostBuilder};
 pub use imports::imports_outside_world;
 pub use instances::{InstanceReuse, InstanceStats};
 pub use kv_store::KvBackend;
 pub use manifest::Manifest;
 pub use outbound::DeniedRequest;
+pub use sqlite_store::DEFAULT_SQLITE_DB_FILENAME;

@@ -2,12 +2,13 @@
 //!
 //! Only what a Spin HTTP application needs is supported: `[application]`,
 //! `[variables]`, `[[trigger.http]]` and `[component.<id>]` with `source`,
-//! `variables`, `environment`, `allowed_outbound_hosts` and
-//! `key_value_stores`. `build`, `description`, `tool` and similar
-//! informational fields are ignored. Fields the test host cannot honour
-//! (`files`, `sqlite_databases`, remote `source`s, inline trigger components,
-//! component dependencies…) are rejected with an error rather than silently
-//! ignored; unknown fields are rejected, as Spin does.
+//! `variables`, `environment`, `allowed_outbound_hosts`, `key_value_stores`
+//! and `sqlite_databases` (labels kebab-case or snake_case, as Spin checks).
+//! `build`, `description`, `tool` and similar informational fields are
+//! ignored. Fields the test host cannot honour (`files`, remote `source`s,
+//! inline trigger components, component dependencies…) are rejected with an
+//! error rather than silently ignored; unknown fields are rejected, as Spin
+//! does.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -75,6 +76,8 @@ pub struct ComponentDecl {
     pub allowed_outbound_hosts: Vec<String>,
     /// `key_value_stores`: the store labels the component may open.
     pub key_value_stores: Vec<String>,
+    /// `sqlite_databases`: the SQLite database labels the component may open.
+    pub sqlite_databases: Vec<String>,
 }
 
 impl Manifest {
@@ -173,6 +176,27 @@ impl Manifest {
             Err(_) => self.dir.join(source),
         }
     }
+}
+
+/// Whether `label` is a valid store or database label: kebab-case or
+/// snake_case words, each starting with an ASCII letter and all lower or all
+/// upper case (Spin's `KebabId` / `SnakeId`).
+pub(crate) fn is_valid_label(label: &str) -> bool {
+    fn words_separated_by(label: &str, delimiter: char) -> bool {
+        label.split(delimiter).all(|word| {
+            let mut chars = word.chars();
+            let Some(first) = chars.next() else {
+                return false;
+            };
+            let upper = first.is_ascii_uppercase();
+            first.is_ascii_alphabetic()
+                && chars.all(|c| {
+                    c.is_ascii_digit()
+                        || (c.is_ascii_alphabetic() && c.is_ascii_uppercase() == upper)
+                })
+        })
+    }
+    words_separated_by(label, '-') || words_separated_by(label, '_')
 }
 
 fn validate_component_id(id: &str) -> anyhow::Result<()> {
@@ -353,11 +377,17 @@ impl RawComponent {
         for (field, empty) in [
             ("files", self.files.is_empty()),
             ("allowed_http_hosts", self.allowed_http_hosts.is_empty()),
-            ("sqlite_databases", self.sqlite_databases.is_empty()),
             ("ai_models", self.ai_models.is_empty()),
             ("dependencies", self.dependencies.is_empty()),
         ] {
             ensure!(empty, "`{field}` is not supported by the test host");
+        }
+
+        for label in &self.sqlite_databases {
+            ensure!(
+                is_valid_label(label),
+                "`sqlite_databases` label {label:?}: expected kebab-case or snake_case"
+            );
         }
 
         let check_template = |what: &str, text: &str| -> anyhow::Result<()> {
@@ -390,6 +420,7 @@ impl RawComponent {
             environment: self.environment,
             allowed_outbound_hosts: self.allowed_outbound_hosts,
             key_value_stores: self.key_value_stores,
+            sqlite_databases: self.sqlite_databases,
         })
     }
 }
@@ -423,6 +454,7 @@ component = "score-lead"
 source = "target/wasm32-wasip2/release/score_lead.wasm"
 allowed_outbound_hosts = ["{{ crm_api_url }}", "https://example.com"]
 key_value_stores = ["default"]
+sqlite_databases = ["default", "audit_log"]
 [component.score-lead.variables]
 token = "Bearer {{ hubspot_token }}"
 mode = "strict"
@@ -462,6 +494,7 @@ watch = ["src/**/*.rs"]
         );
         let c = &m.components["score-lead"];
         assert_eq!(c.key_value_stores, ["default"]);
+        assert_eq!(c.sqlite_databases, ["default", "audit_log"]);
         assert_eq!(c.variables["token"], "Bearer {{ hubspot_token }}");
         assert_eq!(c.allowed_outbound_hosts.len(), 2);
     }
@@ -490,6 +523,33 @@ watch = ["src/**/*.rs"]
             m.component_wasm_path(&other, Path::new("/t")),
             PathBuf::from("/app/targets/a.wasm")
         );
+    }
+
+    #[test]
+    fn labels_are_kebab_or_snake_case_like_spin() {
+        for good in [
+            "default",
+            "snake_case",
+            "kebab-case",
+            "UPPER",
+            "MIXED-words2",
+            "a1",
+        ] {
+            assert!(is_valid_label(good), "{good}");
+        }
+        for bad in [
+            "",
+            "b@dlabel",
+            "kebab-and_snake",
+            "Mixed",
+            "1st",
+            "a--b",
+            "_a",
+            "../x",
+            "a b",
+        ] {
+            assert!(!is_valid_label(bad), "{bad}");
+        }
     }
 
     #[test]
@@ -536,6 +596,10 @@ watch = ["src/**/*.rs"]
             (
                 MANIFEST.replace("[[trigger.http]]", "[[trigger.redis]]"),
                 "not supported",
+            ),
+            (
+                MANIFEST.replace("\"audit_log\"", "\"audit-log_x\""),
+                "expected kebab-case or snake_case",
             ),
         ];
         for (text, expected) in cases {

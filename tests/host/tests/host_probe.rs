@@ -1,7 +1,7 @@
 //! End-to-end tests of the test host itself, against a real spin-sdk 7
 //! component: the probe in `tests/probe`, built on first use with
 //! `cargo build --target wasm32-wasip2 --release` into
-//! `<target>/test-host-probe`.
+//! `<target>/test-host-probe`. The SQLite tests are in `host_probe/sqlite.rs`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +13,9 @@ use http::StatusCode;
 use pipeline_guard_test_host::{
     DeniedRequest, FakeCrm, Host, HostBuilder, InstanceReuse, KvBackend, imports_outside_world,
 };
+
+#[path = "host_probe/sqlite.rs"]
+mod sqlite;
 
 const MANIFEST: &str = r#"
 spin_manifest_version = 2
@@ -40,6 +43,7 @@ component = "other"
 [component.probe]
 source = "target/wasm32-wasip2/release/test_host_probe.wasm"
 key_value_stores = ["default"]
+sqlite_databases = ["default"]
 allowed_outbound_hosts = ["{{ crm_url }}"]
 environment = { PROBE_ENV = "from-manifest" }
 [component.probe.variables]
@@ -450,6 +454,16 @@ async fn overlapping_requests_share_an_instance_up_to_max_concurrent() {
     }
 }
 
+/// `spin_sdk::time::sleep` (`wasi:clocks/monotonic-clock@0.3.0`) waits.
+#[tokio::test]
+async fn guests_can_sleep() {
+    let app = app(MANIFEST);
+    let host = builder(&app).build().expect("starts");
+    let start = std::time::Instant::now();
+    assert_eq!(get(&host, "/probe/sleep?ms=150").await.1, "slept:true");
+    assert!(start.elapsed() >= Duration::from_millis(150));
+}
+
 #[tokio::test]
 async fn serves_over_tcp() {
     let app = app(MANIFEST);
@@ -499,12 +513,16 @@ async fn probe_imports_are_checked_against_a_world() {
     let deps = dir.path().join("deps");
     std::fs::create_dir_all(&deps).expect("mkdir");
     let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("wit");
-    for file in ["spin-key-value.wit", "spin-variables.wit"] {
+    for file in [
+        "spin-key-value.wit",
+        "spin-sqlite.wit",
+        "spin-variables.wit",
+    ] {
         std::fs::copy(wit.join(file), deps.join(file)).expect("copy wit");
     }
     std::fs::write(
         dir.path().join("world.wit"),
-        "package test:probe;\nworld only-spin {\n  import spin:key-value/key-value@3.0.0;\n  import spin:variables/variables@3.0.0;\n}\n",
+        "package test:probe;\nworld only-spin {\n  import spin:key-value/key-value@3.0.0;\n  import spin:sqlite/sqlite@3.1.0;\n  import spin:variables/variables@3.0.0;\n}\n",
     )
     .expect("write world");
     let outside = imports_outside_world(&wasm, dir.path(), "only-spin").expect("checks");

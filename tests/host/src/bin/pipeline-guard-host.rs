@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Variable values also come from `SPIN_VARIABLE_<NAME>` environment
-//! variables (`--variable` wins). Without `--kv-dir`, key-value data lives in
-//! memory. Stops on Ctrl-C.
+//! variables (`--variable` wins). Without `--kv-dir`, key-value data and
+//! SQLite databases live in memory; with it, in files in `DIR` (the default
+//! database in `DIR/sqlite_db.db`, as in Spin's `.spin/`). Stops on Ctrl-C.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

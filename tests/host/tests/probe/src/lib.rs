@@ -1,5 +1,8 @@
+mod sql;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{IntoResponse, Request, StatusCode};
 use spin_sdk::http_service;
 use spin_sdk::key_value::Store;
@@ -22,6 +25,23 @@ async fn handle(req: Request) -> impl IntoResponse {
     let served = SERVED.fetch_add(1, Ordering::SeqCst) + 1;
     let path = req.uri().path().to_string();
     let op = path.rsplit('/').next().unwrap_or("").to_string();
+    if op == "sql" || op == "sql-sync" {
+        let label = match query(&req, "label") {
+            label if label.is_empty() => "default".to_string(),
+            label => label,
+        };
+        let params = sql::parameters(req.uri().query().unwrap_or(""));
+        let statement = match req.into_body().bytes().await {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => return (StatusCode::BAD_REQUEST, format!("body: {e:?}")),
+        };
+        let answer = if op == "sql" {
+            sql::run_async(&label, &statement, params).await
+        } else {
+            sql::run_sync(&label, &statement, params)
+        };
+        return (StatusCode::OK, answer);
+    }
     let body = match op.as_str() {
         "var" => match spin_sdk::variables::get(query(&req, "name")).await {
             Ok(v) => format!("ok:{v}"),
@@ -69,6 +89,12 @@ async fn handle(req: Request) -> impl IntoResponse {
             lines.join("\n")
         }
         "count" => format!("{served}"),
+        "sleep" => {
+            let ms: u64 = query(&req, "ms").parse().unwrap_or(0);
+            let start = std::time::Instant::now();
+            spin_sdk::time::sleep(std::time::Duration::from_millis(ms)).await;
+            format!("slept:{}", start.elapsed().as_millis() >= u128::from(ms))
+        }
         "env" => std::env::var("PROBE_ENV").unwrap_or_default(),
         "slow" => {
             // Yield to the host a few times by hitting the kv store.
