@@ -216,11 +216,12 @@ async fn run<A: Adapter>(
     let store = KvStore::open_default().await?;
     let ledger = sqlite::ledger().await?;
     let client = HttpCrm::new(crm, config::crm_api(crm).await?, &store);
+    let claimant = claimant(now);
     let job = Job {
         function,
         settings: &settings,
         now,
-        claimant: claimant(now),
+        claimant: claimant.clone(),
         limits: config::limits(crm).await?,
         retention: Retention::default(),
     };
@@ -231,11 +232,12 @@ async fn run<A: Adapter>(
         clock,
     };
     let outcome = pipeline::run(adapter, &job, delivery, ports).await;
-    forget_expired(&ledger, now).await;
+    forget_expired(&ledger, now, &claimant).await;
     outcome
 }
 
-/// Who claims a delivery's events: unique to this attempt, across instances and nodes.
+/// Who claims a delivery's events: unique to this attempt, across instances and nodes (its time,
+/// 64 random bits, a sequence number).
 fn claimant(now: OffsetDateTime) -> String {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let random = std::collections::hash_map::RandomState::new()
@@ -248,12 +250,18 @@ fn claimant(now: OffsetDateTime) -> String {
     )
 }
 
-/// Forget expired ledger entries, at most once an hour per instance: an indexed delete, never a
-/// scan of the store. A failure is logged and left for the next time.
-async fn forget_expired(ledger: &impl Ledger, now: OffsetDateTime) {
+/// Forget expired ledger entries after about one delivery in 32 (drawn from the claimant's
+/// random bits), at most once an hour per instance: an indexed delete, never a scan of the store,
+/// kept off most deliveries. A failure is logged and left for the next time.
+async fn forget_expired(ledger: &impl Ledger, now: OffsetDateTime, claimant: &str) {
     static LAST: AtomicU64 = AtomicU64::new(0);
+    let drawn = claimant
+        .split('-')
+        .nth(1)
+        .and_then(|random| u64::from_str_radix(random, 16).ok())
+        .is_some_and(|random| random % 32 == 0);
     let hour = u64::try_from(now.unix_timestamp() / 3600).unwrap_or(0);
-    if LAST.swap(hour, Ordering::Relaxed) == hour {
+    if !drawn || LAST.swap(hour, Ordering::Relaxed) == hour {
         return;
     }
     if let Err(e) = ledger.forget_expired(now).await {

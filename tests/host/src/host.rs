@@ -23,6 +23,22 @@ use crate::manifest::Manifest;
 use crate::outbound::DeniedRequest;
 use crate::variables::variables_from_env;
 
+/// Store operations guests made ([`Host::store_operations`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreOperations {
+    /// Key-value calls.
+    pub key_value: usize,
+    /// SQLite statements.
+    pub sqlite: usize,
+}
+
+impl StoreOperations {
+    /// Both kinds together.
+    pub fn total(self) -> usize {
+        self.key_value + self.sqlite
+    }
+}
+
 /// The key-value store labels the host defines, like Spin's default runtime
 /// configuration.
 pub const DEFAULT_KV_LABELS: &[&str] = &["default"];
@@ -284,6 +300,16 @@ impl Host {
             .with_context(|| format!("no SQLite database {label:?}"))?
             .run_script(sql)
             .with_context(|| format!("SQLite database {label:?}: {sql}"))
+    }
+
+    /// How many store operations guests have made so far: key-value calls
+    /// (`get`, `set`, `delete`, `exists`, `get-keys`) and SQLite statements,
+    /// over every store and database.
+    pub fn store_operations(&self) -> StoreOperations {
+        StoreOperations {
+            key_value: self.app.kv.operations(),
+            sqlite: self.app.sqlite.statements(),
+        }
     }
 
     /// Outbound requests refused so far, in order.

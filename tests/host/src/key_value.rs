@@ -68,18 +68,21 @@ impl key_value::HostStore for KvView<'_> {
 }
 
 /// Looks up the store behind a guest handle.
+/// Looks up the store behind a guest handle, for one counted operation.
 fn store_of<T>(
     accessor: &Accessor<T, HasKeyValue>,
     handle: &Resource<StoreHandle>,
 ) -> Result<Arc<KvStore>, Error> {
-    accessor.with(|mut access| {
+    let store = accessor.with(|mut access| {
         access
             .get()
             .table
             .get(handle)
             .map(|h| h.store.clone())
             .map_err(|_| Error::NoSuchStore)
-    })
+    })?;
+    store.count_operation();
+    Ok(store)
 }
 
 fn other(err: anyhow::Error) -> Error {

@@ -25,6 +25,8 @@ pub enum KvBackend {
 pub(crate) struct KvStore {
     data: Mutex<BTreeMap<String, Vec<u8>>>,
     file: Option<PathBuf>,
+    /// Operations guests have made on it, for benchmarks.
+    operations: std::sync::atomic::AtomicUsize,
 }
 
 impl KvStore {
@@ -52,7 +54,19 @@ impl KvStore {
         Ok(Self {
             data: Mutex::new(data),
             file,
+            operations: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// Count one guest operation.
+    pub(crate) fn count_operation(&self) {
+        self.operations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many operations guests have made.
+    pub(crate) fn operations(&self) -> usize {
+        self.operations.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
@@ -141,6 +155,11 @@ impl KvStores {
     /// Whether `label` is defined.
     pub(crate) fn is_defined(&self, label: &str) -> bool {
         self.stores.contains_key(label)
+    }
+
+    /// How many operations guests have made, over every store.
+    pub(crate) fn operations(&self) -> usize {
+        self.stores.values().map(|store| store.operations()).sum()
     }
 }
 

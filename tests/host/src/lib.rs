@@ -84,6 +84,7 @@
 //! | [`instances`] | instance creation and reuse ([`InstanceReuse`], [`InstanceStats`]) |
 //! | `engine` | shared Wasmtime engine, linker, compiled-component cache |
 //! | [`fake_crm`] | [`FakeCrm`], a recording HTTP server with fault injection |
+//! | [`probe`] | building the probe component (host tests, the benchmarks' baseline) |
 //! | [`imports`] | [`imports_outside_world`]: component imports vs a WIT world |
 //!
 //! # Spin semantics reproduced
@@ -149,6 +150,7 @@ mod key_value;
 pub mod kv_store;
 pub mod manifest;
 pub mod outbound;
+pub mod probe;
 pub mod routes;
 mod sqlite;
 mod sqlite_exec;
@@ -157,7 +159,7 @@ pub mod template;
 pub mod variables;
 
 pub use fake_crm::{FakeCrm, Fault, RecordedRequest, Scripted};
-pub use host::{Host, HostBuilder};
+pub use host::{Host, HostBuilder, StoreOperations};
 pub use imports::imports_outside_world;
 pub use instances::{InstanceReuse, InstanceStats};
 pub use kv_store::KvBackend;

@@ -102,6 +102,14 @@ impl SqliteView<'_> {
         Ok(Ok(handle))
     }
 
+    /// The SQLite connection behind a guest handle for one statement, counted.
+    fn statement(&self, handle: &Resource<SqlConnection>) -> Result<SharedConnection, Error> {
+        if let Ok(connection) = self.table.get(handle) {
+            connection.count_statement();
+        }
+        self.sqlite(handle)
+    }
+
     /// The SQLite connection behind a guest handle (opened on first use).
     fn sqlite(&self, handle: &Resource<SqlConnection>) -> Result<SharedConnection, Error> {
         self.table
@@ -149,7 +157,7 @@ impl sqlite::HostConnection for SqliteView<'_> {
         statement: String,
         parameters: Vec<Value>,
     ) -> wasmtime::Result<Result<QueryResult, Error>> {
-        let conn = match self.sqlite(&handle) {
+        let conn = match self.statement(&handle) {
             Ok(conn) => conn,
             Err(err) => return Ok(Err(err)),
         };
@@ -213,7 +221,7 @@ impl<T> sqlite::HostConnectionWithStore<T> for HasSqlite {
             Error,
         >,
     > {
-        let conn = match sqlite_of(accessor, &handle) {
+        let conn = match accessor.with(|mut access| access.get().statement(&handle)) {
             Ok(conn) => conn,
             Err(err) => return Ok(Err(err)),
         };

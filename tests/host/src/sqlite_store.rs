@@ -67,6 +67,8 @@ enum Location {
 #[derive(Debug)]
 pub(crate) struct SqliteDatabase {
     location: Location,
+    /// Statements guests have run on it, for benchmarks.
+    statements: std::sync::atomic::AtomicUsize,
 }
 
 impl SqliteDatabase {
@@ -101,7 +103,15 @@ impl SqliteDatabase {
                 }
             }
         };
-        Ok(Self { location })
+        Ok(Self {
+            location,
+            statements: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// How many statements guests have run on this database.
+    pub(crate) fn statements(&self) -> usize {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// A new guest connection, as Spin's connection creator makes one on
@@ -188,6 +198,11 @@ pub struct SqlConnection {
 }
 
 impl SqlConnection {
+    /// Count one statement a guest runs on this connection.
+    pub(crate) fn count_statement(&self) {
+        self.database.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The SQLite connection, opened now if this is its first use (failure is
     /// `io(<SQLite's message>)`).
     pub(crate) fn sqlite(&self) -> Result<SharedConnection, Error> {
@@ -234,6 +249,11 @@ impl SqliteDatabases {
     /// Whether `label` is defined.
     pub(crate) fn is_defined(&self, label: &str) -> bool {
         self.databases.contains_key(label)
+    }
+
+    /// How many statements guests have run, over every database.
+    pub(crate) fn statements(&self) -> usize {
+        self.databases.values().map(|db| db.statements()).sum()
     }
 }
 

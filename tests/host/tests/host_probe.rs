@@ -4,7 +4,6 @@
 //! `<target>/test-host-probe`. The SQLite tests are in `host_probe/sqlite.rs`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -56,38 +55,10 @@ source = "target/wasm32-wasip2/release/test_host_probe.wasm"
 command = "cargo build --target wasm32-wasip2 --release"
 "#;
 
-/// The cargo target dir the probe is built into.
-fn probe_target_dir() -> PathBuf {
-    let workspace_target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    workspace_target.join("test-host-probe")
-}
-
 /// Builds the probe once per test process; returns the target dir.
 fn probe() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let target = probe_target_dir();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe"))
-            .status()
-            .expect("cannot run cargo to build the probe component");
-        assert!(
-            status.success(),
-            "building tests/probe for wasm32-wasip2 failed (is the wasm32-wasip2 target installed?)"
-        );
-        target
-    })
+    BUILT.get_or_init(|| pipeline_guard_test_host::probe::build().expect("the probe builds"))
 }
 
 struct App {

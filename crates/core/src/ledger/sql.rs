@@ -1,8 +1,8 @@
 //! The ledger in a SQL database: Spin's `spin:sqlite` (SQLite embedded in `spin up`, libSQL
 //! shared by several nodes). A delivery costs a handful of statements whatever its size: one to
-//! claim every event (an upsert that returns the rows it took), one to read what earlier
-//! deliveries settled, one to read the records' newest changes, one to settle and one to move
-//! those forward. Every statement stands alone, atomically, so nothing depends on a transaction
+//! claim every event (an upsert that takes the rows it may and returns every row as it stands, so
+//! a redelivery learns its first decision in the same statement), one to read the records'
+//! newest changes, one to settle and one to move those forward. Every statement stands alone, atomically, so nothing depends on a transaction
 //! a remote database would not keep across calls.
 
 use std::collections::BTreeMap;
@@ -69,28 +69,6 @@ impl<D: Database> SqlLedger<D> {
         }
         Ok(())
     }
-
-    async fn settled(&self, keys: &[&str]) -> Result<BTreeMap<String, Claim>, Error> {
-        let sql = format!(
-            "SELECT key, state, outcome FROM pg_events WHERE key IN ({})",
-            placeholders(keys.len())
-        );
-        let rows = self
-            .db
-            .execute(&sql, keys.iter().map(|k| SqlValue::from(*k)).collect())
-            .await?;
-        let mut found = BTreeMap::new();
-        for row in rows {
-            let [key, state, outcome] = columns(row)?;
-            let key = text(&key)?;
-            let claim = match text(&state)?.as_str() {
-                CLAIMED | REOPENED => Claim::Busy,
-                _ => Claim::Settled(decode(&outcome)?),
-            };
-            found.insert(key, claim);
-        }
-        Ok(found)
-    }
 }
 
 impl<D: Database> Ledger for SqlLedger<D> {
@@ -120,44 +98,45 @@ impl<D: Database> Ledger for SqlLedger<D> {
                 millis(now).into(),
             ]);
         }
-        params.push(millis(now).into());
+        // One statement answers every event: a row that is new, or whose lease expired, or that an
+        // admin reopened, becomes this claimant's; any other keeps what it had, and comes back as
+        // it is (`excluded.at` is now).
+        let take = "pg_events.state = 'reopened' OR (pg_events.state = 'claimed' AND pg_events.lease_until < excluded.at)";
+        let kept = |column: &str| {
+            format!(
+                "{column} = CASE WHEN {take} THEN excluded.{column} ELSE pg_events.{column} END"
+            )
+        };
         let sql = format!(
             "INSERT INTO pg_events (key, function, crm, event_id, record_id, claimant, lease_until, keep_until, at, state) \
              VALUES {} \
-             ON CONFLICT (key) DO UPDATE SET state = 'claimed', claimant = excluded.claimant, \
-             lease_until = excluded.lease_until, keep_until = excluded.keep_until, at = excluded.at \
-             WHERE pg_events.state = 'reopened' OR (pg_events.state = 'claimed' AND pg_events.lease_until < ?) \
-             RETURNING key",
-            rows(claims.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed')")
+             ON CONFLICT (key) DO UPDATE SET {}, {}, {}, {}, {} \
+             RETURNING key, state, claimant, outcome",
+            rows(claims.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed')"),
+            kept("state"),
+            kept("claimant"),
+            kept("lease_until"),
+            kept("keep_until"),
+            kept("at"),
         );
-        let mine: Vec<String> = self
-            .db
-            .execute(&sql, params)
-            .await?
-            .into_iter()
-            .map(|row| first_text(&row))
-            .collect::<Result<_, _>>()?;
-        let others: Vec<&str> = claims
-            .iter()
-            .map(|c| c.key.as_str())
-            .filter(|key| !mine.iter().any(|m| m == key))
-            .collect();
-        let mut settled = if others.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.settled(&others).await?
-        };
-        Ok(claims
+        let mut answers = BTreeMap::new();
+        for row in self.db.execute(&sql, params).await? {
+            let [key, state, holder, outcome] = columns(row)?;
+            let claim = match text(&state)?.as_str() {
+                CLAIMED if holder.as_text() == Some(claimant) => Claim::Mine,
+                CLAIMED | REOPENED => Claim::Busy,
+                _ => Claim::Settled(decode(&outcome)?),
+            };
+            answers.insert(text(&key)?, claim);
+        }
+        claims
             .iter()
             .map(|c| {
-                if mine.contains(&c.key) {
-                    Claim::Mine
-                } else {
-                    // Gone between the two statements (forgotten): busy, the retry will tell.
-                    settled.remove(&c.key).unwrap_or(Claim::Busy)
-                }
+                answers
+                    .remove(&c.key)
+                    .ok_or_else(|| corrupt("the claim's answer"))
             })
-            .collect())
+            .collect()
     }
 
     async fn newest(&self, streams: &[String]) -> Result<BTreeMap<String, OffsetDateTime>, Error> {

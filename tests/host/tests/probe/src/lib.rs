@@ -47,6 +47,17 @@ async fn handle(req: Request) -> impl IntoResponse {
             Ok(v) => format!("ok:{v}"),
             Err(e) => format!("err:{e:?}"),
         },
+        // The benchmarks' baseline: one variable read, one key-value write.
+        "minimal" => match spin_sdk::variables::get("greeting").await {
+            Ok(v) => match Store::open_default().await {
+                Ok(s) => match s.set("minimal", v.as_bytes()).await {
+                    Ok(()) => "ok".to_string(),
+                    Err(e) => format!("err:{e:?}"),
+                },
+                Err(e) => format!("err:{e:?}"),
+            },
+            Err(e) => format!("err:{e:?}"),
+        },
         "kv-set" => {
             let store = Store::open(query(&req, "label")).await;
             match store {

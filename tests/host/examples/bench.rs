@@ -1,0 +1,462 @@
+//! The delivery benchmarks: prints a table (Markdown) of
+//! - one signed 100-event HubSpot batch through the real gate-handoff `.wasm`, against a fake CRM
+//!   that answers every call after 150 ms: wall time, CRM calls, store operations;
+//! - the same batch natively (the core with in-memory fakes, the same 150 ms per call);
+//! - a single-event duplicate delivery (authenticate, parse, find it settled, answer) over TCP
+//!   with `Connection: close` from several clients: p50, p99, requests per second, beside a
+//!   minimal component that reads one variable and writes one key-value entry, in the same run;
+//! - the components' sizes.
+//!
+//! Run it after building the components (`./scripts/test` does):
+//! `cargo run -p pipeline-guard-test-host --example bench`.
+
+use std::{
+    cell::RefCell,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use base64::Engine;
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use pipeline_guard_core::{
+    crm::hubspot::Hubspot,
+    function::{FunctionKind, Settings},
+    ledger::Retention,
+    memory::{MemoryLedger, MemoryStore, RecordingCrm},
+    mode::Mode,
+    pipeline::{self, Job, Limits, Ports},
+    playbook::Playbook,
+    ports::{Clock, CrmClient},
+    writeback::CrmCall,
+};
+use pipeline_guard_test_host::{FakeCrm, Host, Scripted};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CLIENT_SECRET: &str = "bench-client-secret";
+const GENERIC_SECRET: &str = "bench-secret";
+const LATENCY: Duration = Duration::from_millis(150);
+const EVENTS: usize = 100;
+const REQUESTS: usize = 2000;
+const CLIENTS: usize = 8;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn fixture(path: &str) -> Value {
+    let path = root().join("fixtures").join(path);
+    serde_json::from_slice(&std::fs::read(&path).expect("fixture")).expect("fixture json")
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+}
+
+/// A Webhooks API batch: `EVENTS` deals, from `first_id`, entering the handoff stage.
+fn hubspot_batch(first_id: u64) -> Vec<u8> {
+    let events: Vec<Value> = (0..EVENTS as u64)
+        .map(|i| {
+            json!({
+                "eventId": first_id + i, "subscriptionId": 77, "portalId": 62515, "appId": 5,
+                "occurredAt": now_secs() * 1000, "subscriptionType": "deal.propertyChange",
+                "propertyName": "dealstage", "propertyValue": "sales_accepted",
+                "objectId": first_id + i, "changeSource": "CRM_UI", "attemptNumber": 0,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&events).expect("json")
+}
+
+/// What HubSpot's batch APIs answer for every deal id from `first_id`.
+fn hubspot_answers(first_id: u64) -> [(&'static str, &'static str, Value); 3] {
+    let template = fixture("hubspot/api/deals-batch-9001.json")["results"][0].clone();
+    let deals: Vec<Value> = (0..EVENTS as u64)
+        .map(|i| {
+            let mut deal = template.clone();
+            deal["id"] = (first_id + i).to_string().into();
+            deal
+        })
+        .collect();
+    let associations: Vec<Value> = (0..EVENTS as u64)
+        .map(|i| {
+            json!({"from": {"id": (first_id + i).to_string()}, "to": [
+                {"toObjectId": 501, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3}]},
+                {"toObjectId": 502, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3}]},
+            ]})
+        })
+        .collect();
+    [
+        (
+            "POST",
+            "/crm/v3/objects/deals/batch/read",
+            json!({"status": "COMPLETE", "results": deals}),
+        ),
+        (
+            "POST",
+            "/crm/v4/associations/deals/contacts/batch/read",
+            json!({"status": "COMPLETE", "results": associations}),
+        ),
+        (
+            "POST",
+            "/crm/v3/objects/contacts/batch/read",
+            fixture("hubspot/api/contacts-batch.json"),
+        ),
+    ]
+}
+
+fn sign_v3(url: &str, body: &[u8], timestamp: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(CLIENT_SECRET.as_bytes()).expect("key");
+    for part in [
+        b"POST".as_slice(),
+        url.as_bytes(),
+        body,
+        timestamp.as_bytes(),
+    ] {
+        mac.update(part);
+    }
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+struct Batch {
+    wall: Duration,
+    crm_calls: usize,
+    store_ops: usize,
+    statuses: String,
+}
+
+/// One 100-event batch through the real `.wasm`.
+async fn batch_on_host(host: &Host, crm: &FakeCrm, first_id: u64) -> anyhow::Result<Batch> {
+    for (method, path, answer) in hubspot_answers(first_id) {
+        crm.script(method, path, Scripted::json(200, &answer).after(LATENCY));
+    }
+    crm.clear();
+    let url = "http://pipeline-guard.test/gate-handoff/hubspot";
+    let body = hubspot_batch(first_id);
+    let timestamp = (now_secs() * 1000).to_string();
+    let request = http::Request::post(url)
+        .header("content-type", "application/json")
+        .header("x-hubspot-request-timestamp", &timestamp)
+        .header("x-hubspot-signature-v3", sign_v3(url, &body, &timestamp))
+        .body(Bytes::from(body))?;
+    let before = host.store_operations().total();
+    let started = Instant::now();
+    let response = host.request(request).await?;
+    let wall = started.elapsed();
+    let answer: Value = serde_json::from_slice(response.body())?;
+    Ok(Batch {
+        wall,
+        crm_calls: crm.requests().len(),
+        store_ops: host.store_operations().total() - before,
+        statuses: summary(&answer, response.status().as_u16()),
+    })
+}
+
+fn summary(answer: &Value, status: u16) -> String {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for result in answer["results"].as_array().into_iter().flatten() {
+        *counts
+            .entry(result["status"].as_str().unwrap_or("?").to_owned())
+            .or_default() += 1;
+    }
+    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    format!("{status}: {}", counts.join(", "))
+}
+
+/// The core's CRM client with `LATENCY` per call, answering like the fake CRM.
+struct SlowCrm {
+    answers: RecordingCrm,
+    latency: Duration,
+    calls: RefCell<usize>,
+}
+
+impl CrmClient for SlowCrm {
+    async fn send(
+        &self,
+        call: &CrmCall,
+        timeout: Duration,
+    ) -> Result<Value, pipeline_guard_core::Error> {
+        *self.calls.borrow_mut() += 1;
+        tokio::time::sleep(self.latency).await;
+        self.answers.send(call, timeout).await
+    }
+}
+
+struct TokioClock(Instant);
+
+impl Clock for TokioClock {
+    fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The same batch natively: parsed and run through the core with in-memory fakes.
+async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
+    let answers = RecordingCrm::default();
+    for (method, path, answer) in hubspot_answers(9_000_000) {
+        answers.answer(method, path, answer);
+    }
+    let crm = SlowCrm {
+        answers,
+        latency,
+        calls: RefCell::new(0),
+    };
+    let (store, ledger) = (MemoryStore::default(), MemoryLedger::default());
+    let settings = Settings {
+        playbook: Playbook::default_playbook(),
+        mode: Mode::Enforce,
+    };
+    let started = Instant::now();
+    let delivery = pipeline_guard_core::event::Delivery::webhook(
+        pipeline_guard_core::crm::hubspot::parse(&hubspot_batch(9_000_000))?,
+    );
+    let clock = TokioClock(Instant::now());
+    let job = Job {
+        function: FunctionKind::GateHandoff,
+        settings: &settings,
+        now: time::OffsetDateTime::now_utc(),
+        claimant: "bench".into(),
+        limits: Limits::within(Duration::from_secs(5)),
+        retention: Retention::default(),
+    };
+    let ports = Ports {
+        store: &store,
+        ledger: &ledger,
+        client: &crm,
+        clock: &clock,
+    };
+    let outcome = pipeline::run(&Hubspot, &job, delivery, ports).await?;
+    let answer = serde_json::to_value(&outcome)?;
+    Ok(Batch {
+        wall: started.elapsed(),
+        crm_calls: *crm.calls.borrow(),
+        store_ops: 0,
+        statuses: summary(&answer, if outcome.complete { 200 } else { 503 }),
+    })
+}
+
+/// Send `request` once on its own connection.
+async fn once(addr: SocketAddr, request: &[u8]) -> anyhow::Result<()> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(request).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    anyhow::ensure!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    Ok(())
+}
+
+/// Latencies of `REQUESTS` requests from `CLIENTS` clients, each on its own connection with
+/// `Connection: close`.
+async fn load(addr: SocketAddr, request: Vec<u8>) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let request = request.clone();
+        clients.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(REQUESTS / CLIENTS);
+            for _ in 0..REQUESTS / CLIENTS {
+                let sent = Instant::now();
+                let mut stream = tokio::net::TcpStream::connect(addr).await?;
+                stream.write_all(&request).await?;
+                let mut answer = Vec::new();
+                stream.read_to_end(&mut answer).await?;
+                anyhow::ensure!(
+                    answer.starts_with(b"HTTP/1.1 200"),
+                    "{}",
+                    String::from_utf8_lossy(&answer)
+                );
+                latencies.push(sent.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for client in clients {
+        all.extend(client.await??);
+    }
+    all.sort();
+    Ok((all, started.elapsed()))
+}
+
+fn raw_request(method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+fn generic_signed(body: &[u8]) -> Vec<(&'static str, String)> {
+    let ts = now_secs();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(GENERIC_SECRET.as_bytes()).expect("key");
+    mac.update(format!("{ts}.").as_bytes());
+    mac.update(body);
+    vec![
+        ("content-type", "application/json".into()),
+        ("x-pipeline-guard-timestamp", ts.to_string()),
+        (
+            "x-pipeline-guard-signature",
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+        ),
+    ]
+}
+
+struct Load {
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+fn stats((latencies, wall): (Vec<Duration>, Duration)) -> Load {
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Load {
+        p50: at(0.5),
+        p99: at(0.99),
+        per_second: latencies.len() as f64 / wall.as_secs_f64(),
+    }
+}
+
+async fn duplicate_load(crm: &FakeCrm) -> anyhow::Result<Load> {
+    let host = Host::builder(root().join("spin.toml"))
+        .target_dir(target_dir())
+        .variable("generic_webhook_secret", GENERIC_SECRET)
+        .variable("generic_api_origin", crm.url())
+        .variable("generic_api_token", "t")
+        .build()?;
+    let addr = host.serve("127.0.0.1:0".parse()?).await?;
+    let body = serde_json::to_vec(&fixture("generic/lead-created-fully-evidenced.json"))?;
+    let request = raw_request("POST", "/score-lead/generic", &generic_signed(&body), &body);
+    once(addr, &request).await?; // processed once; every request after it is a duplicate
+    load(addr, request.clone()).await?; // warm-up
+    Ok(stats(load(addr, request).await?))
+}
+
+async fn minimal_load() -> anyhow::Result<Load> {
+    let target = pipeline_guard_test_host::probe::build()?;
+    let dir = tempfile::tempdir()?;
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        r#"spin_manifest_version = 2
+[application]
+name = "minimal"
+[[trigger.http]]
+route = "/probe/..."
+component = "probe"
+[component.probe]
+source = "target/wasm32-wasip2/release/test_host_probe.wasm"
+key_value_stores = ["default"]
+[component.probe.variables]
+greeting = "hello"
+"#,
+    )?;
+    let host = Host::builder(&manifest).target_dir(target).build()?;
+    let addr = host.serve("127.0.0.1:0".parse()?).await?;
+    let request = raw_request("GET", "/probe/minimal", &[], b"");
+    load(addr, request.clone()).await?;
+    Ok(stats(load(addr, request).await?))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    // Every call the batch makes answers after 150 ms, write-backs included.
+    crm.script("*", "/", Scripted::json(200, &json!({})).after(LATENCY));
+    let host = Host::builder(root().join("spin.toml"))
+        .target_dir(target_dir())
+        .variable("generic_webhook_secret", GENERIC_SECRET)
+        .variable("generic_api_origin", crm.url())
+        .variable("generic_api_token", "t")
+        .variable("hubspot_client_secret", CLIENT_SECRET)
+        .variable("hubspot_api_origin", crm.url())
+        .variable("hubspot_api_token", "t")
+        .variable("mode", "enforce")
+        .build()?;
+    let cold = batch_on_host(&host, &crm, 100_000).await?;
+    let warm = batch_on_host(&host, &crm, 200_000).await?;
+    let native = batch_native(LATENCY).await?;
+    let native_cpu = batch_native(Duration::ZERO).await?;
+    let duplicate = duplicate_load(&crm).await?;
+    let minimal = minimal_load().await?;
+
+    println!("## Delivery benchmarks ({})\n", env!("CARGO_PKG_VERSION"));
+    println!(
+        "| 100-event HubSpot batch, 150 ms per CRM call | wall | CRM calls | store ops | answer |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    for (name, b) in [
+        ("test host, first batch (new instance)", &cold),
+        ("test host, next batch", &warm),
+        ("native core, in-memory fakes", &native),
+        ("native core, CRM answering at once", &native_cpu),
+    ] {
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            ms(b.wall),
+            b.crm_calls,
+            b.store_ops,
+            b.statuses
+        );
+    }
+    println!(
+        "\n| single-event duplicate delivery, {REQUESTS} requests, {CLIENTS} clients, `Connection: close` | p50 | p99 | req/s |"
+    );
+    println!("| --- | --- | --- | --- |");
+    for (name, l) in [
+        ("score-lead, generic webhook already processed", &duplicate),
+        (
+            "minimal component (one variable, one key-value write)",
+            &minimal,
+        ),
+    ] {
+        println!(
+            "| {name} | {} | {} | {:.0} |",
+            ms(l.p50),
+            ms(l.p99),
+            l.per_second
+        );
+    }
+    println!(
+        "| ratio (duplicate / minimal) | {:.2}× | {:.2}× | {:.2}× |",
+        duplicate.p50.as_secs_f64() / minimal.p50.as_secs_f64(),
+        duplicate.p99.as_secs_f64() / minimal.p99.as_secs_f64(),
+        duplicate.per_second / minimal.per_second
+    );
+    println!("\n| component | size |");
+    println!("| --- | --- |");
+    for name in ["score_lead", "gate_handoff", "flag_stale_deals"] {
+        let path = target_dir().join(format!("wasm32-wasip2/release/{name}.wasm"));
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        println!("| {name}.wasm | {} KB |", size / 1000);
+    }
+    Ok(())
+}
