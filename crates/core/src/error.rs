@@ -153,9 +153,11 @@ impl ErrorKind {
         }
     }
 
-    /// Whether the same work may succeed later without anyone changing anything: a CRM or store
-    /// that failed for now, a rate limit, the deadline. Such failures leave the event unrecorded
-    /// so the CRM's retry redoes it; the others are recorded as failed.
+    /// Whether the same work may succeed on a later delivery: a CRM or store that failed for
+    /// now, a rate limit, the deadline, or the deployment's configuration (a refused credential,
+    /// an empty variable), which an admin fixes for every event at once. Such failures leave the
+    /// event unrecorded so the CRM's retry redoes it; the others, which concern one record, are
+    /// recorded as failed.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
@@ -163,6 +165,7 @@ impl ErrorKind {
                 | ErrorKind::CrmRateLimited { .. }
                 | ErrorKind::DeadlineExceeded { .. }
                 | ErrorKind::Store(_)
+                | ErrorKind::Config(_)
         )
     }
 

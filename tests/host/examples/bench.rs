@@ -7,6 +7,9 @@
 //!   minimal component that reads one variable and writes one key-value entry, in the same run;
 //! - the components' sizes.
 //!
+//! Each figure is taken on the test host and, when a Spin CLI is found (`PIPELINE_GUARD_SPIN`,
+//! `../shared/bin/spin`, or `spin` on `PATH`), on real Spin too, in the same table.
+//!
 //! Run it after building the components (`./scripts/test` does):
 //! `cargo run -p pipeline-guard-test-host --example bench`.
 
@@ -18,7 +21,6 @@ use std::{
 };
 
 use base64::Engine;
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use pipeline_guard_core::{
     crm::hubspot::Hubspot,
@@ -132,35 +134,90 @@ fn sign_v3(url: &str, body: &[u8], timestamp: &str) -> String {
 struct Batch {
     wall: Duration,
     crm_calls: usize,
-    store_ops: usize,
+    store_ops: Option<usize>,
     statuses: String,
 }
 
-/// One 100-event batch through the real `.wasm`.
-async fn batch_on_host(host: &Host, crm: &FakeCrm, first_id: u64) -> anyhow::Result<Batch> {
+/// One 100-event batch through the real `.wasm` served at `addr`; `store_ops` counts the store
+/// operations it made, where the host can tell.
+async fn batch_at(
+    addr: SocketAddr,
+    crm: &FakeCrm,
+    first_id: u64,
+    store_ops: impl Fn() -> Option<usize>,
+) -> anyhow::Result<Batch> {
     for (method, path, answer) in hubspot_answers(first_id) {
         crm.script(method, path, Scripted::json(200, &answer).after(LATENCY));
     }
     crm.clear();
-    let url = "http://pipeline-guard.test/gate-handoff/hubspot";
+    let url = format!("http://{addr}/gate-handoff/hubspot");
     let body = hubspot_batch(first_id);
     let timestamp = (now_secs() * 1000).to_string();
-    let request = http::Request::post(url)
-        .header("content-type", "application/json")
-        .header("x-hubspot-request-timestamp", &timestamp)
-        .header("x-hubspot-signature-v3", sign_v3(url, &body, &timestamp))
-        .body(Bytes::from(body))?;
-    let before = host.store_operations().total();
+    let headers = [
+        ("content-type", "application/json".to_owned()),
+        ("x-hubspot-request-timestamp", timestamp.clone()),
+        ("x-hubspot-signature-v3", sign_v3(&url, &body, &timestamp)),
+    ];
+    let request = raw_request("POST", "/gate-handoff/hubspot", &headers, &body);
+    let before = store_ops();
     let started = Instant::now();
-    let response = host.request(request).await?;
+    let (status, answer) = exchange(addr, &request).await?;
     let wall = started.elapsed();
-    let answer: Value = serde_json::from_slice(response.body())?;
+    let answer: Value = serde_json::from_slice(&answer)?;
     Ok(Batch {
         wall,
         crm_calls: crm.requests().len(),
-        store_ops: host.store_operations().total() - before,
-        statuses: summary(&answer, response.status().as_u16()),
+        store_ops: store_ops()
+            .zip(before)
+            .map(|(after, before)| after - before),
+        statuses: summary(&answer, status),
     })
+}
+
+/// Send `request` on its own connection; the answer's status and body.
+async fn exchange(addr: SocketAddr, request: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(request).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let Some(at) = text.find("\r\n\r\n") else {
+        return Ok((status, Vec::new()));
+    };
+    let chunked = text[..at]
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = &answer[at + 4..];
+    Ok((
+        status,
+        if chunked {
+            dechunk(body)
+        } else {
+            body.to_vec()
+        },
+    ))
+}
+
+/// A chunked HTTP/1.1 body's content.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut content = Vec::new();
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..line_end])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .unwrap_or(0);
+        if size == 0 || body.len() < line_end + 2 + size {
+            break;
+        }
+        content.extend_from_slice(&body[line_end + 2..line_end + 2 + size]);
+        body = &body[(line_end + 4 + size).min(body.len())..];
+    }
+    content
 }
 
 fn summary(answer: &Value, status: u16) -> String {
@@ -245,23 +302,9 @@ async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
     Ok(Batch {
         wall: started.elapsed(),
         crm_calls: *crm.calls.borrow(),
-        store_ops: 0,
+        store_ops: None,
         statuses: summary(&answer, if outcome.complete { 200 } else { 503 }),
     })
-}
-
-/// Send `request` once on its own connection.
-async fn once(addr: SocketAddr, request: &[u8]) -> anyhow::Result<()> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.write_all(request).await?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
-    anyhow::ensure!(
-        answer.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
-    Ok(())
 }
 
 /// Latencies of `REQUESTS` requests from `CLIENTS` clients, each on its own connection with
@@ -341,116 +384,264 @@ fn stats((latencies, wall): (Vec<Duration>, Duration)) -> Load {
     }
 }
 
-async fn duplicate_load(crm: &FakeCrm) -> anyhow::Result<Load> {
-    let host = Host::builder(root().join("spin.toml"))
-        .target_dir(target_dir())
-        .variable("generic_webhook_secret", GENERIC_SECRET)
-        .variable("generic_api_origin", crm.url())
-        .variable("generic_api_token", "t")
-        .build()?;
-    let addr = host.serve("127.0.0.1:0".parse()?).await?;
+/// Duplicate deliveries of one generic event to score-lead at `addr`.
+async fn duplicate_load(addr: SocketAddr) -> anyhow::Result<Load> {
     let body = serde_json::to_vec(&fixture("generic/lead-created-fully-evidenced.json"))?;
     let request = raw_request("POST", "/score-lead/generic", &generic_signed(&body), &body);
-    once(addr, &request).await?; // processed once; every request after it is a duplicate
+    let (status, _) = exchange(addr, &request).await?; // processed; every one after is a duplicate
+    anyhow::ensure!(status == 200, "the first delivery answered {status}");
     load(addr, request.clone()).await?; // warm-up
     Ok(stats(load(addr, request).await?))
 }
 
-async fn minimal_load() -> anyhow::Result<Load> {
-    let target = pipeline_guard_test_host::probe::build()?;
-    let dir = tempfile::tempdir()?;
-    let manifest = dir.path().join("spin.toml");
+/// The minimal component at `addr`.
+async fn minimal_load(addr: SocketAddr) -> anyhow::Result<Load> {
+    let request = raw_request("GET", "/probe/minimal", &[], b"");
+    load(addr, request.clone()).await?; // warm-up
+    Ok(stats(load(addr, request).await?))
+}
+
+/// A manifest serving the probe (its `minimal` route) from `wasm`.
+fn minimal_manifest(dir: &Path, wasm: &Path) -> anyhow::Result<PathBuf> {
+    let manifest = dir.join("spin.toml");
     std::fs::write(
         &manifest,
-        r#"spin_manifest_version = 2
+        format!(
+            r#"spin_manifest_version = 2
 [application]
 name = "minimal"
 [[trigger.http]]
 route = "/probe/..."
 component = "probe"
 [component.probe]
-source = "target/wasm32-wasip2/release/test_host_probe.wasm"
+source = "{}"
 key_value_stores = ["default"]
 [component.probe.variables]
 greeting = "hello"
 "#,
+            wasm.display()
+        ),
     )?;
-    let host = Host::builder(&manifest).target_dir(target).build()?;
+    Ok(manifest)
+}
+
+/// The app's variables, pointed at `crm`.
+fn variables(crm: &FakeCrm) -> Vec<(&'static str, String)> {
+    vec![
+        ("generic_webhook_secret", GENERIC_SECRET.into()),
+        ("generic_api_origin", crm.url()),
+        ("generic_api_token", "t".into()),
+        ("hubspot_client_secret", CLIENT_SECRET.into()),
+        ("hubspot_api_origin", crm.url()),
+        ("hubspot_api_token", "t".into()),
+        ("mode", "enforce".into()),
+    ]
+}
+
+/// One host's figures.
+struct Figures {
+    cold: Batch,
+    warm: Batch,
+    duplicate: Load,
+    minimal: Load,
+}
+
+/// Measure on the test host.
+async fn on_test_host(crm: &FakeCrm, probe_wasm: &Path) -> anyhow::Result<Figures> {
+    let mut builder = Host::builder(root().join("spin.toml")).target_dir(target_dir());
+    for (name, value) in variables(crm) {
+        builder = builder.variable(name, value);
+    }
+    let host = builder.build()?;
     let addr = host.serve("127.0.0.1:0".parse()?).await?;
-    let request = raw_request("GET", "/probe/minimal", &[], b"");
-    load(addr, request.clone()).await?;
-    Ok(stats(load(addr, request).await?))
+    let ops = || Some(host.store_operations().total());
+    let cold = batch_at(addr, crm, 100_000, ops).await?;
+    let warm = batch_at(addr, crm, 200_000, ops).await?;
+    let duplicate = duplicate_load(addr).await?;
+    let dir = tempfile::tempdir()?;
+    let minimal = Host::builder(minimal_manifest(dir.path(), probe_wasm)?).build()?;
+    let minimal = minimal_load(minimal.serve("127.0.0.1:0".parse()?).await?).await?;
+    Ok(Figures {
+        cold,
+        warm,
+        duplicate,
+        minimal,
+    })
+}
+
+/// The Spin CLI to measure on: `PIPELINE_GUARD_SPIN`, else `../shared/bin/spin`, else `spin` on
+/// `PATH`.
+fn spin_cli() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PIPELINE_GUARD_SPIN") {
+        return Some(PathBuf::from(path));
+    }
+    let shared = root().join("../shared/bin/spin");
+    if shared.exists() {
+        return Some(shared);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("spin"))
+            .find(|path| path.is_file())
+    })
+}
+
+/// `spin up` of `manifest` on a free port, stopped when dropped.
+struct SpinUp {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _state: tempfile::TempDir,
+}
+
+impl Drop for SpinUp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn spin_up(
+    cli: &Path,
+    manifest: &Path,
+    variables: &[(&str, String)],
+) -> anyhow::Result<SpinUp> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let state = tempfile::tempdir()?;
+    let mut command = std::process::Command::new(cli);
+    command
+        .args(["up", "--listen", &addr.to_string(), "--state-dir"])
+        .arg(state.path())
+        .arg("--from")
+        .arg(manifest)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (name, value) in variables {
+        command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
+    }
+    let up = SpinUp {
+        child: command.spawn()?,
+        addr,
+        _state: state,
+    };
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "spin up did not listen on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(up)
+}
+
+/// Measure on real Spin.
+async fn on_spin(cli: &Path, crm: &FakeCrm, probe_wasm: &Path) -> anyhow::Result<Figures> {
+    // Spin resolves `source` against the manifest's folder: serve the app from a copy of spin.toml
+    // next to the target dir's components.
+    let dir = tempfile::tempdir()?;
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        std::fs::read_to_string(root().join("spin.toml"))?,
+    )?;
+    std::os::unix::fs::symlink(target_dir(), dir.path().join("target"))?;
+    std::os::unix::fs::symlink(root().join("functions"), dir.path().join("functions"))?;
+    let app = spin_up(cli, &manifest, &variables(crm)).await?;
+    let cold = batch_at(app.addr, crm, 300_000, || None).await?;
+    let warm = batch_at(app.addr, crm, 400_000, || None).await?;
+    let duplicate = duplicate_load(app.addr).await?;
+    drop(app);
+    let minimal_dir = tempfile::tempdir()?;
+    let minimal = spin_up(cli, &minimal_manifest(minimal_dir.path(), probe_wasm)?, &[]).await?;
+    let minimal_figures = minimal_load(minimal.addr).await?;
+    Ok(Figures {
+        cold,
+        warm,
+        duplicate,
+        minimal: minimal_figures,
+    })
 }
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() -> anyhow::Result<()> {
-    let crm = FakeCrm::start().await?;
-    // Every call the batch makes answers after 150 ms, write-backs included.
-    crm.script("*", "/", Scripted::json(200, &json!({})).after(LATENCY));
-    let host = Host::builder(root().join("spin.toml"))
-        .target_dir(target_dir())
-        .variable("generic_webhook_secret", GENERIC_SECRET)
-        .variable("generic_api_origin", crm.url())
-        .variable("generic_api_token", "t")
-        .variable("hubspot_client_secret", CLIENT_SECRET)
-        .variable("hubspot_api_origin", crm.url())
-        .variable("hubspot_api_token", "t")
-        .variable("mode", "enforce")
-        .build()?;
-    let cold = batch_on_host(&host, &crm, 100_000).await?;
-    let warm = batch_on_host(&host, &crm, 200_000).await?;
-    let native = batch_native(LATENCY).await?;
-    let native_cpu = batch_native(Duration::ZERO).await?;
-    let duplicate = duplicate_load(&crm).await?;
-    let minimal = minimal_load().await?;
+fn batch_row(name: &str, b: &Batch) {
+    let ops = b
+        .store_ops
+        .map_or_else(|| "n/a".to_owned(), |n| n.to_string());
+    println!(
+        "| {name} | {} | {} | {ops} | {} |",
+        ms(b.wall),
+        b.crm_calls,
+        b.statuses
+    );
+}
 
-    println!("## Delivery benchmarks ({})\n", env!("CARGO_PKG_VERSION"));
-    println!(
-        "| 100-event HubSpot batch, 150 ms per CRM call | wall | CRM calls | store ops | answer |"
-    );
-    println!("| --- | --- | --- | --- | --- |");
-    for (name, b) in [
-        ("test host, first batch (new instance)", &cold),
-        ("test host, next batch", &warm),
-        ("native core, in-memory fakes", &native),
-        ("native core, CRM answering at once", &native_cpu),
-    ] {
-        println!(
-            "| {name} | {} | {} | {} | {} |",
-            ms(b.wall),
-            b.crm_calls,
-            b.store_ops,
-            b.statuses
-        );
-    }
-    println!(
-        "\n| single-event duplicate delivery, {REQUESTS} requests, {CLIENTS} clients, `Connection: close` | p50 | p99 | req/s |"
-    );
-    println!("| --- | --- | --- | --- |");
+fn load_rows(host: &str, figures: &Figures) {
+    let (d, m) = (&figures.duplicate, &figures.minimal);
     for (name, l) in [
-        ("score-lead, generic webhook already processed", &duplicate),
-        (
-            "minimal component (one variable, one key-value write)",
-            &minimal,
-        ),
+        ("score-lead, generic webhook already processed", d),
+        ("minimal component (one variable, one key-value write)", m),
     ] {
         println!(
-            "| {name} | {} | {} | {:.0} |",
+            "| {host} | {name} | {} | {} | {:.0} |",
             ms(l.p50),
             ms(l.p99),
             l.per_second
         );
     }
     println!(
-        "| ratio (duplicate / minimal) | {:.2}× | {:.2}× | {:.2}× |",
-        duplicate.p50.as_secs_f64() / minimal.p50.as_secs_f64(),
-        duplicate.p99.as_secs_f64() / minimal.p99.as_secs_f64(),
-        duplicate.per_second / minimal.per_second
+        "| {host} | ratio (duplicate / minimal) | {:.2}× | {:.2}× | {:.2}× |",
+        d.p50.as_secs_f64() / m.p50.as_secs_f64(),
+        d.p99.as_secs_f64() / m.p99.as_secs_f64(),
+        d.per_second / m.per_second
     );
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    // Every call answers after 150 ms, write-backs included.
+    crm.script("*", "/", Scripted::json(200, &json!({})).after(LATENCY));
+    let probe_wasm = pipeline_guard_test_host::probe::build()?
+        .join("wasm32-wasip2/release/test_host_probe.wasm");
+    let host = on_test_host(&crm, &probe_wasm).await?;
+    let spin = match spin_cli() {
+        Some(cli) => Some(on_spin(&cli, &crm, &probe_wasm).await?),
+        None => {
+            eprintln!(
+                "Spin not found (PIPELINE_GUARD_SPIN, ../shared/bin/spin, PATH): test host only"
+            );
+            None
+        }
+    };
+    let native = batch_native(LATENCY).await?;
+    let native_cpu = batch_native(Duration::ZERO).await?;
+
+    println!(
+        "| 100-event HubSpot batch, 150 ms per CRM call | wall | CRM calls | store ops | answer |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    batch_row("test host, first batch (new instance)", &host.cold);
+    batch_row("test host, next batch", &host.warm);
+    if let Some(spin) = &spin {
+        batch_row("Spin 4.1, first batch (new instance)", &spin.cold);
+        batch_row("Spin 4.1, next batch", &spin.warm);
+    }
+    batch_row("native core, in-memory fakes", &native);
+    batch_row("native core, CRM answering at once", &native_cpu);
+    println!(
+        "\n| host | single-event duplicate delivery, {REQUESTS} requests, {CLIENTS} clients, `Connection: close` | p50 | p99 | req/s |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    load_rows("test host", &host);
+    if let Some(spin) = &spin {
+        load_rows("Spin 4.1", spin);
+    }
     println!("\n| component | size |");
     println!("| --- | --- |");
     for name in ["score_lead", "gate_handoff", "flag_stale_deals"] {

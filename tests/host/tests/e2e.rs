@@ -4,7 +4,7 @@
 mod util;
 
 use bytes::Bytes;
-use pipeline_guard_test_host::{FakeCrm, InstanceReuse, KvBackend};
+use pipeline_guard_test_host::{DEFAULT_SQLITE_DB_FILENAME, FakeCrm, InstanceReuse, KvBackend};
 use serde_json::Value;
 use util::*;
 
@@ -28,8 +28,14 @@ async fn each_function_decides_writes_back_once_and_records() -> anyhow::Result<
         assert_eq!(response.status(), 200, "{function}: {}", json(&response));
         let answer = json(&response);
         assert_eq!(answer["function"], *function);
-        assert_eq!(answer["results"][0]["status"], "processed");
-        assert!(answer["results"][0]["decision"]["decision"].is_string());
+        assert_eq!(answer["complete"], true);
+        let result = &answer["results"][0];
+        assert_eq!(result["status"], "processed");
+        assert!(result["decision"]["decision"].is_string());
+        // The brief and calls the fixture walk expects from the core.
+        let walked = &expected(case)["outcome"]["results"][0];
+        assert_eq!(result["brief"], walked["brief"], "{function}");
+        assert_eq!(result["crm_calls"], walked["crm_calls"], "{function}");
 
         // The same write-back the fixture walk expects from the core, byte for byte in JSON.
         assert_eq!(received(&crm), expected_calls(case), "{function}");
@@ -38,28 +44,31 @@ async fn each_function_decides_writes_back_once_and_records() -> anyhow::Result<
             assert_eq!(request.header("content-type"), Some("application/json"));
         }
 
-        // Redelivered: acknowledged, not applied twice.
+        // Recorded in the ledger, with the brief a redelivery answers.
+        let event_id = result["event_id"].as_str().unwrap_or_default();
+        let entry = ledger_entry(&host, function, event_id);
+        assert_eq!(entry["crm"], "generic");
+        assert_eq!(entry["record_id"], result["record_id"]);
+        assert_eq!(entry["state"], "processed");
+        assert_eq!(
+            entry["outcome"],
+            serde_json::json!({ "status": "processed", "brief": result["brief"] })
+        );
+
+        // Redelivered: acknowledged with the first decision's brief, not applied twice.
         let again = host
             .request(signed_post(&format!("/{function}/generic"), &body))
             .await?;
         assert_eq!(again.status(), 200);
-        assert_eq!(json(&again)["results"][0]["status"], "duplicate");
+        let again = json(&again);
+        assert_eq!(again["complete"], true);
+        assert_duplicate_of(&again["results"][0], result);
         assert_eq!(
             received(&crm),
             expected_calls(case),
             "{function} wrote twice"
         );
-
-        let event_id = answer["results"][0]["event_id"]
-            .as_str()
-            .unwrap_or_default();
-        let record = host
-            .kv("default")
-            .get(&format!("processed/{function}/generic:{event_id}"))
-            .cloned()
-            .unwrap_or_else(|| panic!("{function} recorded nothing for {event_id}"));
-        let record: Value = serde_json::from_slice(&record)?;
-        assert_eq!(record["event_id"], event_id);
+        assert_eq!(ledger_entry(&host, function, event_id), entry);
     }
     Ok(())
 }
@@ -135,45 +144,63 @@ async fn an_undeclared_outbound_host_is_refused_and_nothing_is_recorded() -> any
     let response = host
         .request(signed_post("/score-lead/generic", &body))
         .await?;
-    assert_eq!(response.status(), 502, "{}", json(&response));
-    let error = json(&response);
-    assert_eq!(error["error"]["code"], "crm_unavailable");
+    // Left pending (503), so the CRM delivers again once the manifest is fixed.
+    assert_eq!(response.status(), 503, "{}", json(&response));
+    let answer = json(&response);
+    assert_eq!(answer["complete"], false);
+    let result = &answer["results"][0];
+    assert_eq!(result["status"], "pending");
     assert!(
-        error["error"]["message"]
+        result["reason"]
             .as_str()
             .unwrap_or_default()
             .contains("allowed_outbound_hosts"),
-        "{error}"
+        "{answer}"
     );
     assert!(crm.requests().is_empty());
     let denied = host.denied_outbound();
     assert_eq!(denied.len(), 1, "{denied:?}");
-    assert!(
-        host.kv("default").is_empty(),
-        "recorded an event it did not apply"
-    );
+    // Not recorded as done: the claim is released for the retry.
+    assert_nothing_settled(&host);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failing_crm_gets_a_502_and_the_retry_applies_the_event_once() -> anyhow::Result<()> {
+async fn a_failing_crm_gets_a_503_and_the_retry_applies_the_event_once() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
     let host = host_builder(&crm).build()?;
-    let body = fixture("generic/lead-created-fully-evidenced.json");
+    let case = "generic/lead-created-fully-evidenced";
+    let body = fixture(&format!("{case}.json"));
     crm.fail_next(1, 503);
     let response = host
         .request(signed_post("/score-lead/generic", &body))
         .await?;
-    assert_eq!(response.status(), 502);
-    assert!(host.kv("default").is_empty());
+    assert_eq!(response.status(), 503, "{}", json(&response));
+    let answer = json(&response);
+    assert_eq!(answer["complete"], false);
+    assert_eq!(answer["results"][0]["status"], "pending");
+    assert!(
+        answer["results"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("503")),
+        "{answer}"
+    );
+    assert_nothing_settled(&host);
 
     let retry = host
         .request(signed_post("/score-lead/generic", &body))
         .await?;
-    assert_eq!(retry.status(), 200);
+    assert_eq!(retry.status(), 200, "{}", json(&retry));
     assert_eq!(json(&retry)["results"][0]["status"], "processed");
     // One refused attempt, one applied write.
-    assert_eq!(crm.requests().len(), 2);
+    assert_eq!(
+        received(&crm),
+        [expected_calls(case), expected_calls(case)].concat()
+    );
+    assert_eq!(
+        ledger_entry(&host, "score-lead", "evt-1001")["state"],
+        "processed"
+    );
     Ok(())
 }
 
@@ -310,6 +337,7 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow:
     }
     assert!(crm.requests().is_empty(), "bad input reached the CRM");
     assert!(host.kv("default").is_empty(), "bad input reached the store");
+    assert!(ledger(&host).is_empty(), "bad input reached the ledger");
     Ok(())
 }
 
@@ -318,22 +346,27 @@ async fn records_survive_a_host_restart_with_a_file_backed_store() -> anyhow::Re
     let crm = FakeCrm::start().await?;
     let dir = tempfile::tempdir()?;
     let body = fixture("generic/lead-created-fully-evidenced.json");
-    {
+    let first = {
         let host = host_builder(&crm)
             .key_value(KvBackend::Dir(dir.path().to_path_buf()))
             .build()?;
         let response = host
             .request(signed_post("/score-lead/generic", &body))
             .await?;
-        assert_eq!(json(&response)["results"][0]["status"], "processed");
-    }
+        let first = json(&response)["results"][0].clone();
+        assert_eq!(first["status"], "processed");
+        first
+    };
+    // The ledger is the SQLite file Spin keeps beside its key-value data.
+    assert!(dir.path().join(DEFAULT_SQLITE_DB_FILENAME).is_file());
     let host = host_builder(&crm)
         .key_value(KvBackend::Dir(dir.path().to_path_buf()))
         .build()?;
     let response = host
         .request(signed_post("/score-lead/generic", &body))
         .await?;
-    assert_eq!(json(&response)["results"][0]["status"], "duplicate");
+    assert_eq!(response.status(), 200);
+    assert_duplicate_of(&json(&response)["results"][0], &first);
     assert_eq!(crm.requests().len(), 1);
     Ok(())
 }
@@ -385,6 +418,12 @@ async fn concurrent_requests_on_shared_and_fresh_instances_each_apply_once() -> 
             "{reuse:?}: every deal written exactly once"
         );
         assert_eq!(crm.requests().len(), 32);
+        let entries = ledger(&host);
+        assert_eq!(entries.len(), 32, "{reuse:?}: every event recorded once");
+        assert!(
+            entries.iter().all(|e| e["state"] == "processed"),
+            "{entries:?}"
+        );
         let stats = host.instance_stats("score-lead");
         if reuse == InstanceReuse::default() {
             assert!(
@@ -478,5 +517,6 @@ async fn the_playbook_variable_swaps_the_playbook_and_a_broken_one_is_refused() 
     }
     assert!(crm.requests().is_empty());
     assert!(host.kv("default").is_empty());
+    assert!(ledger(&host).is_empty());
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! End to end for HubSpot: signed Webhooks API batches and workflow webhook actions through the
-//! real `.wasm`, the record fetched from the (fake) CRM v3 objects API, and the write-back calls
-//! HubSpot would receive.
+//! real `.wasm`, the records completed with the (fake) CRM's batch reads, and the batch
+//! write-back calls HubSpot would receive.
 
 mod util;
 
@@ -59,26 +59,10 @@ fn workflow_post(path: &str, body: &[u8], secret: &str) -> http::Request<Bytes> 
         .expect("request")
 }
 
-async fn hubspot_host(crm: &FakeCrm) -> anyhow::Result<Host> {
-    for (method, path, file) in [
-        (
-            "GET",
-            "/crm/v3/objects/deals/9001",
-            "hubspot/api/deal-9001.json",
-        ),
-        (
-            "GET",
-            "/crm/v3/objects/deals/9004",
-            "hubspot/api/deal-9004.json",
-        ),
-        (
-            "POST",
-            "/crm/v3/objects/contacts/batch/read",
-            "hubspot/api/contacts-batch.json",
-        ),
-    ] {
-        crm.respond(method, path, 200, serde_json::from_slice(&fixture(file))?);
-    }
+/// Where the task and note bodies carry the time they were written.
+const HS_TIMESTAMP: &str = "/inputs/*/properties/hs_timestamp";
+
+fn hubspot_host(crm: &FakeCrm) -> anyhow::Result<Host> {
     host_builder(crm)
         .variable("hubspot_client_secret", CLIENT_SECRET)
         .variable("hubspot_api_origin", crm.url())
@@ -87,11 +71,52 @@ async fn hubspot_host(crm: &FakeCrm) -> anyhow::Result<Host> {
         .build()
 }
 
+/// Asserts the fake CRM received exactly the fixture `case`'s calls (but their time stamps), the
+/// batch reads before the property updates, and those before any task or note is created, so
+/// that a retry after a failure never creates one twice. The reads made side by side may
+/// arrive in either order.
+fn assert_calls_as_in_fixture(crm: &FakeCrm, case: &str) {
+    let calls = received(crm);
+    assert_eq!(
+        sorted(without(calls.clone(), HS_TIMESTAMP)),
+        sorted(without(expected_calls(case), HS_TIMESTAMP))
+    );
+    let paths: Vec<&str> = calls
+        .iter()
+        .map(|c| c["path"].as_str().unwrap_or_default())
+        .collect();
+    let before = |earlier: &str, later: &str| {
+        let last = paths.iter().rposition(|p| p.contains(earlier));
+        let first = paths.iter().position(|p| p.contains(later));
+        assert!(
+            last.zip(first).is_none_or(|(last, first)| last < first),
+            "{earlier} after {later}: {paths:?}"
+        );
+    };
+    before("/batch/read", "/batch/update");
+    before("/batch/update", "/batch/create");
+    for request in crm.requests() {
+        assert_eq!(request.header("authorization"), Some("Bearer pat-na1-test"));
+        if request.path().ends_with("/batch/create") {
+            let body = request.json().unwrap_or_default();
+            for input in body["inputs"].as_array().into_iter().flatten() {
+                assert!(
+                    input["properties"]["hs_timestamp"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("20")),
+                    "{input}"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dealstage_change_fetches_the_deal_and_writes_back_exactly_once() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = hubspot_host(&crm).await?;
+    let host = hubspot_host(&crm)?;
     let case = "hubspot/deal-stage-changed-to-handoff";
+    answer_as_in_fixture(&crm, case);
     let body = fixture(&format!("{case}.json"));
 
     let response = host
@@ -99,25 +124,16 @@ async fn a_dealstage_change_fetches_the_deal_and_writes_back_exactly_once() -> a
         .await?;
     assert_eq!(response.status(), 200, "{}", json(&response));
     let answer = json(&response);
-    assert_eq!(answer["results"][0]["decision"]["verdict"], "validated");
-    assert_eq!(answer["results"][0]["decision"]["from_stage"], "discovery");
-    assert_eq!(
-        without(received(&crm), "/properties/hs_timestamp"),
-        without(expected_calls(case), "/properties/hs_timestamp")
-    );
-    for request in crm.requests() {
-        assert_eq!(request.header("authorization"), Some("Bearer pat-na1-test"));
-    }
-    let note = crm
-        .requests()
-        .last()
-        .and_then(|r| r.json())
-        .unwrap_or_default();
-    assert!(
-        note["properties"]["hs_timestamp"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("20"))
-    );
+    assert_eq!(answer["complete"], true);
+    let result = &answer["results"][0];
+    assert_eq!(result["status"], "processed");
+    assert_eq!(result["decision"]["verdict"], "validated");
+    assert_eq!(result["decision"]["from_stage"], "discovery");
+    assert_calls_as_in_fixture(&crm, case);
+    let event_id = result["event_id"].as_str().unwrap_or_default();
+    let entry = ledger_entry(&host, "gate-handoff", event_id);
+    assert_eq!(entry["crm"], "hubspot");
+    assert_eq!(entry["state"], "processed");
 
     // HubSpot retries the same batch: acknowledged, nothing fetched or written again.
     let calls = crm.requests().len();
@@ -125,15 +141,16 @@ async fn a_dealstage_change_fetches_the_deal_and_writes_back_exactly_once() -> a
         .request(hubspot_post("/gate-handoff/hubspot", &body, true, 0))
         .await?;
     assert_eq!(again.status(), 200);
-    assert_eq!(json(&again)["results"][0]["status"], "duplicate");
+    assert_duplicate_of(&json(&again)["results"][0], result);
     assert_eq!(crm.requests().len(), calls);
+    assert_eq!(ledger_entry(&host, "gate-handoff", event_id), entry);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_or_replayed_hubspot_requests_get_401_and_no_call() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = hubspot_host(&crm).await?;
+    let host = hubspot_host(&crm)?;
     let body = fixture("hubspot/deal-stage-changed-to-handoff.json");
     for (name, request, code) in [
         (
@@ -160,13 +177,14 @@ async fn forged_or_replayed_hubspot_requests_get_401_and_no_call() -> anyhow::Re
     }
     assert!(crm.requests().is_empty());
     assert!(host.kv("default").is_empty());
+    assert!(ledger(&host).is_empty());
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unsupported_event_types_are_acknowledged_without_a_call() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = hubspot_host(&crm).await?;
+    let host = hubspot_host(&crm)?;
     let body = br#"[{"eventId":2,"subscriptionId":12399,"portalId":62515,"occurredAt":1764000000000,"subscriptionType":"ticket.creation","attemptNumber":0,"objectId":777}]"#;
     let response = host
         .request(hubspot_post("/score-lead/hubspot", body, true, 0))
@@ -184,8 +202,9 @@ async fn unsupported_event_types_are_acknowledged_without_a_call() -> anyhow::Re
 async fn a_workflow_action_is_gated_answered_flat_and_its_retry_repeats_the_answer()
 -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = hubspot_host(&crm).await?;
+    let host = hubspot_host(&crm)?;
     let case = "hubspot/workflow-deal-all-properties";
+    answer_as_in_fixture(&crm, case);
     let body = fixture(&format!("{case}.json"));
 
     // A forged signature: refused before anything is read or written.
@@ -200,6 +219,7 @@ async fn a_workflow_action_is_gated_answered_flat_and_its_retry_repeats_the_answ
     assert_eq!(json(&forged)["error"]["code"], "bad_signature");
     assert!(crm.requests().is_empty());
     assert!(host.kv("default").is_empty());
+    assert!(ledger(&host).is_empty());
 
     let response = host
         .request(workflow_post("/gate-handoff/hubspot", &body, CLIENT_SECRET))
@@ -211,10 +231,11 @@ async fn a_workflow_action_is_gated_answered_flat_and_its_retry_repeats_the_answ
     assert_eq!(answer["status"], "processed");
     assert_eq!(answer["score"], 10);
     assert_eq!(answer["details"]["moved_back_to"], "discovery");
-    assert_eq!(
-        without(received(&crm), "/properties/hs_timestamp"),
-        without(expected_calls(case), "/properties/hs_timestamp")
-    );
+    assert_calls_as_in_fixture(&crm, case);
+    let entries = ledger(&host);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["record_id"], "9004");
+    assert_eq!(entries[0]["state"], "processed");
 
     // HubSpot retries (say the first answer timed out): the same answer, nothing written again.
     let calls = crm.requests().len();
@@ -226,15 +247,17 @@ async fn a_workflow_action_is_gated_answered_flat_and_its_retry_repeats_the_answ
     assert_eq!(retried["status"], "duplicate");
     assert_eq!(retried["allowed"], false);
     assert_eq!(retried["decision"], "blocked");
+    assert_eq!(retried["score"], 10);
     assert_eq!(retried["message"], answer["message"]);
     assert_eq!(crm.requests().len(), calls);
+    assert_eq!(ledger(&host), entries);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_workflow_body_that_names_no_object_gets_400_and_no_call() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = hubspot_host(&crm).await?;
+    let host = hubspot_host(&crm)?;
     let body = fixture("hubspot/workflow-custom-body-without-object-type.json");
     let response = host
         .request(workflow_post("/gate-handoff/hubspot", &body, CLIENT_SECRET))

@@ -25,13 +25,7 @@ fn pipedrive_post(path: &str, body: &[u8], password: Option<&str>) -> http::Requ
     request.body(Bytes::copy_from_slice(body)).expect("request")
 }
 
-async fn pipedrive_host(crm: &FakeCrm, mode: &str) -> anyhow::Result<Host> {
-    crm.respond(
-        "GET",
-        "/api/v2/persons/201",
-        200,
-        serde_json::from_slice(&fixture("pipedrive/api/person-201.json"))?,
-    );
+fn pipedrive_host(crm: &FakeCrm, mode: &str) -> anyhow::Result<Host> {
     let playbook = String::from_utf8(fixture("pipedrive/playbook.toml"))?;
     host_builder(crm)
         .variable("pipedrive_webhook_user", USER)
@@ -46,8 +40,9 @@ async fn pipedrive_host(crm: &FakeCrm, mode: &str) -> anyhow::Result<Host> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_blocked_handoff_moves_the_deal_back_and_tasks_the_owner_once() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = pipedrive_host(&crm, "enforce").await?;
+    let host = pipedrive_host(&crm, "enforce")?;
     let case = "pipedrive/deal-stage-changed-to-handoff-blocked";
+    answer_as_in_fixture(&crm, case);
     let body = fixture(&format!("{case}.json"));
 
     let response = host
@@ -59,8 +54,11 @@ async fn a_blocked_handoff_moves_the_deal_back_and_tasks_the_owner_once() -> any
         .await?;
     assert_eq!(response.status(), 200, "{}", json(&response));
     let answer = json(&response);
-    assert_eq!(answer["results"][0]["decision"]["verdict"], "blocked");
-    assert_eq!(answer["results"][0]["decision"]["from_stage"], "3");
+    assert_eq!(answer["complete"], true);
+    let result = &answer["results"][0];
+    assert_eq!(result["status"], "processed");
+    assert_eq!(result["decision"]["verdict"], "blocked");
+    assert_eq!(result["decision"]["from_stage"], "3");
     assert_eq!(
         without(received(&crm), "/due_date"),
         without(expected_calls(case), "/due_date")
@@ -69,6 +67,10 @@ async fn a_blocked_handoff_moves_the_deal_back_and_tasks_the_owner_once() -> any
         assert_eq!(request.header("x-api-token"), Some(API_TOKEN));
         assert_eq!(request.header("authorization"), None);
     }
+    let event_id = result["event_id"].as_str().unwrap_or_default();
+    let entry = ledger_entry(&host, "gate-handoff", event_id);
+    assert_eq!(entry["crm"], "pipedrive");
+    assert_eq!(entry["state"], "processed");
 
     // Pipedrive retries the same event (a slow answer, say): acknowledged, nothing written again.
     let calls = crm.requests().len();
@@ -80,16 +82,18 @@ async fn a_blocked_handoff_moves_the_deal_back_and_tasks_the_owner_once() -> any
         ))
         .await?;
     assert_eq!(again.status(), 200);
-    assert_eq!(json(&again)["results"][0]["status"], "duplicate");
+    assert_duplicate_of(&json(&again)["results"][0], result);
     assert_eq!(crm.requests().len(), calls);
+    assert_eq!(ledger_entry(&host, "gate-handoff", event_id), entry);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_deal_is_scored_with_its_person_and_its_echo_is_skipped() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = pipedrive_host(&crm, "shadow").await?;
+    let host = pipedrive_host(&crm, "shadow")?;
     let case = "pipedrive/deal-created";
+    answer_as_in_fixture(&crm, case);
     let response = host
         .request(pipedrive_post(
             "/score-lead/pipedrive",
@@ -98,6 +102,7 @@ async fn a_new_deal_is_scored_with_its_person_and_its_echo_is_skipped() -> anyho
         ))
         .await?;
     assert_eq!(response.status(), 200, "{}", json(&response));
+    assert_eq!(json(&response)["results"][0]["status"], "processed");
     assert_eq!(received(&crm), expected_calls(case));
 
     // Pipedrive then sends the change pipeline-guard itself made: no fetch, no write.
@@ -122,7 +127,7 @@ async fn a_new_deal_is_scored_with_its_person_and_its_echo_is_skipped() -> anyho
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_or_missing_credentials_get_401_and_no_call() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = pipedrive_host(&crm, "enforce").await?;
+    let host = pipedrive_host(&crm, "enforce")?;
     let body = fixture("pipedrive/deal-stage-changed-to-handoff-blocked.json");
     for (name, password, code) in [
         ("wrong password", Some("guess"), "bad_credentials"),
@@ -136,5 +141,6 @@ async fn wrong_or_missing_credentials_get_401_and_no_call() -> anyhow::Result<()
     }
     assert!(crm.requests().is_empty());
     assert!(host.kv("default").is_empty());
+    assert!(ledger(&host).is_empty());
     Ok(())
 }

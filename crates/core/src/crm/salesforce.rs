@@ -763,30 +763,38 @@ fn task(write_back: &WriteBack, note: &crate::writeback::Note, now: OffsetDateTi
     task
 }
 
-/// The answer Salesforce expects to an outbound message: the SOAP acknowledgement, or a SOAP
-/// fault on failure so Salesforce retries. (A Flow callout's answer is [`Reply::workflow`]; its
-/// errors are JSON.)
+/// The answer Salesforce expects to an outbound message: the SOAP acknowledgement once every
+/// notification is done, else a SOAP fault (`503` while some are pending, the error's status on
+/// failure) so Salesforce delivers again. A Flow callout (JSON) gets [`Reply::of`]: the flat
+/// fields it branches on, or a JSON error.
 pub fn reply(content_type: Option<&str>, result: &Result<DeliveryOutcome, Error>) -> Reply {
     if is_json(content_type) {
-        return Reply::json(result);
+        return Reply::of(result);
     }
-    let body = match result {
-        Ok(_) => "<notificationsResponse xmlns=\"http://soap.sforce.com/2005/09/outbound\">\
-                  <Ack>true</Ack></notificationsResponse>"
-            .to_owned(),
-        Err(err) => format!(
-            "<soapenv:Fault><faultcode>soapenv:{}</faultcode><faultstring>{}</faultstring>\
-             </soapenv:Fault>",
-            if err.status() < 500 {
-                "Client"
-            } else {
-                "Server"
-            },
-            quick_xml::escape::escape(err.to_string())
+    let (status, body) = match result {
+        Ok(outcome) => match outcome.unfinished() {
+            None => (
+                200,
+                "<notificationsResponse xmlns=\"http://soap.sforce.com/2005/09/outbound\">\
+                 <Ack>true</Ack></notificationsResponse>"
+                    .to_owned(),
+            ),
+            Some(left) => (503, fault("Server", &left)),
+        },
+        Err(err) => (
+            err.status(),
+            fault(
+                if err.status() < 500 {
+                    "Client"
+                } else {
+                    "Server"
+                },
+                &err.to_string(),
+            ),
         ),
     };
     Reply {
-        status: result.as_ref().map_or_else(Error::status, |_| 200),
+        status,
         content_type: "text/xml; charset=utf-8",
         body: format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
@@ -794,6 +802,15 @@ pub fn reply(content_type: Option<&str>, result: &Result<DeliveryOutcome, Error>
              <soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
         ),
     }
+}
+
+/// A SOAP fault: `code` is `Client` or `Server`.
+fn fault(code: &str, message: &str) -> String {
+    format!(
+        "<soapenv:Fault><faultcode>soapenv:{code}</faultcode><faultstring>{}</faultstring>\
+         </soapenv:Fault>",
+        quick_xml::escape::escape(message)
+    )
 }
 
 #[cfg(test)]

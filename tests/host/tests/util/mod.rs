@@ -43,14 +43,33 @@ pub fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// A fixture's `<case>.expected.json`.
+pub fn expected(case: &str) -> serde_json::Value {
+    serde_json::from_slice(&fixture(&format!("{case}.expected.json"))).expect("expected json")
+}
+
 /// A fixture's expected CRM calls (`crm_calls` in `<case>.expected.json`).
 pub fn expected_calls(case: &str) -> Vec<serde_json::Value> {
-    let expected: serde_json::Value =
-        serde_json::from_slice(&fixture(&format!("{case}.expected.json"))).expect("expected json");
-    expected["crm_calls"]
+    expected(case)["crm_calls"]
         .as_array()
         .cloned()
         .unwrap_or_default()
+}
+
+/// Has `crm` answer what the fixture `case` says the CRM's API answers: `crm_answers` in
+/// `<case>.expected.json`, `"METHOD /path"` prefixes to files beside the case.
+pub fn answer_as_in_fixture(crm: &FakeCrm, case: &str) {
+    let dir = case.rsplit_once('/').map_or("", |(dir, _)| dir);
+    for (call, file) in expected(case)["crm_answers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
+        let file = format!("{dir}/{}", file.as_str().expect("a file name"));
+        let body = serde_json::from_slice(&fixture(&file)).expect("answer json");
+        crm.respond(method, path, 200, body);
+    }
 }
 
 /// The current Unix time.
@@ -128,16 +147,141 @@ pub fn received(crm: &FakeCrm) -> Vec<serde_json::Value> {
 }
 
 /// Calls as the fixtures record them, without the time-dependent field at `pointer` in each body
-/// (`/properties/hs_timestamp`): the fixtures ran at a fixed time, the `.wasm` runs now.
+/// (`/inputs/*/properties/hs_timestamp`; `*` is every element of an array): the fixtures ran at a
+/// fixed time, the `.wasm` runs now.
 pub fn without(mut calls: Vec<serde_json::Value>, pointer: &str) -> Vec<serde_json::Value> {
-    let (parent, field) = pointer.rsplit_once('/').expect("a JSON pointer");
+    let path: Vec<&str> = pointer
+        .strip_prefix('/')
+        .expect("a JSON pointer")
+        .split('/')
+        .collect();
     for call in &mut calls {
-        if let Some(object) = call["body"]
-            .pointer_mut(parent)
-            .and_then(serde_json::Value::as_object_mut)
-        {
-            object.remove(field);
+        if let Some(body) = call.get_mut("body") {
+            remove(body, &path);
         }
     }
     calls
+}
+
+fn remove(value: &mut serde_json::Value, path: &[&str]) {
+    match (path, value) {
+        ([field], serde_json::Value::Object(object)) => {
+            object.remove(*field);
+        }
+        (["*", rest @ ..], serde_json::Value::Array(items)) => {
+            for item in items {
+                remove(item, rest);
+            }
+        }
+        ([step, rest @ ..], value) => {
+            let next = match value {
+                serde_json::Value::Object(object) => object.get_mut(*step),
+                serde_json::Value::Array(items) => {
+                    step.parse::<usize>().ok().and_then(|i| items.get_mut(i))
+                }
+                _ => None,
+            };
+            if let Some(next) = next {
+                remove(next, rest);
+            }
+        }
+        ([], _) => {}
+    }
+}
+
+/// Calls in a fixed order of their own, to compare calls the `.wasm` makes side by side (which
+/// reach the fake CRM in the network's order) with the fixture's.
+pub fn sorted(mut calls: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    calls.sort_by_cached_key(serde_json::Value::to_string);
+    calls
+}
+
+/// Runs `sql` on the app's `default` SQLite database, where the ledger lives. It blocks, so the
+/// tests that call it run on tokio's multi-thread runtime.
+pub fn sql(host: &Host, sql: &str) -> Vec<Vec<serde_json::Value>> {
+    tokio::task::block_in_place(|| host.sqlite_query("default", sql))
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// The ledger's columns the tests read.
+const LEDGER_COLUMNS: [&str; 7] = [
+    "function",
+    "crm",
+    "event_id",
+    "record_id",
+    "state",
+    "lease_until",
+    "outcome",
+];
+
+/// Every event in the ledger (`pg_events`), oldest first, as an object of [`LEDGER_COLUMNS`]
+/// with `outcome` parsed; none before a delivery created the table.
+pub fn ledger(host: &Host) -> Vec<serde_json::Value> {
+    let tables = sql(
+        host,
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'pg_events'",
+    );
+    if tables[0][0] == 0 {
+        return Vec::new();
+    }
+    let query = format!(
+        "SELECT {} FROM pg_events ORDER BY at, event_id",
+        LEDGER_COLUMNS.join(", ")
+    );
+    sql(host, &query)
+        .into_iter()
+        .map(|row| {
+            let mut entry: serde_json::Map<String, serde_json::Value> = LEDGER_COLUMNS
+                .iter()
+                .map(|column| column.to_string())
+                .zip(row)
+                .collect();
+            if let Some(text) = entry["outcome"].as_str() {
+                let outcome = serde_json::from_str(text).expect("outcome is JSON");
+                entry.insert("outcome".into(), outcome);
+            }
+            entry.into()
+        })
+        .collect()
+}
+
+/// The ledger's one entry for `function`'s event `event_id` (panics when there is none, or more).
+pub fn ledger_entry(host: &Host, function: &str, event_id: &str) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = ledger(host)
+        .into_iter()
+        .filter(|e| e["function"] == function && e["event_id"] == event_id)
+        .collect();
+    match <[serde_json::Value; 1]>::try_from(entries) {
+        Ok([entry]) => entry,
+        Err(entries) => panic!("{function} {event_id}: ledger entries {entries:?}"),
+    }
+}
+
+/// The events the ledger settled (processed, superseded or failed): what it remembers as done.
+/// Claims (held, or released for the CRM's retry) are not.
+pub fn settled(host: &Host) -> Vec<serde_json::Value> {
+    ledger(host)
+        .into_iter()
+        .filter(|e| !matches!(e["state"].as_str(), Some("claimed" | "reopened")))
+        .collect()
+}
+
+/// Asserts the ledger holds nothing settled, and that every claim left was released (its lease
+/// ended), so the CRM's next delivery takes its event over at once.
+pub fn assert_nothing_settled(host: &Host) {
+    assert_eq!(settled(host), Vec::<serde_json::Value>::new(), "settled");
+    for claim in ledger(host) {
+        assert_eq!(claim["lease_until"], 0, "a claim was not released: {claim}");
+    }
+}
+
+/// Asserts the result `again` is the result `first` redelivered: a duplicate, with the first
+/// decision's brief and neither the decision nor a CRM call.
+pub fn assert_duplicate_of(again: &serde_json::Value, first: &serde_json::Value) {
+    assert_eq!(again["status"], "duplicate", "{again}");
+    assert_eq!(again["event_id"], first["event_id"]);
+    assert!(first["brief"].is_object(), "{first}");
+    assert_eq!(again["brief"], first["brief"]);
+    assert!(again.get("decision").is_none(), "{again}");
+    assert!(again.get("crm_calls").is_none(), "{again}");
 }
