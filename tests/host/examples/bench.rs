@@ -158,7 +158,7 @@ async fn batch_at(
         ("x-hubspot-request-timestamp", timestamp.clone()),
         ("x-hubspot-signature-v3", sign_v3(&url, &body, &timestamp)),
     ];
-    let request = raw_request("POST", "/gate-handoff/hubspot", &headers, &body);
+    let request = raw_request(addr, "POST", "/gate-handoff/hubspot", &headers, &body);
     let before = store_ops();
     let started = Instant::now();
     let (status, answer) = exchange(addr, &request).await?;
@@ -340,9 +340,16 @@ async fn load(addr: SocketAddr, request: Vec<u8>) -> anyhow::Result<(Vec<Duratio
     Ok((all, started.elapsed()))
 }
 
-fn raw_request(method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
+/// An HTTP/1.1 request to `addr` that closes its connection.
+fn raw_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Vec<u8> {
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -387,7 +394,7 @@ fn stats((latencies, wall): (Vec<Duration>, Duration)) -> Load {
 /// Duplicate deliveries of one generic event to score-lead at `addr`.
 async fn duplicate_load(addr: SocketAddr) -> anyhow::Result<Load> {
     let body = serde_json::to_vec(&fixture("generic/lead-created-fully-evidenced.json"))?;
-    let request = raw_request("POST", "/score-lead/generic", &generic_signed(&body), &body);
+    let request = raw_request(addr, "POST", "/score-lead/generic", &generic_signed(&body), &body);
     let (status, _) = exchange(addr, &request).await?; // processed; every one after is a duplicate
     anyhow::ensure!(status == 200, "the first delivery answered {status}");
     load(addr, request.clone()).await?; // warm-up
@@ -396,7 +403,7 @@ async fn duplicate_load(addr: SocketAddr) -> anyhow::Result<Load> {
 
 /// The minimal component at `addr`.
 async fn minimal_load(addr: SocketAddr) -> anyhow::Result<Load> {
-    let request = raw_request("GET", "/probe/minimal", &[], b"");
+    let request = raw_request(addr, "GET", "/probe/minimal", &[], b"");
     load(addr, request.clone()).await?; // warm-up
     Ok(stats(load(addr, request).await?))
 }

@@ -1,8 +1,9 @@
 //! The ledger in a SQL database: Spin's `spin:sqlite` (SQLite embedded in `spin up`, libSQL
 //! shared by several nodes). A delivery costs a handful of statements whatever its size: one to
-//! claim every event (an upsert that takes the rows it may and returns every row as it stands, so
-//! a redelivery learns its first decision in the same statement), one to read the records'
-//! newest changes, one to settle and one to move those forward. Every statement stands alone, atomically, so nothing depends on a transaction
+//! read what the ledger holds for its events (a redelivery of settled events stops there, without
+//! a write), one to claim the others (an upsert that takes the rows it may and returns every row
+//! as it stands), one to read the records' newest changes, one to settle and one to move those
+//! forward. Every statement stands alone, atomically, so nothing depends on a transaction
 //! a remote database would not keep across calls.
 
 use std::collections::BTreeMap;
@@ -62,30 +63,31 @@ impl<D: Database> SqlLedger<D> {
         SqlLedger { db }
     }
 
-    /// Create the tables when they do not exist yet.
+    /// Create the tables when they do not exist yet. An embedded SQLite file is switched to
+    /// write-ahead logging, so readers never wait for a writer (a remote libSQL database keeps its
+    /// own mode: a refusal there is not an error).
     pub async fn create_tables(&self) -> Result<(), Error> {
+        let _ = self.db.execute("PRAGMA journal_mode = WAL", Vec::new()).await;
         for statement in SCHEMA {
             self.db.execute(statement, Vec::new()).await?;
         }
         Ok(())
     }
-}
 
-impl<D: Database> Ledger for SqlLedger<D> {
-    async fn claim(
+    /// Claim `claims` (none settled or held, as last read) in one statement: a row that is new,
+    /// whose lease expired, or that an admin reopened, becomes this claimant's; any other keeps
+    /// what it had and comes back as it is (`excluded.at` is now).
+    async fn take(
         &self,
-        claims: &[Claiming],
+        claims: &[&Claiming],
         claimant: &str,
         now: OffsetDateTime,
         retention: Retention,
-    ) -> Result<Vec<Claim>, Error> {
-        if claims.is_empty() {
-            return Ok(Vec::new());
-        }
+    ) -> Result<BTreeMap<String, Claim>, Error> {
         let lease_until = millis(now + retention.lease);
         let keep_until = millis(now + retention.keep);
         let mut params = Vec::with_capacity(claims.len() * 9 + 1);
-        for claim in claims {
+        for claim in claims.iter().copied() {
             params.extend([
                 claim.key.as_str().into(),
                 claim.function.name().into(),
@@ -98,9 +100,6 @@ impl<D: Database> Ledger for SqlLedger<D> {
                 millis(now).into(),
             ]);
         }
-        // One statement answers every event: a row that is new, or whose lease expired, or that an
-        // admin reopened, becomes this claimant's; any other keeps what it had, and comes back as
-        // it is (`excluded.at` is now).
         let take = "pg_events.state = 'reopened' OR (pg_events.state = 'claimed' AND pg_events.lease_until < excluded.at)";
         let kept = |column: &str| {
             format!(
@@ -128,6 +127,60 @@ impl<D: Database> Ledger for SqlLedger<D> {
                 _ => Claim::Settled(decode(&outcome)?),
             };
             answers.insert(text(&key)?, claim);
+        }
+        Ok(answers)
+    }
+
+    /// What the ledger holds now for those of `claims` that are settled, or held by a claim whose
+    /// lease has not expired.
+    async fn current(
+        &self,
+        claims: &[Claiming],
+        now: OffsetDateTime,
+    ) -> Result<BTreeMap<String, Claim>, Error> {
+        let sql = format!(
+            "SELECT key, state, lease_until, outcome FROM pg_events WHERE key IN ({})",
+            placeholders(claims.len())
+        );
+        let rows = self
+            .db
+            .execute(&sql, claims.iter().map(|c| c.key.as_str().into()).collect())
+            .await?;
+        let mut found = BTreeMap::new();
+        for row in rows {
+            let [key, state, lease_until, outcome] = columns(row)?;
+            let claim = match text(&state)?.as_str() {
+                REOPENED => continue,
+                CLAIMED if lease_until.as_integer().unwrap_or(0) < millis(now) => continue,
+                CLAIMED => Claim::Busy,
+                _ => Claim::Settled(decode(&outcome)?),
+            };
+            found.insert(text(&key)?, claim);
+        }
+        Ok(found)
+    }
+}
+
+impl<D: Database> Ledger for SqlLedger<D> {
+    async fn claim(
+        &self,
+        claims: &[Claiming],
+        claimant: &str,
+        now: OffsetDateTime,
+        retention: Retention,
+    ) -> Result<Vec<Claim>, Error> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Read first: a redelivery of settled events, the usual retry, is answered without a
+        // write (no lock taken, nothing for concurrent deliveries to wait on).
+        let mut answers = self.current(claims, now).await?;
+        let open: Vec<&Claiming> = claims
+            .iter()
+            .filter(|c| !answers.contains_key(&c.key))
+            .collect();
+        if !open.is_empty() {
+            answers.extend(self.take(&open, claimant, now, retention).await?);
         }
         claims
             .iter()
