@@ -5,7 +5,7 @@
 //! when the API answers `401`: the call is then retried once with the new token.
 
 use std::{
-    cell::RefCell,
+    cell::{OnceCell, RefCell},
     hash::{Hash, Hasher},
     time::{Duration, Instant},
 };
@@ -19,14 +19,15 @@ use pipeline_guard_core::{
 use spin_sdk::http::body::IncomingBodyExt;
 
 use crate::{
-    config::{ClientCredentials, Credentials, CrmApi},
+    config::{self, ClientCredentials, Credentials, CrmApi},
     kv::KvStore,
 };
 
-/// Calls one CRM's API with its credentials.
+/// Calls one CRM's API with its credentials, read from the variables on the first call (a
+/// redelivery makes none).
 pub struct HttpCrm<'a> {
     crm: Crm,
-    api: CrmApi,
+    api: OnceCell<CrmApi>,
     store: &'a KvStore,
     /// The access token obtained with client credentials, once known in this request.
     token: RefCell<Option<String>>,
@@ -34,19 +35,31 @@ pub struct HttpCrm<'a> {
 
 impl<'a> HttpCrm<'a> {
     /// A client for `crm`'s API; `store` keeps an access token obtained with client credentials.
-    pub fn new(crm: Crm, api: CrmApi, store: &'a KvStore) -> HttpCrm<'a> {
+    pub fn new(crm: Crm, store: &'a KvStore) -> HttpCrm<'a> {
         HttpCrm {
             crm,
-            api,
+            api: OnceCell::new(),
             store,
             token: RefCell::new(None),
         }
     }
 
+    /// Where and how to call the API ([`config::crm_api`]), read once.
+    async fn api(&self) -> Result<&CrmApi, Error> {
+        if self.api.get().is_none() {
+            let api = config::crm_api(self.crm).await?;
+            // Single-threaded: nobody set it since the check above.
+            let _ = self.api.set(api);
+        }
+        self.api
+            .get()
+            .ok_or_else(|| Error::Config("the CRM API settings could not be kept".into()))
+    }
+
     /// The token to call with: the fixed one, or the access token obtained with client
     /// credentials (kept from an earlier request when there is one).
     async fn token(&self, timeout: Duration) -> Result<String, Error> {
-        let client = match &self.api.credentials {
+        let client = match &self.api().await?.credentials {
             Credentials::Token(token) => return Ok(token.clone()),
             Credentials::Client(client) => client,
         };
@@ -75,7 +88,8 @@ impl<'a> HttpCrm<'a> {
             variables,
         } = client;
         let call = format!("POST {}", variables.token_path);
-        let request = http::Request::post(format!("{}{}", self.api.base_url, variables.token_path))
+        let base_url = &self.api().await?.base_url;
+        let request = http::Request::post(format!("{base_url}{}", variables.token_path))
             .header(http::header::ACCEPT, "application/json")
             .header(
                 http::header::CONTENT_TYPE,
@@ -101,10 +115,11 @@ impl<'a> HttpCrm<'a> {
     }
 
     async fn call(&self, call: &CrmCall, token: &str, timeout: Duration) -> Result<Answer, Error> {
-        let (auth_header, auth_value) = self.api.auth.header(token);
+        let api = self.api().await?;
+        let (auth_header, auth_value) = api.auth.header(token);
         let mut request = http::Request::builder()
             .method(call.method.as_str())
-            .uri(format!("{}{}", self.api.base_url, call.path))
+            .uri(format!("{}{}", api.base_url, call.path))
             .header(http::header::ACCEPT, "application/json")
             .header(auth_header, auth_value);
         let body = if call.body.is_null() {
@@ -128,7 +143,7 @@ impl CrmClient for HttpCrm<'_> {
         let Some(lifetime) = call.reusable_for.filter(|_| call.method == "GET") else {
             return self.exchange(call, timeout).await;
         };
-        let key = self.reuse_key(call);
+        let key = self.reuse_key(self.api().await?, call);
         if let Some(answer) = reused::get(key, lifetime) {
             return Ok(answer);
         }
@@ -140,10 +155,10 @@ impl CrmClient for HttpCrm<'_> {
 
 impl HttpCrm<'_> {
     /// What identifies a reusable answer: the API, its credentials and the call.
-    fn reuse_key(&self, call: &CrmCall) -> u64 {
+    fn reuse_key(&self, api: &CrmApi, call: &CrmCall) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (&self.api.base_url, &call.path).hash(&mut hasher);
-        match &self.api.credentials {
+        (&api.base_url, &call.path).hash(&mut hasher);
+        match &api.credentials {
             Credentials::Token(token) => token.hash(&mut hasher),
             Credentials::Client(client) => client.id.hash(&mut hasher),
         }
@@ -159,7 +174,7 @@ impl HttpCrm<'_> {
         let mut answer = self
             .call(call, &self.token(timeout).await?, timeout)
             .await?;
-        let renewable = match &self.api.credentials {
+        let renewable = match &self.api().await?.credentials {
             Credentials::Client(client) => Some(client),
             Credentials::Token(_) => None,
         };

@@ -213,9 +213,9 @@ async fn run<A: Adapter>(
 ) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
     let settings = config::settings().await?;
-    let store = KvStore::open_default().await?;
+    let store = KvStore::default_store();
     let ledger = sqlite::ledger().await?;
-    let client = HttpCrm::new(crm, config::crm_api(crm).await?, &store);
+    let client = HttpCrm::new(crm, &store);
     let claimant = claimant(now);
     let job = Job {
         function,

@@ -67,7 +67,10 @@ impl<D: Database> SqlLedger<D> {
     /// write-ahead logging, so readers never wait for a writer (a remote libSQL database keeps its
     /// own mode: a refusal there is not an error).
     pub async fn create_tables(&self) -> Result<(), Error> {
-        let _ = self.db.execute("PRAGMA journal_mode = WAL", Vec::new()).await;
+        let _ = self
+            .db
+            .execute("PRAGMA journal_mode = WAL", Vec::new())
+            .await;
         for statement in SCHEMA {
             self.db.execute(statement, Vec::new()).await?;
         }
