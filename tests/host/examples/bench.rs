@@ -394,7 +394,13 @@ fn stats((latencies, wall): (Vec<Duration>, Duration)) -> Load {
 /// Duplicate deliveries of one generic event to score-lead at `addr`.
 async fn duplicate_load(addr: SocketAddr) -> anyhow::Result<Load> {
     let body = serde_json::to_vec(&fixture("generic/lead-created-fully-evidenced.json"))?;
-    let request = raw_request(addr, "POST", "/score-lead/generic", &generic_signed(&body), &body);
+    let request = raw_request(
+        addr,
+        "POST",
+        "/score-lead/generic",
+        &generic_signed(&body),
+        &body,
+    );
     let (status, _) = exchange(addr, &request).await?; // processed; every one after is a duplicate
     anyhow::ensure!(status == 200, "the first delivery answered {status}");
     load(addr, request.clone()).await?; // warm-up

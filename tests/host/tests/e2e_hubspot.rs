@@ -273,3 +273,42 @@ async fn a_workflow_body_that_names_no_object_gets_400_and_no_call() -> anyhow::
     assert!(crm.requests().is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_answered_empty_fails_its_event_and_nothing_is_written_or_moved()
+-> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = hubspot_host(&crm)?;
+    let case = "hubspot/deal-stage-changed-to-handoff";
+    answer_as_in_fixture(&crm, case);
+    // HubSpot answers 200 but without the deal: never scored as an empty deal (which, in enforce
+    // mode, would be blocked and moved back).
+    crm.respond(
+        "POST",
+        "/crm/v3/objects/deals/batch/read",
+        200,
+        serde_json::json!({}),
+    );
+    let body = fixture(&format!("{case}.json"));
+    let response = host
+        .request(hubspot_post("/gate-handoff/hubspot", &body, true, 0))
+        .await?;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    let result = &json(&response)["results"][0];
+    assert_eq!(result["status"], "failed");
+    let reason = result["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("does not hold record 9001"), "{reason}");
+    assert!(
+        crm.requests()
+            .iter()
+            .all(|r| r.path().ends_with("/batch/read")),
+        "only reads: {:?}",
+        received(&crm)
+    );
+    let event_id = result["event_id"].as_str().unwrap_or_default();
+    assert_eq!(
+        ledger_entry(&host, "gate-handoff", event_id)["state"],
+        "failed"
+    );
+    Ok(())
+}
