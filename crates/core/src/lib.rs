@@ -26,6 +26,8 @@
 //! - [`inbound`]: request-level checks (size, content type) before an adapter parses.
 //! - [`function`]: the three functions and what each decides for an event.
 //! - [`ports`]: the outside world's interfaces: store, SQL database, CRM client, clock.
+//! - [`api`]: the CRM's API as a delivery uses it: deadline, timeouts, `Retry-After`, calls side
+//!   by side.
 //! - [`ledger`]: claims and settled events, so nothing is applied twice or lost.
 //! - [`outcome`]: what a delivery produced, per event.
 //! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
@@ -47,6 +49,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod crm;
 pub mod engagement;
 pub mod error;

@@ -11,10 +11,10 @@ use time::OffsetDateTime;
 use super::{Crm, Reply, Secrets};
 use crate::{
     Error,
+    api::Api,
     event::{Delivery, WebhookEvent},
     inbound::InboundRequest,
     outcome::DeliveryOutcome,
-    pipeline::api::Api,
     playbook::Playbook,
     ports::{Clock, CrmClient},
     writeback::{CrmCall, WriteBack},

@@ -30,10 +30,10 @@ use super::{
 };
 use crate::{
     Error,
+    api::Api,
     event::{Change, Delivery, WebhookEvent},
     inbound::InboundRequest,
     model::Record,
-    pipeline::Api,
     playbook::Playbook,
     ports::{Clock, CrmClient},
     signature::{GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, verify_generic},

@@ -35,10 +35,10 @@ use time::OffsetDateTime;
 use super::{Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Secrets, Steps, secret};
 use crate::{
     Error,
+    api::Api,
     event::{Change, Delivery, WebhookEvent},
     inbound::InboundRequest,
     model::{Record, RecordKind},
-    pipeline::Api,
     playbook::Playbook,
     ports::{Clock, CrmClient},
     signature::hubspot::{

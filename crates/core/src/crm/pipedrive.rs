@@ -39,11 +39,11 @@ use super::{
 };
 use crate::{
     Error,
+    api::Api,
     event::{Change, Delivery, WebhookEvent},
     evidence::EvidenceRule,
     inbound::InboundRequest,
     model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text as text},
-    pipeline::Api,
     playbook::Playbook,
     ports::{Clock, CrmClient},
     signature::credentials::{AUTHORIZATION_HEADER, verify_basic},
@@ -577,7 +577,7 @@ mod tests {
         let api = Api::new(
             &crm,
             &clock,
-            crate::pipeline::Limits::within(std::time::Duration::from_secs(10)),
+            crate::api::Limits::within(std::time::Duration::from_secs(10)),
         );
         let event = futures::executor::block_on(complete(event, &playbook, &api)).unwrap();
         assert_eq!(

@@ -45,11 +45,11 @@ use super::{
 };
 use crate::{
     Error,
+    api::Api,
     event::{Change, Delivery, WebhookEvent},
     inbound::{InboundRequest, content_type_is},
     model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text},
     outcome::DeliveryOutcome,
-    pipeline::Api,
     playbook::Playbook,
     ports::{Clock, CrmClient},
     signature::credentials::verify_token,

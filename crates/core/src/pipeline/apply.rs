@@ -5,8 +5,8 @@
 use super::{Job, decide::DecidedEvent};
 use crate::{
     Error,
+    api::Api,
     crm::adapter::{Adapter, BatchCall},
-    pipeline::api::Api,
     ports::{Clock, CrmClient},
     writeback::WriteBack,
 };

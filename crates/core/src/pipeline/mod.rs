@@ -18,7 +18,6 @@
 //! 4xx, an answer without the record) records its events as failed with the reason, and never
 //! holds up the rest. The pipeline reaches the outside world only through the [`crate::ports`].
 
-pub mod api;
 mod apply;
 mod claim;
 mod decide;
@@ -26,6 +25,7 @@ mod settle;
 
 use time::OffsetDateTime;
 
+pub use crate::api::{Api, Limits};
 use crate::{
     Error,
     crm::adapter::Adapter,
@@ -35,7 +35,6 @@ use crate::{
     outcome::{DeliveryOutcome, EventOutcome, EventStatus},
     ports::{Clock, CrmClient, Store},
 };
-pub use api::{Api, Limits};
 
 /// What one delivery is handled with.
 #[derive(Debug, Clone)]

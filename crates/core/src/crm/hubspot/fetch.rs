@@ -18,10 +18,10 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use super::{CONTACT_PROPERTIES, DEAL_PROPERTIES, buying_role, full_name, property};
 use crate::{
     Error,
+    api::Api,
     crm::Crm,
     event::{Change, WebhookEvent},
     model::{Contact, DealStatus, RecordKind, parse_date},
-    pipeline::Api,
     playbook::Playbook,
     ports::{Clock, CrmClient},
     writeback::CrmCall,

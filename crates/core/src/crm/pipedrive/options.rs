@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::{
     Error,
+    api::Api,
     model::value_text,
-    pipeline::Api,
     ports::{Clock, CrmClient},
     writeback::CrmCall,
 };
@@ -160,7 +160,7 @@ mod tests {
         let api = Api::new(
             &crm,
             &clock,
-            crate::pipeline::Limits::within(std::time::Duration::from_secs(10)),
+            crate::api::Limits::within(std::time::Duration::from_secs(10)),
         );
         let labels = block_on(OptionLabels::fetch(&api, "person")).unwrap();
         assert_eq!(crm.calls().len(), 2);
