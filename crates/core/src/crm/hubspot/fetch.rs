@@ -278,12 +278,9 @@ fn deal(
     mapped: &BTreeMap<String, String>,
     contacts: Vec<Contact>,
 ) -> WebhookEvent {
-    let properties = properties_of(object);
+    let properties = fill(&mut event, object, mapped);
     let text = |name: &str| property(&properties, name);
     let record = &mut event.record;
-    record.owner_id = text("hubspot_owner_id");
-    record.last_activity_at =
-        text("notes_last_updated").and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
     record.name = text("dealname");
     record.stage = text("dealstage");
     record.pipeline = text("pipeline");
@@ -322,9 +319,7 @@ fn deal(
             .find(|v| v != to)
             .map(str::to_owned);
     }
-    fields(&mut event, &properties, mapped);
     event.record.contacts = contacts;
-    event.complete = true;
     event
 }
 
@@ -334,17 +329,11 @@ fn lead(
     object: &Map<String, Value>,
     mapped: &BTreeMap<String, String>,
 ) -> WebhookEvent {
-    let properties = properties_of(object);
-    let text = |name: &str| property(&properties, name);
+    let properties = fill(&mut event, object, mapped);
     let record = &mut event.record;
-    record.owner_id = text("hubspot_owner_id");
-    record.last_activity_at =
-        text("notes_last_updated").and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
     record.name = full_name(&properties);
-    record.stage = text("lifecyclestage");
+    record.stage = property(&properties, "lifecyclestage");
     record.contacts = vec![contact(&record.id.clone(), &properties)];
-    fields(&mut event, &properties, mapped);
-    event.complete = true;
     event
 }
 
@@ -355,6 +344,24 @@ fn properties_of(object: &Map<String, Value>) -> Map<String, Value> {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default()
+}
+
+/// What deals and contacts share: the owner, the last activity, every property as a record field
+/// and the playbook's mapped ones under their canonical names. The record is complete; its
+/// properties are returned for the rest.
+fn fill(
+    event: &mut WebhookEvent,
+    object: &Map<String, Value>,
+    mapped: &BTreeMap<String, String>,
+) -> Map<String, Value> {
+    let properties = properties_of(object);
+    let text = |name: &str| property(&properties, name);
+    event.record.owner_id = text("hubspot_owner_id");
+    event.record.last_activity_at =
+        text("notes_last_updated").and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+    fields(event, &properties, mapped);
+    event.complete = true;
+    properties
 }
 
 /// Every property as a record field, and the playbook's mapped ones under their canonical names.
