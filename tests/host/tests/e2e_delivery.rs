@@ -103,6 +103,12 @@ async fn concurrent_copies_of_a_delivery_write_once_in_one_instance_and_across_i
             1,
             "five copies, one write ({seen:?})"
         );
+        let write = &crm.requests()[0];
+        assert_eq!(
+            write.header("content-length"),
+            Some(write.body.len().to_string().as_str()),
+            "request bodies carry their length"
+        );
         assert_eq!(
             seen.iter().filter(|s| *s == "processed").count(),
             1,

@@ -383,3 +383,27 @@ async fn refused_client_credentials_fault_with_what_to_check() -> anyhow::Result
     assert_only_the_account_settled(&host, "score-lead");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_host_as_the_api_origin_faults_asking_for_the_my_domain() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm)
+        .variable("salesforce_webhook_token", TOKEN_VALUE)
+        .variable("salesforce_api_origin", "https://login.salesforce.com")
+        .variable("salesforce_api_token", ACCESS_TOKEN)
+        .build()?;
+    let body = fixture("salesforce/opportunities-outbound-batch.xml");
+    let response = host
+        .request(outbound("/score-lead/salesforce", &body, Some(TOKEN_VALUE)))
+        .await?;
+    assert_retry_fault(&response);
+    let text = body_text(&response);
+    assert!(
+        text.contains("salesforce_api_origin") && text.contains("My Domain"),
+        "{text}"
+    );
+    assert!(crm.requests().is_empty());
+    assert!(host.denied_outbound().is_empty(), "no call was even tried");
+    assert_only_the_account_settled(&host, "score-lead");
+    Ok(())
+}

@@ -315,6 +315,24 @@ mod tests {
     }
 
     #[test]
+    fn generic_object_subscriptions_are_read_by_their_object_type_id() {
+        let body = br#"[{"eventId":3,"subscriptionId":1,"portalId":1,"occurredAt":1564113600000,"subscriptionType":"object.propertyChange","objectTypeId":"0-3","propertyName":"dealstage","propertyValue":"sales_accepted","objectId":9},{"eventId":4,"subscriptionId":1,"portalId":1,"occurredAt":1564113600000,"subscriptionType":"object.creation","objectTypeId":"0-1","objectId":10},{"eventId":5,"subscriptionId":1,"portalId":1,"occurredAt":1564113600000,"subscriptionType":"object.creation","objectTypeId":"0-5","objectId":11}]"#;
+        let events = parse(body).unwrap();
+        assert_eq!(events[0].record.kind, RecordKind::Deal);
+        assert_eq!(
+            events[0].change,
+            Change::StageChanged {
+                from: None,
+                to: "sales_accepted".into()
+            }
+        );
+        assert_eq!(events[1].record.kind, RecordKind::Lead);
+        assert_eq!(events[1].change, Change::Created);
+        assert!(!events[1].complete, "fetched like any contact");
+        assert!(matches!(events[2].change, Change::Unsupported { .. }));
+    }
+
+    #[test]
     fn unknown_types_are_kept_as_unsupported_and_need_no_fetch() {
         let body = br#"[{"eventId":2,"subscriptionId":1,"portalId":1,"occurredAt":1564113600000,"subscriptionType":"ticket.creation","objectId":9}]"#;
         let events = parse(body).unwrap();

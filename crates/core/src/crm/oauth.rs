@@ -63,7 +63,9 @@ pub fn access_token(status: u16, body: &[u8], variables: OAuthVariables) -> Resu
                         .map(|d| format!(": {d}"))
                         .unwrap_or_default()
                 ),
-                _ => String::from_utf8_lossy(body).chars().take(200).collect(),
+                // Never the body itself: an answer in an unexpected shape may hold the token.
+                Some(_) => "an answer without `access_token` or `error`".to_owned(),
+                None => "an answer that is not JSON".to_owned(),
             };
             Err(Error::Config(format!(
                 "the CRM's token endpoint answered {status} ({said}): check `{}` and `{}`, and that \
@@ -109,6 +111,10 @@ mod tests {
         assert!(message.contains("`x_client_secret`"), "{message}");
 
         let garbled = access_token(200, b"<html>", VARIABLES).unwrap_err();
-        assert!(garbled.to_string().contains("<html>"), "{garbled}");
+        assert!(garbled.to_string().contains("not JSON"), "{garbled}");
+        // An answer in an unexpected shape is never quoted: it may carry the token.
+        let odd = br#"{"token":"00D5g!SECRET","instance_url":"x"}"#;
+        let err = access_token(200, odd, VARIABLES).unwrap_err().to_string();
+        assert!(!err.contains("SECRET"), "{err}");
     }
 }
