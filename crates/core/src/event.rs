@@ -35,7 +35,8 @@ impl Change {
     pub fn stream(&self) -> &'static str {
         match self {
             Change::Created => "created",
-            Change::Updated | Change::Unsupported { .. } => "updated",
+            Change::Updated => "updated",
+            Change::Unsupported { .. } => "unsupported",
             Change::StageChanged { .. } => "stage",
             Change::Deleted => "deleted",
         }

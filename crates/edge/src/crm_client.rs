@@ -171,8 +171,10 @@ impl HttpCrm<'_> {
         timeout: Duration,
     ) -> Result<serde_json::Value, Error> {
         let started = Instant::now();
+        // One budget for the whole send: the token request and the call share it.
+        let token = self.token(timeout).await?;
         let mut answer = self
-            .call(call, &self.token(timeout).await?, timeout)
+            .call(call, &token, timeout.saturating_sub(started.elapsed()))
             .await?;
         let renewable = match &self.api().await?.credentials {
             Credentials::Client(client) => Some(client),

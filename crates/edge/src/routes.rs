@@ -217,13 +217,21 @@ async fn run<A: Adapter>(
     let ledger = sqlite::ledger().await?;
     let client = HttpCrm::new(crm, &store);
     let claimant = claimant(now);
+    let limits = config::limits(crm).await?;
+    let mut retention = Retention::default();
+    // A claim must outlive its worker's deadline, or a retry could take it over mid-work.
+    retention.lease = retention.lease.max(
+        time::Duration::try_from(limits.deadline)
+            .unwrap_or(retention.lease)
+            .saturating_add(time::Duration::seconds(30)),
+    );
     let job = Job {
         function,
         settings: &settings,
         now,
         claimant: claimant.clone(),
-        limits: config::limits(crm).await?,
-        retention: Retention::default(),
+        limits,
+        retention,
     };
     let ports = Ports {
         store: &store,

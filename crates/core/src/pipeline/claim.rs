@@ -126,12 +126,14 @@ pub(super) async fn order(
 }
 
 /// Whether `a` rather than `b` decides their record: stage changes first, then creations, then
-/// the newest (the later in the delivery on a tie).
+/// other changes, then events pipeline-guard does not act on; among equals the newest (the later
+/// in the delivery on a tie).
 fn outranks(a: &WebhookEvent, b: &WebhookEvent) -> bool {
     let rank = |e: &WebhookEvent| match e.change {
-        Change::StageChanged { .. } => 2,
-        Change::Created => 1,
-        _ => 0,
+        Change::StageChanged { .. } => 3,
+        Change::Created => 2,
+        Change::Unsupported { .. } => 0,
+        _ => 1,
     };
     (rank(a), a.occurred_at) >= (rank(b), b.occurred_at)
 }

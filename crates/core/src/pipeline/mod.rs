@@ -94,7 +94,12 @@ where
         ports.ledger,
         &mut tally,
     )
-    .await?;
+    .await;
+    let claimed = match claimed {
+        Ok(claimed) => claimed,
+        // The claim may have been made before its answer was lost: let go of it.
+        Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
+    };
     let ordered = match claim::order(claimed, ports.ledger, &mut tally).await {
         Ok(ordered) => ordered,
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
@@ -159,7 +164,13 @@ impl Tally {
                 event: (status == EventStatus::Failed).then(|| fresh.event.clone()),
             });
         }
-        if status == EventStatus::Processed {
+        // Only a decision moves the record's stream forward: a skip (an echo, an event type not
+        // acted on) must not supersede an older change still on its way.
+        let decided = !matches!(
+            outcome.decision,
+            None | Some(crate::function::Decision::Skipped { .. })
+        );
+        if status == EventStatus::Processed && decided {
             self.newest
                 .push((fresh.stream.clone(), fresh.event.occurred_at));
         }

@@ -47,12 +47,14 @@ pub(super) async fn settle<S: Store, L: Ledger, C, K>(
             job.retention,
         )
         .await?;
-    if scored && let Some((key, histogram)) = &decided.histogram {
-        histogram.save(ports.store, key).await?;
-    }
     let results = tally.into_results();
     if results.iter().any(|r| r.status == EventStatus::Pending) {
         ports.ledger.release(&job.claimant).await?;
+    }
+    // The histogram only tunes future review flags: failing to keep it must not hide what was
+    // done, nor make the CRM deliver again.
+    if scored && let Some((key, histogram)) = &decided.histogram {
+        let _ = histogram.save(ports.store, key).await;
     }
     Ok(DeliveryOutcome::new(
         job.function,

@@ -326,3 +326,25 @@ fn a_crm_answer_without_the_record_fails_the_event_and_writes_nothing() {
             .all(|c| c.path.contains("/batch/read"))
     );
 }
+
+#[test]
+fn an_event_not_acted_on_never_supersedes_a_real_change() {
+    let world = World::default();
+    let update = event("e1", "D-1", datetime!(2026-11-21 10:00 UTC));
+    let mut unsupported = event("e2", "D-1", datetime!(2026-11-21 11:00 UTC));
+    unsupported.change = Change::Unsupported {
+        event_type: "deal.propertyChange".into(),
+    };
+    // In one delivery the update is decided, the other acknowledged.
+    assert_eq!(
+        world.deliver(vec![update, unsupported.clone()]),
+        [EventStatus::Processed, EventStatus::Superseded]
+    );
+    // Alone and newer, it is acknowledged, and moves nothing forward: an older update still
+    // arriving is decided.
+    let world = World::default();
+    assert_eq!(world.deliver(vec![unsupported]), [EventStatus::Processed]);
+    let late = event("e3", "D-1", datetime!(2026-11-21 09:00 UTC));
+    assert_eq!(world.deliver(vec![late]), [EventStatus::Processed]);
+    assert_eq!(world.crm.calls().len(), 1);
+}
