@@ -134,6 +134,7 @@ struct Entry {
     at: OffsetDateTime,
     settled: Option<Settled>,
     event: Option<WebhookEvent>,
+    partial: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +188,7 @@ impl Ledger for MemoryLedger {
                 };
                 if take {
                     let event = events.get(&c.key).and_then(|e| e.event.clone());
+                    let partial = events.get(&c.key).is_some_and(|e| e.partial);
                     events.insert(
                         c.key.clone(),
                         Entry {
@@ -198,9 +200,10 @@ impl Ledger for MemoryLedger {
                             at: now,
                             settled: None,
                             event,
+                            partial,
                         },
                     );
-                    return Claim::Mine;
+                    return if partial { Claim::Resume } else { Claim::Mine };
                 }
                 match events.get(&c.key) {
                     Some(Entry {
@@ -249,6 +252,15 @@ impl Ledger for MemoryLedger {
         for (key, at) in newest {
             let kept = streams.get(key).map_or(*at, |(old, _)| (*old).max(*at));
             streams.insert(key.clone(), (kept, now + retention.keep));
+        }
+        Ok(())
+    }
+
+    async fn mark_partial(&self, claimant: &str, keys: &[String]) -> Result<(), Error> {
+        for (key, entry) in self.events.borrow_mut().iter_mut() {
+            if entry.claimant == claimant && keys.contains(key) {
+                entry.partial = true;
+            }
         }
         Ok(())
     }

@@ -72,6 +72,10 @@ pub struct Claiming {
 pub enum Claim {
     /// The event is this worker's to handle now.
     Mine,
+    /// The event is this worker's, and an earlier attempt already made part of its write-back
+    /// (the fields, not the task): its write-back must be carried out whole, although the record
+    /// may already hold the fields.
+    Resume,
     /// Already settled by an earlier delivery.
     Settled(Settled),
     /// Claimed by another worker whose lease has not expired.
@@ -143,6 +147,10 @@ pub trait Ledger {
         now: OffsetDateTime,
         retention: Retention,
     ) -> Result<(), Error>;
+
+    /// Note that `claimant`'s events with `keys` had part of their write-back made, so whoever
+    /// handles them next resumes them ([`Claim::Resume`]).
+    async fn mark_partial(&self, claimant: &str, keys: &[String]) -> Result<(), Error>;
 
     /// Give up every claim `claimant` still holds (the work was not finished), so the CRM's retry
     /// takes them at once rather than after the lease.

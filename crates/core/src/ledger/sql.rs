@@ -36,7 +36,8 @@ pub const SCHEMA: &[&str] = &[
         keep_until INTEGER NOT NULL,
         at INTEGER NOT NULL,
         outcome TEXT,
-        event TEXT
+        event TEXT,
+        partial INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE INDEX IF NOT EXISTS pg_events_keep ON pg_events (keep_until)",
     "CREATE INDEX IF NOT EXISTS pg_events_state ON pg_events (function, state, at)",
@@ -113,7 +114,7 @@ impl<D: Database> SqlLedger<D> {
             "INSERT INTO pg_events (key, function, crm, event_id, record_id, claimant, lease_until, keep_until, at, state) \
              VALUES {} \
              ON CONFLICT (key) DO UPDATE SET {}, {}, {}, {}, {} \
-             RETURNING key, state, claimant, outcome",
+             RETURNING key, state, claimant, outcome, partial",
             rows(claims.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed')"),
             kept("state"),
             kept("claimant"),
@@ -123,9 +124,15 @@ impl<D: Database> SqlLedger<D> {
         );
         let mut answers = BTreeMap::new();
         for row in self.db.execute(&sql, params).await? {
-            let [key, state, holder, outcome] = columns(row)?;
+            let [key, state, holder, outcome, partial] = columns(row)?;
             let claim = match text(&state)?.as_str() {
-                CLAIMED if holder.as_text() == Some(claimant) => Claim::Mine,
+                CLAIMED if holder.as_text() == Some(claimant) => {
+                    if partial.as_integer() == Some(1) {
+                        Claim::Resume
+                    } else {
+                        Claim::Mine
+                    }
+                }
                 CLAIMED | REOPENED => Claim::Busy,
                 _ => Claim::Settled(decode(&outcome)?),
             };
@@ -275,6 +282,19 @@ impl<D: Database> Ledger for SqlLedger<D> {
             self.db.execute(&sql, params).await?;
         }
         Ok(())
+    }
+
+    async fn mark_partial(&self, claimant: &str, keys: &[String]) -> Result<(), Error> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE pg_events SET partial = 1 WHERE claimant = ? AND key IN ({})",
+            placeholders(keys.len())
+        );
+        let mut params = vec![claimant.into()];
+        params.extend(keys.iter().map(|k| k.as_str().into()));
+        self.db.execute(&sql, params).await.map(drop)
     }
 
     async fn release(&self, claimant: &str) -> Result<(), Error> {

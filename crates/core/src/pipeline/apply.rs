@@ -14,15 +14,33 @@ use crate::{
 /// What applying one event's write-back came to: the calls made, or why it failed.
 pub(super) type Applied = Result<Vec<String>, Error>;
 
-/// Apply the write-backs of `decided`; one result per decided event, in order (an event with
-/// nothing to write back succeeds with no calls).
+/// The apply stage's result, per decided event in order.
+pub(super) struct Written {
+    /// The calls made, or why the write-back failed (an event with nothing to write back
+    /// succeeds with no calls).
+    pub results: Vec<Applied>,
+    /// Whether an event that failed had some of its calls made first (its fields written, its
+    /// task not): a retry must carry out the rest even though the record now holds the fields.
+    pub partial: Vec<bool>,
+}
+
+/// Record that `event` failed with `error`, noting whether it had calls made before.
+fn fail(results: &mut [Applied], partial: &mut [bool], event: usize, error: Error) {
+    if matches!(&results[event], Ok(made) if !made.is_empty()) {
+        partial[event] = true;
+    }
+    results[event] = Err(error);
+}
+
+/// Apply the write-backs of `decided`.
 pub(super) async fn apply<A: Adapter>(
     adapter: &A,
     job: &Job<'_>,
     decided: &[DecidedEvent],
     api: &Api<'_, impl CrmClient, impl Clock>,
-) -> Vec<Applied> {
+) -> Written {
     let mut results: Vec<Applied> = decided.iter().map(|_| Ok(Vec::new())).collect();
+    let mut partial = vec![false; decided.len()];
     let targets: Vec<(usize, &WriteBack)> = decided
         .iter()
         .enumerate()
@@ -64,19 +82,22 @@ pub(super) async fn apply<A: Adapter>(
                     let refused = adapter.refused(&call, &answer);
                     for (position, &event) in served.iter().enumerate() {
                         match refused.iter().find(|(k, _)| *k == position) {
-                            Some((_, reason)) => {
-                                results[event] = Err(Error::CrmRejected {
+                            Some((_, reason)) => fail(
+                                &mut results,
+                                &mut partial,
+                                event,
+                                Error::CrmRejected {
                                     call: call.call.to_string(),
                                     reason: reason.clone(),
-                                });
-                            }
+                                },
+                            ),
                             None => push_call(&mut results[event], &call),
                         }
                     }
                 }
                 Err(e) if e.is_transient() || served.len() == 1 => {
                     for &event in &served {
-                        results[event] = Err(e.clone());
+                        fail(&mut results, &mut partial, event, e.clone());
                     }
                 }
                 Err(_) => {
@@ -88,14 +109,14 @@ pub(super) async fn apply<A: Adapter>(
                                     made.extend(calls);
                                 }
                             }
-                            Err(e) => results[event] = Err(e),
+                            Err(e) => fail(&mut results, &mut partial, event, e),
                         }
                     }
                 }
             }
         }
     }
-    results
+    Written { results, partial }
 }
 
 /// A batched call was refused for good: send each write-back it served alone, to find which

@@ -44,6 +44,7 @@ pub(super) async fn claim(
             event,
             claim,
             stream,
+            resume: false,
         });
     }
     let claims: Vec<Claiming> = candidates.iter().map(|f| f.claim.clone()).collect();
@@ -55,6 +56,10 @@ pub(super) async fn claim(
         let (event_id, record_id) = (&fresh.event.event_id, &fresh.event.record.id);
         match answer {
             Claim::Mine => mine.push(fresh),
+            Claim::Resume => mine.push(Fresh {
+                resume: true,
+                ..fresh
+            }),
             Claim::Settled(settled) => {
                 let mut outcome = EventOutcome::new(event_id, record_id, EventStatus::Duplicate);
                 if settled.status == EventStatus::Failed {

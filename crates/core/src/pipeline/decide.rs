@@ -70,7 +70,9 @@ pub(super) async fn decide(
                 write_back.rename_fields(|field| crm.write_back_field(names, kind, field));
                 write_back
             })
-            .filter(|write_back| !write_back.already_in(&event.record));
+            // A resumed write-back is carried out whole: the record holds the fields its first
+            // attempt wrote, not the task that attempt did not create.
+            .filter(|write_back| fresh.resume || !write_back.already_in(&event.record));
         decided.push(DecidedEvent {
             fresh,
             decision,

@@ -124,6 +124,8 @@ pub(crate) struct Fresh {
     pub claim: Claiming,
     /// The stream it is ordered in ([`crate::ledger::stream_key`]).
     pub stream: String,
+    /// Whether an earlier attempt made part of its write-back ([`crate::ledger::Claim::Resume`]).
+    pub resume: bool,
 }
 
 /// The outcome of every event of a delivery, as the stages settle them.

@@ -1,6 +1,6 @@
 //! The last stage: record what finished, in one ledger call, and let go of what did not.
 
-use super::{Job, Ports, Tally, apply::Applied, decide::Decided};
+use super::{Job, Ports, Tally, apply::Written, decide::Decided};
 use crate::{
     Error,
     ledger::Ledger,
@@ -14,12 +14,20 @@ pub(super) async fn settle<S: Store, L: Ledger, C, K>(
     job: &Job<'_>,
     ports: Ports<'_, S, L, C, K>,
     decided: Decided,
-    applied: Vec<Applied>,
+    written: Written,
     mut tally: Tally,
     workflow: bool,
 ) -> Result<DeliveryOutcome, Error> {
     let mut scored = false;
-    for (event, result) in decided.events.into_iter().zip(applied) {
+    let partial: Vec<String> = decided
+        .events
+        .iter()
+        .zip(&written.partial)
+        .filter(|(_, partial)| **partial)
+        .map(|(event, _)| event.fresh.claim.key.clone())
+        .collect();
+    ports.ledger.mark_partial(&job.claimant, &partial).await?;
+    for (event, result) in decided.events.into_iter().zip(written.results) {
         let fresh = &event.fresh;
         match result {
             Ok(calls) => {

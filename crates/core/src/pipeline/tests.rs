@@ -348,3 +348,79 @@ fn an_event_not_acted_on_never_supersedes_a_real_change() {
     assert_eq!(world.deliver(vec![late]), [EventStatus::Processed]);
     assert_eq!(world.crm.calls().len(), 1);
 }
+
+#[test]
+fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
+    use crate::crm::pipedrive::Pipedrive;
+    let world = World::default();
+    let settings = Settings {
+        playbook: Playbook::default_playbook(),
+        mode: Mode::Shadow,
+    };
+    let job = Job {
+        function: FunctionKind::GateHandoff,
+        settings: &settings,
+        now: NOW,
+        claimant: "first".into(),
+        limits: Limits::within(Duration::from_secs(10)),
+        retention: Retention::default(),
+    };
+    let mut handoff = event("e1", "7", datetime!(2026-11-21 11:00 UTC));
+    handoff.change = Change::StageChanged {
+        from: Some("discovery".into()),
+        to: "sales_accepted".into(),
+    };
+    let ports = || Ports {
+        store: &world.store,
+        ledger: &world.ledger,
+        client: &world.crm,
+        clock: &world.clock,
+    };
+    // The fields are written, the BDR's task is not: the CRM failed for now.
+    world.crm.refuse(
+        "POST",
+        "/api/v2/activities",
+        Error::CrmUnavailable {
+            call: "POST /api/v2/activities".into(),
+            reason: "503".into(),
+        },
+    );
+    let first = block_on(run(
+        &Pipedrive,
+        &job,
+        Delivery::webhook(vec![handoff.clone()]),
+        ports(),
+    ))
+    .unwrap();
+    assert_eq!(first.results[0].status, EventStatus::Pending);
+    let written = world.crm.calls()[0].body["custom_fields"].clone();
+    // Pipedrive redelivers; the deal now holds the fields written the first time.
+    for (field, value) in written.as_object().unwrap() {
+        handoff.record.fields.insert(field.clone(), value.clone());
+    }
+    let retry_job = Job {
+        claimant: "retry".into(),
+        ..job.clone()
+    };
+    // The CRM answers normally again.
+    let crm = RecordingCrm::default();
+    let ports = Ports {
+        store: &world.store,
+        ledger: &world.ledger,
+        client: &crm,
+        clock: &world.clock,
+    };
+    let retry = block_on(run(
+        &Pipedrive,
+        &retry_job,
+        Delivery::webhook(vec![handoff]),
+        ports,
+    ))
+    .unwrap();
+    assert_eq!(retry.results[0].status, EventStatus::Processed);
+    assert!(
+        crm.calls().iter().any(|c| c.path == "/api/v2/activities"),
+        "the task is created on the retry: {:?}",
+        crm.calls()
+    );
+}
