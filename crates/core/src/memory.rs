@@ -279,15 +279,22 @@ impl Ledger for MemoryLedger {
         function: FunctionKind,
         crm: Crm,
         limit: usize,
+        now: OffsetDateTime,
     ) -> Result<Vec<WebhookEvent>, Error> {
         let mut events = self.events.borrow_mut();
         let mut failed: Vec<&mut Entry> = events
             .values_mut()
             .filter(|e| {
+                let unfinished = match e.state {
+                    EntryState::Settled => {
+                        e.settled.as_ref().map(|s| s.status) == Some(EventStatus::Failed)
+                    }
+                    EntryState::Reopened => true,
+                    EntryState::Claimed => e.lease_until < now,
+                };
                 e.claim.function == function
                     && e.claim.crm == crm
-                    && e.state == EntryState::Settled
-                    && e.settled.as_ref().map(|s| s.status) == Some(EventStatus::Failed)
+                    && unfinished
                     && e.event.is_some()
             })
             .collect();

@@ -194,7 +194,9 @@ async fn retry<A: Adapter>(function: FunctionKind, adapter: &A) -> Response<Stri
         let clock = SpinClock::start();
         let now = OffsetDateTime::now_utc();
         let ledger = sqlite::ledger().await?;
-        let events = ledger.reopen(function, adapter.crm(), RETRY_BATCH).await?;
+        let events = ledger
+            .reopen(function, adapter.crm(), RETRY_BATCH, now)
+            .await?;
         run(function, adapter, Delivery::webhook(events), &clock, now).await
     }
     .await;

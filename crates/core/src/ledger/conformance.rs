@@ -271,16 +271,22 @@ impl<L: Ledger> ReopenUnderTest for L {
         let claim = [claiming("e1")];
         block_on(self.claim(&claim, "a", NOW, retention)).unwrap();
         block_on(self.settle("a", &[failed], &[], NOW, retention)).unwrap();
-        let reopened = block_on(self.reopen(FunctionKind::ScoreLead, Crm::Generic, 10)).unwrap();
-        assert_eq!(reopened, std::slice::from_ref(event));
-        assert!(
-            block_on(self.reopen(FunctionKind::ScoreLead, Crm::Generic, 10))
-                .unwrap()
-                .is_empty()
-        );
+        let reopen =
+            || block_on(self.reopen(FunctionKind::ScoreLead, Crm::Generic, 10, NOW)).unwrap();
+        assert_eq!(reopen(), std::slice::from_ref(event));
+        // A retry that stopped before claiming it loses nothing: it is reopened again.
+        assert_eq!(reopen(), std::slice::from_ref(event));
         assert_eq!(
             block_on(self.claim(&claim, "b", NOW, retention)).unwrap(),
             [Claim::Mine]
         );
+        // Left pending by that retry, its claim released: still there for the next one.
+        block_on(self.release("b")).unwrap();
+        assert_eq!(reopen(), std::slice::from_ref(event));
+        block_on(self.claim(&claim, "c", NOW, retention)).unwrap();
+        let mut done = settlement("e1", EventStatus::Processed);
+        done.event = None;
+        block_on(self.settle("c", &[done], &[], NOW, retention)).unwrap();
+        assert!(reopen().is_empty());
     }
 }

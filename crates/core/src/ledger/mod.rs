@@ -157,11 +157,14 @@ pub trait Ledger {
     async fn release(&self, claimant: &str) -> Result<(), Error>;
 
     /// Reopen up to `limit` failed events of `function` from `crm` for a retry, and return them.
+    /// Events an earlier retry reopened but did not finish (it stopped, or they were left pending
+    /// and their lease ran out) are reopened again: a retry never loses them.
     async fn reopen(
         &self,
         function: FunctionKind,
         crm: Crm,
         limit: usize,
+        now: OffsetDateTime,
     ) -> Result<Vec<WebhookEvent>, Error>;
 
     /// The most recent failed events of `function`, newest first, at most `limit`.

@@ -312,16 +312,19 @@ impl<D: Database> Ledger for SqlLedger<D> {
         function: FunctionKind,
         crm: Crm,
         limit: usize,
+        now: OffsetDateTime,
     ) -> Result<Vec<WebhookEvent>, Error> {
         let rows = self
             .db
             .execute(
                 "UPDATE pg_events SET state = 'reopened', lease_until = 0 WHERE key IN \
-                 (SELECT key FROM pg_events WHERE function = ? AND crm = ? AND state = 'failed' \
-                  AND event IS NOT NULL ORDER BY at LIMIT ?) RETURNING event",
+                 (SELECT key FROM pg_events WHERE function = ? AND crm = ? AND event IS NOT NULL \
+                  AND (state IN ('failed', 'reopened') OR (state = 'claimed' AND lease_until < ?)) \
+                  ORDER BY at LIMIT ?) RETURNING event",
                 vec![
                     function.name().into(),
                     crm.name().into(),
+                    millis(now).into(),
                     i64::try_from(limit).unwrap_or(i64::MAX).into(),
                 ],
             )

@@ -177,7 +177,7 @@ fn a_permanent_failure_fails_only_its_event_and_is_kept_for_a_retry() {
     let reopened = block_on(
         world
             .ledger
-            .reopen(FunctionKind::ScoreLead, Crm::Generic, 10),
+            .reopen(FunctionKind::ScoreLead, Crm::Generic, 10, NOW),
     )
     .unwrap();
     assert_eq!(reopened.len(), 1);
