@@ -355,6 +355,35 @@ mod tests {
     }
 
     #[test]
+    fn multi_status_errors_refuse_the_inputs_they_name_or_else_every_input() {
+        let call = BatchCall {
+            call: crate::writeback::CrmCall::with_body(
+                "POST",
+                "/crm/v3/objects/deals/batch/update",
+                serde_json::json!({"inputs": [{"id": "1", "properties": {}}, {"id": "2", "properties": {}}]}),
+            ),
+            serves: vec![0, 1],
+        };
+        let named = serde_json::json!({"status": "COMPLETE", "results": [], "numErrors": 1, "errors": [
+            {"status": "error", "category": "VALIDATION_ERROR", "message": "Property pg_score does not exist", "context": {"ids": ["2"]}}]});
+        assert_eq!(
+            Hubspot.refused(&call, &named),
+            [(
+                1,
+                "VALIDATION_ERROR: Property pg_score does not exist".to_owned()
+            )]
+        );
+        let unnamed =
+            serde_json::json!({"errors": [{"category": "VALIDATION_ERROR", "message": "bad"}]});
+        assert_eq!(Hubspot.refused(&call, &unnamed).len(), 2);
+        assert!(
+            Hubspot
+                .refused(&call, &serde_json::json!({"results": []}))
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn buying_roles_map_to_the_strongest_canonical_role() {
         assert_eq!(
             buying_role("INFLUENCER;BUDGET_HOLDER").as_deref(),

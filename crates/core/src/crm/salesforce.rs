@@ -132,17 +132,28 @@ impl Adapter for Salesforce {
         render(write_backs, now)
     }
 
-    /// sObject collections answer one result per record, in order.
+    /// sObject collections answer one result per record, in order; an answer that does not
+    /// hold one result per record sent says nothing about any of them, so all are refused.
     fn refused(&self, call: &BatchCall, answer: &Value) -> Vec<(usize, String)> {
-        let _ = call;
-        answer
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .filter(|(_, result)| result["success"] == false)
-            .map(|(i, result)| (i, collection_error(result)))
-            .collect()
+        match answer.as_array() {
+            Some(results) if results.len() == call.serves.len() => results
+                .iter()
+                .enumerate()
+                .filter(|(_, result)| result["success"] != true)
+                .map(|(i, result)| (i, collection_error(result)))
+                .collect(),
+            _ => (0..call.serves.len())
+                .map(|i| {
+                    (
+                        i,
+                        format!(
+                            "Salesforce answered without one result per record ({} sent)",
+                            call.serves.len()
+                        ),
+                    )
+                })
+                .collect(),
+        }
     }
 
     fn reply(&self, content_type: Option<&str>, result: &Result<DeliveryOutcome, Error>) -> Reply {
@@ -895,6 +906,29 @@ mod tests {
         assert!(reply.body.contains("<faultcode>soapenv:Server</faultcode>"));
         assert!(reply.body.contains("503 &lt;busy&gt;"), "{}", reply.body);
         assert!(!reply.body.contains("<Ack>"));
+    }
+
+    #[test]
+    fn collection_results_refuse_by_position_and_an_answer_without_them_refuses_all() {
+        let call = BatchCall {
+            call: CrmCall::get("/x"),
+            serves: vec![4, 7],
+        };
+        let answer = json!([
+            {"id": "a", "success": true, "errors": []},
+            {"success": false, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Pain is required", "fields": ["Pain__c"]}]},
+        ]);
+        let refused = Salesforce.refused(&call, &answer);
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].0, 1);
+        assert!(
+            refused[0]
+                .1
+                .contains("FIELD_CUSTOM_VALIDATION_EXCEPTION: Pain is required (fields: Pain__c)")
+        );
+        for unusable in [json!(null), json!({}), json!([{"success": true}])] {
+            assert_eq!(Salesforce.refused(&call, &unusable).len(), 2, "{unusable}");
+        }
     }
 
     #[test]

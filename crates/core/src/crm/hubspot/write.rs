@@ -57,7 +57,8 @@ pub fn render(write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
 }
 
 /// The write-backs, by position in the call's inputs, that a multi-status answer names in its
-/// errors, with HubSpot's message.
+/// errors, with HubSpot's message. Errors that name no input (creates carry no ids) refuse every
+/// write-back the call served: which were created cannot be told.
 pub fn refused(call: &BatchCall, answer: &Value) -> Vec<(usize, String)> {
     let inputs = call.call.body["inputs"]
         .as_array()
@@ -89,6 +90,16 @@ pub fn refused(call: &BatchCall, answer: &Value) -> Vec<(usize, String)> {
                 ));
             }
         }
+    }
+    let errors = answer["errors"].as_array().map_or(0, Vec::len);
+    if refused.is_empty() && errors > 0 {
+        let message = answer["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("refused")
+            .to_owned();
+        return (0..call.serves.len())
+            .map(|i| (i, format!("{errors} error(s) naming no record: {message}")))
+            .collect();
     }
     refused
 }
