@@ -33,7 +33,10 @@ use pipeline_guard_core::{
     ports::{Clock, CrmClient},
     writeback::CrmCall,
 };
-use pipeline_guard_test_host::{FakeCrm, Host, Scripted};
+use pipeline_guard_test_host::{
+    FakeCrm, Host, Scripted,
+    spin::{SpinUp, spin_cli},
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -482,74 +485,6 @@ async fn on_test_host(crm: &FakeCrm, probe_wasm: &Path) -> anyhow::Result<Figure
     })
 }
 
-/// The Spin CLI to measure on: `PIPELINE_GUARD_SPIN`, else `../shared/bin/spin`, else `spin` on
-/// `PATH`.
-fn spin_cli() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PIPELINE_GUARD_SPIN") {
-        return Some(PathBuf::from(path));
-    }
-    let shared = root().join("../shared/bin/spin");
-    if shared.exists() {
-        return Some(shared);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("spin"))
-            .find(|path| path.is_file())
-    })
-}
-
-/// `spin up` of `manifest` on a free port, stopped when dropped.
-struct SpinUp {
-    child: std::process::Child,
-    addr: SocketAddr,
-    _state: tempfile::TempDir,
-}
-
-impl Drop for SpinUp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn spin_up(
-    cli: &Path,
-    manifest: &Path,
-    variables: &[(&str, String)],
-) -> anyhow::Result<SpinUp> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let state = tempfile::tempdir()?;
-    let mut command = std::process::Command::new(cli);
-    command
-        .args(["up", "--listen", &addr.to_string(), "--state-dir"])
-        .arg(state.path())
-        .arg("--from")
-        .arg(manifest)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    for (name, value) in variables {
-        command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
-    }
-    let up = SpinUp {
-        child: command.spawn()?,
-        addr,
-        _state: state,
-    };
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(120),
-            "spin up did not listen on {addr}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Ok(up)
-}
-
 /// Measure on real Spin.
 async fn on_spin(cli: &Path, crm: &FakeCrm, probe_wasm: &Path) -> anyhow::Result<Figures> {
     // Spin resolves `source` against the manifest's folder: serve the app from a copy of spin.toml
@@ -562,14 +497,20 @@ async fn on_spin(cli: &Path, crm: &FakeCrm, probe_wasm: &Path) -> anyhow::Result
     )?;
     std::os::unix::fs::symlink(target_dir(), dir.path().join("target"))?;
     std::os::unix::fs::symlink(root().join("functions"), dir.path().join("functions"))?;
-    let app = spin_up(cli, &manifest, &variables(crm)).await?;
-    let cold = batch_at(app.addr, crm, 300_000, || None).await?;
-    let warm = batch_at(app.addr, crm, 400_000, || None).await?;
-    let duplicate = duplicate_load(app.addr).await?;
+    let app = SpinUp::start(cli, &manifest, None, &variables(crm)).await?;
+    let cold = batch_at(app.addr(), crm, 300_000, || None).await?;
+    let warm = batch_at(app.addr(), crm, 400_000, || None).await?;
+    let duplicate = duplicate_load(app.addr()).await?;
     drop(app);
     let minimal_dir = tempfile::tempdir()?;
-    let minimal = spin_up(cli, &minimal_manifest(minimal_dir.path(), probe_wasm)?, &[]).await?;
-    let minimal_figures = minimal_load(minimal.addr).await?;
+    let minimal = SpinUp::start(
+        cli,
+        &minimal_manifest(minimal_dir.path(), probe_wasm)?,
+        None,
+        &[],
+    )
+    .await?;
+    let minimal_figures = minimal_load(minimal.addr()).await?;
     Ok(Figures {
         cold,
         warm,

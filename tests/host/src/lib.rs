@@ -85,6 +85,7 @@
 //! | `engine` | shared Wasmtime engine, linker, compiled-component cache |
 //! | [`fake_crm`] | [`FakeCrm`], a recording HTTP server with fault injection |
 //! | [`probe`] | building the probe component (host tests, the benchmarks' baseline) |
+//! | [`spin`] | real Spin where installed: finding the CLI, `spin up` on a free port |
 //! | [`imports`] | [`imports_outside_world`]: component imports vs a WIT world |
 //!
 //! # Spin semantics reproduced
@@ -152,6 +153,7 @@ pub mod manifest;
 pub mod outbound;
 pub mod probe;
 pub mod routes;
+pub mod spin;
 mod sqlite;
 mod sqlite_exec;
 mod sqlite_store;

@@ -1,0 +1,78 @@
+//! On real Spin, where it is installed: two Spin nodes sharing one store apply a delivery once,
+//! however its copies are spread over them (HubSpot sends up to 10 requests at once; behind a
+//! load balancer they land on different nodes). Without Spin this says so and checks nothing.
+
+mod util;
+
+use std::time::Duration;
+
+use pipeline_guard_test_host::{
+    FakeCrm, Scripted,
+    spin::{SpinUp, app_manifest, send, spin_cli},
+};
+use util::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_spin_nodes_sharing_the_store_apply_a_delivery_once() -> anyhow::Result<()> {
+    let Some(cli) = spin_cli() else {
+        eprintln!("Spin not found (PIPELINE_GUARD_SPIN, ../shared/bin/spin, PATH): not run");
+        return Ok(());
+    };
+    let crm = FakeCrm::start().await?;
+    crm.script(
+        "PATCH",
+        "/records/",
+        Scripted::json(200, &serde_json::json!({})).after(Duration::from_millis(300)),
+    );
+    let dir = tempfile::tempdir()?;
+    let manifest = app_manifest(dir.path(), &root(), &target_dir())?;
+    let state = tempfile::tempdir()?;
+    let variables = [
+        ("generic_webhook_secret", SECRET.to_owned()),
+        ("generic_api_origin", crm.url()),
+        ("generic_api_token", TOKEN.to_owned()),
+    ];
+    let nodes = [
+        SpinUp::start(&cli, &manifest, Some(state.path()), &variables).await?,
+        SpinUp::start(&cli, &manifest, Some(state.path()), &variables).await?,
+    ];
+    for round in 0..3 {
+        crm.clear();
+        let mut event: serde_json::Value =
+            serde_json::from_slice(&fixture("generic/lead-created-fully-evidenced.json"))?;
+        event["event_id"] = format!("evt-nodes-{round}").into();
+        let body = serde_json::to_vec(&event)?;
+        let copies = (0..6).map(|i| {
+            send(
+                nodes[i % 2].addr(),
+                signed_post("/score-lead/generic", &body),
+            )
+        });
+        let answers = futures::future::join_all(copies).await;
+        let mut processed = 0;
+        for answer in answers {
+            let (status, body) = answer?;
+            let answer: serde_json::Value = serde_json::from_slice(&body)?;
+            let outcome = answer["results"][0]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            match (status, outcome.as_str()) {
+                (200, "processed") => processed += 1,
+                (200, "duplicate") | (503, "in_progress") => {}
+                other => panic!("unexpected answer {other:?}: {answer}"),
+            }
+        }
+        assert_eq!(processed, 1, "round {round}");
+        let writes = crm
+            .requests()
+            .iter()
+            .filter(|r| r.method == http::Method::PATCH)
+            .count();
+        assert_eq!(
+            writes, 1,
+            "round {round}: six copies over two nodes, one write"
+        );
+    }
+    Ok(())
+}
