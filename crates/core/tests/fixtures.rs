@@ -91,7 +91,7 @@ fn accept(
         headers: &headers,
         body,
     };
-    adapter.accept(&inbound, &secrets, now)
+    adapter.accept(&inbound, &adapter.credentials(&secrets)?, now)
 }
 
 fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {

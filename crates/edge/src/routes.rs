@@ -177,14 +177,14 @@ async fn deliver<A: Adapter>(
         .map(str::to_owned)
         .unwrap_or_else(|| request.uri().to_string());
     let (parts, body) = body::read_limited(request).await?;
-    let secrets = config::secrets(adapter.crm()).await?;
+    let credentials = adapter.credentials(&config::secrets(adapter.crm()).await?)?;
     let inbound = InboundRequest {
         method: parts.method.as_str(),
         url: &url,
         headers: &parts.headers,
         body: &body,
     };
-    let delivery = adapter.accept(&inbound, &secrets, now)?;
+    let delivery = adapter.accept(&inbound, &credentials, now)?;
     run(function, adapter, delivery, &clock, now).await
 }
 

@@ -51,12 +51,18 @@ pub trait Adapter {
     /// The CRM this adapter speaks.
     fn crm(&self) -> Crm;
 
-    /// Authenticate a webhook request with `secrets` (the CRM's [`Crm::secret_variables`]) and
-    /// parse it into events.
+    /// What this CRM's webhooks are authenticated with.
+    type Credentials;
+
+    /// The credentials, from the CRM's secret variables ([`Crm::secret_variables`]), checked
+    /// once: a missing or empty one is a configuration error naming the variable.
+    fn credentials(&self, secrets: &Secrets) -> Result<Self::Credentials, Error>;
+
+    /// Authenticate a webhook request with `credentials` and parse it into events.
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        secrets: &Secrets,
+        credentials: &Self::Credentials,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error>;
 

@@ -26,7 +26,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, adapter::one_record_per_call, secret,
+    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, WebhookSecret,
+    adapter::one_record_per_call, secret,
 };
 use crate::{
     Error,
@@ -89,15 +90,22 @@ impl Adapter for Generic {
         Crm::Generic
     }
 
+    /// The HMAC secret.
+    type Credentials = WebhookSecret;
+
+    fn credentials(&self, secrets: &Secrets) -> Result<WebhookSecret, Error> {
+        secret(secrets, SECRET_VARIABLE)
+    }
+
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        secrets: &Secrets,
+        secret: &WebhookSecret,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
         request.require_content_type("application/json")?;
         verify_generic(
-            secret(secrets, SECRET_VARIABLE)?,
+            secret.expose(),
             request.header(GENERIC_TIMESTAMP_HEADER),
             request.header(GENERIC_SIGNATURE_HEADER),
             request.body,

@@ -32,7 +32,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Secrets, Steps, secret};
+use super::{
+    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Secrets, Steps, WebhookSecret, secret,
+};
 use crate::{
     Error,
     api::Api,
@@ -108,13 +110,20 @@ impl Adapter for Hubspot {
         Crm::Hubspot
     }
 
+    /// The app's client secret.
+    type Credentials = WebhookSecret;
+
+    fn credentials(&self, secrets: &Secrets) -> Result<WebhookSecret, Error> {
+        secret(secrets, SECRET_VARIABLE)
+    }
+
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        secrets: &Secrets,
+        secret: &WebhookSecret,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
-        accept(request, secret(secrets, SECRET_VARIABLE)?, now)
+        accept(request, secret.expose(), now)
     }
 
     async fn complete(

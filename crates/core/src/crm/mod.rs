@@ -231,9 +231,28 @@ impl ApiAuth {
     }
 }
 
-pub(crate) fn secret<'a>(secrets: &'a Secrets, name: &'static str) -> Result<&'a str, Error> {
+/// A secret a webhook is authenticated with (a signing secret, a shared token, a password):
+/// never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    /// The secret's text, for the check that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(<redacted>)")
+    }
+}
+
+/// The secret variable `name`, present and not empty.
+pub(crate) fn secret(secrets: &Secrets, name: &'static str) -> Result<WebhookSecret, Error> {
     match secrets.get(name).map(|s| s.trim()) {
-        Some(value) if !value.is_empty() => Ok(value),
+        Some(value) if !value.is_empty() => Ok(WebhookSecret(value.to_owned())),
         _ => Err(Error::Config(format!(
             "variable `{name}` is empty: set it (spin up --variable {name}=… or SPIN_VARIABLE_{}) so webhooks can be authenticated",
             name.to_uppercase()
@@ -260,4 +279,24 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
 /// Percent-encode one path segment (a record id) for an API URL.
 pub(crate) fn path_segment(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_checked_once_and_never_shown() {
+        let mut secrets = Secrets::new();
+        secrets.insert(pipedrive::USER_VARIABLE, "bot".into());
+        secrets.insert(pipedrive::PASSWORD_VARIABLE, "  ".into());
+        let Err(Error::Config(message)) = pipedrive::Pipedrive.credentials(&secrets) else {
+            panic!("an empty password was taken")
+        };
+        assert!(message.contains("pipedrive_webhook_password"), "{message}");
+        secrets.insert(pipedrive::PASSWORD_VARIABLE, "hunter2".into());
+        let credentials = pipedrive::Pipedrive.credentials(&secrets).unwrap();
+        assert_eq!(credentials.1.expose(), "hunter2");
+        assert!(!format!("{credentials:?}").contains("hunter2"));
+    }
 }

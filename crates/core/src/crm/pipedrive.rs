@@ -34,8 +34,8 @@ use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, adapter::one_record_per_call, html,
-    path_segment, secret,
+    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, WebhookSecret,
+    adapter::one_record_per_call, html, path_segment, secret,
 };
 use crate::{
     Error,
@@ -109,16 +109,26 @@ impl Adapter for Pipedrive {
         Crm::Pipedrive
     }
 
+    /// The HTTP Basic user and password set on the webhook.
+    type Credentials = (WebhookSecret, WebhookSecret);
+
+    fn credentials(&self, secrets: &Secrets) -> Result<Self::Credentials, Error> {
+        Ok((
+            secret(secrets, USER_VARIABLE)?,
+            secret(secrets, PASSWORD_VARIABLE)?,
+        ))
+    }
+
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        secrets: &Secrets,
+        (user, password): &Self::Credentials,
         _now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
         verify_basic(
             request.header(AUTHORIZATION_HEADER),
-            secret(secrets, USER_VARIABLE)?,
-            secret(secrets, PASSWORD_VARIABLE)?,
+            user.expose(),
+            password.expose(),
         )?;
         request.require_content_type("application/json")?;
         parse(request.body).map(Delivery::webhook)

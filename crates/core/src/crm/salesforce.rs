@@ -40,8 +40,8 @@ use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Reply, Secrets, Steps, oauth::OAuthVariables,
-    path_segment, secret,
+    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Reply, Secrets, Steps, WebhookSecret,
+    oauth::OAuthVariables, path_segment, secret,
 };
 use crate::{
     Error,
@@ -95,11 +95,18 @@ impl Adapter for Salesforce {
         Crm::Salesforce
     }
 
+    /// The shared token.
+    type Credentials = WebhookSecret;
+
+    fn credentials(&self, secrets: &Secrets) -> Result<WebhookSecret, Error> {
+        secret(secrets, TOKEN_VARIABLE)
+    }
+
     /// An outbound message or a Flow callout, with the shared token.
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        secrets: &Secrets,
+        token: &WebhookSecret,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
         let presented = request
@@ -108,7 +115,7 @@ impl Adapter for Salesforce {
             .or_else(|| request.query("token"));
         verify_token(
             presented.as_deref(),
-            secret(secrets, TOKEN_VARIABLE)?,
+            token.expose(),
             "token (?token= or x-pipeline-guard-token)",
         )?;
         if is_json(request.header("content-type")) {
