@@ -106,8 +106,8 @@ pub struct CrmApi {
     pub auth: ApiAuth,
 }
 
-/// What authenticates a CRM's API calls.
-#[derive(Debug, Clone)]
+/// What authenticates a CRM's API calls (its `Debug` shows no secret).
+#[derive(Clone)]
 pub enum Credentials {
     /// A fixed API token.
     Token(String),
@@ -115,8 +115,21 @@ pub enum Credentials {
     Client(ClientCredentials),
 }
 
-/// An app's OAuth client credentials.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Token(_) => f.write_str("Token(<redacted>)"),
+            Credentials::Client(client) => f
+                .debug_struct("Client")
+                .field("id", &client.id)
+                .field("secret", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// An app's OAuth client credentials (shown only through [`Credentials`]'s redacted `Debug`).
+#[derive(Clone)]
 pub struct ClientCredentials {
     /// The client id.
     pub id: String,

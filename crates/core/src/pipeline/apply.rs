@@ -11,6 +11,9 @@ use crate::{
     writeback::WriteBack,
 };
 
+/// The least time left for a step that creates things to start (see [`apply`]).
+const CREATE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What applying one event's write-back came to: the calls made, or why it failed.
 pub(super) type Applied = Result<Vec<String>, Error>;
 
@@ -69,6 +72,22 @@ pub(super) async fn apply<A: Adapter>(
             .into_iter()
             .nth(step)
             .unwrap_or_default();
+        // Steps after the first create things (a task, a note): one cut off by the deadline may
+        // have been created without the answer arriving, and its retry would create it again.
+        // Such a step starts only with time to finish; else its events wait for the retry.
+        if step > 0 && !calls.is_empty() && api.remaining() < CREATE_BUDGET {
+            for call in &calls {
+                for &k in &call.serves {
+                    fail(
+                        &mut results,
+                        &mut partial,
+                        alive[k].0,
+                        api.deadline_exceeded(),
+                    );
+                }
+            }
+            continue;
+        }
         let answers = api
             .map(calls, |call| async move {
                 let answer = api.send(&call.call).await;
@@ -95,7 +114,9 @@ pub(super) async fn apply<A: Adapter>(
                         }
                     }
                 }
-                Err(e) if e.is_transient() || served.len() == 1 => {
+                // A create refused for good is not resent one by one: which of its records were
+                // created cannot be told (an answer that is not JSON, say).
+                Err(e) if e.is_transient() || served.len() == 1 || step > 0 => {
                     for &event in &served {
                         fail(&mut results, &mut partial, event, e.clone());
                     }

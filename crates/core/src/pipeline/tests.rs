@@ -424,3 +424,75 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
         crm.calls()
     );
 }
+
+#[test]
+fn a_task_is_not_started_without_time_to_finish_and_the_retry_creates_it_once() {
+    use crate::crm::pipedrive::Pipedrive;
+    let world = World::default();
+    let settings = Settings {
+        playbook: Playbook::default_playbook(),
+        mode: Mode::Shadow,
+    };
+    let job = Job {
+        function: FunctionKind::GateHandoff,
+        settings: &settings,
+        now: NOW,
+        claimant: "first".into(),
+        limits: Limits::within(Duration::from_secs(10)),
+        retention: Retention::default(),
+    };
+    let mut handoff = event("e1", "7", datetime!(2026-11-21 11:00 UTC));
+    handoff.change = Change::StageChanged {
+        from: Some("discovery".into()),
+        to: "sales_accepted".into(),
+    };
+    // The field update takes all but half a second of the 8 s deadline.
+    let first_try = StoppedClock::default();
+    let slow = Slow {
+        crm: &world.crm,
+        clock: &first_try,
+        latency: Duration::from_millis(7500),
+    };
+    let ports = Ports {
+        store: &world.store,
+        ledger: &world.ledger,
+        client: &slow,
+        clock: &first_try,
+    };
+    let first = block_on(run(
+        &Pipedrive,
+        &job,
+        Delivery::webhook(vec![handoff.clone()]),
+        ports,
+    ))
+    .unwrap();
+    assert_eq!(first.results[0].status, EventStatus::Pending);
+    let calls = world.crm.calls();
+    assert_eq!(calls.len(), 1, "the task was not started: {calls:?}");
+    assert!(calls[0].method == "PATCH");
+    let retry = Job {
+        claimant: "retry".into(),
+        ..job.clone()
+    };
+    let ports = Ports {
+        store: &world.store,
+        ledger: &world.ledger,
+        client: &world.crm,
+        clock: &world.clock,
+    };
+    let again = block_on(run(
+        &Pipedrive,
+        &retry,
+        Delivery::webhook(vec![handoff]),
+        ports,
+    ))
+    .unwrap();
+    assert_eq!(again.results[0].status, EventStatus::Processed);
+    let tasks = world
+        .crm
+        .calls()
+        .iter()
+        .filter(|c| c.path == "/api/v2/activities")
+        .count();
+    assert_eq!(tasks, 1);
+}
