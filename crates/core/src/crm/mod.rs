@@ -125,7 +125,7 @@ impl Crm {
     /// How long this CRM waits for an answer to a webhook before it gives up and retries.
     pub fn answer_timeout(self) -> std::time::Duration {
         std::time::Duration::from_secs(match self {
-            // Configurable by the `generic_deadline_ms` variable.
+            // The edge reads the `generic_timeout_ms` variable instead.
             Crm::Generic => 10,
             Crm::Hubspot => 5,
             Crm::Pipedrive => 10,

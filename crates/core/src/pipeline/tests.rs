@@ -32,6 +32,40 @@ fn event(id: &str, record: &str, at: OffsetDateTime) -> WebhookEvent {
     }
 }
 
+fn shadow_settings() -> Settings {
+    Settings {
+        playbook: Playbook::default_playbook(),
+        mode: Mode::Shadow,
+    }
+}
+
+/// A job for `function` by `claimant`, within a CRM timeout of `crm_timeout_secs`.
+fn job<'a>(
+    function: FunctionKind,
+    settings: &'a Settings,
+    claimant: &str,
+    crm_timeout_secs: u64,
+) -> Job<'a> {
+    Job {
+        function,
+        settings,
+        now: NOW,
+        claimant: claimant.into(),
+        limits: Limits::within(Duration::from_secs(crm_timeout_secs)),
+        retention: Retention::default(),
+    }
+}
+
+/// Deal `record` entering the handoff stage.
+fn handoff(id: &str, record: &str) -> WebhookEvent {
+    let mut handoff = event(id, record, datetime!(2026-11-21 11:00 UTC));
+    handoff.change = Change::StageChanged {
+        from: Some("discovery".into()),
+        to: "sales_accepted".into(),
+    };
+    handoff
+}
+
 /// The in-memory world one test runs against.
 #[derive(Default)]
 struct World {
@@ -48,18 +82,8 @@ impl World {
         adapter: &impl Adapter,
         delivery: Delivery,
     ) -> DeliveryOutcome {
-        let settings = Settings {
-            playbook: Playbook::default_playbook(),
-            mode: Mode::Shadow,
-        };
-        let job = Job {
-            function: FunctionKind::ScoreLead,
-            settings: &settings,
-            now: NOW,
-            claimant: claimant.into(),
-            limits: Limits::within(Duration::from_secs(5)),
-            retention: Retention::default(),
-        };
+        let settings = shadow_settings();
+        let job = job(FunctionKind::ScoreLead, &settings, claimant, 5);
         let ports = Ports {
             store: &self.store,
             ledger: &self.ledger,
@@ -255,20 +279,9 @@ fn work_past_the_deadline_is_left_pending_for_the_retry() {
         clock: &first_try,
         latency: Duration::from_secs(3),
     };
-    let settings = Settings {
-        playbook: Playbook::default_playbook(),
-        mode: Mode::Shadow,
-    };
-    let mut limits = Limits::within(Duration::from_secs(5));
-    limits.concurrency = 1;
-    let job = Job {
-        function: FunctionKind::ScoreLead,
-        settings: &settings,
-        now: NOW,
-        claimant: "a".into(),
-        limits,
-        retention: Retention::default(),
-    };
+    let settings = shadow_settings();
+    let mut job = job(FunctionKind::ScoreLead, &settings, "a", 5);
+    job.limits.concurrency = 1;
     let at = datetime!(2026-11-21 11:00 UTC);
     let events = vec![event("e1", "D-1", at), event("e2", "D-2", at)];
     let ports = Ports {
@@ -353,23 +366,9 @@ fn an_event_not_acted_on_never_supersedes_a_real_change() {
 fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
     use crate::crm::pipedrive::Pipedrive;
     let world = World::default();
-    let settings = Settings {
-        playbook: Playbook::default_playbook(),
-        mode: Mode::Shadow,
-    };
-    let job = Job {
-        function: FunctionKind::GateHandoff,
-        settings: &settings,
-        now: NOW,
-        claimant: "first".into(),
-        limits: Limits::within(Duration::from_secs(10)),
-        retention: Retention::default(),
-    };
-    let mut handoff = event("e1", "7", datetime!(2026-11-21 11:00 UTC));
-    handoff.change = Change::StageChanged {
-        from: Some("discovery".into()),
-        to: "sales_accepted".into(),
-    };
+    let settings = shadow_settings();
+    let job = job(FunctionKind::GateHandoff, &settings, "first", 10);
+    let mut handoff = handoff("e1", "7");
     let ports = || Ports {
         store: &world.store,
         ledger: &world.ledger,
@@ -429,23 +428,9 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
 fn a_task_is_not_started_without_time_to_finish_and_the_retry_creates_it_once() {
     use crate::crm::pipedrive::Pipedrive;
     let world = World::default();
-    let settings = Settings {
-        playbook: Playbook::default_playbook(),
-        mode: Mode::Shadow,
-    };
-    let job = Job {
-        function: FunctionKind::GateHandoff,
-        settings: &settings,
-        now: NOW,
-        claimant: "first".into(),
-        limits: Limits::within(Duration::from_secs(10)),
-        retention: Retention::default(),
-    };
-    let mut handoff = event("e1", "7", datetime!(2026-11-21 11:00 UTC));
-    handoff.change = Change::StageChanged {
-        from: Some("discovery".into()),
-        to: "sales_accepted".into(),
-    };
+    let settings = shadow_settings();
+    let job = job(FunctionKind::GateHandoff, &settings, "first", 10);
+    let handoff = handoff("e1", "7");
     // The field update takes all but half a second of the 8 s deadline.
     let first_try = StoppedClock::default();
     let slow = Slow {
