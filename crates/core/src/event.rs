@@ -20,6 +20,8 @@ pub enum Change {
         /// The stage it entered.
         to: String,
     },
+    /// A deleted record was restored: it reappears in whatever stage it sat in.
+    Restored,
     /// The record was deleted.
     Deleted,
     /// An event type pipeline-guard does not act on; acknowledged so the CRM does not retry it.
@@ -35,6 +37,7 @@ impl Change {
     pub fn stream(&self) -> &'static str {
         match self {
             Change::Created => "created",
+            Change::Restored => "restored",
             Change::Updated => "updated",
             Change::Unsupported { .. } => "unsupported",
             Change::StageChanged { .. } => "stage",
@@ -64,6 +67,13 @@ pub struct WebhookEvent {
     /// echo and is skipped (see [`WebhookEvent::only_touched`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changed_fields: Vec<String>,
+    /// Who made the change, as the CRM user id a task is assigned to, when the CRM says
+    /// (HubSpot's `sourceId`, Pipedrive's `meta.user_id`, Salesforce's `LastModifiedById`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    /// Whether the same change gave the record another owner; `None` when the CRM does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_changed: Option<bool>,
     /// Whether `record` holds the whole record. CRMs that send only the changed property (HubSpot)
     /// leave it `false`, and the adapter fetches the rest before anything is decided.
     pub complete: bool,

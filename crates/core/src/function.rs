@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
+    Error,
     event::{Change, WebhookEvent},
-    gate::{self, HandoffDecision, Verdict},
+    gate::{self, HandoffDecision, Route},
     mode::Mode,
     model::RecordKind,
     playbook::Playbook,
@@ -36,50 +37,38 @@ impl FunctionKind {
         }
     }
 
-    /// Decide what to do about one event.
+    /// Decide what to do about one event. An error is a fault of the CRM's data that a retry
+    /// may mend (a deal without its stage): the event stays pending.
     pub fn decide(
         self,
         event: &WebhookEvent,
         settings: &Settings,
         now: OffsetDateTime,
-    ) -> Decision {
+    ) -> Result<Decision, Error> {
         let record = &event.record;
         match &event.change {
-            Change::Deleted => return Decision::skipped("the record was deleted"),
+            Change::Deleted => return Ok(Decision::skipped("the record was deleted")),
             Change::Unsupported { event_type } => {
-                return Decision::skipped(format!(
+                return Ok(Decision::skipped(format!(
                     "event type {event_type:?} is not acted on; acknowledged so the CRM does not retry it"
-                ));
+                )));
             }
             _ => {}
         }
-        match self {
-            FunctionKind::ScoreLead => {
-                Decision::Scored(scorecard::score(record, &settings.playbook, now))
-            }
-            FunctionKind::GateHandoff => match &event.change {
-                Change::StageChanged { from, to } if gate::is_handoff(to, &settings.playbook) => {
-                    Decision::Handoff(gate::decide(
-                        record,
-                        from.as_deref(),
-                        to,
-                        &settings.playbook,
-                        settings.mode,
-                        now,
-                    ))
+        let playbook = &settings.playbook;
+        Ok(match self {
+            FunctionKind::ScoreLead => Decision::Scored(scorecard::score(record, playbook, now)),
+            FunctionKind::GateHandoff => match gate::route(event, playbook)? {
+                Route::Enters(entry) => {
+                    Decision::Handoff(gate::decide(event, &entry, playbook, settings.mode, now))
                 }
-                Change::StageChanged { to, .. } => {
-                    Decision::skipped(format!("stage {to:?} is not a handoff stage"))
-                }
-                _ => Decision::skipped("not a stage change"),
+                Route::Passes(reason) => Decision::skipped(reason),
             },
             FunctionKind::FlagStaleDeals => match record.kind {
-                RecordKind::Deal => {
-                    Decision::Stale(staleness::assess(record, &settings.playbook, now))
-                }
+                RecordKind::Deal => Decision::Stale(staleness::assess(record, playbook, now)),
                 RecordKind::Lead => Decision::skipped("leads have no pipeline stage to rot in"),
             },
-        }
+        })
     }
 }
 
@@ -141,7 +130,7 @@ impl Decision {
         let record = &event.record;
         match self {
             Decision::Scored(card) => Some(card.write_back(record, playbook)),
-            Decision::Handoff(decision) => Some(decision.write_back(record, playbook)),
+            Decision::Handoff(decision) => Some(decision.write_back(event, playbook)),
             Decision::Stale(report) => Some(report.write_back(record, playbook)),
             Decision::Skipped { .. } => None,
         }
@@ -152,11 +141,7 @@ impl Decision {
     pub fn brief(&self) -> Brief {
         let (allowed, name, score, tier) = match self {
             Decision::Handoff(d) => {
-                let name = match (d.verdict, d.mode) {
-                    (Verdict::Validated, _) => "validated",
-                    (Verdict::Blocked, Mode::Enforce) => "blocked",
-                    (Verdict::Blocked, Mode::Shadow) => "would_block",
-                };
+                let name = d.status();
                 (
                     name != "blocked",
                     name,

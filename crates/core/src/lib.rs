@@ -14,6 +14,7 @@
 //! - [`fit`], [`engagement`]: the secondary parts of a score.
 //! - [`tier`]: hot / warm / cold / disqualified, with requirements.
 //! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
+//! - [`placeholder`]: values that are never evidence ("TBD", one word repeated, a copy).
 //! - [`review`]: flagging the top share of recent scores for human review.
 //! - [`gate`]: the BDR→AE handoff decision.
 //! - [`staleness`]: deals rotting in a stage, overdue close dates, missing fields.
@@ -66,6 +67,7 @@ pub mod mode;
 pub mod model;
 pub mod outcome;
 pub mod pipeline;
+pub mod placeholder;
 pub mod playbook;
 pub mod ports;
 pub mod review;

@@ -9,6 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod handoff;
+
+pub use handoff::{Handoff, ScorePart};
+
 use crate::{
     Error,
     engagement::Engagement,
@@ -95,19 +99,6 @@ impl Dimension {
     pub fn field(&self) -> &str {
         self.field.as_deref().unwrap_or(&self.key)
     }
-}
-
-/// The BDR→AE handoff gate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Handoff {
-    /// Entering one of these stages is a handoff.
-    pub stages: Vec<String>,
-    /// The score (0–100) a deal needs to be handed off.
-    pub threshold: u8,
-    /// Where a blocked deal goes when the CRM did not say which stage it came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_stage: Option<String>,
 }
 
 /// Staleness and hygiene rules.
@@ -351,15 +342,13 @@ impl Playbook {
                 self.review_share
             ));
         }
-        if self.handoff.stages.is_empty() {
-            problems.push("handoff.stages: list the stage(s) that hand a deal to an AE".to_owned());
-        }
-        if self.handoff.threshold > 100 {
-            problems.push(format!(
-                "handoff.threshold: must be within 0..=100 (found {})",
-                self.handoff.threshold
-            ));
-        }
+        let reserved: Vec<&str> = self
+            .dimensions
+            .iter()
+            .map(Dimension::field)
+            .chain(self.write_back.names())
+            .collect();
+        problems.extend(self.handoff.problems(&dimension_keys, CRM_NAMES, &reserved));
         for (stage, name) in &self.stage_names {
             if name.trim().is_empty() {
                 problems.push(format!(

@@ -10,8 +10,10 @@ use time::OffsetDateTime;
 
 pub use crate::score::{DimensionScore, Part, Status};
 use crate::{
+    evidence::EvidenceRule,
     hygiene::{self, Hygiene},
     model::Record,
+    placeholder,
     playbook::{Dimension, Playbook},
     tier,
     writeback::WriteBack,
@@ -152,10 +154,10 @@ impl Scorecard {
         WriteBack {
             record_kind: record.kind,
             record_id: record.id.clone(),
-            owner_id: record.owner_id.clone(),
             fields,
             move_to_stage: None,
-            note: None,
+            move_only_from: None,
+            notices: Vec::new(),
         }
     }
 }
@@ -168,10 +170,28 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
     } else {
         0.0
     };
+    let mut texts: Vec<(String, &str)> = Vec::new();
     let dimensions: Vec<DimensionScore> = playbook
         .dimensions
         .iter()
-        .map(|d| score_dimension(record, d, d.weight * scale, now))
+        .map(|d| {
+            let mut score = score_dimension(record, d, d.weight * scale, now);
+            if let (EvidenceRule::Text { .. }, Some(text)) = (&d.evidence, &score.evidence) {
+                let normalized = placeholder::normalize(text);
+                let not_evidence = placeholder::placeholder(text, &playbook.handoff.placeholders)
+                    .or_else(|| {
+                        texts
+                            .iter()
+                            .find(|(earlier, _)| *earlier == normalized)
+                            .map(|(_, name)| format!("it copies {name}'s text"))
+                    });
+                match not_evidence {
+                    Some(why) => score.not_evidence(d, &why),
+                    None => texts.push((normalized, &d.name)),
+                }
+            }
+            score
+        })
         .collect();
     let fit = playbook.fit.as_ref().map(|f| f.score(record));
     let engagement = playbook.engagement.as_ref().map(|e| e.score(record, now));
@@ -196,6 +216,16 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
             version: playbook.version.clone(),
             content_hash: playbook.content_hash.clone(),
         },
+    }
+}
+
+impl DimensionScore {
+    /// This dimension's text is not evidence (`why`): red, no points, and the question to ask.
+    fn not_evidence(&mut self, dimension: &Dimension, why: &str) {
+        self.status = Status::Red;
+        self.points = 0.0;
+        self.reason = format!("`{}` holds no evidence: {why}", dimension.field());
+        self.next_question = Some(dimension.question.clone());
     }
 }
 

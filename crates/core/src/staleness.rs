@@ -10,7 +10,7 @@ use crate::{
     hygiene::{self, Hygiene},
     model::{DealStatus, Record},
     playbook::Playbook,
-    writeback::{Note, WriteBack},
+    writeback::{Notice, Priority, WriteBack},
 };
 
 /// Why a deal is flagged.
@@ -144,23 +144,29 @@ impl StaleReport {
         ]
         .into_iter()
         .collect();
-        let note = self.stale.then(|| Note {
-            title: "pipeline-guard: deal needs attention".to_owned(),
-            body: self
-                .reasons
-                .iter()
-                .map(|r| format!("- {r}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            action_required: true,
-        });
+        let notices = self
+            .stale
+            .then(|| {
+                Notice::task(
+                    record.owner_id.clone(),
+                    "pipeline-guard: deal needs attention",
+                    self.reasons
+                        .iter()
+                        .map(|r| format!("- {r}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    Priority::High,
+                )
+            })
+            .into_iter()
+            .collect();
         WriteBack {
             record_kind: record.kind,
             record_id: record.id.clone(),
-            owner_id: record.owner_id.clone(),
             fields,
             move_to_stage: None,
-            note,
+            move_only_from: None,
+            notices,
         }
     }
 }
@@ -219,7 +225,7 @@ mod tests {
             ]
         );
         let wb = r.write_back(&deal, &Playbook::default_playbook());
-        assert!(wb.note.is_some());
+        assert!(wb.notices[0].is_task());
         assert!(wb.fields["pg_stale"].as_str().unwrap().contains("51 days"));
 
         // With a name for the stage, reps read the name; the id stays in the data.

@@ -15,17 +15,18 @@ pub struct WriteBack {
     pub record_kind: RecordKind,
     /// The CRM record's id.
     pub record_id: String,
-    /// The record's owner, who receives the note or task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<String>,
     /// Field values to set, by CRM field name (from the playbook's `write_back` table).
     pub fields: BTreeMap<String, serde_json::Value>,
     /// Move the deal to this stage (a blocked handoff going back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub move_to_stage: Option<String>,
-    /// A note for the record's owner: the notice that reaches the rep.
+    /// The stage the deal must still sit in, read again from the CRM just before the move: a
+    /// deal moved on since is never moved back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<Note>,
+    pub move_only_from: Option<String>,
+    /// The tasks and notes this decision leaves, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
 }
 
 impl WriteBack {
@@ -43,6 +44,16 @@ impl WriteBack {
                     .find(|(field, _)| field.eq_ignore_ascii_case(name))
                     .is_some_and(|(_, current)| same_value(current, value))
             })
+    }
+
+    /// Do not move the deal after all, because `why`: every notice says so.
+    pub fn cancel_move(&mut self, why: &str) {
+        if self.move_to_stage.take().is_some() {
+            self.move_only_from = None;
+            for notice in &mut self.notices {
+                notice.body = format!("{why}\n\n{}", notice.body);
+            }
+        }
     }
 
     /// Rename every field through `name` (a CRM's own names for the playbook's fields).
@@ -66,15 +77,75 @@ fn same_value(current: &serde_json::Value, wanted: &serde_json::Value) -> bool {
     }
 }
 
-/// A note or task for the record's owner.
+/// What a notice is in the CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// A task: someone must act.
+    Task,
+    /// A note on the record: for the record's history, nobody has to act.
+    Note,
+}
+
+/// How soon a task wants doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Something is blocked until it is done.
+    High,
+    /// Ordinary work.
+    Normal,
+}
+
+/// A task or note on a record, for one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Note {
+pub struct Notice {
+    /// A task or a note.
+    pub kind: NoticeKind,
+    /// The CRM user it is for (a task's assignee, a note's owner); `None` leaves the CRM's
+    /// default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// One line: what happened.
     pub title: String,
     /// The whole explanation.
     pub body: String,
-    /// Whether the owner must act (a task in CRMs that have them) or only know (a note).
-    pub action_required: bool,
+    /// How soon it wants doing.
+    pub priority: Priority,
+}
+
+impl Notice {
+    /// A task for `to`.
+    pub fn task(
+        to: Option<String>,
+        title: impl Into<String>,
+        body: impl Into<String>,
+        priority: Priority,
+    ) -> Notice {
+        Notice {
+            kind: NoticeKind::Task,
+            to,
+            title: title.into(),
+            body: body.into(),
+            priority,
+        }
+    }
+
+    /// A note on the record, owned by `to`.
+    pub fn note(to: Option<String>, title: impl Into<String>, body: impl Into<String>) -> Notice {
+        Notice {
+            kind: NoticeKind::Note,
+            to,
+            title: title.into(),
+            body: body.into(),
+            priority: Priority::Normal,
+        }
+    }
+
+    /// Whether this is a task.
+    pub fn is_task(&self) -> bool {
+        self.kind == NoticeKind::Task
+    }
 }
 
 /// One HTTP call to a CRM's API, relative to the configured API base URL.
@@ -137,10 +208,10 @@ mod tests {
         WriteBack {
             record_kind: RecordKind::Deal,
             record_id: "D-1".into(),
-            owner_id: None,
             fields: serde_json::from_value(fields).unwrap(),
             move_to_stage: None,
-            note: None,
+            move_only_from: None,
+            notices: Vec::new(),
         }
     }
 

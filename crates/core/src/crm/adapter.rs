@@ -2,9 +2,12 @@
 //!
 //! A delivery goes through an adapter at three points: [`Adapter::accept`] authenticates the
 //! request and parses its events; [`Adapter::complete`] fetches, for the whole batch at once,
-//! what the events' records lack; [`Adapter::render`] turns the batch's write-backs into the
+//! what the events' records lack; [`Adapter::current_stages`] reads deals' stages again before
+//! a move; [`Adapter::render`] turns the batch's write-backs into the
 //! CRM's API calls, batched where its API allows. Everything between those (claiming, ordering,
 //! deciding, applying with deadlines, recording) is the pipeline's, the same for every CRM.
+
+use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
@@ -76,6 +79,15 @@ pub trait Adapter {
         playbook: &Playbook,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>>;
+
+    /// The stage each deal of `ids` sits in now, read from the CRM in as few calls as its API
+    /// allows: the re-read before a blocked handoff is moved back, so a deal moved on since is
+    /// never moved back. A deal the CRM no longer has is left out.
+    async fn current_stages(
+        &self,
+        ids: &[String],
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<BTreeMap<String, String>, Error>;
 
     /// The calls that carry out `write_backs`, batched where the CRM's API allows.
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps;

@@ -124,6 +124,33 @@ impl Adapter for Generic {
         events.into_iter().map(Ok).collect()
     }
 
+    /// `GET /records/deals/<id>` for each deal: the canonical record, whose `stage` is read.
+    async fn current_stages(
+        &self,
+        ids: &[String],
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        let answers = api
+            .map(ids.iter(), |id| async move {
+                let call = CrmCall::get(format!("/records/deals/{}", super::path_segment(id)));
+                (id, api.send(&call).await)
+            })
+            .await;
+        let mut stages = std::collections::BTreeMap::new();
+        for (id, answer) in answers {
+            match answer {
+                Ok(record) => {
+                    if let Some(stage) = record["stage"].as_str() {
+                        stages.insert(id.clone(), stage.to_owned());
+                    }
+                }
+                Err(Error::CrmRecordGone { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(stages)
+    }
+
     /// One call per write-back, all at once.
     fn render(&self, write_backs: &[WriteBack], _now: OffsetDateTime) -> Steps {
         one_record_per_call(write_backs, |wb| vec![render(wb)])
@@ -208,6 +235,8 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
         change,
         record: event.record,
         changed_fields: Vec::new(),
+        changed_by: None,
+        owner_changed: None,
         complete: true,
     })
 }
@@ -218,12 +247,8 @@ pub fn render(write_back: &WriteBack) -> CrmCall {
     if let Some(stage) = &write_back.move_to_stage {
         body["stage"] = stage.clone().into();
     }
-    if let Some(note) = &write_back.note {
-        body["note"] = serde_json::json!({
-            "title": note.title,
-            "body": note.body,
-            "action_required": note.action_required,
-        });
+    if !write_back.notices.is_empty() {
+        body["notices"] = serde_json::json!(write_back.notices);
     }
     CrmCall::with_body(
         "PATCH",

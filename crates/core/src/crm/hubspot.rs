@@ -135,6 +135,14 @@ impl Adapter for Hubspot {
         fetch::complete(events, playbook, api).await
     }
 
+    async fn current_stages(
+        &self,
+        ids: &[String],
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        fetch::current_stages(ids, api).await
+    }
+
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
         write::render(write_backs, now)
     }
@@ -253,6 +261,8 @@ fn into_event(event: Event) -> Result<WebhookEvent, Error> {
             event.object_id.to_string(),
         ),
         changed_fields: event.property_name.clone().into_iter().collect(),
+        changed_by: None,
+        owner_changed: None,
         complete,
     })
 }

@@ -162,7 +162,8 @@ macro_rules! with_adapter {
 
 /// The CRM fields the playbook reads from `crm`'s records of `kind`, by their name there, each with
 /// the canonical field it feeds: a dimension's `crm_fields` entry in the [`Crm::field_table`]
-/// (else its canonical field), the fit fields and the required fields. Contact dimensions are
+/// (else its canonical field), the fit fields, the required fields, and the handoff's BDR and AE
+/// fields (`handoff.crm_fields`). Contact dimensions are
 /// judged from the record's contacts, and canonical fields the record already carries (owner,
 /// amount, …) come from each CRM's own fields.
 pub(crate) fn mapped_fields(
@@ -192,6 +193,11 @@ pub(crate) fn mapped_fields(
     });
     for field in fit_fields.chain(playbook.staleness.required_fields.iter().cloned()) {
         properties.entry(field.clone()).or_insert(field);
+    }
+    let handoff = &playbook.handoff;
+    for field in handoff.people_fields() {
+        let name = handoff.field_in(crm.field_table(kind), field).to_owned();
+        properties.insert(name, field.to_owned());
     }
     properties.retain(|_, canonical| !Record::BUILT_IN_FIELDS.contains(&canonical.as_str()));
     properties

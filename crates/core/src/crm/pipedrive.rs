@@ -47,7 +47,7 @@ use crate::{
     playbook::Playbook,
     ports::{Clock, CrmClient},
     signature::credentials::{AUTHORIZATION_HEADER, verify_basic},
-    writeback::{CrmCall, WriteBack},
+    writeback::{CrmCall, NoticeKind, WriteBack},
 };
 
 /// The Spin variable holding the webhook's HTTP Basic user.
@@ -145,6 +145,37 @@ impl Adapter for Pipedrive {
             .await
     }
 
+    /// `GET /api/v2/deals?ids=…`, a hundred deals a call.
+    async fn current_stages(
+        &self,
+        ids: &[String],
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        let calls: Vec<CrmCall> = ids
+            .chunks(100)
+            .map(|chunk| {
+                let ids: Vec<String> = chunk.iter().map(|id| path_segment(id)).collect();
+                CrmCall::get(format!("/api/v2/deals?ids={}&limit=100", ids.join(",")))
+            })
+            .collect();
+        let mut stages = std::collections::BTreeMap::new();
+        for (call, answer) in calls.iter().zip(api.send_all(&calls).await) {
+            let answer = answer?;
+            let Some(deals) = answer["data"].as_array() else {
+                return Err(Error::CrmRejected {
+                    call: call.to_string(),
+                    reason: "the answer has no `data` list".into(),
+                });
+            };
+            for deal in deals {
+                if let (Some(id), Some(stage)) = (text(&deal["id"]), text(&deal["stage_id"])) {
+                    stages.insert(id, stage);
+                }
+            }
+        }
+        Ok(stages)
+    }
+
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
         one_record_per_call(write_backs, |wb| render(wb, now))
     }
@@ -217,6 +248,8 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
         changed_fields: changed_fields(&previous),
         change,
         record,
+        changed_by: None,
+        owner_changed: None,
         complete,
     }])
 }
@@ -469,7 +502,8 @@ fn id_value(id: &str) -> Value {
     id.parse::<u64>().map_or_else(|_| id.into(), Value::from)
 }
 
-/// The calls that carry out a write-back: the fields, then an activity or note for the owner.
+/// The calls that carry out a write-back: the fields, then an activity (a task) or a note for
+/// each notice.
 pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
     let (object, link) = match write_back.record_kind {
         RecordKind::Deal => ("deals", "deal_id"),
@@ -494,32 +528,37 @@ pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
         format!("/api/v2/{object}/{}", path_segment(&write_back.record_id)),
         body,
     )];
-    if let Some(note) = &write_back.note {
-        if note.action_required {
-            let mut activity = json!({
-                "subject": note.title,
-                "type": "task",
-                "due_date": now.date().to_string(),
-                "done": false,
-                "note": html(&note.body),
-            });
-            match write_back.record_kind {
-                RecordKind::Deal => activity["deal_id"] = id,
-                RecordKind::Lead => {
-                    activity["participants"] = json!([{ "person_id": id, "primary": true }]);
+    for notice in &write_back.notices {
+        match notice.kind {
+            NoticeKind::Task => {
+                let mut activity = json!({
+                    "subject": notice.title,
+                    "type": "task",
+                    "due_date": now.date().to_string(),
+                    "done": false,
+                    "note": html(&notice.body),
+                });
+                match write_back.record_kind {
+                    RecordKind::Deal => activity["deal_id"] = id.clone(),
+                    RecordKind::Lead => {
+                        activity["participants"] =
+                            json!([{ "person_id": id.clone(), "primary": true }]);
+                    }
                 }
+                if let Some(owner) = &notice.to {
+                    activity["owner_id"] = id_value(owner);
+                }
+                calls.push(CrmCall::with_body("POST", "/api/v2/activities", activity));
             }
-            if let Some(owner) = &write_back.owner_id {
-                activity["owner_id"] = id_value(owner);
+            // A note has no owner in Pipedrive (only an admin token may set its author).
+            NoticeKind::Note => {
+                let content = html(&format!("{}\n\n{}", notice.title, notice.body));
+                calls.push(CrmCall::with_body(
+                    "POST",
+                    "/api/v1/notes",
+                    json!({ "content": content, link: id.clone() }),
+                ));
             }
-            calls.push(CrmCall::with_body("POST", "/api/v2/activities", activity));
-        } else {
-            let content = html(&format!("{}\n\n{}", note.title, note.body));
-            calls.push(CrmCall::with_body(
-                "POST",
-                "/api/v1/notes",
-                json!({ "content": content, link: id }),
-            ));
         }
     }
     calls

@@ -53,7 +53,7 @@ use crate::{
     playbook::Playbook,
     ports::{Clock, CrmClient},
     signature::credentials::verify_token,
-    writeback::{CrmCall, WriteBack},
+    writeback::{CrmCall, Notice, NoticeKind, Priority, WriteBack},
 };
 
 /// The Spin variable holding the shared token.
@@ -133,6 +133,14 @@ impl Adapter for Salesforce {
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>> {
         complete(events, playbook, api).await
+    }
+
+    async fn current_stages(
+        &self,
+        ids: &[String],
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        current_stages(ids, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
@@ -529,6 +537,8 @@ fn into_event(
         change,
         record,
         changed_fields: Vec::new(),
+        changed_by: None,
+        owner_changed: None,
         complete,
     })
 }
@@ -664,14 +674,54 @@ async fn contact_roles(
     opportunities: &[String],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<Vec<Value>, Error> {
-    let soql = format!(
-        "SELECT OpportunityId, ContactId, Role, IsPrimary, Contact.Name, Contact.Title, Contact.Email \
-         FROM OpportunityContactRole WHERE OpportunityId IN ({})",
-        opportunities.join(",")
-    );
+    query(
+        &format!(
+            "SELECT OpportunityId, ContactId, Role, IsPrimary, Contact.Name, Contact.Title, Contact.Email \
+             FROM OpportunityContactRole WHERE OpportunityId IN ({})",
+            opportunities.join(",")
+        ),
+        api,
+    )
+    .await
+}
+
+/// The stage of each opportunity of `ids` (checked ids), in one query.
+async fn current_stages(
+    ids: &[String],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let quoted: Vec<String> = ids
+        .iter()
+        .filter(|id| is_id(id))
+        .map(|id| format!("'{id}'"))
+        .collect();
+    if quoted.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = query(
+        &format!(
+            "SELECT Id, StageName FROM Opportunity WHERE Id IN ({})",
+            quoted.join(",")
+        ),
+        api,
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let id = row["Id"].as_str()?;
+            // Ids come back 18 characters long; the request may have named the 15-character form.
+            let asked = ids.iter().find(|asked| id.starts_with(asked.as_str()))?;
+            Some((asked.clone(), row["StageName"].as_str()?.to_owned()))
+        })
+        .collect())
+}
+
+/// The rows of a SOQL query, every page (`nextRecordsUrl`).
+async fn query(soql: &str, api: &Api<'_, impl CrmClient, impl Clock>) -> Result<Vec<Value>, Error> {
     let mut path = format!(
         "/services/data/{API_VERSION}/query?q={}",
-        path_segment(&soql)
+        path_segment(soql)
     );
     let mut rows = Vec::new();
     loop {
@@ -717,7 +767,7 @@ pub fn render(write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
     let tasks: Vec<(usize, Value)> = write_backs
         .iter()
         .enumerate()
-        .filter_map(|(i, wb)| Some((i, task(wb, wb.note.as_ref()?, now))))
+        .flat_map(|(i, wb)| wb.notices.iter().map(move |n| (i, task(wb, n, now))))
         .collect();
     vec![collections("PATCH", updates), collections("POST", tasks)]
 }
@@ -756,11 +806,16 @@ fn record_update(write_back: &WriteBack) -> Value {
     Value::Object(fields)
 }
 
-fn task(write_back: &WriteBack, note: &crate::writeback::Note, now: OffsetDateTime) -> Value {
-    let (status, priority) = if note.action_required {
-        ("Not Started", "High")
-    } else {
-        ("Completed", "Normal")
+/// A notice as a Task: an open one for a task, a completed one (in the activity history) for a
+/// note.
+fn task(write_back: &WriteBack, note: &Notice, now: OffsetDateTime) -> Value {
+    let status = match note.kind {
+        NoticeKind::Task => "Not Started",
+        NoticeKind::Note => "Completed",
+    };
+    let priority = match note.priority {
+        Priority::High => "High",
+        Priority::Normal => "Normal",
     };
     let mut task = json!({
         "attributes": { "type": "Task" },
@@ -775,7 +830,7 @@ fn task(write_back: &WriteBack, note: &crate::writeback::Note, now: OffsetDateTi
         RecordKind::Lead => "WhoId",
     };
     task[link] = write_back.record_id.clone().into();
-    if let Some(owner) = &write_back.owner_id {
+    if let Some(owner) = &note.to {
         task["OwnerId"] = owner.clone().into();
     }
     task

@@ -249,6 +249,8 @@ fn a_reopened_failure_is_claimed_again_with_its_event() {
         change: crate::event::Change::Updated,
         record: crate::model::Record::new_deal("D-1"),
         changed_fields: Vec::new(),
+        changed_by: None,
+        owner_changed: None,
         complete: true,
     };
     for ledger in [

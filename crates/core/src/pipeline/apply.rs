@@ -42,11 +42,15 @@ pub(super) async fn apply<A: Adapter>(
     decided: &[DecidedEvent],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Written {
-    let mut results: Vec<Applied> = decided.iter().map(|_| Ok(Vec::new())).collect();
+    let mut results: Vec<Applied> = decided
+        .iter()
+        .map(|d| d.held.clone().map_or(Ok(Vec::new()), Err))
+        .collect();
     let mut partial = vec![false; decided.len()];
     let targets: Vec<(usize, &WriteBack)> = decided
         .iter()
         .enumerate()
+        .filter(|(i, _)| results[*i].is_ok())
         .filter_map(|(i, d)| d.write_back.as_ref().map(|wb| (i, wb)))
         .collect();
     let steps = adapter
@@ -185,7 +189,11 @@ async fn isolate<A: Adapter>(
 }
 
 fn push_call(result: &mut Applied, call: &BatchCall) {
-    if let Ok(made) = result {
-        made.push(call.call.to_string());
+    let call = call.call.to_string();
+    // A call serving several notices of one write-back is listed once.
+    if let Ok(made) = result
+        && made.last() != Some(&call)
+    {
+        made.push(call);
     }
 }

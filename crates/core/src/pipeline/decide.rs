@@ -1,6 +1,6 @@
 //! The decide stage: what the function decides for each event, and what that writes back.
 
-use super::{Fresh, Job};
+use super::{Fresh, Job, Tally};
 use crate::{
     Error,
     crm::Crm,
@@ -19,6 +19,9 @@ pub(super) struct DecidedEvent {
     pub decision: Decision,
     /// What to write back; `None` when nothing is (a skip, or the record already says it).
     pub write_back: Option<WriteBack>,
+    /// Why its write-back must wait for the CRM's retry, when a check before it failed (the
+    /// re-read before a move).
+    pub held: Option<Error>,
 }
 
 /// The decide stage's result: the decided events, and the review histogram to save when they
@@ -32,12 +35,14 @@ pub(super) struct Decided {
 }
 
 /// Decide every event. A change to nothing but pipeline-guard's own fields is the echo of its
-/// own write-back, and is skipped. The review histogram is read once for the batch.
+/// own write-back, and is skipped; an event whose data the CRM must send again fails pending.
+/// The review histogram is read once for the batch.
 pub(super) async fn decide(
     job: &Job<'_>,
     crm: Crm,
     events: Vec<Fresh>,
     store: &impl Store,
+    tally: &mut Tally,
 ) -> Result<Decided, Error> {
     let playbook = &job.settings.playbook;
     let names = &playbook.write_back;
@@ -50,7 +55,13 @@ pub(super) async fn decide(
         let mut decision = if echo {
             Decision::skipped("only pipeline-guard's own fields changed (its own write-back)")
         } else {
-            job.function.decide(event, job.settings, job.now)
+            match job.function.decide(event, job.settings, job.now) {
+                Ok(decision) => decision,
+                Err(e) => {
+                    tally.fail(&fresh, &e);
+                    continue;
+                }
+            }
         };
         if let Decision::Scored(card) = &mut decision {
             if histogram.is_none() {
@@ -77,6 +88,7 @@ pub(super) async fn decide(
             fresh,
             decision,
             write_back,
+            held: None,
         });
     }
     Ok(Decided {

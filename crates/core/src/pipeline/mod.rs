@@ -1,5 +1,5 @@
 //! What every function does with a delivery, as stages over the whole batch:
-//! **claim** → **order** → **complete** → **decide** → **apply** → **settle**.
+//! **claim** → **order** → **complete** → **decide** → **recheck** → **apply** → **settle**.
 //!
 //! - [`claim`]: every event is claimed in the [`Ledger`] in one statement before anything is
 //!   done, so of concurrent copies of a delivery only one acts; events settled earlier answer
@@ -8,6 +8,8 @@
 //!   to its record is superseded; in one delivery, each record is decided once.
 //! - complete: the adapter fetches what the records lack, for the batch at once.
 //! - [`decide`]: the function decides each event and what it writes back.
+//! - [`recheck`]: a deal about to be moved back is read again, and moved only if it has not
+//!   moved on since.
 //! - [`apply`]: the adapter renders the write-backs into batched calls, run within the
 //!   delivery's deadline; a call refused for good fails only the events it served.
 //! - [`settle`]: finished events are recorded in one statement; unfinished claims are released
@@ -21,6 +23,7 @@
 mod apply;
 mod claim;
 mod decide;
+mod recheck;
 mod settle;
 
 use time::OffsetDateTime;
@@ -105,10 +108,12 @@ where
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
     };
     let completed = complete(adapter, job, ordered, &api, &mut tally).await;
-    let decided = match decide::decide(job, adapter.crm(), completed, ports.store).await {
-        Ok(decided) => decided,
-        Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
-    };
+    let mut decided =
+        match decide::decide(job, adapter.crm(), completed, ports.store, &mut tally).await {
+            Ok(decided) => decided,
+            Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
+        };
+    recheck::recheck(adapter, &mut decided.events, &api).await;
     let applied = apply::apply(adapter, job, &decided.events, &api).await;
     settle::settle(job, ports, decided, applied, tally, delivery.workflow).await
 }
@@ -265,7 +270,7 @@ async fn decide_only<A: Adapter>(
         .into_iter()
         .map(|event| {
             let event = event?;
-            let decision = job.function.decide(&event, job.settings, job.now);
+            let decision = job.function.decide(&event, job.settings, job.now)?;
             let mut outcome =
                 EventOutcome::new(&event.event_id, &event.record.id, EventStatus::Decided);
             outcome.brief = Some(decision.brief());

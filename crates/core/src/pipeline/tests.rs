@@ -28,6 +28,8 @@ fn event(id: &str, record: &str, at: OffsetDateTime) -> WebhookEvent {
         change: Change::Updated,
         record: Record::new_deal(record),
         changed_fields: Vec::new(),
+        changed_by: None,
+        owner_changed: None,
         complete: true,
     }
 }
@@ -375,12 +377,12 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
         client: &world.crm,
         clock: &world.clock,
     };
-    // The fields are written, the BDR's task is not: the CRM failed for now.
+    // The fields are written, the BDR's note is not: the CRM failed for now.
     world.crm.refuse(
         "POST",
-        "/api/v2/activities",
+        "/api/v1/notes",
         Error::CrmUnavailable {
-            call: "POST /api/v2/activities".into(),
+            call: "POST /api/v1/notes".into(),
             reason: "503".into(),
         },
     );
@@ -418,8 +420,8 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
     .unwrap();
     assert_eq!(retry.results[0].status, EventStatus::Processed);
     assert!(
-        crm.calls().iter().any(|c| c.path == "/api/v2/activities"),
-        "the task is created on the retry: {:?}",
+        crm.calls().iter().any(|c| c.path == "/api/v1/notes"),
+        "the note is created on the retry: {:?}",
         crm.calls()
     );
 }
@@ -453,7 +455,7 @@ fn a_task_is_not_started_without_time_to_finish_and_the_retry_creates_it_once() 
     .unwrap();
     assert_eq!(first.results[0].status, EventStatus::Pending);
     let calls = world.crm.calls();
-    assert_eq!(calls.len(), 1, "the task was not started: {calls:?}");
+    assert_eq!(calls.len(), 1, "the note was not started: {calls:?}");
     assert!(calls[0].method == "PATCH");
     let retry = Job {
         claimant: "retry".into(),
@@ -477,7 +479,7 @@ fn a_task_is_not_started_without_time_to_finish_and_the_retry_creates_it_once() 
         .crm
         .calls()
         .iter()
-        .filter(|c| c.path == "/api/v2/activities")
+        .filter(|c| c.path == "/api/v1/notes")
         .count();
     assert_eq!(tasks, 1);
 }

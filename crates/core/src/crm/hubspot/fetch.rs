@@ -140,6 +140,23 @@ pub async fn complete(
         .collect()
 }
 
+/// The stage each deal of `ids` sits in now, with one batch read a hundred deals.
+pub async fn current_stages(
+    ids: &[String],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut stages = BTreeMap::new();
+    for (id, found) in read(api, "deals", ids, &["dealstage".to_owned()], &[]).await {
+        if let Some(stage) = found?
+            .as_ref()
+            .and_then(|object| property(&properties_of(object), "dealstage"))
+        {
+            stages.insert(id, stage);
+        }
+    }
+    Ok(stages)
+}
+
 /// Read `ids` of `object` (`deals`, `contacts`) with `properties`: by id, the record's JSON
 /// object (with `properties` and, when asked, `propertiesWithHistory`), `None` when HubSpot says
 /// it does not exist, or the error that kept it from being read.

@@ -97,6 +97,8 @@ pub fn parse(body: &[u8], object: Option<&str>) -> Result<Delivery, Error> {
         change,
         record: Record::new(kind, id),
         changed_fields: Vec::new(),
+        changed_by: None,
+        owner_changed: None,
         complete,
     }))
 }

@@ -12,7 +12,7 @@ use super::object_type;
 use crate::{
     crm::{BatchCall, Steps, html},
     model::RecordKind,
-    writeback::{CrmCall, Note, WriteBack},
+    writeback::{CrmCall, Notice, NoticeKind, Priority, WriteBack},
 };
 
 /// The most inputs one batch call takes.
@@ -39,13 +39,15 @@ pub fn render(write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
         ));
     }
     let mut notices = Vec::new();
-    for (object, task) in [("tasks", true), ("notes", false)] {
+    for (object, kind) in [("tasks", NoticeKind::Task), ("notes", NoticeKind::Note)] {
         let inputs: Vec<(usize, Value)> = write_backs
             .iter()
             .enumerate()
-            .filter_map(|(i, wb)| {
-                let note = wb.note.as_ref().filter(|n| n.action_required == task)?;
-                Some((i, notice(wb, note, now)))
+            .flat_map(|(i, wb)| {
+                wb.notices
+                    .iter()
+                    .filter(move |n| n.kind == kind)
+                    .map(move |n| (i, notice(wb, n, now)))
             })
             .collect();
         notices.extend(batches(
@@ -140,31 +142,33 @@ fn as_text(value: &Value) -> String {
     }
 }
 
-/// A task (the owner must act) or a note, associated with the record.
-fn notice(write_back: &WriteBack, note: &Note, now: OffsetDateTime) -> Value {
+/// A task or a note for its person, associated with the record.
+fn notice(write_back: &WriteBack, notice: &Notice, now: OffsetDateTime) -> Value {
     let timestamp = now.format(&Rfc3339).unwrap_or_default();
     let deal = write_back.record_kind == RecordKind::Deal;
-    let (association, mut properties) = if note.action_required {
-        (
+    let (association, mut properties) = match notice.kind {
+        NoticeKind::Task => (
             if deal { TASK_TO_DEAL } else { TASK_TO_CONTACT },
             json!({
                 "hs_timestamp": timestamp,
-                "hs_task_subject": note.title,
-                "hs_task_body": html(&note.body),
+                "hs_task_subject": notice.title,
+                "hs_task_body": html(&notice.body),
                 "hs_task_status": "NOT_STARTED",
-                "hs_task_priority": "HIGH",
+                "hs_task_priority": match notice.priority {
+                    Priority::High => "HIGH",
+                    Priority::Normal => "MEDIUM",
+                },
             }),
-        )
-    } else {
-        (
+        ),
+        NoticeKind::Note => (
             if deal { NOTE_TO_DEAL } else { NOTE_TO_CONTACT },
             json!({
                 "hs_timestamp": timestamp,
-                "hs_note_body": html(&format!("{}\n\n{}", note.title, note.body)),
+                "hs_note_body": html(&format!("{}\n\n{}", notice.title, notice.body)),
             }),
-        )
+        ),
     };
-    if let Some(owner) = &write_back.owner_id {
+    if let Some(owner) = &notice.to {
         properties["hubspot_owner_id"] = owner.clone().into();
     }
     json!({

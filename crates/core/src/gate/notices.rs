@@ -1,0 +1,277 @@
+//! What the gate tells whom. Reps first, and only what they can act on:
+//!
+//! - **Blocked** (enforce mode): a task for the BDR naming every failed rule, each gap with its
+//!   discovery question, and what to do next.
+//! - **Would block** (shadow mode): an FYI note for the BDR: what would have been blocked and why.
+//!   No task, no priority: nothing was blocked.
+//! - **Validated**: a task for the AE carrying the handoff brief ([`brief`]): each dimension's
+//!   evidence as the BDR wrote it, the contacts with titles and buying roles, the next step and
+//!   its date, the score and how it was made, and what the score does not measure. In shadow mode
+//!   the brief is a note: shadow mode assigns nobody work.
+//!
+//! Every notice also goes on the record as a note, so the history stays with the deal.
+
+use super::{HandoffDecision, Verdict, Way};
+use crate::{
+    event::WebhookEvent,
+    mode::Mode,
+    model::Record,
+    playbook::Playbook,
+    writeback::{Notice, Priority},
+};
+
+/// The decision in one line.
+pub fn headline(d: &HandoffDecision, playbook: &Playbook) -> String {
+    let to = playbook.stage_name(&d.to_stage);
+    match (d.verdict, d.mode) {
+        (Verdict::Validated, _) => format!(
+            "Handoff to {to} validated: {}; handed to the AE{}.",
+            d.rules.passed.join("; "),
+            d.people
+                .ae
+                .as_ref()
+                .map_or(String::new(), |ae| format!(" (user {})", ae.id))
+        ),
+        (Verdict::Blocked, Mode::Enforce) => format!(
+            "Handoff to {to} blocked: {}. {}",
+            d.rules.failed.join("; "),
+            what_happens(d, playbook)
+        ),
+        (Verdict::Blocked, Mode::Shadow) => format!(
+            "Shadow mode: this handoff to {to} would have been blocked: {}. Nothing was moved.",
+            d.rules.failed.join("; ")
+        ),
+    }
+}
+
+/// What becomes of a blocked deal.
+fn what_happens(d: &HandoffDecision, playbook: &Playbook) -> String {
+    match &d.moved_back_to {
+        Some(stage) => format!("The deal was moved back to {}.", playbook.stage_name(stage)),
+        None => "The CRM did not say which stage the deal came from and the playbook sets no handoff.return_stage, so it was not moved back.".to_owned(),
+    }
+}
+
+/// The notices of a decision, in the order they are created.
+pub fn notices(d: &HandoffDecision, event: &WebhookEvent, playbook: &Playbook) -> Vec<Notice> {
+    let record = &event.record;
+    let deal = deal_name(record);
+    let bdr = d
+        .people
+        .bdr
+        .as_ref()
+        .map(|p| p.id.clone())
+        .or_else(|| record.owner_id.clone());
+    match (d.verdict, d.mode) {
+        (Verdict::Blocked, Mode::Enforce) => {
+            let title = format!(
+                "Handoff blocked: {deal}: {}",
+                d.rules.failed.first().map_or("", String::as_str)
+            );
+            let body = blocked_body(d, playbook, &deal);
+            vec![
+                Notice::task(bdr.clone(), title.clone(), body.clone(), Priority::High),
+                Notice::note(bdr, title, body),
+            ]
+        }
+        (Verdict::Blocked, Mode::Shadow) => {
+            let title = format!("FYI: this handoff of {deal} would have been blocked");
+            let body = format!(
+                "pipeline-guard runs in shadow mode: nothing was blocked or moved, and you need do nothing now. \
+                 Once the gate is enforced, a handoff like this one will be blocked.\n\n{}",
+                blocked_body(d, playbook, &deal)
+            );
+            vec![Notice::note(bdr, title, body)]
+        }
+        (Verdict::Validated, mode) => {
+            let ae = d.people.ae.as_ref().map(|p| p.id.clone());
+            let title = format!(
+                "Handoff: {deal}, qualification validated ({}/100)",
+                d.rules.score
+            );
+            let body = brief(d, record, playbook);
+            match mode {
+                Mode::Enforce => vec![
+                    Notice::task(ae.clone(), title.clone(), body.clone(), Priority::Normal),
+                    Notice::note(ae, title, body),
+                ],
+                Mode::Shadow => vec![Notice::note(ae, title, body)],
+            }
+        }
+    }
+}
+
+fn deal_name(record: &Record) -> String {
+    record
+        .name
+        .as_ref()
+        .map_or_else(|| format!("deal {}", record.id), |n| format!("\"{n}\""))
+}
+
+/// The BDR's notice: every failed rule, every gap with its question, what happens now.
+fn blocked_body(d: &HandoffDecision, playbook: &Playbook, deal: &str) -> String {
+    let to = playbook.stage_name(&d.to_stage);
+    let how = match d.way {
+        Way::Moved => "moved to",
+        Way::Created => "created in",
+        Way::Restored => "restored in",
+    };
+    let mut lines = vec![
+        format!(
+            "The handoff of {deal} to {to} does not meet the team's handoff rules yet (the deal was {how} {to})."
+        ),
+        String::new(),
+        "What failed:".to_owned(),
+    ];
+    lines.extend(d.rules.failed.iter().map(|rule| format!("- {rule}")));
+    if !d.missing.is_empty() {
+        lines.push(String::new());
+        lines.push("What is missing, and what to ask the buyer:".to_owned());
+        lines.extend(
+            d.missing
+                .iter()
+                .map(|m| format!("- {} ({}): {}", m.dimension, m.status, m.question)),
+        );
+    }
+    lines.push(String::new());
+    let next = match d.mode {
+        Mode::Enforce => what_happens(d, playbook),
+        Mode::Shadow => "Nothing was moved (shadow mode).".to_owned(),
+    };
+    lines.push(format!(
+        "{next} Record what is missing on the deal, then move it to {to} again."
+    ));
+    lines.push(String::new());
+    lines.push(d.scorecard.explain());
+    lines.join("\n")
+}
+
+/// The AE's handoff brief: everything needed to take the deal on without asking the BDR.
+pub fn brief(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> String {
+    let card = &d.scorecard;
+    let mut lines = vec![format!(
+        "{} is handed to you{}. It meets the team's handoff rules.",
+        deal_name(record),
+        d.people.bdr.as_ref().map_or(String::new(), |bdr| format!(
+            " by user {} ({})",
+            bdr.id, bdr.from
+        ))
+    )];
+    let facts: Vec<String> = [
+        record.amount.map(|a| format!("amount {a}")),
+        record.close_date.map(|c| format!("close date {c}")),
+        record
+            .stage
+            .as_deref()
+            .map(|s| format!("stage {}", playbook.stage_name(s))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !facts.is_empty() {
+        lines.push(format!("Deal: {}.", facts.join(", ")));
+    }
+    lines.push(String::new());
+    lines.push("Qualification, as the BDR recorded it:".to_owned());
+    for dim in &card.dimensions {
+        let evidence = dim
+            .evidence
+            .as_deref()
+            .map_or_else(|| "(nothing recorded)".to_owned(), |e| format!("\"{e}\""));
+        let mut line = format!("- {} [{}]: {evidence}", dim.name, dim.status);
+        if let Some(question) = &dim.next_question {
+            line.push_str(&format!(" (still open; ask: {question})"));
+        }
+        lines.push(line);
+    }
+    lines.push(String::new());
+    if record.contacts.is_empty() {
+        lines.push("Contacts: none on the deal.".to_owned());
+    } else {
+        lines.push("Contacts:".to_owned());
+        for c in &record.contacts {
+            let parts: Vec<String> = [
+                c.name.clone().or_else(|| Some(format!("contact {}", c.id))),
+                c.title.clone(),
+                c.role
+                    .as_deref()
+                    .map(|r| format!("buying role: {}", r.replace('_', " "))),
+                c.email.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            lines.push(format!("- {}", parts.join(", ")));
+        }
+    }
+    lines.push(String::new());
+    lines.push(next_step(record, playbook));
+    lines.push(String::new());
+    lines.push(format!(
+        "Score: {} {}/100 against the threshold of {} (fit and engagement {} toward it). Whole scorecard {}/100, tier {}.",
+        d.rules.counted,
+        d.rules.score,
+        d.threshold,
+        if d.rules.counted.contains("fit") || d.rules.counted.contains("engagement") {
+            "count"
+        } else {
+            "do not count"
+        },
+        card.total,
+        card.tier
+    ));
+    let points: Vec<String> = card
+        .dimensions
+        .iter()
+        .map(|dim| format!("{} {:.0}/{:.0}", dim.name, dim.points, dim.max_points))
+        .chain(
+            card.fit
+                .iter()
+                .map(|p| format!("fit {:.0}/{:.0}", p.points, p.max_points)),
+        )
+        .chain(
+            card.engagement
+                .iter()
+                .map(|p| format!("engagement {:.0}/{:.0}", p.points, p.max_points)),
+        )
+        .collect();
+    lines.push(format!("Points: {}.", points.join(", ")));
+    lines.push(format!("Rules passed: {}.", d.rules.passed.join("; ")));
+    if let Some(ae) = &d.people.ae {
+        lines.push(format!("You are the AE as {}.", ae.from));
+    }
+    lines.push(format!(
+        "Playbook \"{}\" v{}.",
+        card.playbook.name, card.playbook.version
+    ));
+    lines.push(String::new());
+    lines.push(format!(
+        "What this score does not measure: {}.",
+        card.not_measured.join("; ")
+    ));
+    lines.join("\n")
+}
+
+/// The next step and its date, as the record has them.
+fn next_step(record: &Record, playbook: &Playbook) -> String {
+    let text = playbook
+        .dimension("next_step")
+        .and_then(|d| record.text(d.field()))
+        .or_else(|| record.text("next_step"));
+    let date = record.text(NEXT_ACTIVITY_FIELD);
+    match (text, date) {
+        (Some(text), Some(date)) => format!("Next step: \"{text}\", next activity on {date}."),
+        (Some(text), None) => {
+            format!("Next step: \"{text}\"; no next activity is scheduled in the CRM.")
+        }
+        (None, Some(date)) => {
+            format!("Next step: none recorded; next activity on {date}.")
+        }
+        (None, None) => {
+            "Next step: none recorded, and no next activity is scheduled in the CRM.".to_owned()
+        }
+    }
+}
+
+/// The canonical field adapters fill with the date of the next scheduled activity.
+pub const NEXT_ACTIVITY_FIELD: &str = "next_activity_date";

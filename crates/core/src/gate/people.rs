@@ -1,0 +1,144 @@
+//! Who is who in a handoff: the BDR who made the move, and the AE who receives the deal.
+//!
+//! - **The BDR** is the playbook's `handoff.bdr_field` when it holds a user, else the user who
+//!   made the move as the CRM reports it ([`WebhookEvent::changed_by`]), else the owner.
+//! - **The AE** is the playbook's `handoff.ae_field` when it holds a user, else the owner after
+//!   the move when the move changed the owner (or, when the CRM does not say whether it did,
+//!   when the owner is not the BDR). Nobody else: an AE is never guessed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{event::WebhookEvent, playbook::Handoff};
+
+/// A CRM user in a handoff, and how pipeline-guard knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// The CRM user id (a HubSpot owner id, a Pipedrive or Salesforce user id).
+    pub id: String,
+    /// Where the id came from, for the notices (`the "ae_owner" field`, `the user who made the
+    /// move`, `the owner`).
+    pub from: String,
+}
+
+/// The BDR and the AE of one handoff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct People {
+    /// Who handed the deal off; `None` when neither the CRM nor the record says.
+    pub bdr: Option<Person>,
+    /// Who receives it; `None` when no AE can be found.
+    pub ae: Option<Person>,
+}
+
+/// Identify the BDR and the AE of the handoff `event` makes.
+pub fn identify(event: &WebhookEvent, handoff: &Handoff) -> People {
+    let record = &event.record;
+    let named = |field: &Option<String>| {
+        let field = field.as_deref()?;
+        record.text(field).map(|id| Person {
+            id,
+            from: format!("the {field:?} field"),
+        })
+    };
+    let owner = record.owner_id.clone();
+    let bdr = named(&handoff.bdr_field)
+        .or_else(|| {
+            event.changed_by.clone().map(|id| Person {
+                id,
+                from: "the user who made the move".into(),
+            })
+        })
+        .or_else(|| {
+            // The owner is the BDR only when the move did not hand the record to someone else.
+            owner
+                .clone()
+                .filter(|_| event.owner_changed != Some(true))
+                .map(|id| Person {
+                    id,
+                    from: "the owner (the CRM did not say who made the move)".into(),
+                })
+        });
+    let bdr_id = bdr.as_ref().map(|p| p.id.as_str());
+    let new_owner = match event.owner_changed {
+        Some(changed) => owner.filter(|_| changed),
+        None => owner.filter(|owner| bdr_id.is_some_and(|bdr| bdr != owner)),
+    };
+    let ae = named(&handoff.ae_field)
+        .or_else(|| {
+            new_owner.map(|id| Person {
+                id,
+                from: "the owner after the move".into(),
+            })
+        })
+        .filter(|ae| bdr_id != Some(ae.id.as_str()));
+    People { bdr, ae }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{event::Change, model::Record, playbook::Playbook};
+
+    fn moved(by: Option<&str>, owner: Option<&str>, owner_changed: Option<bool>) -> WebhookEvent {
+        let mut record = Record::new_deal("D-1");
+        record.owner_id = owner.map(Into::into);
+        WebhookEvent {
+            dedupe_key: "k".into(),
+            event_id: "e".into(),
+            occurred_at: time::OffsetDateTime::UNIX_EPOCH,
+            change: Change::StageChanged {
+                from: None,
+                to: "sales_accepted".into(),
+            },
+            record,
+            changed_fields: Vec::new(),
+            changed_by: by.map(Into::into),
+            owner_changed,
+            complete: true,
+        }
+    }
+
+    fn ids(people: &People) -> (Option<&str>, Option<&str>) {
+        (
+            people.bdr.as_ref().map(|p| p.id.as_str()),
+            people.ae.as_ref().map(|p| p.id.as_str()),
+        )
+    }
+
+    #[test]
+    fn the_mover_is_the_bdr_and_a_new_owner_the_ae() {
+        let handoff = Playbook::default_playbook().handoff;
+        let people = identify(&moved(Some("bdr"), Some("ae"), Some(true)), &handoff);
+        assert_eq!(ids(&people), (Some("bdr"), Some("ae")));
+        // The CRM does not say whether the owner changed: an owner other than the mover is the AE.
+        let people = identify(&moved(Some("bdr"), Some("ae"), None), &handoff);
+        assert_eq!(ids(&people), (Some("bdr"), Some("ae")));
+    }
+
+    #[test]
+    fn an_unchanged_owner_is_no_ae() {
+        let handoff = Playbook::default_playbook().handoff;
+        let people = identify(&moved(Some("manager"), Some("bdr"), Some(false)), &handoff);
+        assert_eq!(ids(&people), (Some("manager"), None));
+        let people = identify(&moved(Some("bdr"), Some("bdr"), None), &handoff);
+        assert_eq!(ids(&people), (Some("bdr"), None));
+        let people = identify(&moved(None, Some("bdr"), None), &handoff);
+        assert_eq!(ids(&people), (Some("bdr"), None));
+    }
+
+    #[test]
+    fn named_fields_win() {
+        let mut handoff = Playbook::default_playbook().handoff;
+        handoff.ae_field = Some("ae_owner".into());
+        handoff.bdr_field = Some("bdr_owner".into());
+        let mut event = moved(Some("ops"), Some("bdr"), Some(false));
+        event.record.fields.insert("ae_owner".into(), "77".into());
+        event.record.fields.insert("bdr_owner".into(), "12".into());
+        let people = identify(&event, &handoff);
+        assert_eq!(ids(&people), (Some("12"), Some("77")));
+        assert_eq!(people.ae.unwrap().from, "the \"ae_owner\" field");
+        // An empty AE field falls back to the owner after the move.
+        event.record.fields.insert("ae_owner".into(), "".into());
+        event.owner_changed = Some(true);
+        assert_eq!(ids(&identify(&event, &handoff)), (Some("12"), Some("bdr")));
+    }
+}

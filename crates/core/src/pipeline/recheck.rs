@@ -1,0 +1,53 @@
+//! The recheck stage, between decide and apply: a deal about to be moved back (a blocked
+//! handoff in enforce mode) is read again from the CRM, and moved only if it still sits in the
+//! handoff stage it entered. A deal moved on since (an AE already took it, the BDR moved it back
+//! by hand) is left where it is, and the notices say why.
+
+use super::decide::DecidedEvent;
+use crate::{
+    api::Api,
+    crm::adapter::Adapter,
+    ports::{Clock, CrmClient},
+};
+
+/// Read the stages of the deals `decided` would move, in one go, and cancel the moves that no
+/// longer apply. When the read fails, the events that needed it keep the error: nothing of
+/// theirs is written, and the CRM's retry decides them again.
+pub(super) async fn recheck<A: Adapter>(
+    adapter: &A,
+    decided: &mut [DecidedEvent],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) {
+    let ids: Vec<String> = decided
+        .iter()
+        .filter_map(|d| {
+            let wb = d.write_back.as_ref()?;
+            wb.move_only_from.as_ref()?;
+            Some(wb.record_id.clone())
+        })
+        .collect();
+    if ids.is_empty() {
+        return;
+    }
+    let stages = adapter.current_stages(&ids, api).await;
+    for event in decided.iter_mut() {
+        let Some(wb) = event.write_back.as_mut() else {
+            continue;
+        };
+        let Some(expected) = wb.move_only_from.clone() else {
+            continue;
+        };
+        match &stages {
+            Err(e) => event.held = Some(e.clone()),
+            Ok(stages) => match stages.get(&wb.record_id) {
+                Some(stage) if *stage == expected => {}
+                Some(stage) => wb.cancel_move(&format!(
+                    "The deal was not moved back: it has moved on to stage {stage:?} since."
+                )),
+                None => wb.cancel_move(
+                    "The deal was not moved back: the CRM no longer has it where it was.",
+                ),
+            },
+        }
+    }
+}
