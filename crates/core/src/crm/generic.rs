@@ -14,13 +14,18 @@
 //!   "record": { "kind": "deal", "id": "D-1", "stage": "sales_accepted", "fields": { "pain": "…" } }
 //! }
 //! ```
-//! `type` is `created`, `updated`, `stage_changed` or `deleted`; `record` is the canonical
-//! [`Record`]. `event_id` must be unique per change: it is the de-duplication key.
+//! `type` is `created`, `restored`, `updated`, `stage_changed` or `deleted`; `record` is the
+//! canonical [`Record`]. `event_id` must be unique per change: it is the de-duplication key.
+//! Optionally `changed_by` names the user who made the change (a handoff's BDR) and
+//! `previous_owner_id` the owner before it (a new owner after a handoff is its AE).
 //!
 //! # Write-back
 //! One call per decision: `PATCH /records/<kind>s/<id>` with
-//! `{"fields": {...}, "stage": "...", "note": {"title": "...", "body": "..."}}`
-//! (`stage` and `note` only when the decision moves the deal or tells its owner something).
+//! `{"fields": {...}, "stage": "...", "notices": [{"kind": "task", "to": "u-1", "title": "...",
+//! "body": "...", "priority": "high"}]}` (`stage` only when the decision moves the deal,
+//! `notices` only when it tells someone something: `kind` is `task` or `note`, `to` the user).
+//! Before moving a deal back, its stage is read again with `GET /records/deals/<id>`, which
+//! answers the canonical record (a `404` when it is gone).
 
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -69,13 +74,25 @@ struct GenericEvent {
     kind: EventType,
     #[serde(default)]
     previous_stage: Option<String>,
+    /// The CRM user who made the change (the BDR of a handoff).
+    #[serde(default)]
+    changed_by: Option<String>,
+    /// The owner before the change, when the sender knows it (`null`: it had none).
+    #[serde(default, deserialize_with = "present")]
+    previous_owner_id: Option<Option<String>>,
     record: Record,
+}
+
+/// A field that may be sent as `null`: `Some(None)` then, `None` when absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 enum EventType {
     Created,
+    Restored,
     Updated,
     StageChanged,
     Deleted,
@@ -216,6 +233,7 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
     }
     let change = match event.kind {
         EventType::Created => Change::Created,
+        EventType::Restored => Change::Restored,
         EventType::Updated => Change::Updated,
         EventType::Deleted => Change::Deleted,
         EventType::StageChanged => Change::StageChanged {
@@ -228,6 +246,9 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
             })?,
         },
     };
+    let owner_changed = event
+        .previous_owner_id
+        .map(|previous| previous != event.record.owner_id);
     Ok(WebhookEvent {
         dedupe_key: format!("generic:{}", event.event_id),
         event_id: event.event_id,
@@ -235,8 +256,8 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
         change,
         record: event.record,
         changed_fields: Vec::new(),
-        changed_by: None,
-        owner_changed: None,
+        changed_by: event.changed_by,
+        owner_changed,
         complete: true,
     })
 }

@@ -94,6 +94,9 @@ pub struct HandoffDecision {
     pub way: Way,
     /// Where the deal is moved back to (blocked, enforce mode, and a stage to return to).
     pub moved_back_to: Option<String>,
+    /// Why a deal that was to be moved back was not, after all (it moved on since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_moved_back: Option<String>,
     /// The stage the deal left, when known.
     pub from_stage: Option<String>,
     /// The handoff stage it entered.
@@ -200,6 +203,7 @@ pub fn decide(
         mode,
         way: entry.way,
         moved_back_to,
+        not_moved_back: None,
         from_stage: entry.from.clone(),
         to_stage: entry.to.clone(),
         threshold: playbook.handoff.threshold,
@@ -214,6 +218,13 @@ pub fn decide(
 }
 
 impl HandoffDecision {
+    /// The deal is not moved back after all, because `why` (it moved on since the event).
+    pub fn cancel_move(&mut self, why: &str, playbook: &Playbook) {
+        self.moved_back_to = None;
+        self.not_moved_back = Some(why.to_owned());
+        self.message = notices::headline(self, playbook);
+    }
+
     /// The status written back: `validated`, `blocked`, or `would_block` in shadow mode.
     pub fn status(&self) -> &'static str {
         match (self.verdict, self.mode) {

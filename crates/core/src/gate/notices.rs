@@ -46,9 +46,10 @@ pub fn headline(d: &HandoffDecision, playbook: &Playbook) -> String {
 
 /// What becomes of a blocked deal.
 fn what_happens(d: &HandoffDecision, playbook: &Playbook) -> String {
-    match &d.moved_back_to {
-        Some(stage) => format!("The deal was moved back to {}.", playbook.stage_name(stage)),
-        None => "The CRM did not say which stage the deal came from and the playbook sets no handoff.return_stage, so it was not moved back.".to_owned(),
+    match (&d.moved_back_to, &d.not_moved_back) {
+        (Some(stage), _) => format!("The deal was moved back to {}.", playbook.stage_name(stage)),
+        (None, Some(why)) => why.clone(),
+        (None, None) => "The CRM did not say which stage the deal came from and the playbook sets no handoff.return_stage, so it was not moved back.".to_owned(),
     }
 }
 

@@ -113,7 +113,7 @@ where
             Ok(decided) => decided,
             Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
         };
-    recheck::recheck(adapter, &mut decided.events, &api).await;
+    recheck::recheck(adapter, &mut decided.events, &job.settings.playbook, &api).await;
     let applied = apply::apply(adapter, job, &decided.events, &api).await;
     settle::settle(job, ports, decided, applied, tally, delivery.workflow).await
 }

@@ -7,6 +7,9 @@ use super::decide::DecidedEvent;
 use crate::{
     api::Api,
     crm::adapter::Adapter,
+    function::Decision,
+    gate::notices,
+    playbook::Playbook,
     ports::{Clock, CrmClient},
 };
 
@@ -16,6 +19,7 @@ use crate::{
 pub(super) async fn recheck<A: Adapter>(
     adapter: &A,
     decided: &mut [DecidedEvent],
+    playbook: &Playbook,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) {
     let ids: Vec<String> = decided
@@ -37,17 +41,29 @@ pub(super) async fn recheck<A: Adapter>(
         let Some(expected) = wb.move_only_from.clone() else {
             continue;
         };
-        match &stages {
-            Err(e) => event.held = Some(e.clone()),
+        let why = match &stages {
+            Err(e) => {
+                event.held = Some(e.clone());
+                continue;
+            }
             Ok(stages) => match stages.get(&wb.record_id) {
-                Some(stage) if *stage == expected => {}
-                Some(stage) => wb.cancel_move(&format!(
-                    "The deal was not moved back: it has moved on to stage {stage:?} since."
-                )),
-                None => wb.cancel_move(
-                    "The deal was not moved back: the CRM no longer has it where it was.",
+                Some(stage) if *stage == expected => continue,
+                Some(stage) => format!(
+                    "The deal was not moved back: it has moved on to {} since.",
+                    playbook.stage_name(stage)
                 ),
+                None => "The deal was not moved back: the CRM no longer has it.".to_owned(),
             },
+        };
+        match &mut event.decision {
+            // The notices are told again, from the decision as it now stands.
+            Decision::Handoff(d) => {
+                d.cancel_move(&why, playbook);
+                wb.move_to_stage = None;
+                wb.move_only_from = None;
+                wb.notices = notices::notices(d, &event.fresh.event, playbook);
+            }
+            _ => wb.cancel_move(&why),
         }
     }
 }

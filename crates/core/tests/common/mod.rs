@@ -1,6 +1,7 @@
 //! The fixture harness: each case file sits next to `<case>.expected.json`, and one walk checks
 //! them all. `BLESS=1` writes what the code produces into the expected files instead, for review
-//! in the diff.
+//! in the diff; `BLESS=<text>` (`BLESS=fixtures/generic/`) does so only for the cases whose path
+//! holds the text, and leaves the others alone.
 
 use std::path::{Path, PathBuf};
 
@@ -20,13 +21,19 @@ pub fn check_cases(
     extensions: &[&str],
     produce: impl Fn(&Path, &Value) -> Value,
 ) -> usize {
-    let bless = std::env::var_os("BLESS").is_some();
+    let only = std::env::var("BLESS").ok();
+    let bless = only.is_some();
+    let only = only.filter(|o| o != "1");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("dir entry").path())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             !name.ends_with(".expected.json") && extensions.iter().any(|ext| name.ends_with(ext))
+        })
+        .filter(|p| {
+            only.as_ref()
+                .is_none_or(|only| p.to_string_lossy().contains(only.as_str()))
         })
         .collect();
     cases.sort();
