@@ -75,12 +75,19 @@ async fn each_function_decides_writes_back_once_and_records() -> anyhow::Result<
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_mode_variable_turns_shadow_into_enforce() -> anyhow::Result<()> {
-    let body = fixture("generic/deal-handoff-blocked.json");
-    for (mode, status, stage) in [
-        (None, "would_block", None),
-        (Some("enforce"), "blocked", Some("discovery")),
+    let case = "generic/deal-handoff-blocked";
+    let body = fixture(&format!("{case}.json"));
+    for (mode, status, stage, notices) in [
+        (None, "would_block", None, vec!["note"]),
+        (
+            Some("enforce"),
+            "blocked",
+            Some("discovery"),
+            vec!["task", "note"],
+        ),
     ] {
         let crm = FakeCrm::start().await?;
+        answer_as_in_fixture(&crm, case);
         let mut builder = host_builder(&crm);
         if let Some(mode) = mode {
             builder = builder.variable("mode", mode);
@@ -92,17 +99,118 @@ async fn the_mode_variable_turns_shadow_into_enforce() -> anyhow::Result<()> {
         assert_eq!(response.status(), 200, "{}", json(&response));
         assert_eq!(json(&response)["mode"], mode.unwrap_or("shadow"));
         let calls = received(&crm);
-        assert_eq!(calls.len(), 1);
-        assert_eq!(calls[0]["path"], "/records/deals/D-88");
-        assert_eq!(calls[0]["body"]["fields"]["pg_handoff_status"], status);
-        assert_eq!(calls[0]["body"]["stage"].as_str(), stage);
+        let patch = calls
+            .iter()
+            .find(|c| c["method"] == "PATCH")
+            .expect("a write-back");
+        assert_eq!(patch["path"], "/records/deals/D-88");
+        assert_eq!(patch["body"]["fields"]["pg_handoff_status"], status);
+        assert_eq!(patch["body"]["stage"].as_str(), stage);
+        let kinds: Vec<&str> = patch["body"]["notices"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["kind"].as_str())
+            .collect();
+        assert_eq!(kinds, notices);
         assert!(
-            calls[0]["body"]["note"]["body"]
+            patch["body"]["notices"][0]["body"]
                 .as_str()
                 .unwrap_or_default()
-                .contains("Economic buyer (ask: Who signs off on the budget")
+                .contains("Economic buyer (red): Who signs off on the budget")
         );
     }
+    Ok(())
+}
+
+/// The generic gate fixtures: each rule, each way into the handoff stage, the re-read before a
+/// move back, the BDR and the AE, and the three notices.
+const GATE_CASES: &[&str] = &[
+    "generic/deal-handoff-validated",
+    "generic/deal-handoff-blocked",
+    "generic/deal-handoff-blocked-shadow",
+    "generic/deal-handoff-pain-red-with-high-total",
+    "generic/deal-handoff-incomplete-record",
+    "generic/deal-handoff-qualification-below-threshold",
+    "generic/deal-handoff-placeholder-evidence",
+    "generic/deal-handoff-no-ae",
+    "generic/deal-handoff-moved-on-before-move-back",
+    "generic/deal-created-in-handoff-stage",
+    "generic/deal-restored-in-handoff-stage",
+    "generic/deal-created-without-stage",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gate_decides_every_generic_case_as_the_core_does() -> anyhow::Result<()> {
+    for case in GATE_CASES {
+        let walked = expected(case);
+        let crm = FakeCrm::start().await?;
+        answer_as_in_fixture(&crm, case);
+        let mut builder =
+            host_builder(&crm).variable("mode", walked["mode"].as_str().expect("the case's mode"));
+        if let Some(playbook) = walked["playbook"].as_str() {
+            builder = builder.variable("playbook", String::from_utf8(fixture(playbook))?);
+        }
+        let host = builder.build()?;
+        let response = host
+            .request(signed_post(
+                "/gate-handoff/generic",
+                &fixture(&format!("{case}.json")),
+            ))
+            .await?;
+        let answer = json(&response);
+        let result = &answer["results"][0];
+        let walked_result = &walked["outcome"]["results"][0];
+        assert_eq!(
+            result["status"], walked_result["status"],
+            "{case}: {answer}"
+        );
+        assert_eq!(result["brief"], walked_result["brief"], "{case}");
+        assert_eq!(received(&crm), expected_calls(case), "{case}");
+        let status = if walked_result["status"] == "pending" {
+            503
+        } else {
+            200
+        };
+        assert_eq!(response.status(), status, "{case}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stage_change_delivered_after_a_newer_update_is_still_gated() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let case = "generic/deal-handoff-pain-red-with-high-total";
+    answer_as_in_fixture(&crm, case);
+    let host = host_builder(&crm).variable("mode", "enforce").build()?;
+    let stage_change: Value = serde_json::from_slice(&fixture(&format!("{case}.json")))?;
+    // The CRM delivers an unrelated update made a minute after the move first.
+    let mut update = stage_change.clone();
+    update["event_id"] = "evt-2011-update".into();
+    update["type"] = "updated".into();
+    update["occurred_at"] = "2026-11-21T09:01:00Z".into();
+    update.as_object_mut().map(|o| o.remove("previous_stage"));
+    let response = host
+        .request(signed_post(
+            "/gate-handoff/generic",
+            &serde_json::to_vec(&update)?,
+        ))
+        .await?;
+    assert_eq!(json(&response)["results"][0]["status"], "processed");
+    assert!(
+        received(&crm).is_empty(),
+        "an update is no way into a stage"
+    );
+    let response = host
+        .request(signed_post(
+            "/gate-handoff/generic",
+            &serde_json::to_vec(&stage_change)?,
+        ))
+        .await?;
+    let result = &json(&response)["results"][0];
+    assert_eq!(result["status"], "processed", "{result}");
+    assert_eq!(result["brief"]["decision"], "blocked");
+    assert_eq!(received(&crm), expected_calls(case));
     Ok(())
 }
 
