@@ -6,15 +6,16 @@
 //! ```
 //!
 //! `check` prints every problem in the playbook at once, each with its path and a fix, exactly as
-//! the deployed functions report them, and exits 1 when there is any. With `--explain`, it also
-//! scores one record (canonical JSON, as in the generic webhook's `record`) and prints the
-//! scorecard.
+//! the deployed functions report them, and exits 1 when there is any; a valid playbook's handoff
+//! gate rules are printed in words. With `--explain`, it also scores one record (canonical JSON,
+//! as in the generic webhook's `record`), prints the scorecard, and which gate rules a handoff of
+//! it would pass and fail (who the BDR and the AE are depends on the move, so it is not judged).
 
 use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use pipeline_guard_core::{Error, model::Record, playbook::Playbook, scorecard};
+use pipeline_guard_core::{Error, gate::rules, model::Record, playbook::Playbook, scorecard};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 #[derive(Parser)]
@@ -88,6 +89,10 @@ fn check(
         playbook.dimensions.len(),
         &playbook.content_hash[..12]
     );
+    eprintln!("Handoff gate:");
+    for line in rules::describe(&playbook) {
+        eprintln!("  {line}");
+    }
     if let Some(record_path) = explain {
         let text = std::fs::read_to_string(&record_path)
             .with_context(|| format!("cannot read {}", record_path.display()))?;
@@ -98,11 +103,25 @@ fn check(
             &playbook,
             now.unwrap_or_else(OffsetDateTime::now_utc),
         );
+        let gate = rules::check(&card, &playbook);
         if json {
-            println!("{}", serde_json::to_string_pretty(&card)?);
+            let explained = serde_json::json!({ "scorecard": card, "handoff_rules": gate });
+            println!("{}", serde_json::to_string_pretty(&explained)?);
         } else {
             println!("{}", card.summary());
             println!("{}", card.explain());
+            let verdict = if gate.failed.is_empty() {
+                "would pass"
+            } else {
+                "would be blocked"
+            };
+            println!("A handoff now {verdict}:");
+            for rule in &gate.failed {
+                println!("  failed: {rule}");
+            }
+            for rule in &gate.passed {
+                println!("  passed: {rule}");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

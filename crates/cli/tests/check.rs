@@ -27,6 +27,40 @@ fn a_shipped_playbook_checks_clean() {
 }
 
 #[test]
+fn a_valid_playbook_shows_its_gate_rules() {
+    let (ok, _, err) = pipeline_guard(&["check", "fixtures/playbooks/default.toml"]);
+    assert!(ok);
+    assert!(err.contains("Must be green: Pain, Next step."), "{err}");
+    assert!(
+        err.contains("Score: qualification must reach 60/100"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_gate_dimensions_are_refused_with_their_path() {
+    let dir = std::env::temp_dir().join(format!("pg-cli-gate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/playbooks/default.toml"),
+    )
+    .expect("default playbook")
+    .replace("threshold = 60", "threshold = 60\nrequires_not_red = [\"impakt\"]\nae_field = \"ae_owner\"\n[handoff.crm_fields.hubspot]\nae_ownr = \"ae\"\n");
+    let path = dir.join("gate.toml");
+    std::fs::write(&path, source).expect("write playbook");
+    let (ok, _, err) = pipeline_guard(&["check", path.to_str().expect("utf-8 path")]);
+    assert!(!ok);
+    assert!(
+        err.contains("handoff.requires_not_red[0]: unknown dimension \"impakt\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("handoff.crm_fields.hubspot.ae_ownr: not a field the handoff names"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_broken_playbook_lists_every_problem_and_fails() {
     let (ok, _, err) = pipeline_guard(&["check", "fixtures/scoring/invalid-evidence-rules.toml"]);
     assert!(!ok);
@@ -75,4 +109,8 @@ fn explain_prints_the_scorecard_for_one_record() {
         "{out}"
     );
     assert!(out.contains("Not measured:"), "{out}");
+    assert!(
+        out.contains("A handoff now would be blocked:\n  failed: Pain is red (required green)"),
+        "{out}"
+    );
 }

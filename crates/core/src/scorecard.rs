@@ -170,29 +170,12 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
     } else {
         0.0
     };
-    let mut texts: Vec<(String, &str)> = Vec::new();
-    let dimensions: Vec<DimensionScore> = playbook
+    let mut dimensions: Vec<DimensionScore> = playbook
         .dimensions
         .iter()
-        .map(|d| {
-            let mut score = score_dimension(record, d, d.weight * scale, now);
-            if let (EvidenceRule::Text { .. }, Some(text)) = (&d.evidence, &score.evidence) {
-                let normalized = placeholder::normalize(text);
-                let not_evidence = placeholder::placeholder(text, &playbook.handoff.placeholders)
-                    .or_else(|| {
-                        texts
-                            .iter()
-                            .find(|(earlier, _)| *earlier == normalized)
-                            .map(|(_, name)| format!("it copies {name}'s text"))
-                    });
-                match not_evidence {
-                    Some(why) => score.not_evidence(d, &why),
-                    None => texts.push((normalized, &d.name)),
-                }
-            }
-            score
-        })
+        .map(|d| score_dimension(record, d, d.weight * scale, now))
         .collect();
+    discount_non_evidence(&mut dimensions, playbook);
     let fit = playbook.fit.as_ref().map(|f| f.score(record));
     let engagement = playbook.engagement.as_ref().map(|e| e.score(record, now));
     let earned: f64 = dimensions.iter().map(|d| d.points).sum::<f64>()
@@ -216,6 +199,35 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
             version: playbook.version.clone(),
             content_hash: playbook.content_hash.clone(),
         },
+    }
+}
+
+/// Texts that are no evidence turn their dimension red: placeholders, and a text copied from
+/// another dimension. Of dimensions sharing one text, only the heaviest keeps it (the first on a
+/// tie), so copying a text never lowers a score more than leaving the field empty would.
+fn discount_non_evidence(dimensions: &mut [DimensionScore], playbook: &Playbook) {
+    let texts: Vec<Option<String>> = playbook
+        .dimensions
+        .iter()
+        .zip(dimensions.iter())
+        .map(|(d, score)| match (&d.evidence, &score.evidence) {
+            (EvidenceRule::Text { .. }, Some(text)) => Some(placeholder::normalize(text)),
+            _ => None,
+        })
+        .collect();
+    for (i, d) in playbook.dimensions.iter().enumerate() {
+        let Some(text) = &texts[i] else { continue };
+        let raw = dimensions[i].evidence.clone().unwrap_or_default();
+        let copied = playbook.dimensions.iter().enumerate().find(|(j, other)| {
+            *j != i
+                && texts[*j].as_ref() == Some(text)
+                && (other.weight > d.weight || (other.weight == d.weight && *j < i))
+        });
+        let why = placeholder::placeholder(&raw, &playbook.handoff.placeholders)
+            .or_else(|| copied.map(|(_, other)| format!("it copies {}'s text", other.name)));
+        if let Some(why) = why {
+            dimensions[i].not_evidence(d, &why);
+        }
     }
 }
 

@@ -79,6 +79,83 @@ pub fn check(card: &Scorecard, playbook: &Playbook) -> RuleCheck {
     }
 }
 
+/// The playbook's gate rules in words, one line each, as `check` and the README show them.
+pub fn describe(playbook: &Playbook) -> Vec<String> {
+    let handoff = &playbook.handoff;
+    let keys: Vec<&str> = playbook.dimensions.iter().map(|d| d.key.as_str()).collect();
+    let names = |keys: &[String]| -> String {
+        if keys.is_empty() {
+            return "none".to_owned();
+        }
+        keys.iter()
+            .map(|k| {
+                playbook
+                    .dimension(k)
+                    .map_or(k.as_str(), |d| d.name.as_str())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let counted: Vec<&str> = handoff
+        .counts
+        .iter()
+        .map(|part| match part {
+            ScorePart::Qualification => "qualification",
+            ScorePart::Fit => "fit",
+            ScorePart::Engagement => "engagement",
+        })
+        .collect();
+    let mut lines = vec![
+        format!(
+            "Handoff stages: {}.",
+            handoff
+                .stages
+                .iter()
+                .map(|s| playbook.stage_name(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        format!(
+            "Score: {} must reach {}/100 (scaled to 100 over what counts).",
+            counted.join(" + "),
+            handoff.threshold
+        ),
+        format!("Must be green: {}.", names(&handoff.required_green(&keys))),
+        format!("Must not be red: {}.", names(&handoff.requires_not_red)),
+        format!(
+            "Record completeness: at least {}% of {}.",
+            handoff.completeness_needed(playbook.staleness.hygiene_threshold),
+            playbook.staleness.required_fields.join(", ")
+        ),
+        format!(
+            "Never evidence: {}, one word repeated, a copy of another dimension's text.",
+            handoff.placeholders.join(", ")
+        ),
+        format!(
+            "BDR: {}.",
+            handoff.bdr_field.as_deref().map_or_else(
+                || "the user who made the move".to_owned(),
+                |f| format!("the {f:?} field, else the user who made the move")
+            )
+        ),
+        format!(
+            "AE: {}the owner after the move, when the move changed the owner; without an AE the handoff is blocked.",
+            handoff
+                .ae_field
+                .as_deref()
+                .map_or(String::new(), |f| format!("the {f:?} field, else "))
+        ),
+    ];
+    lines.push(match &handoff.return_stage {
+        Some(stage) => format!(
+            "Blocked in enforce mode: moved back to the stage it came from, else {}.",
+            playbook.stage_name(stage)
+        ),
+        None => "Blocked in enforce mode: moved back to the stage it came from. Set handoff.return_stage so a deal created in a handoff stage can be moved back too.".to_owned(),
+    });
+    lines
+}
+
 /// The points of the `counted` parts, scaled to 100, and their names.
 fn counted_score(card: &Scorecard, counted: &[ScorePart]) -> (u8, String) {
     let (mut earned, mut max) = (0.0, 0.0);
@@ -149,6 +226,20 @@ mod tests {
     );
     const IMPACT: (&str, &str) = ("impact", "Cutting close to three days frees two FTE by Q2");
     const NEXT: (&str, &str) = ("next_step", "Demo with the CFO on 3 December");
+
+    #[test]
+    fn the_default_rules_read_as_the_readme_shows_them() {
+        let lines = describe(&Playbook::default_playbook());
+        assert_eq!(
+            lines[1],
+            "Score: qualification must reach 60/100 (scaled to 100 over what counts)."
+        );
+        assert_eq!(lines[2], "Must be green: Pain, Next step.");
+        assert_eq!(
+            lines[4],
+            "Record completeness: at least 70% of owner, amount, close_date, next_step."
+        );
+    }
 
     #[test]
     fn pain_red_fails_whatever_the_total() {

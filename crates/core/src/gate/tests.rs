@@ -147,7 +147,6 @@ fn placeholders_and_copies_are_no_evidence() {
         ("pain", "TBD"),
         ("pain", "n/a"),
         ("pain", "pain pain pain pain pain pain"),
-        ("pain", SITUATION),
     ] {
         let mut deal = qualified();
         deal.fields.insert(field.into(), value.into());
@@ -157,6 +156,18 @@ fn placeholders_and_copies_are_no_evidence() {
         let pain = &d.scorecard.dimensions[1];
         assert!(pain.reason.contains("holds no evidence"), "{}", pain.reason);
     }
+    // A text pasted into two dimensions counts once: for the heavier one.
+    let mut deal = qualified();
+    deal.fields.insert("situation".into(), PAIN.into());
+    let d = gate(&moved(deal), Mode::Enforce);
+    let situation = &d.scorecard.dimensions[0];
+    assert_eq!(situation.status, Status::Red);
+    assert!(
+        situation.reason.ends_with("it copies Pain's text"),
+        "{}",
+        situation.reason
+    );
+    assert_eq!(d.scorecard.dimensions[1].status, Status::Green);
 }
 
 #[test]
