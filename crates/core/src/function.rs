@@ -57,11 +57,17 @@ impl FunctionKind {
         }
         let playbook = &settings.playbook;
         Ok(match self {
-            FunctionKind::ScoreLead => Decision::Scored(scorecard::score(record, playbook, now)),
+            FunctionKind::ScoreLead => {
+                Decision::Scored(Box::new(scorecard::score(record, playbook, now)))
+            }
             FunctionKind::GateHandoff => match gate::route(event, playbook)? {
-                Route::Enters(entry) => {
-                    Decision::Handoff(gate::decide(event, &entry, playbook, settings.mode, now))
-                }
+                Route::Enters(entry) => Decision::Handoff(Box::new(gate::decide(
+                    event,
+                    &entry,
+                    playbook,
+                    settings.mode,
+                    now,
+                ))),
                 Route::Passes(reason) => Decision::skipped(reason),
             },
             FunctionKind::FlagStaleDeals => match record.kind {
@@ -86,9 +92,9 @@ pub struct Settings {
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
     /// score-lead's scorecard.
-    Scored(Scorecard),
-    /// gate-handoff's decision.
-    Handoff(HandoffDecision),
+    Scored(Box<Scorecard>),
+    /// gate-handoff's decision (boxed: it carries the scorecard, the brief's people and rules).
+    Handoff(Box<HandoffDecision>),
     /// flag-stale-deals' report.
     Stale(StaleReport),
     /// Nothing to decide for this event.
