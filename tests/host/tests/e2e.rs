@@ -628,3 +628,29 @@ async fn the_playbook_variable_swaps_the_playbook_and_a_broken_one_is_refused() 
     assert!(ledger(&host).is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_playbook_with_broken_gate_rules_is_refused_naming_each_path() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let broken = String::from_utf8(fixture("scoring/invalid-handoff-rules.toml"))?;
+    let host = host_builder(&crm).variable("playbook", broken).build()?;
+    let body = fixture("generic/deal-handoff-validated.json");
+    let response = host
+        .request(signed_post("/gate-handoff/generic", &body))
+        .await?;
+    assert_eq!(response.status(), 500);
+    let message = json(&response)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for path in [
+        "handoff.requires_green[0]: unknown dimension \"pian\"",
+        "handoff.ae_field: \"pg_score\" is an evidence or write-back field",
+        "handoff.crm_fields.hubspot.ae_ownr: not a field the handoff names",
+    ] {
+        assert!(message.contains(path), "{path} in {message}");
+    }
+    assert!(crm.requests().is_empty());
+    assert!(ledger(&host).is_empty());
+    Ok(())
+}
