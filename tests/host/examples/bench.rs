@@ -85,7 +85,7 @@ fn hubspot_batch(first_id: u64) -> Vec<u8> {
 }
 
 /// What HubSpot's batch APIs answer for every deal id from `first_id`.
-fn hubspot_answers(first_id: u64) -> [(&'static str, &'static str, Value); 3] {
+fn hubspot_answers(first_id: u64) -> [(&'static str, &'static str, Value); 4] {
     let template = fixture("hubspot/api/deals-batch-9001.json")["results"][0].clone();
     let deals: Vec<Value> = (0..EVENTS as u64)
         .map(|i| {
@@ -117,6 +117,12 @@ fn hubspot_answers(first_id: u64) -> [(&'static str, &'static str, Value); 3] {
             "POST",
             "/crm/v3/objects/contacts/batch/read",
             fixture("hubspot/api/contacts-batch.json"),
+        ),
+        // The BDR who moved the deals (the history's user), as the owner tasks are assigned to.
+        (
+            "GET",
+            "/crm/v3/owners/",
+            fixture("hubspot/api/owner-user-31337.json"),
         ),
     ]
 }

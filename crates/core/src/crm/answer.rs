@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 
 use crate::{
     Error,
+    function::FunctionKind,
+    mode::Mode,
     outcome::{DeliveryOutcome, EventStatus},
 };
 
@@ -63,7 +65,8 @@ fn status(outcome: &DeliveryOutcome) -> u16 {
 
 /// Flat fields a workflow branches on, then the whole decision, for the delivery's one event.
 ///
-/// - `allowed`: false only for a handoff gate-handoff blocks in enforce mode;
+/// - `allowed`: false only for a handoff gate-handoff blocks in enforce mode, or could not judge
+///   there (failed, pending);
 /// - `decision`: `validated`, `blocked`, `would_block` (shadow mode), `scored`, `stale`,
 ///   `not_stale` or `skipped`;
 /// - `status`: `processed` (decided and written back now), `duplicate` (a retry: the first
@@ -88,8 +91,16 @@ pub fn workflow_answer(outcome: &DeliveryOutcome) -> Value {
             EventStatus::Pending | EventStatus::InProgress => "pending",
             _ => "skipped",
         };
+        // The gate holds without exceptions: a handoff it could not judge (failed, or still to
+        // do) is not allowed in enforce mode, so a workflow branching on `allowed` stops.
+        let judged = !matches!(
+            result.status,
+            EventStatus::Failed | EventStatus::Pending | EventStatus::InProgress
+        );
+        let allowed = judged
+            || !(outcome.function == FunctionKind::GateHandoff && outcome.mode == Mode::Enforce);
         return json!({
-            "allowed": true,
+            "allowed": allowed,
             "decision": decision,
             "status": status,
             "message": message,
@@ -116,11 +127,7 @@ pub fn workflow_answer(outcome: &DeliveryOutcome) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        function::{Decision, FunctionKind},
-        mode::Mode,
-        outcome::EventOutcome,
-    };
+    use crate::{function::Decision, outcome::EventOutcome};
 
     fn outcome(status: EventStatus, decision: Option<Decision>) -> DeliveryOutcome {
         let mut result = EventOutcome::new("e", "r", status);
@@ -138,6 +145,16 @@ mod tests {
             answer["message"],
             "superseded by a newer change to the record"
         );
+    }
+
+    #[test]
+    fn a_handoff_the_gate_could_not_judge_is_not_allowed_in_enforce_mode() {
+        for status in [EventStatus::Failed, EventStatus::Pending, EventStatus::InProgress] {
+            let mut undecided = outcome(status, None);
+            assert_eq!(workflow_answer(&undecided)["allowed"], false, "{status:?}");
+            undecided.mode = Mode::Shadow;
+            assert_eq!(workflow_answer(&undecided)["allowed"], true, "{status:?}");
+        }
     }
 
     #[test]

@@ -4,16 +4,19 @@
 //! `POST /<function>/hubspot`, signed with signature v3, or v1/v2 (see
 //! [`crate::signature::hubspot`]):
 //! - from the Webhooks API, a JSON array of up to 100 events. Deal and contact creation, property
-//!   changes (a `dealstage` change is a stage change), deletion, merge, restore and association
-//!   changes are handled; other event types are acknowledged and skipped so HubSpot does not retry
-//!   them. A contact is scored as a lead.
+//!   changes (a `dealstage` change is a stage change), deletion, merge, restore (gated like a
+//!   creation: the deal reappears in its stage) and association changes are handled; other event
+//!   types are acknowledged and skipped so HubSpot does not retry them. A contact is scored as a
+//!   lead. An event's `sourceId` (`userId:123`) names the user who made the change.
 //! - from a workflow's "Send a webhook" action, one record as a JSON object ([`workflow`]),
 //!   handled like an event and answered with flat fields the workflow can branch on.
 //!
 //! Each event carries one property at most, so the records are fetched before anything is
 //! decided, for the whole batch at once with HubSpot's batch APIs ([`fetch`]): the properties the
-//! playbook reads, the `dealstage` history (which gives the stage a deal came from) and the
-//! associated contacts' titles and buying roles. Project apps' generic `object.*` subscriptions
+//! playbook reads, the `dealstage` and `hubspot_owner_id` history (the stage a deal came from,
+//! who moved it, whether the move gave it another owner), the associated contacts' titles and
+//! buying roles, and the owner id of the user who moved a deal into a handoff stage (tasks are
+//! assigned to owners, not users). Project apps' generic `object.*` subscriptions
 //! are read by their `objectTypeId` (`0-3` deals, `0-1` contacts).
 //!
 //! Events are de-duplicated on (portalId, subscriptionId, eventId, objectId, occurredAt): HubSpot
@@ -21,10 +24,12 @@
 //!
 //! # Write-back
 //! Batched ([`write`]): the result properties (and `dealstage` when a blocked handoff is moved
-//! back), then a task (when the owner must act) or a note, owned by the record's owner and
-//! associated with the record.
+//! back, once a batch read shows the deal still in the handoff stage), then the decision's tasks
+//! and notes, each assigned to its person's owner id and associated with the record.
 
 mod fetch;
+mod history;
+mod owners;
 pub mod workflow;
 mod write;
 
@@ -71,6 +76,7 @@ const DEAL_PROPERTIES: &[&str] = &[
     "hs_is_closed",
     "hs_is_closed_won",
     "notes_last_updated",
+    "notes_next_activity_date",
 ];
 /// Contact properties always fetched.
 const CONTACT_PROPERTIES: &[&str] = &[
@@ -99,6 +105,10 @@ struct Event {
     property_name: Option<String>,
     #[serde(default)]
     property_value: Option<String>,
+    /// Who made the change: `userId:123` for a user; an app, a workflow or an import otherwise.
+    /// Read loosely: its shape is not HubSpot's contract, and a surprise must not refuse the batch.
+    #[serde(default)]
+    source_id: Option<Value>,
 }
 
 /// HubSpot's adapter.
@@ -234,9 +244,8 @@ fn into_event(event: Event) -> Result<WebhookEvent, Error> {
                 .clone()
                 .map(|to| Change::StageChanged { from: None, to })
         }
-        (Some(_), "propertyChange" | "merge" | "restore" | "associationChange") => {
-            Some(Change::Updated)
-        }
+        (Some(_), "restore") => Some(Change::Restored),
+        (Some(_), "propertyChange" | "merge" | "associationChange") => Some(Change::Updated),
         (Some(_), "deletion" | "privacyDeletion") => Some(Change::Deleted),
         _ => None,
     }
@@ -261,7 +270,14 @@ fn into_event(event: Event) -> Result<WebhookEvent, Error> {
             event.object_id.to_string(),
         ),
         changed_fields: event.property_name.clone().into_iter().collect(),
-        changed_by: None,
+        // A HubSpot user id until the record is fetched, which turns it into the user's owner
+        // id, or `None` (see `fetch`).
+        changed_by: event
+            .source_id
+            .as_ref()
+            .and_then(Value::as_str)
+            .filter(|_| !complete)
+            .and_then(owners::user_id),
         owner_changed: None,
         complete,
     })
@@ -349,6 +365,16 @@ mod tests {
         assert_eq!(events[1].change, Change::Created);
         assert!(!events[1].complete, "fetched like any contact");
         assert!(matches!(events[2].change, Change::Unsupported { .. }));
+    }
+
+    #[test]
+    fn a_restore_is_its_own_change_and_the_source_user_is_kept_for_the_fetch() {
+        let body = br#"[{"eventId":6,"subscriptionId":1,"portalId":1,"occurredAt":1795248900000,"subscriptionType":"deal.restore","objectId":9,"changeSource":"CRM_UI","sourceId":"userId:31337"},{"eventId":7,"subscriptionId":1,"portalId":1,"occurredAt":1795248900000,"subscriptionType":"deal.propertyChange","propertyName":"amount","propertyValue":"1","objectId":9,"changeSource":"INTEGRATION","sourceId":12345},{"eventId":8,"subscriptionId":1,"portalId":1,"occurredAt":1795248900000,"subscriptionType":"deal.deletion","objectId":9,"sourceId":"userId:31337"}]"#;
+        let events = parse(body).unwrap();
+        assert_eq!(events[0].change, Change::Restored);
+        assert_eq!(events[0].changed_by.as_deref(), Some("31337"));
+        assert_eq!(events[1].changed_by, None, "an app is no user");
+        assert_eq!(events[2].changed_by, None, "nothing to fetch");
     }
 
     #[test]

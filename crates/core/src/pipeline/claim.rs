@@ -85,7 +85,7 @@ pub(super) async fn claim(
 /// applied to its record (CRMs deliver out of order), and, within the delivery, every event but
 /// one per record, so each record is decided and written once. The one kept is the newest stage
 /// change (a way into a handoff stage is never hidden by another kind of change), else a
-/// creation, else the newest event.
+/// creation or restore, else the newest event.
 pub(super) async fn order(
     claimed: Vec<Fresh>,
     ledger: &impl Ledger,
@@ -130,13 +130,14 @@ pub(super) async fn order(
     Ok(ordered)
 }
 
-/// Whether `a` rather than `b` decides their record: stage changes first, then creations, then
+/// Whether `a` rather than `b` decides their record: stage changes first, then creations and
+/// restores (ways into a stage too), then
 /// other changes, then events pipeline-guard does not act on; among equals the newest (the later
 /// in the delivery on a tie).
 fn outranks(a: &WebhookEvent, b: &WebhookEvent) -> bool {
     let rank = |e: &WebhookEvent| match e.change {
         Change::StageChanged { .. } => 3,
-        Change::Created => 2,
+        Change::Created | Change::Restored => 2,
         Change::Unsupported { .. } => 0,
         _ => 1,
     };

@@ -1,26 +1,34 @@
 //! Completing a batch of HubSpot events: every record they name read with HubSpot's batch APIs.
 //!
 //! For a batch of up to 100 events: the deals with `POST /crm/v3/objects/deals/batch/read`
-//! (their properties and `dealstage` history, 50 a call as HubSpot allows with history) and
-//! their contacts with `POST /crm/v4/associations/deals/contacts/batch/read`, side by side; then
+//! (their properties and their `dealstage` and `hubspot_owner_id` history ([`History`]), 50 a
+//! call as HubSpot allows with history) and their contacts with
+//! `POST /crm/v4/associations/deals/contacts/batch/read`, side by side; then, side by side,
 //! every contact needed (the deals' and those scored as leads) with one
-//! `POST /crm/v3/objects/contacts/batch/read`. Four or five calls, whatever the batch's size.
+//! `POST /crm/v3/objects/contacts/batch/read`, and the owner of each user who moved a deal into
+//! a handoff stage ([`owners`]). A handful of calls, whatever the batch's size.
 //!
 //! A record HubSpot reports not found (`OBJECT_NOT_FOUND` in a multi-status answer) was deleted
 //! since the event: the event becomes a deletion. An answer that does not hold a requested record
-//! is refused for that record's events ([`Error::CrmRejected`]), never read as an empty record.
+//! is refused for that record's events ([`Error::CrmRejected`]), never read as an empty record;
+//! a deal answered without its stage is a fault retried ([`Error::CrmUnavailable`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::{CONTACT_PROPERTIES, DEAL_PROPERTIES, buying_role, full_name, property};
+use super::{
+    CONTACT_PROPERTIES, DEAL_PROPERTIES, buying_role, full_name,
+    history::{self, History},
+    owners, property,
+};
 use crate::{
     Error,
     api::Api,
     crm::Crm,
     event::{Change, WebhookEvent},
+    gate::{self, notices::NEXT_ACTIVITY_FIELD},
     model::{Contact, DealStatus, RecordKind, parse_date},
     playbook::Playbook,
     ports::{Clock, CrmClient},
@@ -43,6 +51,14 @@ const DEAL_CONTACT_PROPERTIES: &[&str] = &[
 /// What a batch read found for one id.
 type Found = Result<Option<Map<String, Value>>, Error>;
 
+/// What the batch's reads found: by record id, and the owner id of each user who moved a deal.
+struct Reads {
+    deals: BTreeMap<String, Found>,
+    associations: Result<BTreeMap<String, Vec<String>>, Error>,
+    contacts: BTreeMap<String, Found>,
+    owners: BTreeMap<String, Result<Option<String>, Error>>,
+}
+
 /// Complete every event: one result per event, in order.
 pub async fn complete(
     events: Vec<WebhookEvent>,
@@ -51,21 +67,7 @@ pub async fn complete(
 ) -> Vec<Result<WebhookEvent, Error>> {
     // HubSpot's deal and contact properties share their names: one table serves both.
     let mapped = crate::crm::mapped_fields(playbook, Crm::Hubspot, RecordKind::Deal);
-    let written: Vec<String> = playbook
-        .write_back
-        .names()
-        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, RecordKind::Deal, name))
-        .collect();
-    let names = |builtin: &[&str]| -> Vec<String> {
-        builtin
-            .iter()
-            .map(|s| (*s).to_owned())
-            .chain(mapped.keys().cloned())
-            .chain(written.iter().cloned())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
-    };
+    let names = property_names(playbook, &mapped);
     let ids = |kind: RecordKind| -> Vec<String> {
         events
             .iter()
@@ -79,7 +81,13 @@ pub async fn complete(
 
     let deal_properties = names(DEAL_PROPERTIES);
     let (deals, associations) = futures::join!(
-        read(api, "deals", &deal_ids, &deal_properties, &["dealstage"]),
+        read(
+            api,
+            "deals",
+            &deal_ids,
+            &deal_properties,
+            history::PROPERTIES
+        ),
         associated_contacts(api, &deal_ids),
     );
     let mut contact_ids: BTreeSet<String> = lead_ids.iter().cloned().collect();
@@ -94,65 +102,155 @@ pub async fn complete(
     } else {
         names(CONTACT_PROPERTIES)
     };
-    let contacts = read(
-        api,
-        "contacts",
-        &contact_ids.into_iter().collect::<Vec<_>>(),
-        &contact_properties,
-        &[],
-    )
-    .await;
+    let movers: Vec<Option<String>> = events
+        .iter()
+        .map(|event| mover(event, &deals, playbook))
+        .collect();
+    let users: BTreeSet<String> = movers.iter().flatten().cloned().collect();
+    let contact_ids: Vec<String> = contact_ids.into_iter().collect();
+    let (contacts, owners) = futures::join!(
+        read(api, "contacts", &contact_ids, &contact_properties, &[]),
+        owners::owner_ids(&users, api),
+    );
 
+    let reads = Reads {
+        deals,
+        associations,
+        contacts,
+        owners,
+    };
     events
         .into_iter()
-        .map(|event| {
-            let id = event.record.id.clone();
-            match event.record.kind {
-                RecordKind::Deal => {
-                    let object = deals.get(&id).cloned().unwrap_or(Ok(None))?;
-                    let Some(object) = object else {
-                        return Ok(deleted(event));
-                    };
-                    let contact_ids = match &associations {
-                        Ok(all) => all.get(&id).cloned().unwrap_or_default(),
-                        Err(e) => return Err(e.clone()),
-                    };
-                    let mut deal_contacts = Vec::new();
-                    for contact_id in contact_ids {
-                        // A contact deleted since is simply not on the deal any more.
-                        if let Some(object) =
-                            contacts.get(&contact_id).cloned().unwrap_or(Ok(None))?
-                        {
-                            deal_contacts.push(contact(&contact_id, &properties_of(&object)));
-                        }
-                    }
-                    Ok(deal(event, &object, &mapped, deal_contacts))
-                }
-                RecordKind::Lead => {
-                    let object = contacts.get(&id).cloned().unwrap_or(Ok(None))?;
-                    Ok(match object {
-                        Some(object) => lead(event, &object, &mapped),
-                        None => deleted(event),
-                    })
-                }
-            }
+        .zip(movers)
+        .map(|(event, mover)| match event.record.kind {
+            RecordKind::Deal => complete_deal(event, mover, &reads, &mapped),
+            RecordKind::Lead => complete_lead(event, &reads, &mapped),
         })
         .collect()
 }
 
-/// The stage each deal of `ids` sits in now, with one batch read a hundred deals.
+/// The property names to read for a record kind: `builtin`, the playbook's mapped fields and
+/// its write-back fields.
+fn property_names(
+    playbook: &Playbook,
+    mapped: &BTreeMap<String, String>,
+) -> impl Fn(&[&str]) -> Vec<String> {
+    let written: Vec<String> = playbook
+        .write_back
+        .names()
+        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, RecordKind::Deal, name))
+        .collect();
+    let mapped: Vec<String> = mapped.keys().cloned().collect();
+    move |builtin: &[&str]| {
+        builtin
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(mapped.iter().cloned())
+            .chain(written.iter().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+}
+
+/// The HubSpot user who put `event`'s deal into a handoff stage: the event's `sourceId` (kept in
+/// `changed_by` by the parser), else the deal's `dealstage` history. Only handoffs need to know,
+/// so only they cost an owner lookup.
+fn mover(
+    event: &WebhookEvent,
+    deals: &BTreeMap<String, Found>,
+    playbook: &Playbook,
+) -> Option<String> {
+    if event.record.kind != RecordKind::Deal {
+        return None;
+    }
+    let object = deals.get(&event.record.id)?.as_ref().ok()?.as_ref()?;
+    // A deal answered without its stage is retried: nobody to look up yet.
+    let current = property(&properties_of(object), "dealstage")?;
+    let stage = match &event.change {
+        Change::StageChanged { to, .. } if !to.is_empty() => to.clone(),
+        Change::StageChanged { .. } | Change::Created | Change::Restored => current,
+        _ => return None,
+    };
+    if !gate::is_handoff(&stage, playbook) {
+        return None;
+    }
+    event
+        .changed_by
+        .clone()
+        .or_else(|| History::of(object).moved_by(&stage))
+}
+
+/// A deal's event with its record, its contacts and the owner who moved it.
+fn complete_deal(
+    mut event: WebhookEvent,
+    mover: Option<String>,
+    reads: &Reads,
+    mapped: &BTreeMap<String, String>,
+) -> Result<WebhookEvent, Error> {
+    let id = event.record.id.clone();
+    let Some(object) = reads.deals.get(&id).cloned().unwrap_or(Ok(None))? else {
+        return Ok(deleted(event));
+    };
+    let contact_ids = match &reads.associations {
+        Ok(all) => all.get(&id).cloned().unwrap_or_default(),
+        Err(e) => return Err(e.clone()),
+    };
+    let mut contacts = Vec::new();
+    for contact_id in contact_ids {
+        // A contact deleted since is simply not on the deal any more.
+        if let Some(object) = reads
+            .contacts
+            .get(&contact_id)
+            .cloned()
+            .unwrap_or(Ok(None))?
+        {
+            contacts.push(contact(&contact_id, &properties_of(&object)));
+        }
+    }
+    // A user who is no owner (deactivated, never given a seat) moved it: nobody to assign.
+    event.changed_by = match mover {
+        Some(user) => reads.owners.get(&user).cloned().unwrap_or(Ok(None))?,
+        None => None,
+    };
+    deal(event, &object, mapped, contacts)
+}
+
+/// A contact's event (scored as a lead) with its record.
+fn complete_lead(
+    event: WebhookEvent,
+    reads: &Reads,
+    mapped: &BTreeMap<String, String>,
+) -> Result<WebhookEvent, Error> {
+    let object = reads
+        .contacts
+        .get(&event.record.id)
+        .cloned()
+        .unwrap_or(Ok(None))?;
+    Ok(match object {
+        Some(object) => lead(event, &object, mapped),
+        None => deleted(event),
+    })
+}
+
+/// The stage each deal of `ids` sits in now, with one batch read a hundred deals. A deal
+/// answered without its stage is a fault of the answer: the move waits for the retry.
 pub async fn current_stages(
     ids: &[String],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<BTreeMap<String, String>, Error> {
     let mut stages = BTreeMap::new();
     for (id, found) in read(api, "deals", ids, &["dealstage".to_owned()], &[]).await {
-        if let Some(stage) = found?
-            .as_ref()
-            .and_then(|object| property(&properties_of(object), "dealstage"))
-        {
-            stages.insert(id, stage);
-        }
+        let Some(object) = found? else {
+            continue;
+        };
+        let stage = property(&properties_of(&object), "dealstage").ok_or_else(|| {
+            Error::CrmUnavailable {
+                call: "POST /crm/v3/objects/deals/batch/read".into(),
+                reason: format!("deal {id} came back without its stage"),
+            }
+        })?;
+        stages.insert(id, stage);
     }
     Ok(stages)
 }
@@ -288,15 +386,33 @@ fn deleted(mut event: WebhookEvent) -> WebhookEvent {
     event
 }
 
-/// A deal's event with its record filled in from `object`.
+/// A deal's event with its record filled in from `object`. A deal HubSpot answers without its
+/// properties or its stage is a fault of the answer, retried: never scored as an empty deal.
 fn deal(
     mut event: WebhookEvent,
     object: &Map<String, Value>,
     mapped: &BTreeMap<String, String>,
     contacts: Vec<Contact>,
-) -> WebhookEvent {
+) -> Result<WebhookEvent, Error> {
+    if property(&properties_of(object), "dealstage").is_none() {
+        return Err(Error::CrmUnavailable {
+            call: "POST /crm/v3/objects/deals/batch/read".into(),
+            reason: format!(
+                "deal {} came back without its stage; it is read again on HubSpot's retry",
+                event.record.id
+            ),
+        });
+    }
     let properties = fill(&mut event, object, mapped);
     let text = |name: &str| property(&properties, name);
+    if let Some(date) = text("notes_next_activity_date").and_then(|d| parse_date(&d)) {
+        // A playbook mapping of its own to the canonical field wins.
+        event
+            .record
+            .fields
+            .entry(NEXT_ACTIVITY_FIELD.to_owned())
+            .or_insert_with(|| date.to_string().into());
+    }
     let record = &mut event.record;
     record.name = text("dealname");
     record.stage = text("dealstage");
@@ -311,33 +427,21 @@ fn deal(
         (Some("true"), _) => DealStatus::Lost,
         _ => DealStatus::Open,
     };
-    let history = object
-        .get("propertiesWithHistory")
-        .and_then(|h| h["dealstage"].as_array())
-        .cloned()
-        .unwrap_or_default();
-    // Newest first: the current stage's entry tells when it was entered, and the first older
-    // value is where the deal came from.
-    if let Some(stage) = &record.stage {
-        record.stage_entered_at = history
-            .iter()
-            .find(|h| h["value"].as_str() == Some(stage.as_str()))
-            .and_then(|h| h["timestamp"].as_str())
-            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-    }
+    let history = History::of(object);
+    record.stage_entered_at = record
+        .stage
+        .as_deref()
+        .and_then(|stage| history.entered_at(stage));
     if let Change::StageChanged { from, to } = &mut event.change {
         if to.is_empty() {
             // A workflow action names no stage: the deal entered the one it is in.
             *to = record.stage.clone().unwrap_or_default();
         }
-        *from = history
-            .iter()
-            .filter_map(|h| h["value"].as_str())
-            .find(|v| v != to)
-            .map(str::to_owned);
+        *from = history.came_from(to);
+        event.owner_changed = history.owner_changed(to, record.owner_id.as_deref());
     }
     event.record.contacts = contacts;
-    event
+    Ok(event)
 }
 
 /// A contact's event (scored as a lead) with its record filled in from `object`.
