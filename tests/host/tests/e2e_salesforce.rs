@@ -1,16 +1,19 @@
 //! End to end for Salesforce: outbound messages (SOAP) and Flow callouts (JSON) through the real
 //! `.wasm`, with the shared token, contact roles read from the (fake) REST API with one SOQL
 //! query, and the sObject collection calls Salesforce would receive. The SOAP Ack is only sent
-//! once the delivery is done; while anything is pending the answer is a SOAP fault.
+//! once the delivery is done; while anything is pending the answer is a SOAP fault. The handoff
+//! gate: every fixture case decided as the core decides it, the re-read before a move back, who
+//! is told what, and a handoff delivered after a newer notification.
 
 mod util;
 
 use bytes::Bytes;
 use pipeline_guard_test_host::{FakeCrm, Host, Scripted};
-use serde_json::json;
+use serde_json::{Value, json};
 use util::*;
 
 const TOKEN_VALUE: &str = "sf-7Qw9-Lm2x-Vb4n";
+const PLAYBOOK: &str = "salesforce/playbook.toml";
 const ACCESS_TOKEN: &str = "00D5g000004XyZa!access";
 /// sObject collections: `PATCH` updates records, `POST` creates them (the tasks).
 const COLLECTIONS: &str = "/services/data/v65.0/composite/sobjects";
@@ -49,13 +52,18 @@ fn collections_save(crm: &FakeCrm) {
 
 /// A host with a fixed API token, against a CRM that saves what it is sent.
 fn salesforce_host(crm: &FakeCrm, mode: &str) -> anyhow::Result<Host> {
+    host_with(crm, PLAYBOOK, mode)
+}
+
+/// A host with the playbook fixture `playbook` in `mode` and a fixed API token, against a CRM
+/// that saves what it is sent.
+fn host_with(crm: &FakeCrm, playbook: &str, mode: &str) -> anyhow::Result<Host> {
     collections_save(crm);
-    let playbook = String::from_utf8(fixture("salesforce/playbook.toml"))?;
     host_builder(crm)
         .variable("salesforce_webhook_token", TOKEN_VALUE)
         .variable("salesforce_api_origin", crm.url())
         .variable("salesforce_api_token", ACCESS_TOKEN)
-        .variable("playbook", &playbook)
+        .variable("playbook", String::from_utf8(fixture(playbook))?)
         .variable("mode", mode)
         .build()
 }
@@ -112,7 +120,7 @@ async fn an_outbound_message_is_written_back_then_acked_and_a_redelivery_writes_
     let crm = FakeCrm::start().await?;
     let host = salesforce_host(&crm, "enforce")?;
     let case = "salesforce/opportunity-handoff-blocked";
-    answer_as_in_fixture(&crm, case);
+    answer_as_in_fixture_in_call_order(&crm, case);
     let body = fixture(&format!("{case}.xml"));
 
     let response = host
@@ -123,7 +131,8 @@ async fn an_outbound_message_is_written_back_then_acked_and_a_redelivery_writes_
         ))
         .await?;
     assert!(is_ack(&response), "{}", body_text(&response));
-    // The contact roles, the opportunity's update, then its owner's task.
+    // The contact roles, the stage read again, the opportunity moved back, then the BDR's task
+    // and the note.
     assert_eq!(
         without(received(&crm), ACTIVITY_DATE),
         without(expected_calls(case), ACTIVITY_DATE)
@@ -134,7 +143,7 @@ async fn an_outbound_message_is_written_back_then_acked_and_a_redelivery_writes_
             Some(format!("Bearer {ACCESS_TOKEN}").as_str())
         );
     }
-    let task = &received(&crm)[2]["body"]["records"][0];
+    let task = &received(&crm)[3]["body"]["records"][0];
     assert!(
         task["ActivityDate"]
             .as_str()
@@ -405,5 +414,298 @@ async fn a_login_host_as_the_api_origin_faults_asking_for_the_my_domain() -> any
     assert!(crm.requests().is_empty());
     assert!(host.denied_outbound().is_empty(), "no call was even tried");
     assert_only_the_account_settled(&host, "score-lead");
+    Ok(())
+}
+
+/// A host configured as the fixture `case` says (its mode and playbook), against a CRM that
+/// saves what it is sent and answers as the case says.
+fn case_host(crm: &FakeCrm, case: &str) -> anyhow::Result<Host> {
+    let walked = expected(case);
+    let host = host_with(
+        crm,
+        walked["playbook"].as_str().unwrap_or(PLAYBOOK),
+        walked["mode"].as_str().unwrap_or("shadow"),
+    )?;
+    answer_as_in_fixture_in_call_order(crm, case);
+    Ok(host)
+}
+
+/// Delivers the outbound message of the fixture `case` to the gate.
+async fn gate(host: &Host, case: &str) -> anyhow::Result<http::Response<Bytes>> {
+    let body = fixture(&format!("{case}.xml"));
+    host.request(outbound(
+        "/gate-handoff/salesforce",
+        &body,
+        Some(TOKEN_VALUE),
+    ))
+    .await
+}
+
+/// The calls `crm` received, without the tasks' activity date (the fixtures ran on a fixed day).
+fn calls(crm: &FakeCrm) -> Vec<Value> {
+    without(received(crm), ACTIVITY_DATE)
+}
+
+/// The records of the sObject collection calls with `method` (`PATCH` updates, `POST` tasks).
+fn records(calls: &[Value], method: &str) -> Vec<Value> {
+    calls
+        .iter()
+        .filter(|c| c["method"] == method && c["path"] == COLLECTIONS)
+        .flat_map(|c| c["body"]["records"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// The queries made, by their SOQL's start (`SELECT%20Id%2C%20StageName` is the re-read).
+fn queries(calls: &[Value], soql: &str) -> usize {
+    let prefix = format!("/services/data/v65.0/query?q={soql}");
+    calls
+        .iter()
+        .filter(|c| c["path"].as_str().is_some_and(|p| p.starts_with(&prefix)))
+        .count()
+}
+
+/// The re-read of the opportunities' stages before a move back.
+const REREAD: &str = "SELECT%20Id%2C%20StageName";
+
+/// The decision recorded for the notification `id` (Salesforce only gets an Ack).
+fn recorded(host: &Host, id: &str) -> Value {
+    ledger_entry(host, "gate-handoff", id)["outcome"].clone()
+}
+
+/// The Salesforce gate fixtures: each rule, each way into the handoff stage (a mass update, a
+/// creation), the re-read before a move back, the BDR and the AE, and the three notices.
+const GATE_CASES: &[&str] = &[
+    "salesforce/opportunity-handoff-blocked",
+    "salesforce/opportunity-handoff-validated",
+    "salesforce/opportunity-handoff-ae-field",
+    "salesforce/opportunity-handoff-no-ae",
+    "salesforce/opportunity-handoff-pain-red-high-total",
+    "salesforce/opportunity-handoff-placeholder-pain",
+    "salesforce/opportunity-handoff-below-threshold",
+    "salesforce/opportunity-handoff-incomplete-record",
+    "salesforce/opportunity-handoff-shadow-would-block",
+    "salesforce/opportunity-handoff-moved-on-since",
+    "salesforce/opportunity-created-in-handoff-stage",
+    "salesforce/opportunities-bulk-handoff",
+    "salesforce/opportunity-moved-on-after-handoff",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gate_decides_every_salesforce_case_as_the_core_does() -> anyhow::Result<()> {
+    for case in GATE_CASES {
+        let crm = FakeCrm::start().await?;
+        let host = case_host(&crm, case)?;
+        let response = gate(&host, case).await?;
+        assert!(is_ack(&response), "{case}: {}", body_text(&response));
+        assert_eq!(
+            calls(&crm),
+            without(expected_calls(case), ACTIVITY_DATE),
+            "{case}"
+        );
+        for walked in expected(case)["outcome"]["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let id = walked["event_id"].as_str().unwrap_or_default();
+            let outcome = recorded(&host, id);
+            assert_eq!(outcome["status"], walked["status"], "{case} {id}");
+            assert_eq!(outcome["brief"], walked["brief"], "{case} {id}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blocked_handoff_is_read_again_moved_back_and_tasks_the_bdr() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let case = "salesforce/opportunity-handoff-pain-red-high-total";
+    let host = case_host(&crm, case)?;
+    assert!(is_ack(&gate(&host, case).await?));
+    let calls = calls(&crm);
+    // Contact roles, then the re-read, then the move back, then the tasks.
+    assert_eq!(queries(&calls[1..2], REREAD), 1, "{calls:?}");
+    let update = &records(&calls, "PATCH")[0];
+    assert_eq!(update["StageName"], "Discovery", "handoff.return_stage");
+    let tasks = records(&calls, "POST");
+    let statuses: Vec<(&str, &str, &str)> = tasks
+        .iter()
+        .map(|t| {
+            (
+                t["OwnerId"].as_str().unwrap_or_default(),
+                t["Status"].as_str().unwrap_or_default(),
+                t["Priority"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    // The task for the BDR who moved it (LastModifiedById), and the note on the record.
+    assert_eq!(
+        statuses,
+        [
+            ("0055g00000BhqR0AAJ", "Not Started", "High"),
+            ("0055g00000BhqR0AAJ", "Completed", "Normal"),
+        ]
+    );
+    let description = tasks[0]["Description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains("- Pain is red (required green)"),
+        "{description}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_validated_handoff_tasks_the_ae_with_the_evidence_as_written() -> anyhow::Result<()> {
+    // The AE is the owner when someone else made the move, or the AE_Owner__c lookup.
+    for (case, ae) in [
+        (
+            "salesforce/opportunity-handoff-validated",
+            "0055g00000AeKz4AAF",
+        ),
+        (
+            "salesforce/opportunity-handoff-ae-field",
+            "0055g00000AeTm9AAB",
+        ),
+    ] {
+        let crm = FakeCrm::start().await?;
+        let host = case_host(&crm, case)?;
+        assert!(is_ack(&gate(&host, case).await?), "{case}");
+        let calls = calls(&crm);
+        assert_eq!(queries(&calls, REREAD), 0, "{case}: nothing to move");
+        assert!(
+            records(&calls, "PATCH")[0].get("StageName").is_none(),
+            "{case}"
+        );
+        let tasks = records(&calls, "POST");
+        assert_eq!(tasks.len(), 2, "{case}");
+        assert_eq!(tasks[0]["OwnerId"], ae, "{case}");
+        assert_eq!(tasks[0]["Status"], "Not Started", "{case}");
+        assert_eq!(tasks[1]["OwnerId"], ae, "{case}: the note");
+        assert_eq!(tasks[1]["Status"], "Completed", "{case}");
+        let brief = tasks[0]["Description"].as_str().unwrap_or_default();
+        for evidence in [
+            "Month-end close takes twelve days and audit found three reconciliation errors",
+            "Demo with CFO Dana Ortiz on 2026-11-26 at 10:00",
+            "Dana Ortiz, CFO, buying role: economic buyer",
+            "by user 0055g00000BhqR0AAJ (the user who made the move)",
+            "What this score does not measure",
+        ] {
+            assert!(
+                brief.contains(evidence),
+                "{case}: {evidence:?} not in {brief}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shadow_mode_only_logs_a_note_of_what_would_have_been_blocked() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let case = "salesforce/opportunity-handoff-shadow-would-block";
+    let host = case_host(&crm, case)?;
+    assert!(is_ack(&gate(&host, case).await?));
+    let calls = calls(&crm);
+    assert_eq!(queries(&calls, REREAD), 0);
+    assert!(records(&calls, "PATCH")[0].get("StageName").is_none());
+    let tasks = records(&calls, "POST");
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["Status"], "Completed");
+    assert_eq!(tasks[0]["Priority"], "Normal");
+    let subject = tasks[0]["Subject"].as_str().unwrap_or_default();
+    assert!(subject.starts_with("FYI: this handoff"), "{subject}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opportunity_created_in_the_handoff_stage_is_gated() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let case = "salesforce/opportunity-created-in-handoff-stage";
+    let host = case_host(&crm, case)?;
+    assert!(is_ack(&gate(&host, case).await?));
+    let outcome = recorded(&host, "04l5g00000Nt114AAT");
+    assert_eq!(outcome["status"], "processed");
+    assert_eq!(outcome["brief"]["decision"], "blocked");
+    let calls = calls(&crm);
+    assert_eq!(records(&calls, "PATCH")[0]["StageName"], "Discovery");
+    let description = records(&calls, "POST")[0]["Description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        description.contains("the deal was created in Sales Accepted"),
+        "{description}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mass_update_into_the_handoff_stage_is_gated_record_by_record() -> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let case = "salesforce/opportunities-bulk-handoff";
+    let host = case_host(&crm, case)?;
+    assert!(is_ack(&gate(&host, case).await?));
+    assert_eq!(
+        recorded(&host, "04l5g00000Nt120AAT")["brief"]["decision"],
+        "validated"
+    );
+    assert_eq!(
+        recorded(&host, "04l5g00000Nt121AAT")["brief"]["decision"],
+        "blocked"
+    );
+    let calls = calls(&crm);
+    // One query for both opportunities' roles, one re-read of the blocked one, one update call
+    // and one task call for both.
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    let updates = records(&calls, "PATCH");
+    assert!(updates[0].get("StageName").is_none());
+    assert_eq!(updates[1]["StageName"], "Discovery");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handoff_delivered_after_a_newer_notification_is_still_gated_and_not_moved_back()
+-> anyhow::Result<()> {
+    let crm = FakeCrm::start().await?;
+    let case = "salesforce/opportunity-handoff-moved-on-since";
+    let host = salesforce_host(&crm, "enforce")?;
+    // Salesforce first delivers the AE's later move to Proposal/Price Quote: no handoff.
+    let later = "salesforce/opportunity-moved-on-after-handoff";
+    answer_as_in_fixture_in_call_order(&crm, later);
+    assert!(is_ack(&gate(&host, later).await?));
+    assert_eq!(recorded(&host, "04l5g00000Nt215AAT")["status"], "processed");
+    crm.clear();
+    // Then the older notification of the move into Sales Accepted: gated, not superseded; the
+    // re-read finds the opportunity moved on, so it stays where it is.
+    answer_as_in_fixture_in_call_order(&crm, case);
+    assert!(is_ack(&gate(&host, case).await?));
+    let calls = calls(&crm);
+    assert_eq!(calls, without(expected_calls(case), ACTIVITY_DATE));
+    assert!(records(&calls, "PATCH")[0].get("StageName").is_none());
+    let description = records(&calls, "POST")[0]["Description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        description.contains("not moved back: it has moved on to Proposal/Price Quote since"),
+        "{description}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_ae_the_handoff_is_blocked_and_the_bdr_asked_to_assign_one() -> anyhow::Result<()>
+{
+    let crm = FakeCrm::start().await?;
+    let case = "salesforce/opportunity-handoff-no-ae";
+    let host = case_host(&crm, case)?;
+    assert!(is_ack(&gate(&host, case).await?));
+    let calls = calls(&crm);
+    assert_eq!(records(&calls, "PATCH")[0]["StageName"], "Discovery");
+    let task = &records(&calls, "POST")[0];
+    assert_eq!(task["OwnerId"], "0055g00000BhqR0AAJ", "the BDR");
+    assert_eq!(task["Priority"], "High");
+    let subject = task["Subject"].as_str().unwrap_or_default();
+    assert!(subject.contains("no AE assigned"), "{subject}");
     Ok(())
 }

@@ -285,3 +285,43 @@ pub fn assert_duplicate_of(again: &serde_json::Value, first: &serde_json::Value)
     assert!(again.get("decision").is_none(), "{again}");
     assert!(again.get("crm_calls").is_none(), "{again}");
 }
+
+/// Like [`answer_as_in_fixture`], for a fixture whose `crm_answers` tell calls apart by their
+/// query (Salesforce's SOQL queries share one path): the fake CRM matches paths without their
+/// query, so each answer keyed with one serves one call, in the order of the fixture's
+/// `crm_calls`. Answers keyed by a path alone serve every call, as in [`answer_as_in_fixture`].
+pub fn answer_as_in_fixture_in_call_order(crm: &FakeCrm, case: &str) {
+    let dir = case.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let answers = expected(case)["crm_answers"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let body = |file: &serde_json::Value| -> serde_json::Value {
+        let file = format!("{dir}/{}", file.as_str().expect("a file name"));
+        serde_json::from_slice(&fixture(&file)).expect("answer json")
+    };
+    for (call, file) in answers.iter().filter(|(call, _)| !call.contains('?')) {
+        let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
+        crm.respond(method, path, 200, body(file));
+    }
+    // The fake CRM answers with the latest script that matches: the last call is scripted first.
+    for made in expected_calls(case).iter().rev() {
+        let made = format!(
+            "{} {}",
+            made["method"].as_str().unwrap_or_default(),
+            made["path"].as_str().unwrap_or_default()
+        );
+        let keyed = answers
+            .iter()
+            .find(|(call, _)| call.contains('?') && made.starts_with(call.as_str()));
+        if let Some((call, file)) = keyed {
+            let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
+            let path = path.split_once('?').map_or(path, |(path, _)| path);
+            crm.script(
+                method,
+                path,
+                pipeline_guard_test_host::Scripted::json(200, &body(file)).times(1),
+            );
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! A record as Salesforce sends it, an outbound message's `sObject` or a Flow callout's
+//! `record`, into a canonical event.
+//!
+//! An outbound message does not say what changed. An opportunity's message is taken as its entry
+//! into its current `StageName` (the stage it came from is unknown, so a blocked handoff returns
+//! to the playbook's `handoff.return_stage`), or as its creation when it was last modified when it
+//! was created (`CreatedDate` equals `LastModifiedDate`). A Flow callout may name the stage it is
+//! about to set (`to_stage`), and then the record's `StageName` is where it comes from. Who made
+//! the change is `LastModifiedById`; whether the change gave the record another owner, Salesforce
+//! does not say.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use super::invalid;
+use crate::{
+    Error,
+    event::{Change, Delivery, WebhookEvent},
+    model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text},
+};
+
+/// A Flow HTTP callout's body: the record as the Flow holds it.
+///
+/// ```json
+/// {
+///   "object": "Opportunity",
+///   "to_stage": "Sales Accepted",
+///   "record": { "Id": "0065g00000XyZ12AAB", "StageName": "Discovery", "Pain__c": "…" }
+/// }
+/// ```
+/// `object` is `Opportunity` or `Lead`; `to_stage` (optional) is the stage the Flow is about to
+/// set; `record` holds the fields by API name; `event_id` is optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowCallout {
+    /// An id for logs (the Flow interview's GUID, say).
+    #[serde(default)]
+    pub event_id: Option<String>,
+    /// The sObject type.
+    pub object: String,
+    /// The stage the Flow is about to set.
+    #[serde(default)]
+    pub to_stage: Option<String>,
+    /// The record's fields by API name.
+    pub record: Map<String, Value>,
+}
+
+/// Parse a Flow HTTP callout (already authenticated).
+pub fn parse_callout(body: &[u8], now: OffsetDateTime) -> Result<Delivery, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let callout: FlowCallout =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let path = e.path().to_string();
+            invalid(path, e.into_inner().to_string())
+        })?;
+    let id = callout
+        .record
+        .get("Id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let event_id = callout
+        .event_id
+        .clone()
+        .unwrap_or_else(|| format!("flow:{id}"));
+    let event = into_event(
+        format!("salesforce-flow:{event_id}"),
+        event_id,
+        &callout.object,
+        callout.record,
+        callout.to_stage,
+        now,
+        "record",
+    )?;
+    Ok(Delivery::callout(event))
+}
+
+/// A field's text (`null` and blanks are nothing).
+pub(super) fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
+    fields.get(name).and_then(value_text)
+}
+
+/// A Salesforce id: 15 or 18 letters and digits (checked, as ids go into SOQL).
+pub(super) fn is_id(id: &str) -> bool {
+    matches!(id.len(), 15 | 18) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// One record's change as an event; `to_stage` is the stage a Flow callout is about to set, `at`
+/// where the record sits in the body (for errors).
+pub(super) fn into_event(
+    dedupe_key: String,
+    event_id: String,
+    object: &str,
+    fields: Map<String, Value>,
+    to_stage: Option<String>,
+    now: OffsetDateTime,
+    at: &str,
+) -> Result<WebhookEvent, Error> {
+    let kind = match object {
+        "Opportunity" => Some(RecordKind::Deal),
+        "Lead" => Some(RecordKind::Lead),
+        _ => None,
+    };
+    let id = text(&fields, "Id").unwrap_or_default();
+    if kind.is_some() && !is_id(&id) {
+        return Err(invalid(
+            format!("{at}.Id"),
+            format!("{id:?} is not a Salesforce record id; include the Id field"),
+        ));
+    }
+    let occurred_at = time(&fields, "LastModifiedDate")
+        .or_else(|| time(&fields, "SystemModstamp"))
+        .unwrap_or(now);
+    let created = is_creation(&fields);
+    let mut record = Record::new(kind.unwrap_or(RecordKind::Deal), id);
+    let change = match kind {
+        None => Change::Unsupported {
+            event_type: format!("outbound message for {object}"),
+        },
+        Some(kind) => {
+            fill(&mut record, kind, &fields);
+            match (kind, to_stage) {
+                (RecordKind::Deal, Some(to)) => {
+                    let from = record.stage.replace(to.clone());
+                    Change::StageChanged { from, to }
+                }
+                _ if created => Change::Created,
+                (RecordKind::Deal, None) => match &record.stage {
+                    Some(stage) => Change::StageChanged {
+                        from: None,
+                        to: stage.clone(),
+                    },
+                    None => Change::Updated,
+                },
+                (RecordKind::Lead, _) => Change::Updated,
+            }
+        }
+    };
+    let complete = kind.is_none();
+    Ok(WebhookEvent {
+        dedupe_key,
+        event_id,
+        occurred_at,
+        change,
+        record,
+        changed_fields: Vec::new(),
+        changed_by: text(&fields, "LastModifiedById"),
+        owner_changed: None,
+        complete,
+    })
+}
+
+/// A timestamp field (`2026-11-21T11:52:10.000Z`).
+fn time(fields: &Map<String, Value>, name: &str) -> Option<OffsetDateTime> {
+    text(fields, name).and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok())
+}
+
+/// Whether the record was just created: last modified when it was created. Without
+/// `CreatedDate` in the message, a creation is taken for an entry into its stage, gated alike.
+fn is_creation(fields: &Map<String, Value>) -> bool {
+    match (
+        time(fields, "CreatedDate"),
+        time(fields, "LastModifiedDate"),
+    ) {
+        (Some(created), Some(modified)) => created == modified,
+        _ => false,
+    }
+}
+
+/// Fill a record from an Opportunity's or Lead's fields; every field is also kept by API name.
+fn fill(record: &mut Record, kind: RecordKind, fields: &Map<String, Value>) {
+    let get = |name: &str| text(fields, name);
+    let day = |name: &str| {
+        get(name)
+            .and_then(|d| parse_date(&d))
+            .map(|d| d.midnight().assume_utc())
+    };
+    record.owner_id = get("OwnerId");
+    record.last_activity_at = day("LastActivityDate");
+    match kind {
+        RecordKind::Deal => {
+            record.name = get("Name");
+            record.stage = get("StageName");
+            record.amount = get("Amount").and_then(|a| a.parse().ok());
+            record.close_date = get("CloseDate").and_then(|d| parse_date(&d));
+            record.stage_entered_at = time(fields, "LastStageChangeDate");
+            record.status = match (get("IsClosed").as_deref(), get("IsWon").as_deref()) {
+                (_, Some("true")) => DealStatus::Won,
+                (Some("true"), _) => DealStatus::Lost,
+                _ => DealStatus::Open,
+            };
+        }
+        RecordKind::Lead => {
+            record.name = get("Name").or_else(|| {
+                let name = [get("FirstName"), get("LastName")]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (!name.is_empty()).then_some(name)
+            });
+            record.stage = get("Status");
+            record.contacts.push(Contact {
+                id: record.id.clone(),
+                name: record.name.clone(),
+                email: get("Email"),
+                title: get("Title"),
+                role: None,
+            });
+            for (salesforce, canonical) in [
+                ("NumberOfEmployees", "employees"),
+                ("Industry", "industry"),
+                ("Country", "region"),
+            ] {
+                if let Some(value) = fields.get(salesforce).filter(|v| !v.is_null()) {
+                    record.fields.insert(canonical.into(), value.clone());
+                }
+            }
+        }
+    }
+    for (name, value) in fields {
+        if !value.is_null() {
+            record.fields.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+/// Salesforce's contact roles as canonical roles.
+pub(super) fn role(role: &str) -> String {
+    match role {
+        "Economic Decision Maker" => "economic_buyer".into(),
+        other => Contact::role_key(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
+
+    #[test]
+    fn a_flow_callout_names_where_the_deal_comes_from() {
+        let body = br#"{"object":"Opportunity","to_stage":"Sales Accepted","record":{"Id":"0065g00000AbCdEAAZ","StageName":"Discovery","Amount":5000}}"#;
+        let delivery = parse_callout(body, NOW).unwrap();
+        assert!(delivery.synchronous && delivery.workflow);
+        let event = &delivery.events[0];
+        assert_eq!(
+            event.change,
+            Change::StageChanged {
+                from: Some("Discovery".into()),
+                to: "Sales Accepted".into()
+            }
+        );
+        assert_eq!(event.record.amount, Some(5000.0));
+        let Err(Error::InvalidBody { path, .. }) =
+            parse_callout(br#"{"object":"Opportunity"}"#, NOW)
+        else {
+            panic!("accepted")
+        };
+        assert_eq!(path, ".");
+    }
+
+    fn opportunity(fields: serde_json::Value) -> WebhookEvent {
+        let mut record =
+            serde_json::json!({"Id": "0065g00000AbCdEAAZ", "OwnerId": "0055g00000AeOwnAAA"});
+        for (k, v) in fields.as_object().unwrap() {
+            record[k] = v.clone();
+        }
+        let fields = record.as_object().unwrap().clone();
+        into_event(
+            "k".into(),
+            "e".into(),
+            "Opportunity",
+            fields,
+            None,
+            NOW,
+            "x",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_last_modifier_made_the_change_and_owners_are_not_said_to_change() {
+        let event = opportunity(serde_json::json!({
+            "StageName": "Sales Accepted",
+            "LastModifiedById": "0055g00000BdRepAAA",
+            "LastModifiedDate": "2026-11-21T11:52:10.000Z",
+        }));
+        assert_eq!(event.changed_by.as_deref(), Some("0055g00000BdRepAAA"));
+        assert_eq!(event.owner_changed, None);
+        assert_eq!(
+            event.change,
+            Change::StageChanged {
+                from: None,
+                to: "Sales Accepted".into()
+            }
+        );
+        assert_eq!(opportunity(serde_json::json!({})).changed_by, None);
+    }
+
+    #[test]
+    fn a_record_last_modified_when_created_is_a_creation() {
+        let event = opportunity(serde_json::json!({
+            "StageName": "Sales Accepted",
+            "CreatedDate": "2026-11-21T11:52:10.000Z",
+            "LastModifiedDate": "2026-11-21T11:52:10.000Z",
+        }));
+        assert_eq!(event.change, Change::Created);
+        assert_eq!(event.record.stage.as_deref(), Some("Sales Accepted"));
+        let edited = opportunity(serde_json::json!({
+            "StageName": "Sales Accepted",
+            "CreatedDate": "2026-11-02T09:00:00.000Z",
+            "LastModifiedDate": "2026-11-21T11:52:10.000Z",
+        }));
+        assert!(matches!(edited.change, Change::StageChanged { .. }));
+    }
+}

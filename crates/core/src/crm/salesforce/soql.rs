@@ -1,0 +1,155 @@
+//! What the REST API adds to a batch of records, with SOQL (`/query`, every page): the contact
+//! roles of every opportunity at once, and, before a blocked handoff is moved back, the stage each
+//! opportunity sits in now.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{
+    API_VERSION,
+    record::{is_id, role},
+};
+use crate::{
+    Error,
+    api::Api,
+    crm::{Crm, mapped_fields, path_segment},
+    event::WebhookEvent,
+    model::{Contact, RecordKind},
+    playbook::Playbook,
+    ports::{Clock, CrmClient},
+    writeback::CrmCall,
+};
+
+/// Map the playbook's fields, and read the contact roles of every opportunity in the batch with
+/// one SOQL query (following `nextRecordsUrl` when it has more rows).
+pub async fn complete(
+    mut events: Vec<WebhookEvent>,
+    playbook: &Playbook,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Vec<Result<WebhookEvent, Error>> {
+    for event in &mut events {
+        let record = &mut event.record;
+        for (name, canonical) in &mapped_fields(playbook, Crm::Salesforce, record.kind) {
+            let value = record
+                .fields
+                .iter()
+                .find(|(field, _)| field.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone());
+            if let Some(value) = value {
+                record.fields.insert(canonical.clone(), value);
+            }
+        }
+    }
+    let opportunities: Vec<String> = events
+        .iter()
+        .filter(|e| e.record.kind == RecordKind::Deal)
+        .map(|e| format!("'{}'", e.record.id)) // checked by `is_id`: letters and digits only
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let roles = if opportunities.is_empty() {
+        Ok(Vec::new())
+    } else {
+        contact_roles(&opportunities, api).await
+    };
+    let roles = match roles {
+        Ok(roles) => roles,
+        Err(e) => return events.iter().map(|_| Err(e.clone())).collect(),
+    };
+    events
+        .into_iter()
+        .map(|mut event| {
+            for row in roles
+                .iter()
+                .filter(|r| r["OpportunityId"].as_str() == Some(event.record.id.as_str()))
+            {
+                let contact = &row["Contact"];
+                let field = |v: &Value| v.as_str().map(str::to_owned).filter(|s| !s.is_empty());
+                event.record.contacts.push(Contact {
+                    id: field(&row["ContactId"]).unwrap_or_default(),
+                    name: field(&contact["Name"]),
+                    email: field(&contact["Email"]),
+                    title: field(&contact["Title"]),
+                    role: row["Role"].as_str().map(role),
+                });
+            }
+            event.complete = true;
+            Ok(event)
+        })
+        .collect()
+}
+
+/// Every `OpportunityContactRole` of `opportunities` (quoted ids), every page.
+async fn contact_roles(
+    opportunities: &[String],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<Vec<Value>, Error> {
+    query(
+        &format!(
+            "SELECT OpportunityId, ContactId, Role, IsPrimary, Contact.Name, Contact.Title, Contact.Email \
+             FROM OpportunityContactRole WHERE OpportunityId IN ({})",
+            opportunities.join(",")
+        ),
+        api,
+    )
+    .await
+}
+
+/// The stage of each opportunity of `ids` (checked ids), in one query.
+pub(super) async fn current_stages(
+    ids: &[String],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let quoted: Vec<String> = ids
+        .iter()
+        .filter(|id| is_id(id))
+        .map(|id| format!("'{id}'"))
+        .collect();
+    if quoted.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = query(
+        &format!(
+            "SELECT Id, StageName FROM Opportunity WHERE Id IN ({})",
+            quoted.join(",")
+        ),
+        api,
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let id = row["Id"].as_str()?;
+            // Ids come back 18 characters long; the request may have named the 15-character form.
+            let asked = ids.iter().find(|asked| id.starts_with(asked.as_str()))?;
+            Some((asked.clone(), row["StageName"].as_str()?.to_owned()))
+        })
+        .collect())
+}
+
+/// The rows of a SOQL query, every page (`nextRecordsUrl`).
+async fn query(soql: &str, api: &Api<'_, impl CrmClient, impl Clock>) -> Result<Vec<Value>, Error> {
+    let mut path = format!(
+        "/services/data/{API_VERSION}/query?q={}",
+        path_segment(soql)
+    );
+    let mut rows = Vec::new();
+    loop {
+        let call = CrmCall::get(path);
+        let answer = api.send(&call).await?;
+        let Some(records) = answer["records"].as_array() else {
+            return Err(Error::CrmRejected {
+                call: call.to_string(),
+                reason: "the query answer has no `records`".into(),
+            });
+        };
+        rows.extend(records.iter().cloned());
+        match answer["nextRecordsUrl"].as_str() {
+            Some(next) if answer["done"] == false && next.starts_with("/services/data/") => {
+                path = next.to_owned();
+            }
+            _ => return Ok(rows),
+        }
+    }
+}
