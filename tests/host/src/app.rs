@@ -35,6 +35,7 @@ pub(crate) struct LoadOptions {
     pub(crate) sqlite_labels: BTreeSet<String>,
     pub(crate) reuse: InstanceReuse,
     pub(crate) only_components: Option<BTreeSet<String>>,
+    pub(crate) spins_headers_first: bool,
 }
 
 /// A component ready to take requests.
@@ -51,6 +52,9 @@ pub(crate) struct App {
     pub(crate) kv: Arc<KvStores>,
     pub(crate) sqlite: Arc<SqliteDatabases>,
     pub(crate) denied: DeniedLog,
+    /// Whether the `spin-*` headers go before the client's (unlike Spin; see
+    /// [`crate::HostBuilder::spins_headers_first`]).
+    pub(crate) spins_headers_first: bool,
 }
 
 /// What every component of one application shares while loading.
@@ -124,6 +128,7 @@ impl App {
             kv: shared.kv,
             sqlite: shared.sqlite,
             denied: shared.denied,
+            spins_headers_first: options.spins_headers_first,
         })
     }
 }

@@ -95,15 +95,28 @@ impl App {
             .parse()
             .with_context(|| format!("invalid request URL {full_url:?}"))?;
 
+        // Spin appends its own `spin-*` headers after any the client sent: a component reading
+        // the first value of one gets the client's.
+        let mut spins = http::HeaderMap::new();
         for (name, value) in route.spin_headers(&full_url, client_addr) {
             match (
                 HeaderName::try_from(name.as_str()),
                 HeaderValue::try_from(value.as_str()),
             ) {
                 (Ok(name), Ok(value)) => {
-                    parts.headers.append(name, value);
+                    spins.append(name, value);
                 }
                 _ => return Ok(empty_response(StatusCode::INTERNAL_SERVER_ERROR)),
+            }
+        }
+        if self.spins_headers_first {
+            let client = std::mem::replace(&mut parts.headers, spins);
+            for (name, value) in &client {
+                parts.headers.append(name, value.clone());
+            }
+        } else {
+            for (name, value) in &spins {
+                parts.headers.append(name, value.clone());
             }
         }
 

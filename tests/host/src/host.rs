@@ -62,9 +62,18 @@ pub struct HostBuilder {
     sqlite_labels: BTreeSet<String>,
     reuse: InstanceReuse,
     only_components: Option<BTreeSet<String>>,
+    spins_headers_first: bool,
 }
 
 impl HostBuilder {
+    /// Puts the `spin-*` headers the host adds *before* those the client sent, unlike Spin
+    /// (which keeps the client's first): a deliberate deviation, only for the end-to-end
+    /// runner's own test that a disagreement between the test host and Spin fails.
+    pub fn spins_headers_first(mut self, yes: bool) -> Self {
+        self.spins_headers_first = yes;
+        self
+    }
+
     /// The cargo target directory that `source = "target/…"` paths are
     /// resolved against. Default: `$CARGO_TARGET_DIR` if set, else
     /// `<spin.toml dir>/target`.
@@ -153,6 +162,7 @@ impl HostBuilder {
             sqlite_labels: self.sqlite_labels,
             reuse: self.reuse,
             only_components: self.only_components,
+            spins_headers_first: self.spins_headers_first,
         };
         Ok(Host {
             app: Arc::new(App::load(manifest, &options)?),
@@ -199,6 +209,7 @@ impl Host {
                 .map(|s| s.to_string())
                 .collect(),
             reuse: InstanceReuse::default(),
+            spins_headers_first: false,
             only_components: None,
         }
     }

@@ -150,6 +150,7 @@ pub mod instances;
 mod key_value;
 pub mod kv_store;
 pub mod manifest;
+pub mod node;
 pub mod outbound;
 pub mod probe;
 pub mod routes;

@@ -156,7 +156,9 @@ impl SqliteDatabase {
     }
 }
 
-fn run_script_on(
+/// Runs every statement of `sql` on `conn` and returns the rows of the last one, each value as
+/// JSON: how a test reads a database file another process (real Spin) writes.
+pub fn run_script_on(
     conn: &rusqlite::Connection,
     sql: &str,
 ) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
