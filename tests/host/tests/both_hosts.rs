@@ -27,8 +27,6 @@ fn node(runtime: Runtime, crm: &FakeCrm) -> NodeBuilder {
         .variable("hubspot_api_token", "pat-na1-test")
 }
 
-const HUBSPOT_SECRET: &str = "hubspot-client-secret";
-
 /// Runs `scenario` on every host, each with its own fake CRM, and says where it passed.
 async fn on_every_host<F, Fut>(name: &str, scenario: F) -> anyhow::Result<()>
 where
@@ -182,6 +180,58 @@ async fn on_both_hosts_the_gate_decides_every_case_as_the_core_does() -> anyhow:
     .await
 }
 
+/// HubSpot gate cases: a v3 signature over the URL each host reports, the batch reads, the owner
+/// lookup, the re-read before a move back, and the batch write-back.
+const HUBSPOT_CASES: &[&str] = &[
+    "hubspot/deal-stage-changed-to-handoff",
+    "hubspot/deal-stage-changed-to-handoff-blocked",
+    "hubspot/deal-handoff-blocked-shadow",
+    "hubspot/deal-handoff-moved-on-before-move-back",
+    "hubspot/deal-created-in-handoff-stage",
+    "hubspot/deal-handoff-no-ae",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_hubspot_handoffs_are_gated_as_the_core_gates_them() -> anyhow::Result<()> {
+    on_every_host("HubSpot gate cases", |runtime, crm| async move {
+        for case in HUBSPOT_CASES {
+            crm.clear();
+            let walked = expected(case);
+            answer_as_in_fixture(&crm, case);
+            let mut builder = node(runtime.clone(), &crm)
+                .variable("mode", walked["mode"].as_str().unwrap_or("enforce"));
+            if let Some(playbook) = walked["playbook"].as_str() {
+                builder = builder.variable("playbook", String::from_utf8(fixture(playbook))?);
+            }
+            let node = builder.start().await?;
+            let body = fixture(&format!("{case}.json"));
+            let answer = node
+                .request(hubspot_post("/gate-handoff/hubspot", &body, true, 0))
+                .await?;
+            assert_eq!(answer.status(), 200, "{case}: {}", json(&answer));
+            let results = json(&answer)["results"].clone();
+            let walked = &walked["outcome"]["results"];
+            let briefs = |results: &Value| -> Vec<Value> {
+                results
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| serde_json::json!([r["status"], r["brief"]]))
+                    .collect()
+            };
+            assert_eq!(briefs(&results), briefs(walked), "{case}");
+            let timestamps = "/inputs/*/properties/hs_timestamp";
+            assert_eq!(
+                sorted(without(received(&crm), timestamps)),
+                sorted(without(expected_calls(case), timestamps)),
+                "{case}"
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_a_crm_fault_is_retried_and_applied_once() -> anyhow::Result<()> {
     on_every_host("CRM fault and retry", |runtime, crm| async move {
@@ -232,26 +282,17 @@ async fn on_both_hosts_what_was_applied_survives_a_restart() -> anyhow::Result<(
 /// client-sent `spin-full-url` header: whether it is accepted depends on where a host puts
 /// its own `spin-full-url` against the client's.
 fn forged_url_request() -> http::Request<Bytes> {
-    use base64::Engine as _;
-    use hmac::{Hmac, Mac as _};
     let signed_for = "http://pipeline-guard.test/score-lead/hubspot";
     let body = b"[]";
     let timestamp = (now() * 1000).to_string();
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(HUBSPOT_SECRET.as_bytes()).expect("key");
-    for part in [
-        b"POST".as_slice(),
-        signed_for.as_bytes(),
-        body,
-        timestamp.as_bytes(),
-    ] {
-        mac.update(part);
-    }
-    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     http::Request::post("http://pipeline-guard.test/flag-stale-deals/hubspot")
         .header("content-type", "application/json")
         .header("spin-full-url", signed_for)
-        .header("x-hubspot-request-timestamp", timestamp)
-        .header("x-hubspot-signature-v3", signature)
+        .header("x-hubspot-request-timestamp", &timestamp)
+        .header(
+            "x-hubspot-signature-v3",
+            sign_v3("POST", signed_for, body, &timestamp),
+        )
         .body(Bytes::from_static(body))
         .expect("request")
 }

@@ -5,43 +5,11 @@
 
 mod util;
 
-use base64::Engine;
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
 use pipeline_guard_test_host::{FakeCrm, Host, Scripted};
 use util::*;
 
-const CLIENT_SECRET: &str = "hubspot-client-secret";
-
-/// HubSpot's v3 signature, computed here independently of the code under test.
-fn sign_v3(method: &str, url: &str, body: &[u8], timestamp_ms: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(CLIENT_SECRET.as_bytes()).expect("any key");
-    mac.update(method.as_bytes());
-    mac.update(url.as_bytes());
-    mac.update(body);
-    mac.update(timestamp_ms.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-fn hubspot_post(
-    path: &str,
-    body: &[u8],
-    secret_ok: bool,
-    age_seconds: i64,
-) -> http::Request<Bytes> {
-    let url = format!("http://pipeline-guard.test{path}");
-    let ts = ((now() - age_seconds) * 1000).to_string();
-    let mut signature = sign_v3("POST", &url, body, &ts);
-    if !secret_ok {
-        signature = sign_v3("POST", &url, b"something else", &ts);
-    }
-    http::Request::post(url)
-        .header("content-type", "application/json")
-        .header("x-hubspot-request-timestamp", ts)
-        .header("x-hubspot-signature-v3", signature)
-        .body(Bytes::copy_from_slice(body))
-        .expect("request")
-}
+const CLIENT_SECRET: &str = HUBSPOT_SECRET;
 
 /// A workflow action's request, signed with signature v2 (hex SHA-256 of secret, method, URL and
 /// body), computed here independently of the code under test.

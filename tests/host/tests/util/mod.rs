@@ -325,3 +325,40 @@ pub fn answer_as_in_fixture_in_call_order(crm: &FakeCrm, case: &str) {
         }
     }
 }
+
+/// The HubSpot app's client secret the tests configure.
+pub const HUBSPOT_SECRET: &str = "hubspot-client-secret";
+
+/// HubSpot's v3 signature, computed here independently of the code under test.
+pub fn sign_v3(method: &str, url: &str, body: &[u8], timestamp_ms: &str) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac as _};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(HUBSPOT_SECRET.as_bytes()).expect("any key");
+    mac.update(method.as_bytes());
+    mac.update(url.as_bytes());
+    mac.update(body);
+    mac.update(timestamp_ms.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A Webhooks API request to `path`, signed with v3 for its URL `age_seconds` ago (with the
+/// right secret, or over another body when `secret_ok` is false).
+pub fn hubspot_post(
+    path: &str,
+    body: &[u8],
+    secret_ok: bool,
+    age_seconds: i64,
+) -> http::Request<Bytes> {
+    let url = format!("http://pipeline-guard.test{path}");
+    let ts = ((now() - age_seconds) * 1000).to_string();
+    let mut signature = sign_v3("POST", &url, body, &ts);
+    if !secret_ok {
+        signature = sign_v3("POST", &url, b"something else", &ts);
+    }
+    http::Request::post(url)
+        .header("content-type", "application/json")
+        .header("x-hubspot-request-timestamp", ts)
+        .header("x-hubspot-signature-v3", signature)
+        .body(Bytes::copy_from_slice(body))
+        .expect("request")
+}
