@@ -82,8 +82,13 @@ pub(super) async fn decide(
                 write_back
             })
             // A resumed write-back is carried out whole: the record holds the fields its first
-            // attempt wrote, not the task that attempt did not create.
-            .filter(|write_back| fresh.resume || !write_back.already_in(&event.record));
+            // attempt wrote, not the task that attempt did not create. A handoff is told every
+            // time: a deal moved into the stage again is a new handoff, even with the same score.
+            .filter(|write_back| {
+                fresh.resume
+                    || matches!(decision, Decision::Handoff(_))
+                    || !write_back.already_in(&event.record)
+            });
         decided.push(DecidedEvent {
             fresh,
             decision,

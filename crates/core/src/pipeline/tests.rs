@@ -483,3 +483,40 @@ fn a_task_is_not_started_without_time_to_finish_and_the_retry_creates_it_once() 
         .count();
     assert_eq!(tasks, 1);
 }
+
+#[test]
+fn a_deal_handed_off_again_is_told_again_though_its_fields_are_unchanged() {
+    let world = World::default();
+    let settings = shadow_settings();
+    let job = job(FunctionKind::GateHandoff, &settings, "first", 10);
+    let ports = || Ports {
+        store: &world.store,
+        ledger: &world.ledger,
+        client: &world.crm,
+        clock: &world.clock,
+    };
+    let first = handoff("e1", "D-5");
+    block_on(run(
+        &Generic,
+        &job,
+        Delivery::webhook(vec![first.clone()]),
+        ports(),
+    ))
+    .unwrap();
+    let written = world.crm.calls()[0].body["fields"].clone();
+    // Moved out and into the stage again later: the record already holds the first result.
+    let mut again = handoff("e2", "D-5");
+    again.occurred_at = datetime!(2026-11-21 11:30 UTC);
+    for (field, value) in written.as_object().unwrap() {
+        again.record.fields.insert(field.clone(), value.clone());
+    }
+    let outcome = block_on(run(&Generic, &job, Delivery::webhook(vec![again]), ports())).unwrap();
+    assert_eq!(outcome.results[0].status, EventStatus::Processed);
+    let calls = world.crm.calls();
+    assert_eq!(calls.len(), 2, "the second handoff is told too: {calls:?}");
+    assert!(
+        calls[1].body["notices"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty())
+    );
+}
