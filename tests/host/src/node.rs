@@ -15,7 +15,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
@@ -24,7 +23,7 @@ use bytes::Bytes;
 
 use crate::{
     Host, KvBackend,
-    spin::{SpinUp, app_manifest, spin_cli},
+    spin::{SpinUp, app_manifest, exchange, spin_cli},
     sqlite_store::run_script_on,
 };
 
@@ -211,7 +210,7 @@ impl Node {
     ) -> anyhow::Result<http::Response<Bytes>> {
         match &self.inner {
             Inner::Host(host) => host.request(request).await,
-            Inner::Spin { up, .. } => send(up.addr(), request).await,
+            Inner::Spin { up, .. } => exchange(up.addr(), request).await,
         }
     }
 
@@ -246,40 +245,4 @@ impl Node {
         node._temporary = _temporary;
         Ok(node)
     }
-}
-
-/// Sends `request` to `addr` over its own HTTP/1.1 connection, closed after the answer.
-async fn send(
-    addr: SocketAddr,
-    request: http::Request<Bytes>,
-) -> anyhow::Result<http::Response<Bytes>> {
-    use http_body_util::{BodyExt as _, Full};
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    let (mut parts, body) = request.into_parts();
-    let host = match parts.uri.authority() {
-        Some(authority) => authority.to_string(),
-        None => addr.to_string(),
-    };
-    parts.uri = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |pq| pq.as_str())
-        .parse()?;
-    if !parts.headers.contains_key(http::header::HOST) {
-        parts.headers.insert(http::header::HOST, host.parse()?);
-    }
-    parts
-        .headers
-        .insert(http::header::CONNECTION, "close".parse()?);
-    let response = sender
-        .send_request(http::Request::from_parts(parts, Full::new(body)))
-        .await?;
-    let (parts, body) = response.into_parts();
-    Ok(http::Response::from_parts(
-        parts,
-        body.collect().await?.to_bytes(),
-    ))
 }

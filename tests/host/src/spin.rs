@@ -39,30 +39,46 @@ pub async fn send(
     addr: SocketAddr,
     request: http::Request<bytes::Bytes>,
 ) -> anyhow::Result<(u16, bytes::Bytes)> {
+    let response = exchange(addr, request).await?;
+    Ok((response.status().as_u16(), response.into_body()))
+}
+
+/// Send `request` to `addr` over its own HTTP/1.1 connection (closed after the answer), in
+/// origin form with the request URL's authority (else `addr`) as `Host`, as the CRM signed it:
+/// the whole answer.
+pub async fn exchange(
+    addr: SocketAddr,
+    request: http::Request<bytes::Bytes>,
+) -> anyhow::Result<http::Response<bytes::Bytes>> {
     use http_body_util::{BodyExt as _, Full};
     let stream = tokio::net::TcpStream::connect(addr).await?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(connection);
     let (mut parts, body) = request.into_parts();
-    // Origin form on the wire, as a CRM sends it; the host goes in `Host`.
+    let host = match parts.uri.authority() {
+        Some(authority) => authority.to_string(),
+        None => addr.to_string(),
+    };
     parts.uri = parts
         .uri
         .path_and_query()
         .map_or("/", |pq| pq.as_str())
         .parse()?;
-    parts
-        .headers
-        .insert(http::header::HOST, addr.to_string().parse()?);
+    if !parts.headers.contains_key(http::header::HOST) {
+        parts.headers.insert(http::header::HOST, host.parse()?);
+    }
     parts
         .headers
         .insert(http::header::CONNECTION, "close".parse()?);
     let response = sender
         .send_request(http::Request::from_parts(parts, Full::new(body)))
         .await?;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, body))
+    let (parts, body) = response.into_parts();
+    Ok(http::Response::from_parts(
+        parts,
+        body.collect().await?.to_bytes(),
+    ))
 }
 
 /// `spin up` of a manifest on a free port of 127.0.0.1; stopped when dropped.

@@ -10,7 +10,7 @@ use std::future::Future;
 use anyhow::Context as _;
 use bytes::Bytes;
 use pipeline_guard_test_host::{
-    FakeCrm,
+    DEFAULT_SQLITE_DB_FILENAME, FakeCrm,
     node::{HeaderOrder, Node, NodeBuilder, Runtime},
 };
 use serde_json::Value;
@@ -46,16 +46,35 @@ where
     Ok(())
 }
 
-/// The ledger's row for `event_id` of `function`: state and outcome.
+/// The ledger's row for `event_id` of `function`: CRM, record, state and outcome.
 fn ledger_row(node: &Node, function: &str, event_id: &str) -> anyhow::Result<Value> {
     let rows = node.sql(&format!(
-        "SELECT state, outcome FROM pg_events WHERE function = '{function}' AND event_id = '{event_id}'"
+        "SELECT crm, record_id, state, outcome FROM pg_events \
+         WHERE function = '{function}' AND event_id = '{event_id}'"
     ))?;
     let row = rows.first().context("no ledger row")?;
     Ok(serde_json::json!({
-        "state": row[0],
-        "outcome": serde_json::from_str::<Value>(row[1].as_str().unwrap_or("null"))?,
+        "crm": row[0],
+        "record_id": row[1],
+        "state": row[2],
+        "outcome": serde_json::from_str::<Value>(row[3].as_str().unwrap_or("null"))?,
     }))
+}
+
+/// Asserts the ledger holds nothing settled and every claim left was released (its lease ended),
+/// so the CRM's next delivery takes the event over at once.
+fn assert_nothing_settled_on(node: &Node) -> anyhow::Result<()> {
+    let tables =
+        node.sql("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'pg_events'")?;
+    if tables[0][0] == 0 {
+        return Ok(());
+    }
+    let settled =
+        node.sql("SELECT count(*) FROM pg_events WHERE state NOT IN ('claimed', 'reopened')")?;
+    anyhow::ensure!(settled[0][0] == 0, "settled: {settled:?}");
+    let held = node.sql("SELECT count(*) FROM pg_events WHERE lease_until <> 0")?;
+    anyhow::ensure!(held[0][0] == 0, "a claim was not released");
+    Ok(())
 }
 
 /// The three functions, with a fixture each must decide and write back.
@@ -77,15 +96,30 @@ async fn on_both_hosts_a_delivery_is_applied_once_and_its_redelivery_answered() 
             let first = node.request(signed_post(&path, &body)).await?;
             assert_eq!(first.status(), 200, "{function}: {}", json(&first));
             let first = json(&first);
+            assert_eq!(first["function"], *function);
+            assert_eq!(first["complete"], true);
             let result = &first["results"][0];
             let walked = &expected(case)["outcome"]["results"][0];
             assert_eq!(result["status"], "processed", "{function}");
             assert_eq!(result["brief"], walked["brief"], "{function}");
+            assert_eq!(result["crm_calls"], walked["crm_calls"], "{function}");
+            // The write-back the fixture walk expects from the core, byte for byte in JSON.
             assert_eq!(received(&crm), expected_calls(case), "{function}");
+            for request in crm.requests() {
+                assert_eq!(request.header("authorization"), Some("Bearer e2e-token"));
+                assert_eq!(request.header("content-type"), Some("application/json"));
+            }
+            // Recorded in the ledger with the brief a redelivery answers.
             let event_id = result["event_id"].as_str().unwrap_or_default();
             let row = ledger_row(&node, function, event_id)?;
+            assert_eq!(row["crm"], "generic");
+            assert_eq!(row["record_id"], result["record_id"]);
             assert_eq!(row["state"], "processed", "{function}");
-            assert_eq!(row["outcome"]["brief"], result["brief"], "{function}");
+            assert_eq!(
+                row["outcome"],
+                serde_json::json!({ "status": "processed", "brief": result["brief"] }),
+                "{function}"
+            );
 
             let again = node.request(signed_post(&path, &body)).await?;
             assert_eq!(again.status(), 200);
@@ -106,9 +140,14 @@ async fn on_both_hosts_the_mode_variable_turns_shadow_into_enforce() -> anyhow::
     on_every_host("mode override", |runtime, crm| async move {
         let case = "generic/deal-handoff-blocked";
         answer_as_in_fixture(&crm, case);
-        for (mode, status, stage) in [
-            ("shadow", "would_block", None),
-            ("enforce", "blocked", Some("discovery")),
+        for (mode, status, stage, notices) in [
+            ("shadow", "would_block", None, vec!["note"]),
+            (
+                "enforce",
+                "blocked",
+                Some("discovery"),
+                vec!["task", "note"],
+            ),
         ] {
             crm.clear();
             let node = node(runtime.clone(), &crm)
@@ -129,6 +168,19 @@ async fn on_both_hosts_the_mode_variable_turns_shadow_into_enforce() -> anyhow::
                 .context("a write-back")?;
             assert_eq!(patch["body"]["fields"]["pg_handoff_status"], status);
             assert_eq!(patch["body"]["stage"].as_str(), stage);
+            let kinds: Vec<&str> = patch["body"]["notices"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n["kind"].as_str())
+                .collect();
+            assert_eq!(kinds, notices, "{mode}");
+            assert!(
+                patch["body"]["notices"][0]["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Economic buyer (red): Who signs off on the budget")
+            );
         }
         Ok(())
     })
@@ -174,6 +226,12 @@ async fn on_both_hosts_the_gate_decides_every_case_as_the_core_does() -> anyhow:
             assert_eq!(result["status"], walked["status"], "{case}");
             assert_eq!(result["brief"], walked["brief"], "{case}");
             assert_eq!(received(&crm), expected_calls(case), "{case}");
+            let status = if walked["status"] == "pending" {
+                503
+            } else {
+                200
+            };
+            assert_eq!(answer.status(), status, "{case}");
         }
         Ok(())
     })
@@ -236,22 +294,37 @@ async fn on_both_hosts_hubspot_handoffs_are_gated_as_the_core_gates_them() -> an
 async fn on_both_hosts_a_crm_fault_is_retried_and_applied_once() -> anyhow::Result<()> {
     on_every_host("CRM fault and retry", |runtime, crm| async move {
         let node = node(runtime, &crm).start().await?;
-        let body = fixture("generic/lead-created-fully-evidenced.json");
+        let case = "generic/lead-created-fully-evidenced";
+        let body = fixture(&format!("{case}.json"));
         crm.fail_next(1, 503);
         let failed = node
             .request(signed_post("/score-lead/generic", &body))
             .await?;
         assert_eq!(failed.status(), 503, "{}", json(&failed));
-        assert_eq!(json(&failed)["results"][0]["status"], "pending");
-        let settled = node.sql("SELECT count(*) FROM pg_events WHERE state = 'processed'")?;
-        assert_eq!(settled[0][0], 0, "nothing recorded for a pending event");
-        crm.clear();
+        let answer = json(&failed);
+        assert_eq!(answer["complete"], false);
+        assert_eq!(answer["results"][0]["status"], "pending");
+        assert!(
+            answer["results"][0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("503")),
+            "{answer}"
+        );
+        assert_nothing_settled_on(&node)?;
         let retried = node
             .request(signed_post("/score-lead/generic", &body))
             .await?;
         assert_eq!(retried.status(), 200, "{}", json(&retried));
         assert_eq!(json(&retried)["results"][0]["status"], "processed");
-        assert_eq!(received(&crm).len(), 1, "the retry writes once");
+        // One refused attempt, one applied write.
+        assert_eq!(
+            received(&crm),
+            [expected_calls(case), expected_calls(case)].concat()
+        );
+        assert_eq!(
+            ledger_row(&node, "score-lead", "evt-1001")?["state"],
+            "processed"
+        );
         Ok(())
     })
     .await
@@ -265,14 +338,60 @@ async fn on_both_hosts_what_was_applied_survives_a_restart() -> anyhow::Result<(
         let first = node
             .request(signed_post("/score-lead/generic", &body))
             .await?;
-        assert_eq!(json(&first)["results"][0]["status"], "processed");
+        let first = json(&first)["results"][0].clone();
+        assert_eq!(first["status"], "processed");
+        // The ledger is the SQLite file Spin keeps in its state directory.
+        assert!(node.state_dir().join(DEFAULT_SQLITE_DB_FILENAME).is_file());
         let node = node.restart().await?;
         let again = node
             .request(signed_post("/score-lead/generic", &body))
             .await?;
         assert_eq!(again.status(), 200);
-        assert_eq!(json(&again)["results"][0]["status"], "duplicate");
-        assert_eq!(received(&crm).len(), 1, "applied once across the restart");
+        assert_duplicate_of(&json(&again)["results"][0], &first);
+        assert_eq!(crm.requests().len(), 1, "applied once across the restart");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_stage_change_delivered_after_a_newer_update_is_still_gated()
+-> anyhow::Result<()> {
+    on_every_host("out of order", |runtime, crm| async move {
+        let case = "generic/deal-handoff-pain-red-with-high-total";
+        answer_as_in_fixture(&crm, case);
+        let node = node(runtime, &crm)
+            .variable("mode", "enforce")
+            .start()
+            .await?;
+        let stage_change: Value = serde_json::from_slice(&fixture(&format!("{case}.json")))?;
+        // The CRM delivers an unrelated update made a minute after the move first.
+        let mut update = stage_change.clone();
+        update["event_id"] = "evt-2011-update".into();
+        update["type"] = "updated".into();
+        update["occurred_at"] = "2026-11-21T09:01:00Z".into();
+        update.as_object_mut().map(|o| o.remove("previous_stage"));
+        let answer = node
+            .request(signed_post(
+                "/gate-handoff/generic",
+                &serde_json::to_vec(&update)?,
+            ))
+            .await?;
+        assert_eq!(json(&answer)["results"][0]["status"], "processed");
+        assert!(
+            received(&crm).is_empty(),
+            "an update is no way into a stage"
+        );
+        let answer = node
+            .request(signed_post(
+                "/gate-handoff/generic",
+                &serde_json::to_vec(&stage_change)?,
+            ))
+            .await?;
+        let result = &json(&answer)["results"][0];
+        assert_eq!(result["status"], "processed", "{result}");
+        assert_eq!(result["brief"]["decision"], "blocked");
+        assert_eq!(received(&crm), expected_calls(case));
         Ok(())
     })
     .await
