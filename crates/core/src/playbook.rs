@@ -349,6 +349,18 @@ impl Playbook {
             .chain(self.write_back.names())
             .collect();
         problems.extend(self.handoff.problems(&dimension_keys, CRM_NAMES, &reserved));
+        for (i, part) in self.handoff.counts.iter().enumerate() {
+            let (defined, table) = match part {
+                ScorePart::Qualification => (true, ""),
+                ScorePart::Fit => (self.fit.is_some(), "[fit]"),
+                ScorePart::Engagement => (self.engagement.is_some(), "[engagement]"),
+            };
+            if !defined {
+                problems.push(format!(
+                    "handoff.counts[{i}]: the playbook has no {table} table to count; add it or remove the part"
+                ));
+            }
+        }
         for (stage, name) in &self.stage_names {
             if name.trim().is_empty() {
                 problems.push(format!(
@@ -430,6 +442,27 @@ mod tests {
                 "tiers[1].min_score: tiers go from highest to lowest; 80 is not below hot's 75",
                 "handoff.threshold: must be within 0..=100 (found 160)",
             ]
+        );
+    }
+
+    #[test]
+    fn a_counted_part_the_playbook_does_not_score_is_refused() {
+        let source = DEFAULT_PLAYBOOK.replace(
+            "threshold = 60",
+            "threshold = 60\ncounts = [\"qualification\", \"fit\"]",
+        );
+        assert!(Playbook::from_toml(&source).is_ok());
+        let start = source.find("[fit]").unwrap();
+        let end = source.find("[engagement]").unwrap();
+        let without_fit = format!("{}{}", &source[..start], &source[end..]);
+        let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&without_fit) else {
+            panic!("counting a missing fit was accepted");
+        };
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("handoff.counts[1]: the playbook has no [fit] table")),
+            "{problems:?}"
         );
     }
 

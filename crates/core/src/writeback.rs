@@ -46,16 +46,6 @@ impl WriteBack {
             })
     }
 
-    /// Do not move the deal after all, because `why`: every notice says so.
-    pub fn cancel_move(&mut self, why: &str) {
-        if self.move_to_stage.take().is_some() {
-            self.move_only_from = None;
-            for notice in &mut self.notices {
-                notice.body = format!("{why}\n\n{}", notice.body);
-            }
-        }
-    }
-
     /// Rename every field through `name` (a CRM's own names for the playbook's fields).
     pub fn rename_fields(&mut self, name: impl Fn(&str) -> String) {
         self.fields = std::mem::take(&mut self.fields)

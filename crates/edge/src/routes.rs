@@ -2,7 +2,8 @@
 //!
 //! Spin gives each function the wildcard route `/<function>/...` and passes the part after it in
 //! the `spin-path-info` header:
-//! - `GET /<function>`: health (version, mode, playbook).
+//! - `GET /<function>`: health: `ok` or `not ok` and the version; with the admin token, the mode,
+//!   the playbook and what keeps the function from serving.
 //! - `POST /<function>/<crm>`: a webhook from that CRM (`generic`, …).
 //! - `GET /<function>/status` (admin): the events that failed for good, with their reasons.
 //! - `POST /<function>/<crm>/retry` (admin): handle that CRM's failed events again, once their
@@ -59,7 +60,7 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
     };
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     match (segments.as_slice(), method.clone()) {
-        ([], http::Method::GET) => health(function).await,
+        ([], http::Method::GET) => health(function, &request).await,
         ([], _) => Err(allowed("GET")),
         (["status"], http::Method::GET) => status(function, &request).await,
         (["status"], _) => Err(allowed("GET")),
@@ -93,14 +94,41 @@ fn not_found(function: FunctionKind, path: &str) -> Error {
     }
 }
 
-async fn health(function: FunctionKind) -> Result<Response<String>, Error> {
-    let settings = config::settings().await?;
+/// Health: anonymously, only whether the function can serve (`ok` or `not ok`, with `503`) and
+/// its version; with the admin token, the mode, the playbook and, when it cannot serve, why.
+async fn health(function: FunctionKind, request: &Request) -> Result<Response<String>, Error> {
+    let admin = request.headers().contains_key(http::header::AUTHORIZATION);
+    if admin {
+        authorize(request).await?;
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let settings = match config::settings().await {
+        Ok(settings) => settings,
+        Err(err) if admin => {
+            let mut body = serde_json::json!({ "status": "not ok", "version": version });
+            body["error"] = err.to_json()["error"].clone();
+            return Ok(respond::json(503, &body));
+        }
+        Err(_) => {
+            return Ok(respond::json(
+                503,
+                &serde_json::json!({ "status": "not ok", "version": version }),
+            ));
+        }
+    };
+    if !admin {
+        return Ok(respond::json(
+            200,
+            &serde_json::json!({ "status": "ok", "version": version }),
+        ));
+    }
     let playbook = &settings.playbook;
     Ok(respond::json(
         200,
         &serde_json::json!({
+            "status": "ok",
             "function": function.name(),
-            "version": env!("CARGO_PKG_VERSION"),
+            "version": version,
             "mode": settings.mode,
             "playbook": {
                 "name": playbook.name,
@@ -170,12 +198,7 @@ async fn deliver<A: Adapter>(
 ) -> Result<DeliveryOutcome, Error> {
     let clock = SpinClock::start();
     let now = OffsetDateTime::now_utc();
-    let url = request
-        .headers()
-        .get("spin-full-url")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_else(|| request.uri().to_string());
+    let url = crate::signed_url::of(&request).await?;
     let (parts, body) = body::read_limited(request).await?;
     let credentials = adapter.credentials(&config::secrets(adapter.crm()).await?)?;
     let inbound = InboundRequest {

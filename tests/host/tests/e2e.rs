@@ -9,22 +9,44 @@ use pipeline_guard_test_host::{FakeCrm, InstanceReuse};
 use serde_json::Value;
 use util::*;
 
+/// `GET /<function>` with the admin token.
+fn admin_get(path: &str, token: &str) -> http::Request<Bytes> {
+    http::Request::get(format!("http://pipeline-guard.test{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Bytes::new())
+        .expect("request")
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn health_reports_version_mode_and_playbook() -> anyhow::Result<()> {
+async fn health_says_ok_and_the_version_and_details_only_to_the_admin() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
-    let host = host_builder(&crm).variable("mode", "enforce").build()?;
+    let host = host_builder(&crm)
+        .variable("mode", "enforce")
+        .variable("admin_token", "admin-secret")
+        .build()?;
     for function in ["score-lead", "gate-handoff", "flag-stale-deals"] {
         let response = host.request(get(&format!("/{function}"))).await?;
         assert_eq!(response.status(), 200);
+        assert_eq!(
+            json(&response),
+            serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
+            "anonymous health shows nothing more"
+        );
+        let response = host
+            .request(admin_get(&format!("/{function}"), "admin-secret"))
+            .await?;
         let health = json(&response);
         assert_eq!(health["function"], function);
-        assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(health["mode"], "enforce");
         assert_eq!(health["playbook"]["name"], "default");
         assert_eq!(
             health["playbook"]["content_hash"].as_str().map(str::len),
             Some(64)
         );
+        let wrong = host
+            .request(admin_get(&format!("/{function}"), "guess"))
+            .await?;
+        assert_eq!(wrong.status(), 401);
     }
     assert!(crm.requests().is_empty());
     Ok(())
@@ -113,7 +135,7 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow:
         ),
         (
             "wrong content type",
-            with(&valid, "text/plain", ts, Some(sign(SECRET, ts, &valid))),
+            with(&valid, "text/plain", ts, Some(sign(SECRET, ts, "POST", "/score-lead/generic", &valid))),
             415,
             "unsupported_content_type",
             "text/plain",
@@ -138,7 +160,7 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow:
                 &valid,
                 "application/json",
                 ts,
-                Some(sign("guess", ts, &valid)),
+                Some(sign("guess", ts, "POST", "/score-lead/generic", &valid)),
             ),
             401,
             "bad_signature",
@@ -150,7 +172,7 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow:
                 &tampered,
                 "application/json",
                 ts,
-                Some(sign(SECRET, ts, &valid)),
+                Some(sign(SECRET, ts, "POST", "/score-lead/generic", &valid)),
             ),
             401,
             "bad_signature",
@@ -162,7 +184,7 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow:
                 &valid,
                 "application/json",
                 ts - 600,
-                Some(sign(SECRET, ts - 600, &valid)),
+                Some(sign(SECRET, ts - 600, "POST", "/score-lead/generic", &valid)),
             ),
             401,
             "stale_timestamp",
@@ -310,7 +332,7 @@ async fn served_over_tcp_like_spin_up() -> anyhow::Result<()> {
     use http_body_util::BodyExt;
     let body = response.into_body().collect().await?.to_bytes();
     let health: Value = serde_json::from_slice(&body)?;
-    assert_eq!(health["function"], "gate-handoff");
+    assert_eq!(health["status"], "ok");
     Ok(())
 }
 
@@ -319,8 +341,11 @@ async fn the_playbook_variable_swaps_the_playbook_and_a_broken_one_is_refused() 
 {
     let crm = FakeCrm::start().await?;
     let meddicc = String::from_utf8(fixture("playbooks/meddicc.toml"))?;
-    let host = host_builder(&crm).variable("playbook", meddicc).build()?;
-    let health = json(&host.request(get("/score-lead")).await?);
+    let host = host_builder(&crm)
+        .variable("playbook", meddicc)
+        .variable("admin_token", "admin-secret")
+        .build()?;
+    let health = json(&host.request(admin_get("/score-lead", "admin-secret")).await?);
     assert_eq!(health["playbook"]["name"], "meddicc");
     let body = fixture("generic/lead-created-fully-evidenced.json");
     let response = host
@@ -332,23 +357,31 @@ async fn the_playbook_variable_swaps_the_playbook_and_a_broken_one_is_refused() 
 
     let broken = String::from_utf8(fixture("scoring/invalid-unknown-requirement.toml"))?;
     let crm = FakeCrm::start().await?;
-    let host = host_builder(&crm).variable("playbook", broken).build()?;
-    for request in [
-        get("/gate-handoff"),
-        signed_post("/gate-handoff/generic", &body),
-    ] {
-        let response = host.request(request).await?;
-        assert_eq!(response.status(), 500);
-        let error = json(&response);
-        assert_eq!(error["error"]["code"], "invalid_playbook");
-        assert!(
-            error["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("tiers[0].requires_green[0]: unknown dimension \"pian\""),
-            "{error}"
-        );
-    }
+    let host = host_builder(&crm)
+        .variable("playbook", broken)
+        .variable("admin_token", "admin-secret")
+        .build()?;
+    // Anonymously: not ok, nothing about why.
+    let anonymous = host.request(get("/gate-handoff")).await?;
+    assert_eq!(anonymous.status(), 503);
+    assert_eq!(
+        json(&anonymous),
+        serde_json::json!({ "status": "not ok", "version": env!("CARGO_PKG_VERSION") })
+    );
+    let problem = "tiers[0].requires_green[0]: unknown dimension \"pian\"";
+    let admin = json(&host.request(admin_get("/gate-handoff", "admin-secret")).await?);
+    assert_eq!(admin["status"], "not ok");
+    assert_eq!(admin["error"]["code"], "invalid_playbook");
+    let said = |answer: &Value| answer["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(said(&admin).contains(problem), "{admin}");
+    // An authenticated webhook is refused with the problems, so the CRM's log shows them.
+    let response = host
+        .request(signed_post("/gate-handoff/generic", &body))
+        .await?;
+    assert_eq!(response.status(), 500);
+    let error = json(&response);
+    assert_eq!(error["error"]["code"], "invalid_playbook");
+    assert!(said(&error).contains(problem), "{error}");
     assert!(crm.requests().is_empty());
     assert!(host.kv("default").is_empty());
     assert!(ledger(&host).is_empty());

@@ -10,6 +10,7 @@
 //! moved back to the stage it came from, provided it still sits in the handoff stage when the
 //! CRM is read again just before the move.
 
+pub mod brief;
 pub mod notices;
 pub mod people;
 pub mod rules;
@@ -165,16 +166,7 @@ pub fn decide(
     let scorecard = scorecard::score(record, playbook, now);
     let mut rules = rules::check(&scorecard, playbook);
     let people = people::identify(event, &playbook.handoff);
-    if people.ae.is_none() {
-        let field = playbook
-            .handoff
-            .ae_field
-            .as_deref()
-            .map_or(String::new(), |f| format!("set the {f:?} field or "));
-        rules.failed.push(format!(
-            "no AE assigned ({field}make the AE the deal's owner)"
-        ));
-    }
+    rules.failed.extend(people.missing_ae(&playbook.handoff));
     let verdict = if rules.failed.is_empty() {
         Verdict::Validated
     } else {
@@ -188,12 +180,7 @@ pub fn decide(
             question: d.next_question.clone().unwrap_or_default(),
         })
         .collect();
-    let return_stage = entry
-        .from
-        .as_deref()
-        .filter(|s| *s != entry.to)
-        .map(str::to_owned)
-        .or_else(|| playbook.handoff.return_stage.clone());
+    let return_stage = return_stage(entry, playbook);
     let moved_back_to = match (verdict, mode) {
         (Verdict::Blocked, Mode::Enforce) => return_stage,
         _ => None,
@@ -215,6 +202,17 @@ pub fn decide(
     };
     decision.message = notices::headline(&decision, playbook);
     decision
+}
+
+/// Where a blocked deal goes back to: the stage it came from, unless that is a handoff stage too
+/// (moving it there would hand it off again), else the playbook's `handoff.return_stage`.
+fn return_stage(entry: &Entry, playbook: &Playbook) -> Option<String> {
+    entry
+        .from
+        .as_deref()
+        .filter(|from| !is_handoff(from, playbook))
+        .map(str::to_owned)
+        .or_else(|| playbook.handoff.return_stage.clone())
 }
 
 impl HandoffDecision {

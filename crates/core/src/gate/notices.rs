@@ -6,12 +6,13 @@
 //!   No task, no priority: nothing was blocked.
 //! - **Validated**: a task for the AE carrying the handoff brief ([`brief`]): each dimension's
 //!   evidence as the BDR wrote it, the contacts with titles and buying roles, the next step and
-//!   its date, the score and how it was made, and what the score does not measure. In shadow mode
-//!   the brief is a note: shadow mode assigns nobody work.
+//!   its date, the score and how it was made, and what the score does not measure
+//!   ([`brief`](super::brief)). In shadow mode the brief is a note: shadow mode assigns nobody
+//!   work.
 //!
 //! Every notice also goes on the record as a note, so the history stays with the deal.
 
-use super::{HandoffDecision, Verdict, Way};
+use super::{HandoffDecision, Verdict, Way, brief};
 use crate::{
     event::WebhookEvent,
     mode::Mode,
@@ -57,12 +58,8 @@ fn what_happens(d: &HandoffDecision, playbook: &Playbook) -> String {
 pub fn notices(d: &HandoffDecision, event: &WebhookEvent, playbook: &Playbook) -> Vec<Notice> {
     let record = &event.record;
     let deal = deal_name(record);
-    let bdr = d
-        .people
-        .bdr
-        .as_ref()
-        .map(|p| p.id.clone())
-        .or_else(|| record.owner_id.clone());
+    // Nobody else gets the BDR's notice: without a known BDR it stays with the CRM's default.
+    let bdr = d.people.bdr.as_ref().map(|p| p.id.clone());
     match (d.verdict, d.mode) {
         (Verdict::Blocked, Mode::Enforce) => {
             let title = format!(
@@ -90,7 +87,7 @@ pub fn notices(d: &HandoffDecision, event: &WebhookEvent, playbook: &Playbook) -
                 "Handoff: {deal}, qualification validated ({}/100)",
                 d.rules.score
             );
-            let body = brief(d, record, playbook);
+            let body = brief::brief(d, record, playbook);
             match mode {
                 Mode::Enforce => vec![
                     Notice::task(ae.clone(), title.clone(), body.clone(), Priority::Normal),
@@ -102,7 +99,8 @@ pub fn notices(d: &HandoffDecision, event: &WebhookEvent, playbook: &Playbook) -
     }
 }
 
-fn deal_name(record: &Record) -> String {
+/// The deal as reps know it: its quoted name, else its id.
+pub(super) fn deal_name(record: &Record) -> String {
     record
         .name
         .as_ref()
@@ -145,133 +143,6 @@ fn blocked_body(d: &HandoffDecision, playbook: &Playbook, deal: &str) -> String 
     lines.push(String::new());
     lines.push(d.scorecard.explain());
     lines.join("\n")
-}
-
-/// The AE's handoff brief: everything needed to take the deal on without asking the BDR.
-pub fn brief(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> String {
-    let card = &d.scorecard;
-    let mut lines = vec![format!(
-        "{} is handed to you{}. It meets the team's handoff rules.",
-        deal_name(record),
-        d.people.bdr.as_ref().map_or(String::new(), |bdr| format!(
-            " by user {} ({})",
-            bdr.id, bdr.from
-        ))
-    )];
-    let facts: Vec<String> = [
-        record.amount.map(|a| format!("amount {a}")),
-        record.close_date.map(|c| format!("close date {c}")),
-        record
-            .stage
-            .as_deref()
-            .map(|s| format!("stage {}", playbook.stage_name(s))),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if !facts.is_empty() {
-        lines.push(format!("Deal: {}.", facts.join(", ")));
-    }
-    lines.push(String::new());
-    lines.push("Qualification, as the BDR recorded it:".to_owned());
-    for dim in &card.dimensions {
-        let evidence = dim
-            .evidence
-            .as_deref()
-            .map_or_else(|| "(nothing recorded)".to_owned(), |e| format!("\"{e}\""));
-        let mut line = format!("- {} [{}]: {evidence}", dim.name, dim.status);
-        if let Some(question) = &dim.next_question {
-            line.push_str(&format!(" (still open; ask: {question})"));
-        }
-        lines.push(line);
-    }
-    lines.push(String::new());
-    if record.contacts.is_empty() {
-        lines.push("Contacts: none on the deal.".to_owned());
-    } else {
-        lines.push("Contacts:".to_owned());
-        for c in &record.contacts {
-            let parts: Vec<String> = [
-                c.name.clone().or_else(|| Some(format!("contact {}", c.id))),
-                c.title.clone(),
-                c.role
-                    .as_deref()
-                    .map(|r| format!("buying role: {}", r.replace('_', " "))),
-                c.email.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            lines.push(format!("- {}", parts.join(", ")));
-        }
-    }
-    lines.push(String::new());
-    lines.push(next_step(record, playbook));
-    lines.push(String::new());
-    lines.push(format!(
-        "Score: {} {}/100 against the threshold of {} (fit and engagement {} toward it). Whole scorecard {}/100, tier {}.",
-        d.rules.counted,
-        d.rules.score,
-        d.threshold,
-        if d.rules.counted.contains("fit") || d.rules.counted.contains("engagement") {
-            "count"
-        } else {
-            "do not count"
-        },
-        card.total,
-        card.tier
-    ));
-    let points: Vec<String> = card
-        .dimensions
-        .iter()
-        .map(|dim| format!("{} {:.0}/{:.0}", dim.name, dim.points, dim.max_points))
-        .chain(
-            card.fit
-                .iter()
-                .map(|p| format!("fit {:.0}/{:.0}", p.points, p.max_points)),
-        )
-        .chain(
-            card.engagement
-                .iter()
-                .map(|p| format!("engagement {:.0}/{:.0}", p.points, p.max_points)),
-        )
-        .collect();
-    lines.push(format!("Points: {}.", points.join(", ")));
-    lines.push(format!("Rules passed: {}.", d.rules.passed.join("; ")));
-    if let Some(ae) = &d.people.ae {
-        lines.push(format!("You are the AE as {}.", ae.from));
-    }
-    lines.push(format!(
-        "Playbook \"{}\" v{}.",
-        card.playbook.name, card.playbook.version
-    ));
-    lines.push(String::new());
-    lines.push(format!(
-        "What this score does not measure: {}.",
-        card.not_measured.join("; ")
-    ));
-    lines.join("\n")
-}
-
-/// The next step and its date, as the record has them.
-fn next_step(record: &Record, playbook: &Playbook) -> String {
-    let text = playbook
-        .dimension("next_step")
-        .and_then(|d| record.text(d.field()))
-        .or_else(|| record.text("next_step"));
-    let date = record.text(NEXT_ACTIVITY_FIELD);
-    match (text, date) {
-        (Some(text), Some(date)) => format!("Next step: \"{text}\", next activity on {date}."),
-        (Some(text), None) => {
-            format!("Next step: \"{text}\"; no next activity is scheduled in the CRM.")
-        }
-        (None, Some(date)) => {
-            format!("Next step: none recorded; next activity on {date}.")
-        }
-        (None, None) => {
-            "Next step: none recorded, and no next activity is scheduled in the CRM.".to_owned()
-        }
-    }
 }
 
 /// The canonical field adapters fill with the date of the next scheduled activity.

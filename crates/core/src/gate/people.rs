@@ -3,8 +3,8 @@
 //! - **The BDR** is the playbook's `handoff.bdr_field` when it holds a user, else the user who
 //!   made the move as the CRM reports it ([`WebhookEvent::changed_by`]), else the owner.
 //! - **The AE** is the playbook's `handoff.ae_field` when it holds a user, else the owner after
-//!   the move when the move changed the owner (or, when the CRM does not say whether it did,
-//!   when the owner is not the BDR). Nobody else: an AE is never guessed.
+//!   the move when the owner is not the BDR: the deal was handed to someone, in the move's save
+//!   or before it. Nobody else: an AE is never guessed.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,19 +58,31 @@ pub fn identify(event: &WebhookEvent, handoff: &Handoff) -> People {
                 })
         });
     let bdr_id = bdr.as_ref().map(|p| p.id.as_str());
-    let new_owner = match event.owner_changed {
-        Some(changed) => owner.filter(|_| changed),
-        None => owner.filter(|owner| bdr_id.is_some_and(|bdr| bdr != owner)),
-    };
     let ae = named(&handoff.ae_field)
         .or_else(|| {
-            new_owner.map(|id| Person {
+            owner.map(|id| Person {
                 id,
                 from: "the owner after the move".into(),
             })
         })
         .filter(|ae| bdr_id != Some(ae.id.as_str()));
     People { bdr, ae }
+}
+
+impl People {
+    /// The rule that fails when no AE is known: what to set so there is one.
+    pub fn missing_ae(&self, handoff: &Handoff) -> Option<String> {
+        if self.ae.is_some() {
+            return None;
+        }
+        let field = handoff
+            .ae_field
+            .as_deref()
+            .map_or(String::new(), |f| format!("set the {f:?} field or "));
+        Some(format!(
+            "no AE assigned ({field}make the AE the deal's owner)"
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -115,14 +127,28 @@ mod tests {
     }
 
     #[test]
-    fn an_unchanged_owner_is_no_ae() {
+    fn an_owner_who_is_the_bdr_is_no_ae() {
         let handoff = Playbook::default_playbook().handoff;
-        let people = identify(&moved(Some("manager"), Some("bdr"), Some(false)), &handoff);
-        assert_eq!(ids(&people), (Some("manager"), None));
         let people = identify(&moved(Some("bdr"), Some("bdr"), None), &handoff);
         assert_eq!(ids(&people), (Some("bdr"), None));
         let people = identify(&moved(None, Some("bdr"), None), &handoff);
         assert_eq!(ids(&people), (Some("bdr"), None));
+    }
+
+    #[test]
+    fn an_ae_made_owner_before_the_move_is_the_ae() {
+        // The BDR gave the deal to the AE in an earlier save, then moved it: the move's own save
+        // did not change the owner.
+        let handoff = Playbook::default_playbook().handoff;
+        let people = identify(&moved(Some("bdr"), Some("ae"), Some(false)), &handoff);
+        assert_eq!(ids(&people), (Some("bdr"), Some("ae")));
+    }
+
+    #[test]
+    fn without_a_mover_a_new_owner_is_not_taken_for_the_bdr() {
+        let handoff = Playbook::default_playbook().handoff;
+        let people = identify(&moved(None, Some("ae"), Some(true)), &handoff);
+        assert_eq!(ids(&people), (None, Some("ae")));
     }
 
     #[test]
@@ -138,7 +164,6 @@ mod tests {
         assert_eq!(people.ae.unwrap().from, "the \"ae_owner\" field");
         // An empty AE field falls back to the owner after the move.
         event.record.fields.insert("ae_owner".into(), "".into());
-        event.owner_changed = Some(true);
         assert_eq!(ids(&identify(&event, &handoff)), (Some("12"), Some("bdr")));
     }
 }

@@ -89,7 +89,7 @@ fn a_qualified_deal_is_validated_and_the_ae_gets_the_brief() {
         SITUATION,
         "Dana Ruiz, CFO, buying role: economic buyer, dana@acme.example",
         "Next step: \"Demo with the CFO on 3 December\", next activity on 2026-12-03.",
-        "qualification 100/100 against the threshold of 60",
+        "qualification 100/100 against the threshold of 60 (only qualification counts toward it)",
         "What this score does not measure: relationship strength",
         "by user bdr-1 (the user who made the move)",
     ] {
@@ -307,16 +307,45 @@ fn a_deal_created_in_the_stage_goes_back_to_the_return_stage() {
 }
 
 #[test]
-fn a_cancelled_move_says_why_in_every_notice() {
+fn a_cancelled_move_is_said_in_the_decision_and_every_notice() {
     let mut deal = qualified();
     deal.fields.remove("pain");
     let event = moved(deal);
-    let mut wb = gate(&event, Mode::Enforce).write_back(&event, &Playbook::default_playbook());
-    wb.cancel_move("The deal was not moved back: it has moved on.");
+    let playbook = Playbook::default_playbook();
+    let mut d = gate(&event, Mode::Enforce);
+    d.cancel_move("The deal was not moved back: it has moved on to negotiation since.", &playbook);
+    assert_eq!(d.moved_back_to, None);
+    assert!(d.message.ends_with("it has moved on to negotiation since."), "{}", d.message);
+    let wb = d.write_back(&event, &playbook);
     assert_eq!((wb.move_to_stage, wb.move_only_from), (None, None));
-    assert!(
-        wb.notices
-            .iter()
-            .all(|n| n.body.starts_with("The deal was not moved back"))
-    );
+    for notice in &wb.notices {
+        assert!(notice.body.contains("moved on to negotiation since"), "{}", notice.body);
+        assert!(!notice.body.contains("moved back to discovery"), "{}", notice.body);
+    }
+}
+
+#[test]
+fn a_deal_from_another_handoff_stage_goes_to_the_return_stage_not_back_there() {
+    let mut playbook = Playbook::default_playbook();
+    playbook.handoff.stages.push("ae_review".into());
+    playbook.handoff.return_stage = Some("qualification".into());
+    let mut event = moved(Record::new_deal("D-9"));
+    event.change = Change::StageChanged {
+        from: Some("sales_accepted".into()),
+        to: "ae_review".into(),
+    };
+    let d = gate_with(&event, Mode::Enforce, &playbook);
+    assert_eq!(d.moved_back_to.as_deref(), Some("qualification"));
+}
+
+#[test]
+fn without_a_known_bdr_the_blocked_task_goes_to_nobody_rather_than_the_ae() {
+    let mut deal = qualified();
+    deal.fields.remove("pain");
+    let mut event = moved(deal);
+    event.changed_by = None;
+    event.owner_changed = Some(true);
+    let d = gate(&event, Mode::Enforce);
+    let wb = d.write_back(&event, &Playbook::default_playbook());
+    assert!(wb.notices.iter().all(|n| n.to.is_none()), "{:?}", wb.notices);
 }

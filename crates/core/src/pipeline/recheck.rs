@@ -13,9 +13,10 @@ use crate::{
     ports::{Clock, CrmClient},
 };
 
-/// Read the stages of the deals `decided` would move, in one go, and cancel the moves that no
-/// longer apply. When the read fails, the events that needed it keep the error: nothing of
-/// theirs is written, and the CRM's retry decides them again.
+/// Read the stages of the deals `decided` would move back, in one go, and cancel the moves that
+/// no longer apply. When the read fails for now, the events that needed it keep the error:
+/// nothing of theirs is written, and the CRM's retry decides them again. When it fails for good,
+/// the deals are not moved (a move must be checked first), and the notices say why.
 pub(super) async fn recheck<A: Adapter>(
     adapter: &A,
     decided: &mut [DecidedEvent],
@@ -35,17 +36,19 @@ pub(super) async fn recheck<A: Adapter>(
     }
     let stages = adapter.current_stages(&ids, api).await;
     for event in decided.iter_mut() {
-        let Some(wb) = event.write_back.as_mut() else {
+        let (Some(wb), Decision::Handoff(d)) = (event.write_back.as_mut(), &mut event.decision)
+        else {
             continue;
         };
         let Some(expected) = wb.move_only_from.clone() else {
             continue;
         };
         let why = match &stages {
-            Err(e) => {
+            Err(e) if e.is_transient() => {
                 event.held = Some(e.clone());
                 continue;
             }
+            Err(e) => format!("The deal was not moved back: it could not be read again ({e})."),
             Ok(stages) => match stages.get(&wb.record_id) {
                 Some(stage) if *stage == expected => continue,
                 Some(stage) => format!(
@@ -55,15 +58,10 @@ pub(super) async fn recheck<A: Adapter>(
                 None => "The deal was not moved back: the CRM no longer has it.".to_owned(),
             },
         };
-        match &mut event.decision {
-            // The notices are told again, from the decision as it now stands.
-            Decision::Handoff(d) => {
-                d.cancel_move(&why, playbook);
-                wb.move_to_stage = None;
-                wb.move_only_from = None;
-                wb.notices = notices::notices(d, &event.fresh.event, playbook);
-            }
-            _ => wb.cancel_move(&why),
-        }
+        // The notices are told again, from the decision as it now stands.
+        d.cancel_move(&why, playbook);
+        wb.move_to_stage = None;
+        wb.move_only_from = None;
+        wb.notices = notices::notices(d, &event.fresh.event, playbook);
     }
 }

@@ -68,6 +68,15 @@ fn handoff(id: &str, record: &str) -> WebhookEvent {
     handoff
 }
 
+/// Deal `record`, open in a stage with nothing done on it for 60 days: stale, a task for its owner.
+fn stale_deal(id: &str, record: &str) -> WebhookEvent {
+    let mut stale = event(id, record, datetime!(2026-11-21 11:00 UTC));
+    stale.record.stage = Some("3".into());
+    stale.record.owner_id = Some("9".into());
+    stale.record.last_activity_at = Some(datetime!(2026-09-22 09:00 UTC));
+    stale
+}
+
 /// The in-memory world one test runs against.
 #[derive(Default)]
 struct World {
@@ -369,20 +378,20 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
     use crate::crm::pipedrive::Pipedrive;
     let world = World::default();
     let settings = shadow_settings();
-    let job = job(FunctionKind::GateHandoff, &settings, "first", 10);
-    let mut handoff = handoff("e1", "7");
+    let job = job(FunctionKind::FlagStaleDeals, &settings, "first", 10);
+    let mut handoff = stale_deal("e1", "7");
     let ports = || Ports {
         store: &world.store,
         ledger: &world.ledger,
         client: &world.crm,
         clock: &world.clock,
     };
-    // The fields are written, the BDR's note is not: the CRM failed for now.
+    // The fields are written, the owner's task is not: the CRM failed for now.
     world.crm.refuse(
         "POST",
-        "/api/v1/notes",
+        "/api/v2/activities",
         Error::CrmUnavailable {
-            call: "POST /api/v1/notes".into(),
+            call: "POST /api/v2/activities".into(),
             reason: "503".into(),
         },
     );
@@ -420,14 +429,14 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
     .unwrap();
     assert_eq!(retry.results[0].status, EventStatus::Processed);
     assert!(
-        crm.calls().iter().any(|c| c.path == "/api/v1/notes"),
-        "the note is created on the retry: {:?}",
+        crm.calls().iter().any(|c| c.path == "/api/v2/activities"),
+        "the task is created on the retry: {:?}",
         crm.calls()
     );
 }
 
 #[test]
-fn a_task_is_not_started_without_time_to_finish_and_the_retry_creates_it_once() {
+fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once() {
     use crate::crm::pipedrive::Pipedrive;
     let world = World::default();
     let settings = shadow_settings();
