@@ -139,7 +139,7 @@ pub fn describe(playbook: &Playbook) -> Vec<String> {
             )
         ),
         format!(
-            "AE: {}the owner after the move, when the move changed the owner; without an AE the handoff is blocked.",
+            "AE: {}the owner after the move, when that is not the BDR; without an AE the handoff is blocked.",
             handoff
                 .ae_field
                 .as_deref()
