@@ -48,6 +48,17 @@ pub enum ErrorKind {
         /// What was checked (`the Basic auth user or password`).
         what: &'static str,
     },
+    /// The delivery comes from a tenant (a HubSpot portal, a Salesforce org, a Pipedrive company)
+    /// other than the ones the deployment is pinned to, or names none while it is pinned.
+    #[error("{}", wrong_tenant(path, found.as_deref(), variable))]
+    WrongTenant {
+        /// Where the tenant is in the body (`[3].portalId`, `OrganizationId`, `meta.company_id`).
+        path: String,
+        /// The tenant the delivery names; `None` when it names none.
+        found: Option<String>,
+        /// The variable that lists the tenants served.
+        variable: &'static str,
+    },
     /// The signed timestamp is outside the replay window.
     #[error(
         "timestamp {timestamp} is {skew_seconds} s away from now; the window is {window_seconds} s"
@@ -131,6 +142,17 @@ pub enum ErrorKind {
 /// A pipeline-guard error.
 pub type Error = ErrorKind;
 
+fn wrong_tenant(path: &str, found: Option<&str>, variable: &str) -> String {
+    match found {
+        Some(tenant) => format!(
+            "`{path}` is {tenant:?}, a tenant this endpoint does not serve (variable `{variable}`): refused, nothing done"
+        ),
+        None => format!(
+            "no `{path}` in the body: with `{variable}` set, a delivery must name its tenant; refused, nothing done"
+        ),
+    }
+}
+
 impl ErrorKind {
     /// The HTTP status this error answers with. Client mistakes are 4xx so the CRM's delivery
     /// log shows them; server-side failures are 5xx so the CRM retries the delivery.
@@ -143,6 +165,7 @@ impl ErrorKind {
             | ErrorKind::BadSignature
             | ErrorKind::BadCredentials { .. }
             | ErrorKind::StaleTimestamp { .. } => 401,
+            ErrorKind::WrongTenant { .. } => 403,
             ErrorKind::NotFound { .. } => 404,
             ErrorKind::MethodNotAllowed { .. } => 405,
             ErrorKind::Config(_) | ErrorKind::InvalidPlaybook(_) | ErrorKind::Store(_) => 500,
@@ -179,6 +202,7 @@ impl ErrorKind {
             ErrorKind::BadSignature => "bad_signature",
             ErrorKind::BadCredentials { .. } => "bad_credentials",
             ErrorKind::StaleTimestamp { .. } => "stale_timestamp",
+            ErrorKind::WrongTenant { .. } => "wrong_tenant",
             ErrorKind::NotFound { .. } => "not_found",
             ErrorKind::MethodNotAllowed { .. } => "method_not_allowed",
             ErrorKind::Config(_) => "config",
@@ -198,7 +222,7 @@ impl ErrorKind {
             "code": self.code(),
             "message": self.to_string(),
         });
-        if let ErrorKind::InvalidBody { path, .. } = self {
+        if let ErrorKind::InvalidBody { path, .. } | ErrorKind::WrongTenant { path, .. } = self {
             error["path"] = path.clone().into();
         }
         serde_json::json!({ "error": error })
@@ -228,5 +252,29 @@ mod tests {
         let json = err.to_json();
         assert_eq!(json["error"]["path"], "events[0].record.id");
         assert_eq!(json["error"]["code"], "invalid_body");
+    }
+
+    #[test]
+    fn a_wrong_tenant_is_403_naming_the_field_and_the_variable() {
+        let err = ErrorKind::WrongTenant {
+            path: "[1].portalId".into(),
+            found: Some("99".into()),
+            variable: "hubspot_portal_ids",
+        };
+        assert_eq!(err.status(), 403);
+        let json = err.to_json();
+        assert_eq!(json["error"]["code"], "wrong_tenant");
+        assert_eq!(json["error"]["path"], "[1].portalId");
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(message.contains("\"99\"") && message.contains("hubspot_portal_ids"));
+        let none = ErrorKind::WrongTenant {
+            path: "OrganizationId".into(),
+            found: None,
+            variable: "salesforce_org_id",
+        };
+        assert!(
+            none.to_string().starts_with("no `OrganizationId`"),
+            "{none}"
+        );
     }
 }

@@ -12,7 +12,7 @@ pub mod generic;
 pub mod hubspot;
 
 pub use generic::{
-    GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, sign_generic, verify_generic,
+    GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, SignedRequest, sign_generic, verify_generic,
 };
 
 /// How far a signed timestamp may be from now, either way (HubSpot's five minutes).

@@ -11,7 +11,7 @@ use std::{
 
 use pipeline_guard_core::{
     Error,
-    crm::{ApiAuth, Crm, Secrets, oauth::OAuthVariables},
+    crm::{ApiAuth, Crm, FunctionSecret, Secrets, oauth::OAuthVariables},
     function::Settings,
     mode::Mode,
     pipeline::Limits,
@@ -86,13 +86,31 @@ pub async fn admin_token() -> Result<Option<String>, Error> {
     Ok((!token.is_empty()).then_some(token))
 }
 
-/// The secrets `crm`'s webhooks are checked with.
+/// The public base URL CRMs call (`public_base_url`), as written: empty when signatures are
+/// checked against the URL Spin received (see [`crate::signed_url`]).
+pub async fn public_base_url() -> Result<String, Error> {
+    variable(crate::signed_url::PUBLIC_BASE_URL_VARIABLE).await
+}
+
+/// The secrets `crm`'s webhooks are checked with. Where the CRM lets a function have its own
+/// (one HubSpot app per function: an app has one target URL), the function's secret, when set,
+/// replaces the shared one.
 pub async fn secrets(crm: Crm) -> Result<Secrets, Error> {
     let mut secrets = Secrets::new();
     for name in crm.secret_variables() {
         secrets.insert(*name, variable(name).await?);
     }
+    if let Some(own) = crm.function_secret() {
+        prefer_function_secret(&mut secrets, own, variable(own.variable).await?);
+    }
     Ok(secrets)
+}
+
+/// The one rule for a function's own secret: set, it is used instead of the shared one.
+fn prefer_function_secret(secrets: &mut Secrets, own: FunctionSecret, value: String) {
+    if !value.trim().is_empty() {
+        secrets.insert(own.replaces, value);
+    }
 }
 
 /// Where and how to call a CRM's API.
@@ -205,4 +223,20 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
         credentials: Credentials::Token(token),
         auth: names.auth,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_secret_replaces_the_shared_one_only_when_set() {
+        let own = Crm::Hubspot.function_secret().expect("HubSpot has one");
+        let shared = || Secrets::from([(own.replaces, "shared".to_owned())]);
+        let mut secrets = shared();
+        prefer_function_secret(&mut secrets, own, "  ".into());
+        assert_eq!(secrets, shared());
+        prefer_function_secret(&mut secrets, own, "gate-handoff-app".into());
+        assert_eq!(secrets[own.replaces], "gate-handoff-app");
+    }
 }

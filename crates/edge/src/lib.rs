@@ -8,6 +8,7 @@
 //! - [`routes`]: which path and method does what.
 //! - [`config`]: Spin variables → settings, secrets and CRM API access.
 //! - [`body`]: reading a request body within the size limit.
+//! - [`signed_url`]: the URL a signature is checked against (`public_base_url`, or Spin's own).
 //! - [`kv`]: the core's `Store` over Spin's key-value store.
 //! - [`sqlite`]: the core's `Database` over Spin's SQLite, and the ledger in it.
 //! - [`clock`]: the core's `Clock`: elapsed time and waiting.
@@ -21,6 +22,7 @@ pub mod crm_client;
 pub mod kv;
 pub mod respond;
 pub mod routes;
+pub mod signed_url;
 pub mod sqlite;
 
 pub use pipeline_guard_core::function::FunctionKind;

@@ -370,10 +370,10 @@ fn raw_request(
     bytes
 }
 
-fn generic_signed(body: &[u8]) -> Vec<(&'static str, String)> {
+fn generic_signed(path: &str, body: &[u8]) -> Vec<(&'static str, String)> {
     let ts = now_secs();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(GENERIC_SECRET.as_bytes()).expect("key");
-    mac.update(format!("{ts}.").as_bytes());
+    mac.update(format!("{ts}\nPOST\n{path}\n").as_bytes());
     mac.update(body);
     vec![
         ("content-type", "application/json".into()),
@@ -407,7 +407,7 @@ async fn duplicate_load(addr: SocketAddr) -> anyhow::Result<Load> {
         addr,
         "POST",
         "/score-lead/generic",
-        &generic_signed(&body),
+        &generic_signed("/score-lead/generic", &body),
         &body,
     );
     let (status, _) = exchange(addr, &request).await?; // processed; every one after is a duplicate

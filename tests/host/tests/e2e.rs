@@ -135,7 +135,12 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow:
         ),
         (
             "wrong content type",
-            with(&valid, "text/plain", ts, Some(sign(SECRET, ts, "POST", "/score-lead/generic", &valid))),
+            with(
+                &valid,
+                "text/plain",
+                ts,
+                Some(sign(SECRET, ts, "POST", "/score-lead/generic", &valid)),
+            ),
             415,
             "unsupported_content_type",
             "text/plain",
@@ -184,7 +189,13 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_writes_nothing() -> anyhow:
                 &valid,
                 "application/json",
                 ts - 600,
-                Some(sign(SECRET, ts - 600, "POST", "/score-lead/generic", &valid)),
+                Some(sign(
+                    SECRET,
+                    ts - 600,
+                    "POST",
+                    "/score-lead/generic",
+                    &valid,
+                )),
             ),
             401,
             "stale_timestamp",
@@ -345,7 +356,11 @@ async fn the_playbook_variable_swaps_the_playbook_and_a_broken_one_is_refused() 
         .variable("playbook", meddicc)
         .variable("admin_token", "admin-secret")
         .build()?;
-    let health = json(&host.request(admin_get("/score-lead", "admin-secret")).await?);
+    let health = json(
+        &host
+            .request(admin_get("/score-lead", "admin-secret"))
+            .await?,
+    );
     assert_eq!(health["playbook"]["name"], "meddicc");
     let body = fixture("generic/lead-created-fully-evidenced.json");
     let response = host
@@ -369,10 +384,19 @@ async fn the_playbook_variable_swaps_the_playbook_and_a_broken_one_is_refused() 
         serde_json::json!({ "status": "not ok", "version": env!("CARGO_PKG_VERSION") })
     );
     let problem = "tiers[0].requires_green[0]: unknown dimension \"pian\"";
-    let admin = json(&host.request(admin_get("/gate-handoff", "admin-secret")).await?);
+    let admin = json(
+        &host
+            .request(admin_get("/gate-handoff", "admin-secret"))
+            .await?,
+    );
     assert_eq!(admin["status"], "not ok");
     assert_eq!(admin["error"]["code"], "invalid_playbook");
-    let said = |answer: &Value| answer["error"]["message"].as_str().unwrap_or_default().to_owned();
+    let said = |answer: &Value| {
+        answer["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
     assert!(said(&admin).contains(problem), "{admin}");
     // An authenticated webhook is refused with the problems, so the CRM's log shows them.
     let response = host

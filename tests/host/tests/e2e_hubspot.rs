@@ -34,6 +34,8 @@ const HS_TIMESTAMP: &str = "/inputs/*/properties/hs_timestamp";
 fn hubspot_host(crm: &FakeCrm) -> anyhow::Result<Host> {
     host_builder(crm)
         .variable("hubspot_client_secret", CLIENT_SECRET)
+        // `workflow_post` signs with v2, which workflow actions may use only when enabled.
+        .variable("hubspot_workflow_signature_v1_v2", "true")
         .variable("hubspot_api_origin", crm.url())
         .variable("hubspot_api_token", "pat-na1-test")
         .variable("mode", "enforce")

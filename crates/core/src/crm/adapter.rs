@@ -54,14 +54,16 @@ pub trait Adapter {
     /// The CRM this adapter speaks.
     fn crm(&self) -> Crm;
 
-    /// What this CRM's webhooks are authenticated with.
+    /// What this CRM's webhooks are authenticated with, and the tenants they may come from.
     type Credentials;
 
     /// The credentials, from the CRM's secret variables ([`Crm::secret_variables`]), checked
-    /// once: a missing or empty one is a configuration error naming the variable.
+    /// once: a required one missing or empty, or a tenant id of the wrong shape, is a
+    /// configuration error naming the variable.
     fn credentials(&self, secrets: &Secrets) -> Result<Self::Credentials, Error>;
 
-    /// Authenticate a webhook request with `credentials` and parse it into events.
+    /// Authenticate a webhook request with `credentials`, parse it into events, and refuse it
+    /// (`403`) when it comes from a tenant the credentials do not serve.
     fn accept(
         &self,
         request: &InboundRequest<'_>,

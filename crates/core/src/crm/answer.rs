@@ -149,7 +149,11 @@ mod tests {
 
     #[test]
     fn a_handoff_the_gate_could_not_judge_is_not_allowed_in_enforce_mode() {
-        for status in [EventStatus::Failed, EventStatus::Pending, EventStatus::InProgress] {
+        for status in [
+            EventStatus::Failed,
+            EventStatus::Pending,
+            EventStatus::InProgress,
+        ] {
             let mut undecided = outcome(status, None);
             assert_eq!(workflow_answer(&undecided)["allowed"], false, "{status:?}");
             undecided.mode = Mode::Shadow;

@@ -2,7 +2,10 @@
 //!
 //! # Inbound
 //! `POST /<function>/generic` with `Content-Type: application/json`, signed with
-//! [`crate::signature::verify_generic`]'s headers. The body is one event, or
+//! [`crate::signature::verify_generic`]'s headers over the timestamp, the method, the path the
+//! sender called (function route included, so a request signed for one function is refused by
+//! the others) and the body ([`crate::signature::generic`] defines the signing string). The body
+//! is one event, or
 //! `{"events": [...]}` with up to [`MAX_EVENTS`] of them:
 //!
 //! ```json
@@ -42,7 +45,10 @@ use crate::{
     model::Record,
     playbook::Playbook,
     ports::{Clock, CrmClient},
-    signature::{GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, verify_generic},
+    signature::{
+        GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, SignedRequest, generic::path_of,
+        verify_generic,
+    },
     writeback::{CrmCall, WriteBack},
 };
 
@@ -125,7 +131,11 @@ impl Adapter for Generic {
             secret.expose(),
             request.header(GENERIC_TIMESTAMP_HEADER),
             request.header(GENERIC_SIGNATURE_HEADER),
-            request.body,
+            SignedRequest {
+                method: request.method,
+                path: path_of(request.url),
+                body: request.body,
+            },
             now,
         )?;
         parse(request.body).map(Delivery::webhook)
@@ -217,6 +227,17 @@ fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Resul
     })
 }
 
+/// A record id that is safe as an API path segment: 1 to 128 of `[A-Za-z0-9_.:-]`, and no dot
+/// segment.
+fn is_record_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+        && id != "."
+        && id != ".."
+}
+
 fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
     let invalid = |field: &str, message: &str| Error::InvalidBody {
         path: format!("{at}{field}"),
@@ -228,8 +249,11 @@ fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
             "must not be empty: it is the de-duplication key",
         ));
     }
-    if event.record.id.trim().is_empty() {
-        return Err(invalid("record.id", "must not be empty"));
+    if !is_record_id(&event.record.id) {
+        return Err(invalid(
+            "record.id",
+            "must be 1 to 128 letters, digits, `_`, `.`, `:` or `-`, and not `.` or `..`: it goes into the API's paths",
+        ));
     }
     let change = match event.kind {
         EventType::Created => Change::Created,
@@ -312,6 +336,41 @@ mod tests {
             panic!("accepted a bad date")
         };
         assert_eq!(path, "occurred_at");
+    }
+
+    #[test]
+    fn record_ids_are_bounded_and_never_a_dot_segment() {
+        let event = |id: &str| {
+            format!(
+                r#"{{"events":[{{"event_id":"e1","occurred_at":"2026-11-20T09:30:00Z","type":"created","record":{{"kind":"deal","id":{}}}}}]}}"#,
+                serde_json::Value::from(id)
+            )
+        };
+        for id in [
+            "D-88",
+            "0065g00000AbCdEAAZ",
+            "acct:42.v2_x",
+            "...",
+            &"a".repeat(128),
+        ] {
+            assert_eq!(parse(event(id).as_bytes()).unwrap()[0].record.id, id);
+        }
+        for id in [
+            "",
+            " ",
+            ".",
+            "..",
+            "D/../x",
+            "D 1",
+            "D%2F",
+            "dé",
+            &"a".repeat(129),
+        ] {
+            let Err(Error::InvalidBody { path, .. }) = parse(event(id).as_bytes()) else {
+                panic!("accepted record id {id:?}")
+            };
+            assert_eq!(path, "events[0].record.id", "{id:?}");
+        }
     }
 
     #[test]

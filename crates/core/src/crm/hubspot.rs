@@ -20,7 +20,14 @@
 //! are read by their `objectTypeId` (`0-3` deals, `0-1` contacts).
 //!
 //! Events are de-duplicated on (portalId, subscriptionId, eventId, objectId, occurredAt): HubSpot
-//! does not guarantee `eventId` alone is unique.
+//! does not guarantee `eventId` alone is unique. A batch of more than [`MAX_EVENTS`] is refused.
+//!
+//! When `hubspot_portal_ids` lists portals, every event's `portalId` (a workflow body's
+//! `portalId`, or `portal-id` on a contact) must be one of them, or the request is refused with
+//! `403` before anything is done: an app installed in several portals signs all their webhooks
+//! with the same secret. A HubSpot app sends its webhooks to one target URL, so a function may
+//! have its own app and secret (`hubspot_function_client_secret`, read by the edge in place of
+//! the shared `hubspot_client_secret`).
 //!
 //! # Write-back
 //! Batched ([`write`]): the result properties (and `dealstage` when a blocked handoff is moved
@@ -38,7 +45,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Secrets, Steps, WebhookSecret, secret,
+    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Secrets, Steps, Tenant, Tenants, WebhookSecret,
+    secret,
 };
 use crate::{
     Error,
@@ -49,14 +57,23 @@ use crate::{
     playbook::Playbook,
     ports::{Clock, CrmClient},
     signature::hubspot::{
-        SIGNATURE_HEADER, SIGNATURE_V3_HEADER, SIGNATURE_VERSION_HEADER, TIMESTAMP_HEADER,
-        verify_v1_v2, verify_v3,
+        LegacyVersion, SIGNATURE_HEADER, SIGNATURE_V3_HEADER, SIGNATURE_VERSION_HEADER,
+        TIMESTAMP_HEADER, verify_v1_v2, verify_v3,
     },
     writeback::WriteBack,
 };
 
 /// The Spin variable holding the HubSpot app's client secret.
 pub const SECRET_VARIABLE: &str = "hubspot_client_secret";
+/// The Spin variable that lets workflow actions sign with v1 or v2 (`true`; `false` by default):
+/// see [`HubspotCredentials::workflow_v1_v2`].
+pub const WORKFLOW_V1_V2_VARIABLE: &str = "hubspot_workflow_signature_v1_v2";
+/// The component variable holding a function's own app's client secret (empty: the shared one).
+pub const FUNCTION_SECRET_VARIABLE: &str = "hubspot_function_client_secret";
+/// The Spin variable listing the portal ids served, comma-separated (empty: any).
+pub const PORTALS_VARIABLE: &str = "hubspot_portal_ids";
+/// The most events HubSpot sends in one request.
+pub const MAX_EVENTS: usize = 100;
 /// The Spin variables for HubSpot's API.
 pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "hubspot_api_url",
@@ -115,25 +132,43 @@ struct Event {
 #[derive(Debug, Clone, Copy)]
 pub struct Hubspot;
 
+/// What HubSpot requests are checked with.
+#[derive(Debug, Clone)]
+pub struct HubspotCredentials {
+    /// The app's client secret.
+    pub secret: WebhookSecret,
+    /// The portals served.
+    pub portals: Tenants,
+    /// Whether a workflow action may sign with v1 or v2 alone, which carry no timestamp
+    /// ([`WORKFLOW_V1_V2_VARIABLE`]). The Webhooks API is held to v3 whatever this says.
+    pub workflow_v1_v2: bool,
+}
+
 impl Adapter for Hubspot {
     fn crm(&self) -> Crm {
         Crm::Hubspot
     }
 
-    /// The app's client secret.
-    type Credentials = WebhookSecret;
+    /// The app's client secret and the portals served.
+    type Credentials = HubspotCredentials;
 
-    fn credentials(&self, secrets: &Secrets) -> Result<WebhookSecret, Error> {
-        secret(secrets, SECRET_VARIABLE)
+    fn credentials(&self, secrets: &Secrets) -> Result<HubspotCredentials, Error> {
+        Ok(HubspotCredentials {
+            secret: secret(secrets, SECRET_VARIABLE)?,
+            portals: Tenants::from_secrets(secrets, Tenant::HubspotPortal)?,
+            workflow_v1_v2: switch(secrets, WORKFLOW_V1_V2_VARIABLE)?,
+        })
     }
 
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        secret: &WebhookSecret,
+        credentials: &HubspotCredentials,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
-        accept(request, secret.expose(), now)
+        let delivery = accept(request, credentials, now)?;
+        check_portals(request.body, &credentials.portals)?;
+        Ok(delivery)
     }
 
     async fn complete(
@@ -164,13 +199,36 @@ impl Adapter for Hubspot {
 
 /// Authenticate a HubSpot request and parse it: a Webhooks API batch (an array) or a workflow
 /// action's record (an object).
+///
+/// The Webhooks API is held to signature v3, the only one that binds the time: a captured
+/// batch cannot be replayed past the 5-minute window, nor to another URL. A workflow action may
+/// sign with v1 or v2 instead, when [`HubspotCredentials::workflow_v1_v2`] allows it: neither
+/// carries a time, but a workflow event's key is its record's id and last-modified date, both
+/// read from the signed body ([`workflow`]), so a replay of the same body is answered as a
+/// duplicate as long as the ledger keeps the event, longer than HubSpot retries a workflow.
+/// v1 does not cover the URL, so its `?object=` is not trusted: the body must name the object.
 fn accept(
     request: &InboundRequest<'_>,
-    secret: &str,
+    credentials: &HubspotCredentials,
     now: OffsetDateTime,
 ) -> Result<Delivery, Error> {
     request.require_content_type("application/json")?;
-    if request.header(SIGNATURE_V3_HEADER).is_some() || request.header(SIGNATURE_HEADER).is_none() {
+    let secret = credentials.secret.expose();
+    let workflow = request.body.trim_ascii_start().starts_with(b"{");
+    let legacy = workflow
+        && credentials.workflow_v1_v2
+        && request.header(SIGNATURE_V3_HEADER).is_none()
+        && request.header(SIGNATURE_HEADER).is_some();
+    let version = if legacy {
+        Some(verify_v1_v2(
+            secret,
+            request.header(SIGNATURE_VERSION_HEADER),
+            request.method,
+            request.url,
+            request.body,
+            request.header(SIGNATURE_HEADER),
+        )?)
+    } else {
         verify_v3(
             secret,
             request.method,
@@ -180,25 +238,68 @@ fn accept(
             request.header(SIGNATURE_V3_HEADER),
             now,
         )?;
-    } else {
-        verify_v1_v2(
-            secret,
-            request.header(SIGNATURE_VERSION_HEADER),
-            request.method,
-            request.url,
-            request.body,
-            request.header(SIGNATURE_HEADER),
-        )?;
+        None
+    };
+    if !workflow {
+        return parse(request.body).map(Delivery::webhook);
     }
-    if request.body.trim_ascii_start().starts_with(b"{") {
-        let object = request.query(workflow::OBJECT_QUERY);
-        workflow::parse(request.body, object.as_deref())
-    } else {
-        parse(request.body).map(Delivery::webhook)
+    let object = request.query(workflow::OBJECT_QUERY);
+    if version == Some(LegacyVersion::V1) && object.is_some() {
+        return Err(Error::InvalidBody {
+            path: "objectType".into(),
+            message: format!(
+                "a v1 signature does not cover the URL, so its ?{}= is not trusted: name the \
+                 object with an `objectType` key in the request body, or sign with v2 or v3",
+                workflow::OBJECT_QUERY
+            ),
+        });
+    }
+    workflow::parse(request.body, object.as_deref())
+}
+
+/// A yes-or-no variable: `true` or `false` (empty is `false`); anything else is a configuration
+/// error naming it.
+fn switch(secrets: &Secrets, name: &'static str) -> Result<bool, Error> {
+    let value = secrets.get(name).map_or("", |v| v.trim());
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" | "" => Ok(false),
+        _ => Err(Error::Config(format!(
+            "variable `{name}` is {value:?}: set it to true or false"
+        ))),
     }
 }
 
-/// Parse a Webhooks API body (already authenticated).
+/// Refuse a request (already authenticated and parsed) from a portal not served: each event's
+/// `portalId` in a Webhooks API batch, a workflow body's `portalId` (`portal-id` on a contact).
+fn check_portals(body: &[u8], portals: &Tenants) -> Result<(), Error> {
+    if !portals.is_pinned() {
+        return Ok(());
+    }
+    let portal = |value: Option<&Value>| match value {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match serde_json::from_slice::<Value>(body).unwrap_or_default() {
+        Value::Array(events) => events.iter().enumerate().try_for_each(|(i, event)| {
+            portals.check(
+                format!("[{i}].portalId"),
+                portal(event.get("portalId")).as_deref(),
+            )
+        }),
+        Value::Object(record) => {
+            let (path, value) = match record.get("portal-id") {
+                Some(value) if !record.contains_key("portalId") => ("portal-id", Some(value)),
+                _ => ("portalId", record.get("portalId")),
+            };
+            portals.check(path, portal(value).as_deref())
+        }
+        _ => portals.check("portalId", None),
+    }
+}
+
+/// Parse a Webhooks API body (already authenticated): at most [`MAX_EVENTS`] events.
 pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let events: Vec<Event> = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
@@ -208,6 +309,15 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
             message: e.into_inner().to_string(),
         }
     })?;
+    if events.len() > MAX_EVENTS {
+        return Err(Error::InvalidBody {
+            path: ".".into(),
+            message: format!(
+                "{} events in one request; HubSpot sends at most {MAX_EVENTS}",
+                events.len()
+            ),
+        });
+    }
     events.into_iter().map(into_event).collect()
 }
 
@@ -397,6 +507,90 @@ mod tests {
             panic!("accepted")
         };
         assert_eq!(path, "[1].eventId");
+    }
+
+    fn event_json(event_id: usize, portal: u64, object: &str) -> String {
+        format!(
+            r#"{{"eventId":{event_id},"subscriptionId":1,"portalId":{portal},"occurredAt":1564113600000,"subscriptionType":"deal.creation","objectId":{object}}}"#
+        )
+    }
+
+    fn batch(portals: &[u64]) -> Vec<u8> {
+        let events: Vec<String> = portals
+            .iter()
+            .enumerate()
+            .map(|(i, portal)| event_json(i, *portal, "9"))
+            .collect();
+        format!("[{}]", events.join(",")).into_bytes()
+    }
+
+    #[test]
+    fn a_batch_of_more_than_a_hundred_events_is_refused_naming_the_limit() {
+        assert_eq!(parse(&batch(&[62515; MAX_EVENTS])).unwrap().len(), 100);
+        let Err(err @ Error::InvalidBody { .. }) = parse(&batch(&[62515; MAX_EVENTS + 1])) else {
+            panic!("accepted 101 events")
+        };
+        assert_eq!(err.status(), 400);
+        assert!(err.to_string().contains("101 events") && err.to_string().contains("100"));
+    }
+
+    #[test]
+    fn record_ids_are_digits() {
+        for object in ["\"..\"", "\"9\"", "-9", "1.5", "123456789012345678901"] {
+            let body = format!("[{}]", event_json(1, 62515, object));
+            let Err(Error::InvalidBody { path, .. }) = parse(body.as_bytes()) else {
+                panic!("accepted objectId {object}")
+            };
+            assert_eq!(path, "[0].objectId", "{object}");
+        }
+    }
+
+    fn portals(listed: &str) -> Tenants {
+        let mut secrets = Secrets::new();
+        secrets.insert(PORTALS_VARIABLE, listed.into());
+        Tenants::from_secrets(&secrets, Tenant::HubspotPortal).unwrap()
+    }
+
+    #[test]
+    fn every_event_of_a_batch_must_come_from_a_portal_served() {
+        let served = portals("62515,7001");
+        assert!(check_portals(&batch(&[62515, 7001, 62515]), &served).is_ok());
+        let err = check_portals(&batch(&[62515, 62515, 99]), &served).unwrap_err();
+        assert_eq!((err.status(), err.code()), (403, "wrong_tenant"));
+        let Error::WrongTenant { path, found, .. } = err else {
+            unreachable!()
+        };
+        assert_eq!(
+            (path.as_str(), found.as_deref()),
+            ("[2].portalId", Some("99"))
+        );
+        assert!(
+            check_portals(&batch(&[99]), &portals("")).is_ok(),
+            "not pinned"
+        );
+    }
+
+    #[test]
+    fn a_workflow_body_names_its_portal_or_is_refused_while_pinned() {
+        let served = portals("62515");
+        for body in [
+            r#"{"portalId":62515,"dealId":9004}"#,
+            r#"{"vid":123,"portal-id":62515}"#,
+            r#"{"hs_object_id":"9","portalId":"62515"}"#,
+        ] {
+            assert!(check_portals(body.as_bytes(), &served).is_ok(), "{body}");
+        }
+        for (body, at) in [
+            (r#"{"portalId":62516,"dealId":9004}"#, "portalId"),
+            (r#"{"vid":123,"portal-id":1}"#, "portal-id"),
+            (r#"{"hs_object_id":"9"}"#, "portalId"),
+        ] {
+            let Err(Error::WrongTenant { path, .. }) = check_portals(body.as_bytes(), &served)
+            else {
+                panic!("accepted {body}")
+            };
+            assert_eq!(path, at, "{body}");
+        }
     }
 
     #[test]

@@ -60,13 +60,39 @@ impl Crm {
         Crm::ALL.iter().copied().find(|crm| crm.name() == name)
     }
 
-    /// The Spin variables holding the secrets this CRM's webhooks are checked with.
+    /// The Spin variables this CRM's webhooks are checked with: its secrets, the tenants it is
+    /// pinned to ([`Tenant`]), and which signatures it takes (HubSpot's workflow v1/v2).
     pub fn secret_variables(self) -> &'static [&'static str] {
         match self {
             Crm::Generic => &[generic::SECRET_VARIABLE],
-            Crm::Hubspot => &[hubspot::SECRET_VARIABLE],
-            Crm::Pipedrive => &[pipedrive::USER_VARIABLE, pipedrive::PASSWORD_VARIABLE],
-            Crm::Salesforce => &[salesforce::TOKEN_VARIABLE],
+            Crm::Hubspot => &[
+                hubspot::SECRET_VARIABLE,
+                hubspot::PORTALS_VARIABLE,
+                hubspot::WORKFLOW_V1_V2_VARIABLE,
+            ],
+            Crm::Pipedrive => &[
+                pipedrive::USER_VARIABLE,
+                pipedrive::PASSWORD_VARIABLE,
+                pipedrive::COMPANY_VARIABLE,
+            ],
+            Crm::Salesforce => &[
+                salesforce::TOKEN_VARIABLE,
+                salesforce::NEXT_TOKEN_VARIABLE,
+                salesforce::ORG_VARIABLE,
+            ],
+        }
+    }
+
+    /// For a CRM that sends all of an app's webhooks to one URL with one secret (HubSpot), the
+    /// variable holding a function's own secret, and the shared secret variable it replaces when
+    /// it is set: an admin runs one app per function.
+    pub fn function_secret(self) -> Option<FunctionSecret> {
+        match self {
+            Crm::Hubspot => Some(FunctionSecret {
+                variable: hubspot::FUNCTION_SECRET_VARIABLE,
+                replaces: hubspot::SECRET_VARIABLE,
+            }),
+            Crm::Generic | Crm::Pipedrive | Crm::Salesforce => None,
         }
     }
 
@@ -266,6 +292,111 @@ pub(crate) fn secret(secrets: &Secrets, name: &'static str) -> Result<WebhookSec
     }
 }
 
+/// A function's own webhook secret, in place of the CRM's shared one ([`Crm::function_secret`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FunctionSecret {
+    /// The component variable holding the function's own secret (empty: not set).
+    pub variable: &'static str,
+    /// The shared secret's variable, whose value it replaces when set.
+    pub replaces: &'static str,
+}
+
+/// Whose account a delivery comes from, as each CRM names it in its payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenant {
+    /// A HubSpot portal (account) id: `portalId` on every event.
+    HubspotPortal,
+    /// A Salesforce org id: an outbound message's `OrganizationId`.
+    SalesforceOrg,
+    /// A Pipedrive company id: `meta.company_id`.
+    PipedriveCompany,
+}
+
+impl Tenant {
+    /// The Spin variable listing the tenants served (comma-separated; empty serves any).
+    pub fn variable(self) -> &'static str {
+        match self {
+            Tenant::HubspotPortal => hubspot::PORTALS_VARIABLE,
+            Tenant::SalesforceOrg => salesforce::ORG_VARIABLE,
+            Tenant::PipedriveCompany => pipedrive::COMPANY_VARIABLE,
+        }
+    }
+
+    /// Whether `id` is shaped like this tenant's ids.
+    fn is_valid(self, id: &str) -> bool {
+        match self {
+            Tenant::HubspotPortal | Tenant::PipedriveCompany => {
+                (1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+            }
+            Tenant::SalesforceOrg => salesforce::is_id(id),
+        }
+    }
+
+    /// The part of an id that identifies the tenant: a Salesforce id's 18-character form only
+    /// adds a case checksum to the 15 characters that are the id.
+    fn key(self, id: &str) -> &str {
+        match self {
+            Tenant::SalesforceOrg => id.get(..15).unwrap_or(id),
+            Tenant::HubspotPortal | Tenant::PipedriveCompany => id,
+        }
+    }
+}
+
+/// The tenants a deployment serves, read from [`Tenant::variable`]: none listed serves any
+/// (pinning off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenants {
+    tenant: Tenant,
+    allowed: Vec<String>,
+}
+
+impl Tenants {
+    /// The tenants listed in `tenant`'s variable; an id of the wrong shape is a configuration
+    /// error naming the variable.
+    pub fn from_secrets(secrets: &Secrets, tenant: Tenant) -> Result<Tenants, Error> {
+        let name = tenant.variable();
+        let listed = secrets.get(name).map(String::as_str).unwrap_or_default();
+        let mut allowed = Vec::new();
+        for id in listed.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            if !tenant.is_valid(id) {
+                return Err(Error::Config(format!(
+                    "variable `{name}` holds {id:?}, which is not {}",
+                    match tenant {
+                        Tenant::HubspotPortal =>
+                            "a HubSpot portal id (digits; list several with commas)",
+                        Tenant::SalesforceOrg =>
+                            "a Salesforce org id (15 or 18 letters and digits, Setup → Company Information)",
+                        Tenant::PipedriveCompany =>
+                            "a Pipedrive company id (digits, the webhooks' meta.company_id)",
+                    }
+                )));
+            }
+            allowed.push(tenant.key(id).to_owned());
+        }
+        Ok(Tenants { tenant, allowed })
+    }
+
+    /// Whether the deployment is pinned to some tenants.
+    pub fn is_pinned(&self) -> bool {
+        !self.allowed.is_empty()
+    }
+
+    /// Refuse a delivery whose tenant (`found`, at `path` in the body) is not one served, or that
+    /// names none while pinned.
+    pub fn check(&self, path: impl Into<String>, found: Option<&str>) -> Result<(), Error> {
+        let found = found.map(str::trim).filter(|id| !id.is_empty());
+        match found {
+            _ if !self.is_pinned() => Ok(()),
+            Some(id) if self.allowed.iter().any(|a| a == self.tenant.key(id)) => Ok(()),
+            _ => Err(Error::WrongTenant {
+                path: path.into(),
+                found: found.map(str::to_owned),
+                variable: self.tenant.variable(),
+            }),
+        }
+    }
+}
+
 /// Plain text as the HTML that CRMs' note and task bodies are (HubSpot, Pipedrive): escaped, line
 /// breaks as `<br>`.
 pub(crate) fn html(text: &str) -> String {
@@ -302,7 +433,76 @@ mod tests {
         assert!(message.contains("pipedrive_webhook_password"), "{message}");
         secrets.insert(pipedrive::PASSWORD_VARIABLE, "hunter2".into());
         let credentials = pipedrive::Pipedrive.credentials(&secrets).unwrap();
-        assert_eq!(credentials.1.expose(), "hunter2");
+        assert_eq!(credentials.password.expose(), "hunter2");
         assert!(!format!("{credentials:?}").contains("hunter2"));
+    }
+
+    fn tenants(tenant: Tenant, listed: &str) -> Result<Tenants, Error> {
+        let mut secrets = Secrets::new();
+        secrets.insert(tenant.variable(), listed.into());
+        Tenants::from_secrets(&secrets, tenant)
+    }
+
+    #[test]
+    fn an_empty_tenant_variable_serves_every_tenant() {
+        for listed in ["", " , "] {
+            let any = tenants(Tenant::HubspotPortal, listed).unwrap();
+            assert!(!any.is_pinned());
+            assert!(any.check("portalId", Some("1")).is_ok());
+            assert!(any.check("portalId", None).is_ok());
+        }
+        let unset = Tenants::from_secrets(&Secrets::new(), Tenant::PipedriveCompany).unwrap();
+        assert!(!unset.is_pinned());
+    }
+
+    #[test]
+    fn pinned_tenants_refuse_others_and_deliveries_naming_none_with_403() {
+        let portals = tenants(Tenant::HubspotPortal, "62515, 7001").unwrap();
+        assert!(portals.check("[0].portalId", Some("7001")).is_ok());
+        let err = portals.check("[2].portalId", Some("62516")).unwrap_err();
+        assert_eq!((err.status(), err.code()), (403, "wrong_tenant"));
+        assert!(err.to_string().contains("[2].portalId"), "{err}");
+        let err = portals.check("portalId", None).unwrap_err();
+        assert_eq!(err.status(), 403);
+    }
+
+    #[test]
+    fn salesforce_org_ids_compare_on_their_first_fifteen_characters() {
+        let org = tenants(Tenant::SalesforceOrg, "00D5g000004XyZaEAK").unwrap();
+        assert!(org.check("OrganizationId", Some("00D5g000004XyZa")).is_ok());
+        assert!(
+            org.check("OrganizationId", Some("00D5g000004XyZaEAK"))
+                .is_ok()
+        );
+        assert!(
+            org.check("OrganizationId", Some("00D5g000004XyZb"))
+                .is_err()
+        );
+        let short = tenants(Tenant::SalesforceOrg, "00D5g000004XyZa").unwrap();
+        assert!(
+            short
+                .check("OrganizationId", Some("00D5g000004XyZaEAK"))
+                .is_ok()
+        );
+        assert!(
+            short
+                .check("OrganizationId", Some("00d5g000004xyza"))
+                .is_err(),
+            "15-character ids are case-sensitive"
+        );
+    }
+
+    #[test]
+    fn a_tenant_id_of_the_wrong_shape_is_a_configuration_error() {
+        for (tenant, listed) in [
+            (Tenant::HubspotPortal, "62515,acme"),
+            (Tenant::SalesforceOrg, "00D5g"),
+            (Tenant::PipedriveCompany, "acme-sales"),
+        ] {
+            let Err(Error::Config(message)) = tenants(tenant, listed) else {
+                panic!("{listed:?} taken for {tenant:?}")
+            };
+            assert!(message.contains(tenant.variable()), "{message}");
+        }
     }
 }

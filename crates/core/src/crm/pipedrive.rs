@@ -4,7 +4,9 @@
 //! `POST /<function>/pipedrive`: one event per request, `{"meta": …, "data": …, "previous": …}`,
 //! with the HTTP Basic credentials set on the webhook (`http_auth_user`/`http_auth_password`),
 //! checked against the `pipedrive_webhook_user`/`pipedrive_webhook_password` variables. Pipedrive
-//! does not sign webhooks; the credentials and TLS are what authenticate them.
+//! does not sign webhooks; the credentials and TLS are what authenticate them. When
+//! `pipedrive_company_id` is set, a webhook whose `meta.company_id` is another company's is
+//! refused with `403`.
 //!
 //! `data` is the whole object after the change (`null` on delete), `previous` only the fields
 //! that changed (`webhook`): a `stage_id` there is the stage a deal came from, an `owner_id`
@@ -45,7 +47,7 @@ pub use webhook::parse;
 pub use write::render;
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, WebhookSecret,
+    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, Tenant, Tenants, WebhookSecret,
     adapter::one_record_per_call, path_segment, secret,
 };
 use crate::{
@@ -65,6 +67,8 @@ use crate::{
 pub const USER_VARIABLE: &str = "pipedrive_webhook_user";
 /// The Spin variable holding the webhook's HTTP Basic password.
 pub const PASSWORD_VARIABLE: &str = "pipedrive_webhook_password";
+/// The Spin variable holding the company id webhooks must come from (empty: any).
+pub const COMPANY_VARIABLE: &str = "pipedrive_company_id";
 /// The Spin variables for Pipedrive's API; the token goes in Pipedrive's `x-api-token` header.
 pub const API_VARIABLES: ApiVariables = ApiVariables {
     url: "pipedrive_api_url",
@@ -77,34 +81,50 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
 #[derive(Debug, Clone, Copy)]
 pub struct Pipedrive;
 
+/// What Pipedrive webhooks are checked with.
+#[derive(Debug, Clone)]
+pub struct PipedriveCredentials {
+    /// The HTTP Basic user set on the webhook.
+    pub user: WebhookSecret,
+    /// Its password.
+    pub password: WebhookSecret,
+    /// The company served.
+    pub company: Tenants,
+}
+
 impl Adapter for Pipedrive {
     fn crm(&self) -> Crm {
         Crm::Pipedrive
     }
 
-    /// The HTTP Basic user and password set on the webhook.
-    type Credentials = (WebhookSecret, WebhookSecret);
+    /// The HTTP Basic user and password set on the webhook, and the company served.
+    type Credentials = PipedriveCredentials;
 
     fn credentials(&self, secrets: &Secrets) -> Result<Self::Credentials, Error> {
-        Ok((
-            secret(secrets, USER_VARIABLE)?,
-            secret(secrets, PASSWORD_VARIABLE)?,
-        ))
+        Ok(PipedriveCredentials {
+            user: secret(secrets, USER_VARIABLE)?,
+            password: secret(secrets, PASSWORD_VARIABLE)?,
+            company: Tenants::from_secrets(secrets, Tenant::PipedriveCompany)?,
+        })
     }
 
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        (user, password): &Self::Credentials,
+        credentials: &Self::Credentials,
         _now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
         verify_basic(
             request.header(AUTHORIZATION_HEADER),
-            user.expose(),
-            password.expose(),
+            credentials.user.expose(),
+            credentials.password.expose(),
         )?;
         request.require_content_type("application/json")?;
-        parse(request.body).map(Delivery::webhook)
+        let (company, events) = webhook::read(request.body)?;
+        credentials
+            .company
+            .check("meta.company_id", company.as_deref())?;
+        Ok(Delivery::webhook(events))
     }
 
     /// Pipedrive sends one webhook per deal: each event is completed on its own, side by side.
@@ -307,6 +327,44 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn accept(company: &str, meta_company: Value) -> Result<Delivery, Error> {
+        use base64::Engine as _;
+        let mut secrets = Secrets::new();
+        secrets.insert(USER_VARIABLE, "pipedrive".into());
+        secrets.insert(PASSWORD_VARIABLE, "s3cret".into());
+        secrets.insert(COMPANY_VARIABLE, company.into());
+        let credentials = Pipedrive.credentials(&secrets).unwrap();
+        let mut meta = json!({"action": "change", "entity": "deal", "version": "2.0", "id": "e-1", "entity_id": "7", "timestamp": "2026-11-21T11:00:00Z"});
+        if !meta_company.is_null() {
+            meta["company_id"] = meta_company;
+        }
+        let body =
+            json!({"meta": meta, "data": {"id": 7, "stage_id": 2}, "previous": null}).to_string();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", "application/json".parse().unwrap());
+        let basic = base64::engine::general_purpose::STANDARD.encode("pipedrive:s3cret");
+        headers.insert("authorization", format!("Basic {basic}").parse().unwrap());
+        let request = InboundRequest {
+            method: "POST",
+            url: "https://pg.example/gate-handoff/pipedrive",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        Pipedrive.accept(&request, &credentials, OffsetDateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn a_pinned_company_refuses_webhooks_from_other_companies_with_403() {
+        assert!(accept("7315220", json!("7315220")).is_ok());
+        assert!(accept("7315220", json!(7315220)).is_ok());
+        assert!(accept("", json!("1")).is_ok(), "not pinned");
+        for other in [json!("7315221"), Value::Null] {
+            let err = accept("7315220", other.clone()).unwrap_err();
+            assert_eq!((err.status(), err.code()), (403, "wrong_tenant"), "{other}");
+            assert!(err.to_string().contains("meta.company_id"), "{err}");
+        }
+    }
 
     #[test]
     fn option_fields_the_playbook_reads_get_their_labels_and_others_their_ids() {

@@ -1,9 +1,15 @@
 //! Salesforce: outbound messages (and Flow HTTP callouts) in, the REST sObject API out.
 //!
 //! # Inbound
-//! `POST /<function>/salesforce?token=<token>` (or the token in an `x-pipeline-guard-token`
-//! header), checked in constant time against the `salesforce_webhook_token` variable: Salesforce
-//! does not sign outbound messages, so the endpoint URL carries a shared secret.
+//! `POST /<function>/salesforce` with the token in an `x-pipeline-guard-token` header (a Flow
+//! callout's named credential sets it), or `?token=<token>` on the URL where no header can be
+//! set (outbound messages: Salesforce does not sign them, so the endpoint URL carries a shared
+//! secret, which proxies and request traces log). The header wins when both are sent. It is
+//! checked in constant time against the `salesforce_webhook_token` variable and, while the token
+//! is rotated, `salesforce_webhook_token_next`. When `salesforce_org_id` is set, an outbound
+//! message's `OrganizationId` (a callout's `organization_id`) must be that org (compared on the
+//! 15-character id), or the request is refused with `403`: a sandbox refreshed from production
+//! keeps the outbound message's URL and token and the production record ids.
 //!
 //! - `Content-Type: text/xml`: an outbound message, the SOAP `notifications` envelope with up to
 //!   [`MAX_NOTIFICATIONS`] `Notification`s (`outbound`). Opportunities are deals and leads are
@@ -55,13 +61,14 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use outbound::parse;
+pub(crate) use record::is_id;
 pub use record::{FlowCallout, parse_callout};
 pub use soql::complete;
 pub use write::{COLLECTION_LIMIT, default_field_name, render};
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Reply, Secrets, Steps, WebhookSecret,
-    oauth::OAuthVariables, secret,
+    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Reply, Secrets, Steps, Tenant, Tenants,
+    WebhookSecret, oauth::OAuthVariables, secret,
 };
 use crate::{
     Error,
@@ -71,13 +78,17 @@ use crate::{
     outcome::DeliveryOutcome,
     playbook::Playbook,
     ports::{Clock, CrmClient},
-    signature::credentials::verify_token,
+    signature::credentials::verify_tokens,
     writeback::WriteBack,
 };
 
 /// The Spin variable holding the shared token.
 pub const TOKEN_VARIABLE: &str = "salesforce_webhook_token";
-/// The header that may carry the shared token instead of the URL.
+/// The Spin variable holding the token that replaces it during a rotation (empty: none).
+pub const NEXT_TOKEN_VARIABLE: &str = "salesforce_webhook_token_next";
+/// The Spin variable holding the org id outbound messages must come from (empty: any).
+pub const ORG_VARIABLE: &str = "salesforce_org_id";
+/// The header that carries the shared token (preferred to the URL's `?token=`).
 pub const TOKEN_HEADER: &str = "x-pipeline-guard-token";
 /// The Spin variable holding the external client app's consumer key (client credentials flow).
 pub const CLIENT_ID_VARIABLE: &str = "salesforce_client_id";
@@ -105,39 +116,60 @@ pub const MAX_NOTIFICATIONS: usize = 100;
 #[derive(Debug, Clone, Copy)]
 pub struct Salesforce;
 
+/// What Salesforce requests are checked with.
+#[derive(Debug, Clone)]
+pub struct SalesforceCredentials {
+    /// The shared token, then the next one while it is rotated.
+    pub tokens: Vec<WebhookSecret>,
+    /// The org served.
+    pub org: Tenants,
+}
+
 impl Adapter for Salesforce {
     fn crm(&self) -> Crm {
         Crm::Salesforce
     }
 
-    /// The shared token.
-    type Credentials = WebhookSecret;
+    /// The shared tokens and the org served.
+    type Credentials = SalesforceCredentials;
 
-    fn credentials(&self, secrets: &Secrets) -> Result<WebhookSecret, Error> {
-        secret(secrets, TOKEN_VARIABLE)
+    fn credentials(&self, secrets: &Secrets) -> Result<SalesforceCredentials, Error> {
+        let mut tokens = vec![secret(secrets, TOKEN_VARIABLE)?];
+        tokens.extend(secret(secrets, NEXT_TOKEN_VARIABLE).ok());
+        Ok(SalesforceCredentials {
+            tokens,
+            org: Tenants::from_secrets(secrets, Tenant::SalesforceOrg)?,
+        })
     }
 
-    /// An outbound message or a Flow callout, with the shared token.
+    /// An outbound message or a Flow callout, with a shared token, from the org served.
     fn accept(
         &self,
         request: &InboundRequest<'_>,
-        token: &WebhookSecret,
+        credentials: &SalesforceCredentials,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
         let presented = request
             .header(TOKEN_HEADER)
             .map(str::to_owned)
             .or_else(|| request.query("token"));
-        verify_token(
+        let tokens: Vec<&str> = credentials.tokens.iter().map(|t| t.expose()).collect();
+        verify_tokens(
             presented.as_deref(),
-            token.expose(),
-            "token (?token= or x-pipeline-guard-token)",
+            &tokens,
+            "x-pipeline-guard-token (or ?token=)",
         )?;
         if is_json(request.header("content-type")) {
-            parse_callout(request.body, now)
+            let (org, delivery) = record::read_callout(request.body, now)?;
+            credentials.org.check("organization_id", org.as_deref())?;
+            Ok(delivery)
         } else {
             request.require_content_type("text/xml")?;
-            parse(request.body, now).map(Delivery::webhook)
+            let (org, events) = outbound::read(request.body, now)?;
+            credentials
+                .org
+                .check("notifications.OrganizationId", Some(&org))?;
+            Ok(Delivery::webhook(events))
         }
     }
 
@@ -282,6 +314,126 @@ mod tests {
         assert!(reply.body.contains("<faultcode>soapenv:Server</faultcode>"));
         assert!(reply.body.contains("503 &lt;busy&gt;"), "{}", reply.body);
         assert!(!reply.body.contains("<Ack>"));
+    }
+
+    const CURRENT: &str = "sf-current-token";
+    const NEXT: &str = "sf-next-token";
+    const ORG: &str = "00D5g000004XyZaEAK";
+    const OUTBOUND: &str = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>00D5g000004XyZaEAK</OrganizationId><Notification><Id>04l5g00000ABcdEAAT</Id><sObject xsi:type="sf:Opportunity" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>0065g00000AbCdEAAZ</sf:Id><sf:StageName>Discovery</sf:StageName></sObject></Notification></notifications></soapenv:Body></soapenv:Envelope>"#;
+
+    fn credentials(next: &str, org: &str) -> SalesforceCredentials {
+        let mut secrets = Secrets::new();
+        secrets.insert(TOKEN_VARIABLE, CURRENT.into());
+        secrets.insert(NEXT_TOKEN_VARIABLE, next.into());
+        secrets.insert(ORG_VARIABLE, org.into());
+        Salesforce.credentials(&secrets).unwrap()
+    }
+
+    fn accept(
+        query: &str,
+        header: Option<&str>,
+        body: &str,
+        credentials: &SalesforceCredentials,
+    ) -> Result<Delivery, Error> {
+        let mut headers = http::HeaderMap::new();
+        let content_type = if body.starts_with('{') {
+            "application/json"
+        } else {
+            "text/xml; charset=utf-8"
+        };
+        headers.insert("content-type", content_type.parse().unwrap());
+        if let Some(token) = header {
+            headers.insert(TOKEN_HEADER, token.parse().unwrap());
+        }
+        let url = format!("https://pg.example/gate-handoff/salesforce{query}");
+        let request = InboundRequest {
+            method: "POST",
+            url: &url,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let now = time::macros::datetime!(2026-11-21 12:00 UTC);
+        Salesforce.accept(&request, credentials, now)
+    }
+
+    #[test]
+    fn the_token_comes_in_the_header_or_the_query_and_the_header_wins() {
+        let unpinned = credentials("", "");
+        assert!(accept("", Some(CURRENT), OUTBOUND, &unpinned).is_ok());
+        assert!(accept("?token=sf-current-token", None, OUTBOUND, &unpinned).is_ok());
+        let err = accept(
+            "?token=sf-current-token",
+            Some("sf-guess"),
+            OUTBOUND,
+            &unpinned,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.code(),
+            "bad_credentials",
+            "the header is the one checked"
+        );
+        let err = accept("", None, OUTBOUND, &unpinned).unwrap_err();
+        assert_eq!(err.code(), "missing_signature");
+        assert!(err.to_string().contains(TOKEN_HEADER), "{err}");
+    }
+
+    #[test]
+    fn during_a_rotation_the_next_token_passes_too() {
+        let rotating = credentials(NEXT, "");
+        assert_eq!(rotating.tokens.len(), 2);
+        assert!(!format!("{rotating:?}").contains(NEXT), "redacted");
+        assert!(accept("", Some(NEXT), OUTBOUND, &rotating).is_ok());
+        assert!(accept("", Some(CURRENT), OUTBOUND, &rotating).is_ok());
+        assert!(accept("?token=sf-next-token", None, OUTBOUND, &rotating).is_ok());
+        let err = accept("", Some(NEXT), OUTBOUND, &credentials("", "")).unwrap_err();
+        assert_eq!(err.status(), 401, "no next token configured");
+    }
+
+    #[test]
+    fn a_pinned_org_refuses_other_orgs_with_a_403_soap_fault() {
+        assert!(accept("", Some(CURRENT), OUTBOUND, &credentials("", ORG)).is_ok());
+        assert!(
+            accept(
+                "",
+                Some(CURRENT),
+                OUTBOUND,
+                &credentials("", "00D5g000004XyZa")
+            )
+            .is_ok(),
+            "the 15-character form of the same org"
+        );
+        let sandbox = credentials("", "00D7A0000008aBcUAI");
+        let err = accept("", Some(CURRENT), OUTBOUND, &sandbox).unwrap_err();
+        assert_eq!(err.code(), "wrong_tenant");
+        let reply = super::reply(Some("text/xml"), &Err(err));
+        assert_eq!(reply.status, 403);
+        assert!(reply.body.contains("<faultcode>soapenv:Client</faultcode>"));
+        assert!(reply.body.contains("OrganizationId"), "{}", reply.body);
+        assert!(reply.body.contains("salesforce_org_id"), "{}", reply.body);
+    }
+
+    #[test]
+    fn a_pinned_org_needs_a_callout_to_name_its_org() {
+        let callout = |org: &str| {
+            format!(
+                r#"{{"object":"Opportunity",{org}"record":{{"Id":"0065g00000AbCdEAAZ","StageName":"Discovery"}}}}"#
+            )
+        };
+        let pinned = credentials("", ORG);
+        let named = callout(r#""organization_id":"00D5g000004XyZaEAK","#);
+        assert!(accept("", Some(CURRENT), &named, &pinned).is_ok());
+        let err = accept("", Some(CURRENT), &callout(""), &pinned).unwrap_err();
+        assert_eq!((err.status(), err.code()), (403, "wrong_tenant"));
+        assert!(err.to_string().contains("organization_id"), "{err}");
+        let other = callout(r#""organization_id":"00D7A0000008aBcUAI","#);
+        assert_eq!(
+            accept("", Some(CURRENT), &other, &pinned)
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(accept("", Some(CURRENT), &callout(""), &credentials("", "")).is_ok());
     }
 
     #[test]

@@ -27,11 +27,9 @@ pub fn brief(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> Strin
 /// Who handed which deal, and its amount, close date and stage.
 fn header(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> String {
     let name = deal_name(record);
-    let by = d
-        .people
-        .bdr
-        .as_ref()
-        .map_or(String::new(), |bdr| format!(" by user {} ({})", bdr.id, bdr.from));
+    let by = d.people.bdr.as_ref().map_or(String::new(), |bdr| {
+        format!(" by user {} ({})", bdr.id, bdr.from)
+    });
     let mut text = format!("{name} is handed to you{by}. It meets the team's handoff rules.");
     let facts: Vec<String> = [
         record.amount.map(|a| format!("amount {a}")),
@@ -116,7 +114,11 @@ fn score(d: &HandoffDecision) -> String {
         .dimensions
         .iter()
         .map(|dim| format!("{} {:.0}/{:.0}", dim.name, dim.points, dim.max_points))
-        .chain(card.fit.iter().map(|p| format!("fit {:.0}/{:.0}", p.points, p.max_points)))
+        .chain(
+            card.fit
+                .iter()
+                .map(|p| format!("fit {:.0}/{:.0}", p.points, p.max_points)),
+        )
         .chain(
             card.engagement
                 .iter()

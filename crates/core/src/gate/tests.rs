@@ -313,14 +313,29 @@ fn a_cancelled_move_is_said_in_the_decision_and_every_notice() {
     let event = moved(deal);
     let playbook = Playbook::default_playbook();
     let mut d = gate(&event, Mode::Enforce);
-    d.cancel_move("The deal was not moved back: it has moved on to negotiation since.", &playbook);
+    d.cancel_move(
+        "The deal was not moved back: it has moved on to negotiation since.",
+        &playbook,
+    );
     assert_eq!(d.moved_back_to, None);
-    assert!(d.message.ends_with("it has moved on to negotiation since."), "{}", d.message);
+    assert!(
+        d.message.ends_with("it has moved on to negotiation since."),
+        "{}",
+        d.message
+    );
     let wb = d.write_back(&event, &playbook);
     assert_eq!((wb.move_to_stage, wb.move_only_from), (None, None));
     for notice in &wb.notices {
-        assert!(notice.body.contains("moved on to negotiation since"), "{}", notice.body);
-        assert!(!notice.body.contains("moved back to discovery"), "{}", notice.body);
+        assert!(
+            notice.body.contains("moved on to negotiation since"),
+            "{}",
+            notice.body
+        );
+        assert!(
+            !notice.body.contains("moved back to discovery"),
+            "{}",
+            notice.body
+        );
     }
 }
 
@@ -347,5 +362,9 @@ fn without_a_known_bdr_the_blocked_task_goes_to_nobody_rather_than_the_ae() {
     event.owner_changed = Some(true);
     let d = gate(&event, Mode::Enforce);
     let wb = d.write_back(&event, &Playbook::default_playbook());
-    assert!(wb.notices.iter().all(|n| n.to.is_none()), "{:?}", wb.notices);
+    assert!(
+        wb.notices.iter().all(|n| n.to.is_none()),
+        "{:?}",
+        wb.notices
+    );
 }

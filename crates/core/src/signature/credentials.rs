@@ -1,5 +1,6 @@
 //! Shared credentials, for CRMs that do not sign their webhooks: HTTP Basic credentials
-//! (Pipedrive) and a shared token (Salesforce outbound messages).
+//! (Pipedrive) and a shared token (Salesforce outbound messages), which may be one of two while
+//! it is rotated.
 //!
 //! Values are compared as SHA-256 digests in constant time, so neither the content nor the length
 //! of the expected value leaks through timing.
@@ -49,8 +50,22 @@ pub fn verify_token(
     expected: &str,
     header: &'static str,
 ) -> Result<(), Error> {
+    verify_tokens(presented, &[expected], header)
+}
+
+/// Check a shared token against each of the configured ones (the current token and, during a
+/// rotation, the next): every one is compared, so timing does not tell which matched.
+pub fn verify_tokens(
+    presented: Option<&str>,
+    expected: &[&str],
+    header: &'static str,
+) -> Result<(), Error> {
     let presented = presented.ok_or(Error::MissingSignature { header })?;
-    if bool::from(same(presented.trim().as_bytes(), expected.as_bytes())) {
+    let presented = presented.trim().as_bytes();
+    let matches = expected.iter().fold(subtle::Choice::from(0), |any, token| {
+        any | same(presented, token.as_bytes())
+    });
+    if bool::from(matches) && !expected.is_empty() {
         Ok(())
     } else {
         Err(Error::BadCredentials {
@@ -115,5 +130,17 @@ mod tests {
             verify_token(None, "tok-1", "x").unwrap_err().code(),
             "missing_signature"
         );
+    }
+
+    #[test]
+    fn during_a_rotation_either_token_passes_and_no_other() {
+        let both = ["tok-current", "tok-next"];
+        assert!(verify_tokens(Some("tok-current"), &both, "x").is_ok());
+        assert!(verify_tokens(Some(" tok-next "), &both, "x").is_ok());
+        for wrong in ["tok-", "tok-current tok-next", ""] {
+            let err = verify_tokens(Some(wrong), &both, "x").unwrap_err();
+            assert_eq!(err.code(), "bad_credentials", "{wrong:?}");
+        }
+        assert!(verify_tokens(Some("tok-current"), &[], "x").is_err());
     }
 }

@@ -1,11 +1,16 @@
-//! HubSpot's request signatures.
+//! HubSpot's request signatures, and what each protects.
 //!
-//! - v3 (webhooks API, current): `X-HubSpot-Signature-v3` =
-//!   base64(HMAC-SHA256(client secret, method + URI + body + timestamp)), with the timestamp
-//!   (milliseconds) in `X-HubSpot-Request-Timestamp`, refused when outside the replay window. The
-//!   URI is the full URL HubSpot called with a fixed set of escapes decoded.
-//! - v1 (`X-HubSpot-Signature-Version: v1`): hex(SHA-256(secret + body)).
-//! - v2 (workflow webhook actions, CRM cards): hex(SHA-256(secret + method + URI + body)).
+//! | version | header | covers | a captured request can be |
+//! | --- | --- | --- | --- |
+//! | v1 | `X-HubSpot-Signature` (`X-HubSpot-Signature-Version: v1`) | hex(SHA-256(client secret + body)): the body | replayed at any time, to any URL |
+//! | v2 | same, `v2` | hex(SHA-256(secret + method + URL + body)): also the method and the URL | replayed at any time, to the same URL only |
+//! | v3 | `X-HubSpot-Signature-v3` + `X-HubSpot-Request-Timestamp` (ms) | base64(HMAC-SHA256(secret, method + URI + body + timestamp)): also the time | replayed to the same URL within 5 minutes ([`super::REPLAY_WINDOW_SECONDS`]) only |
+//!
+//! v3's URI is the full URL HubSpot called with a fixed set of escapes decoded ([`v3_uri`]).
+//! HubSpot signs its requests with v3, and adds v1 (Webhooks API) or v2 (workflow actions, CRM
+//! cards) beside it for older receivers. Which version is accepted where is the adapter's policy
+//! ([`crate::crm::hubspot`]): v3 for the Webhooks API, v1 and v2 only for workflow actions
+//! when enabled, where the ledger answers a replayed body as a duplicate.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac};
@@ -91,11 +96,11 @@ pub fn verify_v3(
     signature: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    let timestamp_ms = timestamp_ms.ok_or(Error::MissingSignature {
-        header: TIMESTAMP_HEADER,
-    })?;
     let signature = signature.ok_or(Error::MissingSignature {
         header: SIGNATURE_V3_HEADER,
+    })?;
+    let timestamp_ms = timestamp_ms.ok_or(Error::MissingSignature {
+        header: TIMESTAMP_HEADER,
     })?;
     let millis: i64 = timestamp_ms
         .trim()
@@ -133,7 +138,17 @@ pub fn sign_v2(secret: &str, method: &str, url: &str, body: &[u8]) -> String {
     )
 }
 
-/// Verify a v1 or v2 signature (`version` from [`SIGNATURE_VERSION_HEADER`]).
+/// The older signature versions, which carry no timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegacyVersion {
+    /// The body alone.
+    V1,
+    /// The method, the URL and the body.
+    V2,
+}
+
+/// Verify a v1 or v2 signature (`version` from [`SIGNATURE_VERSION_HEADER`]; v2 when absent),
+/// and say which it was.
 pub fn verify_v1_v2(
     secret: &str,
     version: Option<&str>,
@@ -141,18 +156,18 @@ pub fn verify_v1_v2(
     url: &str,
     body: &[u8],
     signature: Option<&str>,
-) -> Result<(), Error> {
+) -> Result<LegacyVersion, Error> {
     let signature = signature.ok_or(Error::MissingSignature {
         header: SIGNATURE_HEADER,
     })?;
-    let expected = match version.map(str::trim) {
-        Some("v1") => sign_v1(secret, body),
-        Some("v2") | None => sign_v2(secret, method, url, body),
+    let (version, expected) = match version.map(str::trim) {
+        Some("v1") => (LegacyVersion::V1, sign_v1(secret, body)),
+        Some("v2") | None => (LegacyVersion::V2, sign_v2(secret, method, url, body)),
         Some(_) => return Err(Error::BadSignature),
     };
     let given = signature.trim().to_ascii_lowercase();
     if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
-        Ok(())
+        Ok(version)
     } else {
         Err(Error::BadSignature)
     }
@@ -178,7 +193,38 @@ mod tests {
         let sig = sign_v1(SECRET, DOCS_BODY);
         assert_eq!(
             verify_v1_v2(SECRET, Some("v1"), "POST", URL, DOCS_BODY, Some(&sig)),
-            Ok(())
+            Ok(LegacyVersion::V1)
+        );
+        // v1 covers the body alone: the same signature holds for any URL.
+        assert_eq!(
+            verify_v1_v2(
+                SECRET,
+                Some("v1"),
+                "GET",
+                "https://x.test/",
+                DOCS_BODY,
+                Some(&sig)
+            ),
+            Ok(LegacyVersion::V1)
+        );
+    }
+
+    #[test]
+    fn v2_covers_the_method_and_the_url() {
+        let body = br#"{"example_field":"example_value"}"#;
+        let sig = sign_v2(SECRET, "POST", URL, body);
+        let verify = |method: &str, url: &str| {
+            verify_v1_v2(SECRET, Some("v2"), method, url, body, Some(&sig))
+        };
+        assert_eq!(verify("POST", URL), Ok(LegacyVersion::V2));
+        assert_eq!(
+            verify("POST", "https://www.example.com/other_uri"),
+            Err(Error::BadSignature)
+        );
+        assert_eq!(verify("PUT", URL), Err(Error::BadSignature));
+        assert_eq!(
+            verify_v1_v2(SECRET, Some("v9"), "POST", URL, body, Some(&sig)),
+            Err(Error::BadSignature)
         );
     }
 
@@ -221,6 +267,19 @@ mod tests {
         };
         assert_eq!(verify(DOCS_BODY, &ts, &sig), Ok(()));
         assert_eq!(verify(b"[]", &ts, &sig), Err(Error::BadSignature));
+        let other_route = "https://hooks.example.com/gate-handoff/hubspot?portal=62515";
+        assert_eq!(
+            verify_v3(
+                SECRET,
+                "POST",
+                other_route,
+                DOCS_BODY,
+                Some(&ts),
+                Some(&sig),
+                now
+            ),
+            Err(Error::BadSignature)
+        );
         let old = ((now.unix_timestamp() - 301) * 1000).to_string();
         let old_sig = sign_v3(SECRET, "POST", url, DOCS_BODY, &old);
         assert!(matches!(

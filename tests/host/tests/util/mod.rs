@@ -80,25 +80,19 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// `HMAC-SHA256(secret, "<ts>.<body>")` as the signature header value, computed independently of
-/// the code under test.
-pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+/// The generic signature header value: `HMAC-SHA256(secret, "<ts>\n<METHOD>\n<path>\n<body>")`,
+/// computed independently of the code under test (`path` as sent, with its query).
+pub fn sign(secret: &str, timestamp: i64, method: &str, path: &str, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
-    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(format!("{timestamp}\n{method}\n{path}\n").as_bytes());
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// A generic webhook POST to `path`, signed now with [`SECRET`].
+/// A generic webhook POST to `path`, signed for it now with [`SECRET`].
 pub fn signed_post(path: &str, body: &[u8]) -> http::Request<Bytes> {
-    let ts = now();
-    http::Request::post(format!("http://pipeline-guard.test{path}"))
-        .header("content-type", "application/json")
-        .header("x-pipeline-guard-timestamp", ts.to_string())
-        .header("x-pipeline-guard-signature", sign(SECRET, ts, body))
-        .body(Bytes::copy_from_slice(body))
-        .expect("request")
+    generic_post_signed_for(path, "POST", path, body)
 }
 
 /// A GET to `path`.
@@ -359,6 +353,61 @@ pub fn hubspot_post(
         .header("content-type", "application/json")
         .header("x-hubspot-request-timestamp", ts)
         .header("x-hubspot-signature-v3", signature)
+        .body(Bytes::copy_from_slice(body))
+        .expect("request")
+}
+
+/// A HubSpot request to `path`, signed with v3 now for another URL, `signed_url` (the URL a
+/// CRM called through an ingress, or another route's).
+pub fn hubspot_post_signed_for(path: &str, signed_url: &str, body: &[u8]) -> http::Request<Bytes> {
+    let ts = (now() * 1000).to_string();
+    http::Request::post(format!("http://pipeline-guard.test{path}"))
+        .header("content-type", "application/json")
+        .header("x-hubspot-request-timestamp", &ts)
+        .header(
+            "x-hubspot-signature-v3",
+            sign_v3("POST", signed_url, body, &ts),
+        )
+        .body(Bytes::copy_from_slice(body))
+        .expect("request")
+}
+
+/// A HubSpot request to `path` signed with the older `version` alone (`v1`: hex SHA-256 of the
+/// secret and the body; `v2`: of the secret, method, URL and body), computed here independently
+/// of the code under test.
+pub fn hubspot_legacy_post(version: &str, path: &str, body: &[u8]) -> http::Request<Bytes> {
+    use sha2::Digest;
+    let url = format!("http://pipeline-guard.test{path}");
+    let mut digest = sha2::Sha256::new();
+    digest.update(HUBSPOT_SECRET);
+    if version == "v2" {
+        digest.update(format!("POST{url}"));
+    }
+    digest.update(body);
+    http::Request::post(url)
+        .header("content-type", "application/json")
+        .header("x-hubspot-signature-version", version)
+        .header("x-hubspot-signature", hex::encode(digest.finalize()))
+        .body(Bytes::copy_from_slice(body))
+        .expect("request")
+}
+
+/// A generic webhook POST to `path`, signed now with [`SECRET`] as if it were `signed_method`
+/// to `signed_path`.
+pub fn generic_post_signed_for(
+    path: &str,
+    signed_method: &str,
+    signed_path: &str,
+    body: &[u8],
+) -> http::Request<Bytes> {
+    let ts = now();
+    http::Request::post(format!("http://pipeline-guard.test{path}"))
+        .header("content-type", "application/json")
+        .header("x-pipeline-guard-timestamp", ts.to_string())
+        .header(
+            "x-pipeline-guard-signature",
+            sign(SECRET, ts, signed_method, signed_path, body),
+        )
         .body(Bytes::copy_from_slice(body))
         .expect("request")
 }

@@ -22,6 +22,13 @@
 //! is decided again. The action names no event either: a deal is taken as entering the stage it
 //! is in (the workflow's trigger is the admin's), a contact as updated. Deals and contacts are
 //! handled; other objects are acknowledged and skipped.
+//!
+//! The same key is the replay defence of signatures v1 and v2, which carry no timestamp (see
+//! [`super::accept`]): the id and the date come from the signed body (and the object type from
+//! the body, or from the URL that v2 signs), so a replayed body is the same event, answered as a
+//! duplicate and never applied twice while the ledger keeps it (7 days, more than HubSpot's 3
+//! days of retries), and only a record changed since, which HubSpot must sign anew, is decided
+//! again.
 
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -215,6 +222,15 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+    use crate::{
+        crm::{
+            Adapter, Secrets,
+            hubspot::{Hubspot, SECRET_VARIABLE, WORKFLOW_V1_V2_VARIABLE},
+        },
+        inbound::InboundRequest,
+        ledger::Retention,
+        signature::hubspot::{sign_v1, sign_v2, sign_v3},
+    };
 
     fn event(body: &str, object: Option<&str>) -> WebhookEvent {
         let delivery = parse(body.as_bytes(), object).unwrap();
@@ -318,5 +334,141 @@ mod tests {
 
         let (path, _) = error("[1]", None);
         assert_eq!(path, ".");
+    }
+
+    const SECRET: &str = "hubspot-fixture-secret";
+    const GATE: &str = "https://hooks.example.com/gate-handoff/hubspot";
+    const NOW: OffsetDateTime = datetime!(2026-11-21 12:00 UTC);
+
+    fn deal_body(last_modified_ms: &str) -> String {
+        format!(
+            r#"{{"portalId":62515,"dealId":9004,"properties":{{"hs_lastmodifieddate":{{"value":"{last_modified_ms}"}}}}}}"#
+        )
+    }
+
+    /// Signature headers of `version` (`v1`, `v2` or `v3`) for a POST of `body` to `url`.
+    fn signed(version: &str, url: &str, body: &str) -> Vec<(&'static str, String)> {
+        match version {
+            "v1" => vec![
+                ("x-hubspot-signature-version", "v1".into()),
+                ("x-hubspot-signature", sign_v1(SECRET, body.as_bytes())),
+            ],
+            "v2" => vec![
+                ("x-hubspot-signature-version", "v2".into()),
+                (
+                    "x-hubspot-signature",
+                    sign_v2(SECRET, "POST", url, body.as_bytes()),
+                ),
+            ],
+            _ => {
+                let ts = (NOW.unix_timestamp() * 1000).to_string();
+                let signature = sign_v3(SECRET, "POST", url, body.as_bytes(), &ts);
+                vec![
+                    ("x-hubspot-request-timestamp", ts),
+                    ("x-hubspot-signature-v3", signature),
+                ]
+            }
+        }
+    }
+
+    /// What the HubSpot adapter makes of a POST of `body` to `url` with `headers`, v1 and v2
+    /// enabled or not.
+    fn accept(
+        url: &str,
+        body: &str,
+        headers: &[(&'static str, String)],
+        v1_v2: &str,
+    ) -> Result<Delivery, Error> {
+        let mut secrets = Secrets::new();
+        secrets.insert(SECRET_VARIABLE, SECRET.into());
+        secrets.insert(WORKFLOW_V1_V2_VARIABLE, v1_v2.into());
+        let mut map = http::HeaderMap::new();
+        map.insert("content-type", "application/json".parse().unwrap());
+        for (name, value) in headers {
+            map.insert(*name, value.parse().unwrap());
+        }
+        let request = InboundRequest {
+            method: "POST",
+            url,
+            headers: &map,
+            body: body.as_bytes(),
+        };
+        Hubspot.accept(&request, &Hubspot.credentials(&secrets)?, NOW)
+    }
+
+    fn key(delivery: Result<Delivery, Error>) -> String {
+        delivery.unwrap().events[0].dedupe_key.clone()
+    }
+
+    #[test]
+    fn v1_and_v2_are_refused_unless_enabled_and_always_for_a_webhooks_api_batch() {
+        let body = deal_body("1795248902311");
+        let missing_v3 = Err(Error::MissingSignature {
+            header: "x-hubspot-signature-v3",
+        });
+        for version in ["v1", "v2"] {
+            let headers = signed(version, GATE, &body);
+            assert_eq!(accept(GATE, &body, &headers, "false"), missing_v3);
+            assert_eq!(accept(GATE, &body, &headers, ""), missing_v3);
+            assert!(accept(GATE, &body, &headers, "true").is_ok(), "{version}");
+
+            let batch = r#"[{"eventId":1,"subscriptionId":1,"portalId":62515,"occurredAt":1795248902311,"subscriptionType":"deal.creation","objectId":9004}]"#;
+            let headers = signed(version, GATE, batch);
+            assert_eq!(accept(GATE, batch, &headers, "true"), missing_v3);
+        }
+        // v3 is taken everywhere, enabled or not.
+        assert!(accept(GATE, &body, &signed("v3", GATE, &body), "false").is_ok());
+        let Err(Error::Config(message)) = accept(GATE, &body, &[], "yes") else {
+            panic!("a switch that is neither true nor false was taken")
+        };
+        assert!(message.contains(WORKFLOW_V1_V2_VARIABLE), "{message}");
+    }
+
+    #[test]
+    fn a_replayed_v1_or_v2_body_is_the_same_event_and_a_changed_record_a_new_one() {
+        let body = deal_body("1795248902311");
+        let first = key(accept(GATE, &body, &signed("v2", GATE, &body), "true"));
+        assert_eq!(first, "hubspot-workflow:deal:9004:1795248902311");
+        for version in ["v2", "v1"] {
+            let replayed = key(accept(GATE, &body, &signed(version, GATE, &body), "true"));
+            assert_eq!(
+                replayed, first,
+                "{version}: the ledger answers it as a duplicate"
+            );
+        }
+        let changed = deal_body("1795249000000");
+        let next = key(accept(
+            GATE,
+            &changed,
+            &signed("v2", GATE, &changed),
+            "true",
+        ));
+        assert_ne!(next, first, "a record changed since is decided again");
+        // The ledger remembers the event for longer than HubSpot retries a workflow action.
+        const HUBSPOT_WORKFLOW_RETRIES: time::Duration = time::Duration::days(3);
+        assert!(Retention::default().keep > HUBSPOT_WORKFLOW_RETRIES);
+    }
+
+    #[test]
+    fn a_v2_body_replayed_to_another_url_is_refused_and_v1_cannot_take_the_object_from_the_url() {
+        let body = r#"{"hs_object_id":"123","lastmodifieddate":"1795248902311"}"#;
+        let contact = format!("{GATE}?object=contact");
+        let score = "https://hooks.example.com/score-lead/hubspot?object=contact";
+        let headers = signed("v2", &contact, body);
+        assert!(accept(&contact, body, &headers, "true").is_ok());
+        assert_eq!(
+            accept(score, body, &headers, "true"),
+            Err(Error::BadSignature)
+        );
+        let Err(Error::InvalidBody { path, message }) =
+            accept(&contact, body, &signed("v1", &contact, body), "true")
+        else {
+            panic!("a v1 request's unsigned ?object= was trusted")
+        };
+        assert_eq!(path, "objectType");
+        assert!(
+            message.contains("v1 signature does not cover the URL"),
+            "{message}"
+        );
     }
 }

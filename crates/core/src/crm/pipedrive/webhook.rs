@@ -39,6 +39,9 @@ struct Meta {
     /// The user who made the change.
     #[serde(default)]
     user_id: Option<Id>,
+    /// The Pipedrive company (account) the webhook comes from.
+    #[serde(default)]
+    company_id: Option<Id>,
 }
 
 /// Pipedrive sends ids as strings in v2 payloads, as numbers in some; both are kept as text.
@@ -65,8 +68,18 @@ fn invalid(path: &str, message: impl Into<String>) -> Error {
     }
 }
 
+/// A Pipedrive deal or person id: digits (checked, as ids go into API paths).
+fn is_id(id: &str) -> bool {
+    (1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Parse a webhooks v2 body (already authenticated).
 pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
+    read(body).map(|(_, events)| events)
+}
+
+/// Parse a webhooks v2 body: the company it comes from (`meta.company_id`), and its event.
+pub(super) fn read(body: &[u8]) -> Result<(Option<String>, Vec<WebhookEvent>), Error> {
     let value: Value = serde_json::from_slice(body).map_err(|e| invalid(".", e.to_string()))?;
     // Checked first: a v1 body has another shape, and the fix is the webhook's version.
     let version = &value["meta"]["version"];
@@ -92,6 +105,25 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
         "person" => Some(RecordKind::Lead),
         _ => None,
     };
+    if kind.is_some() && !is_id(&record_id) {
+        return Err(invalid(
+            "meta.entity_id",
+            format!("{record_id:?} is not a Pipedrive record id (digits)"),
+        ));
+    }
+    // A deal's person is fetched by this id.
+    let person = (kind == Some(RecordKind::Deal))
+        .then(|| webhook.data.as_ref()?.get("person_id"))
+        .flatten()
+        .filter(|p| !p.is_null());
+    if let Some(person) = person
+        && !text(person).is_some_and(|id| is_id(&id))
+    {
+        return Err(invalid(
+            "data.person_id",
+            format!("{person} is not a Pipedrive person id (digits)"),
+        ));
+    }
     let previous = webhook.previous.unwrap_or_default();
     let mut record = Record::new(kind.unwrap_or(RecordKind::Deal), record_id);
     let change = match (kind, meta.action.as_str(), &webhook.data) {
@@ -112,7 +144,8 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
     let complete = matches!(change, Change::Deleted | Change::Unsupported { .. });
     // Only a change says what it changed; a creation gives the record its first owner.
     let owner_changed = (meta.action == "change").then(|| previous.contains_key("owner_id"));
-    Ok(vec![WebhookEvent {
+    let company = meta.company_id.map(Id::text);
+    let event = WebhookEvent {
         dedupe_key: format!("pipedrive:{event_id}"),
         event_id,
         occurred_at,
@@ -122,7 +155,8 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
         changed_by: meta.user_id.map(Id::text).filter(|id| !id.is_empty()),
         owner_changed,
         complete,
-    }])
+    };
+    Ok((company, vec![event]))
 }
 
 /// What a create or change event did to `record` (filled from its `data`). A deal's stage change
@@ -371,6 +405,67 @@ mod tests {
         };
         assert_eq!(path, "meta.version");
         assert!(message.contains("2.0"), "{message}");
+    }
+
+    #[test]
+    fn record_ids_are_digits_and_a_path_never_gets_through() {
+        for (meta, data, path) in [
+            (
+                json!({"entity_id": ".."}),
+                json!({"id": 7}),
+                "meta.entity_id",
+            ),
+            (
+                json!({"entity_id": "7/../9"}),
+                json!({"id": 7}),
+                "meta.entity_id",
+            ),
+            (json!({"entity_id": ""}), json!({"id": 7}), "meta.entity_id"),
+            (
+                json!({}),
+                json!({"id": 7, "person_id": ".."}),
+                "data.person_id",
+            ),
+            (
+                json!({}),
+                json!({"id": 7, "person_id": {"id": 1}}),
+                "data.person_id",
+            ),
+        ] {
+            let body = deal_change(meta, data, Value::Null);
+            let Err(Error::InvalidBody { path: at, .. }) = parse(&body) else {
+                panic!("accepted {body:?}")
+            };
+            assert_eq!(at, path);
+        }
+        let body = deal_change(
+            json!({"entity_id": 7}),
+            json!({"id": 7, "person_id": 201}),
+            Value::Null,
+        );
+        assert_eq!(parse(&body).unwrap()[0].record.id, "7");
+        // A lead (not scored) has a UUID: acknowledged and skipped, not refused.
+        let body = deal_change(
+            json!({"entity": "lead", "entity_id": "adf21080-0e10-11eb-879b-05d71fb426ec"}),
+            json!({"id": "adf21080-0e10-11eb-879b-05d71fb426ec"}),
+            Value::Null,
+        );
+        assert!(matches!(
+            parse(&body).unwrap()[0].change,
+            Change::Unsupported { .. }
+        ));
+    }
+
+    #[test]
+    fn the_company_is_read_from_meta() {
+        let body = deal_change(
+            json!({"company_id": 7315220}),
+            json!({"id": 7}),
+            Value::Null,
+        );
+        assert_eq!(read(&body).unwrap().0.as_deref(), Some("7315220"));
+        let body = deal_change(json!({}), json!({"id": 7}), Value::Null);
+        assert_eq!(read(&body).unwrap().0, None);
     }
 
     #[test]

@@ -37,6 +37,11 @@ enum At {
 /// Parse an outbound message (already authenticated). Records without `LastModifiedDate` count
 /// as changed at `now`.
 pub fn parse(body: &[u8], now: OffsetDateTime) -> Result<Vec<WebhookEvent>, Error> {
+    read(body, now).map(|(_, events)| events)
+}
+
+/// Parse an outbound message: its `OrganizationId`, and an event per notification.
+pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<WebhookEvent>), Error> {
     let text = std::str::from_utf8(body).map_err(|e| invalid(".", format!("not UTF-8: {e}")))?;
     let mut reader = NsReader::from_str(text);
     let mut at = At::Outside;
@@ -171,7 +176,7 @@ pub fn parse(body: &[u8], now: OffsetDateTime) -> Result<Vec<WebhookEvent>, Erro
             "missing: not an outbound message",
         )
     })?;
-    notifications
+    let events = notifications
         .into_iter()
         .enumerate()
         .map(|(i, n)| {
@@ -179,7 +184,8 @@ pub fn parse(body: &[u8], now: OffsetDateTime) -> Result<Vec<WebhookEvent>, Erro
             let dedupe_key = format!("salesforce:{organization}:{}", n.id);
             into_event(dedupe_key, n.id, &n.object, n.fields, None, now, &at)
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((organization, events))
 }
 
 /// Whether an `Empty` event is the element `name` (for self-closing `<sObject/>`).

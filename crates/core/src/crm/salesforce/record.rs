@@ -30,13 +30,17 @@ use crate::{
 /// }
 /// ```
 /// `object` is `Opportunity` or `Lead`; `to_stage` (optional) is the stage the Flow is about to
-/// set; `record` holds the fields by API name; `event_id` is optional.
+/// set; `record` holds the fields by API name; `event_id` is optional, and so is
+/// `organization_id` (`{!$Organization.Id}`), needed once the org is pinned (`salesforce_org_id`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlowCallout {
     /// An id for logs (the Flow interview's GUID, say).
     #[serde(default)]
     pub event_id: Option<String>,
+    /// The org the Flow runs in, checked against the pinned org.
+    #[serde(default)]
+    pub organization_id: Option<String>,
     /// The sObject type.
     pub object: String,
     /// The stage the Flow is about to set.
@@ -48,6 +52,14 @@ pub struct FlowCallout {
 
 /// Parse a Flow HTTP callout (already authenticated).
 pub fn parse_callout(body: &[u8], now: OffsetDateTime) -> Result<Delivery, Error> {
+    read_callout(body, now).map(|(_, delivery)| delivery)
+}
+
+/// Parse a Flow HTTP callout: the org it names, if any, and its one event.
+pub(super) fn read_callout(
+    body: &[u8],
+    now: OffsetDateTime,
+) -> Result<(Option<String>, Delivery), Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let callout: FlowCallout =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
@@ -72,7 +84,7 @@ pub fn parse_callout(body: &[u8], now: OffsetDateTime) -> Result<Delivery, Error
         now,
         "record",
     )?;
-    Ok(Delivery::callout(event))
+    Ok((callout.organization_id, Delivery::callout(event)))
 }
 
 /// A field's text (`null` and blanks are nothing).
@@ -80,8 +92,8 @@ pub(super) fn text(fields: &Map<String, Value>, name: &str) -> Option<String> {
     fields.get(name).and_then(value_text)
 }
 
-/// A Salesforce id: 15 or 18 letters and digits (checked, as ids go into SOQL).
-pub(super) fn is_id(id: &str) -> bool {
+/// A Salesforce id: 15 or 18 letters and digits (checked, as ids go into SOQL and API paths).
+pub(crate) fn is_id(id: &str) -> bool {
     matches!(id.len(), 15 | 18) && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
