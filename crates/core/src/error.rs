@@ -23,6 +23,12 @@ pub enum ErrorKind {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body did not arrive within the time a sender has to send it.
+    #[error("the request body was not received within {seconds} s")]
+    BodyTimeout {
+        /// The deadline, in seconds.
+        seconds: u64,
+    },
     /// The body is not valid JSON, or does not match the webhook schema.
     #[error("invalid webhook body at `{path}`: {message}")]
     InvalidBody {
@@ -40,7 +46,9 @@ pub enum ErrorKind {
         header: &'static str,
     },
     /// The signature does not match the body: tampered, or signed with another secret.
-    #[error("signature mismatch: the body was changed or signed with another secret")]
+    #[error(
+        "signature mismatch: the request (its body, method, path or URL) was changed, or signed with another secret"
+    )]
     BadSignature,
     /// The request's credentials (a password or shared token) are not the configured ones.
     #[error("{what} does not match the one configured for this endpoint")]
@@ -154,12 +162,22 @@ fn wrong_tenant(path: &str, found: Option<&str>, variable: &str) -> String {
 }
 
 impl ErrorKind {
+    /// A body that does not match the schema: `path` is where (`events[0].record.id`, `.` for
+    /// the root), `message` what is wrong there.
+    pub fn invalid_body(path: impl Into<String>, message: impl Into<String>) -> ErrorKind {
+        ErrorKind::InvalidBody {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status this error answers with. Client mistakes are 4xx so the CRM's delivery
     /// log shows them; server-side failures are 5xx so the CRM retries the delivery.
     pub fn status(&self) -> u16 {
         match self {
             ErrorKind::UnsupportedContentType { .. } => 415,
             ErrorKind::BodyTooLarge { .. } => 413,
+            ErrorKind::BodyTimeout { .. } => 408,
             ErrorKind::InvalidBody { .. } => 400,
             ErrorKind::MissingSignature { .. }
             | ErrorKind::BadSignature
@@ -197,6 +215,7 @@ impl ErrorKind {
         match self {
             ErrorKind::UnsupportedContentType { .. } => "unsupported_content_type",
             ErrorKind::BodyTooLarge { .. } => "body_too_large",
+            ErrorKind::BodyTimeout { .. } => "body_timeout",
             ErrorKind::InvalidBody { .. } => "invalid_body",
             ErrorKind::MissingSignature { .. } => "missing_signature",
             ErrorKind::BadSignature => "bad_signature",
@@ -245,10 +264,14 @@ mod tests {
 
     #[test]
     fn invalid_body_names_the_field_path() {
-        let err = ErrorKind::InvalidBody {
-            path: "events[0].record.id".into(),
-            message: "missing field `id`".into(),
-        };
+        let err = ErrorKind::invalid_body("events[0].record.id", "missing field `id`");
+        assert_eq!(
+            err,
+            ErrorKind::InvalidBody {
+                path: "events[0].record.id".into(),
+                message: "missing field `id`".into(),
+            }
+        );
         let json = err.to_json();
         assert_eq!(json["error"]["path"], "events[0].record.id");
         assert_eq!(json["error"]["code"], "invalid_body");

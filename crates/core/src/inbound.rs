@@ -5,12 +5,17 @@ use crate::Error;
 /// The largest webhook body accepted, in bytes. HubSpot's 100-event batches stay well below it.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+/// How long a sender has to send the whole body: [`BODY_LIMIT`] arrives well within it on any
+/// working link, and a sender trickling bytes cannot hold an instance for longer.
+pub const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A request as an adapter sees it: already read, within [`BODY_LIMIT`].
 #[derive(Debug, Clone, Copy)]
 pub struct InboundRequest<'a> {
     /// The HTTP method.
     pub method: &'a str,
-    /// The full URL the CRM called (Spin's `spin-full-url`), as signatures cover it.
+    /// The URL signatures are checked against: `public_base_url` and the path Spin received, or
+    /// Spin's own `spin-full-url` (never a value the client sent).
     pub url: &'a str,
     /// The request headers.
     pub headers: &'a http::HeaderMap,

@@ -23,6 +23,7 @@
 //! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM.
 //! - [`crm`]: one adapter per CRM (generic JSON, HubSpot, Pipedrive, Salesforce): inbound
 //!   webhooks to events, write-backs to API calls, the answer each CRM expects.
+//! - [`secret`]: secrets whose `Debug` and `Display` never show them.
 //! - [`signature`]: webhook signature checks, and shared credentials for CRMs that do not sign.
 //! - [`inbound`]: request-level checks (size, content type) before an adapter parses.
 //! - [`function`]: the three functions and what each decides for an event.
@@ -73,6 +74,7 @@ pub mod ports;
 pub mod review;
 pub mod score;
 pub mod scorecard;
+pub mod secret;
 pub mod signature;
 pub mod staleness;
 pub mod tier;

@@ -21,6 +21,10 @@ use crate::{
     tier::{self, Tier},
 };
 
+/// The largest playbook accepted, in bytes (the shipped ones are under 6 KB): parsed on every
+/// instance, it must stay cheap.
+pub const MAX_PLAYBOOK_BYTES: usize = 64 * 1024;
+
 /// The default playbook's source, shipped with every function.
 pub const DEFAULT_PLAYBOOK: &str = include_str!("../../../fixtures/playbooks/default.toml");
 
@@ -235,6 +239,12 @@ fn default_not_measured() -> Vec<String> {
 impl Playbook {
     /// Parse and validate a playbook. On failure, [`Error::InvalidPlaybook`] lists every problem.
     pub fn from_toml(source: &str) -> Result<Playbook, Error> {
+        if source.len() > MAX_PLAYBOOK_BYTES {
+            return Err(Error::InvalidPlaybook(vec![format!(
+                "playbook: {} bytes; a playbook may have at most {MAX_PLAYBOOK_BYTES}",
+                source.len()
+            )]));
+        }
         let syntax =
             |e: toml::de::Error| Error::InvalidPlaybook(vec![e.to_string().trim_end().to_owned()]);
         let deserializer = toml::Deserializer::parse(source).map_err(syntax)?;
@@ -443,6 +453,15 @@ mod tests {
                 "handoff.threshold: must be within 0..=100 (found 160)",
             ]
         );
+    }
+
+    #[test]
+    fn an_oversized_playbook_is_refused_before_it_is_parsed() {
+        let huge = format!("{DEFAULT_PLAYBOOK}\n# {}\n", "x".repeat(MAX_PLAYBOOK_BYTES));
+        let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&huge) else {
+            panic!("an oversized playbook was accepted");
+        };
+        assert!(problems[0].contains("at most 65536"), "{problems:?}");
     }
 
     #[test]

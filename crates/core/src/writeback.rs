@@ -136,6 +136,12 @@ impl Notice {
     pub fn is_task(&self) -> bool {
         self.kind == NoticeKind::Task
     }
+
+    /// The title, a blank line and the body: the whole notice as one text, for a CRM whose
+    /// notes have no subject.
+    pub fn text(&self) -> String {
+        format!("{}\n\n{}", self.title, self.body)
+    }
 }
 
 /// One HTTP call to a CRM's API, relative to the configured API base URL.
@@ -193,6 +199,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_notice_as_text_is_its_title_a_blank_line_and_its_body() {
+        let note = Notice::note(
+            None,
+            "Handoff blocked: Acme",
+            "Pain is red (required green)",
+        );
+        assert_eq!(
+            note.text(),
+            "Handoff blocked: Acme\n\nPain is red (required green)"
+        );
+    }
 
     fn write_back(fields: serde_json::Value) -> WriteBack {
         WriteBack {

@@ -1,5 +1,6 @@
 //! Fuzz targets for every parser a request reaches: the generic JSON webhook, HubSpot batches and
-//! workflow bodies, Pipedrive v2, Salesforce SOAP and Flow JSON, and the playbook TOML. Each is
+//! workflow bodies, Pipedrive v2, Salesforce SOAP and Flow JSON, the signature and credential
+//! headers, and the playbook TOML. Each is
 //! seeded from the real payloads in `fixtures/` and driven by bolero: under `cargo test` (stable,
 //! so in CI) with its random engine for a bounded time per target (`PIPELINE_GUARD_FUZZ_SECONDS`,
 //! 6 by default, about 40 s in all); `cargo bolero test fuzz_generic_webhook` runs the same target
@@ -12,6 +13,7 @@ use bolero::{TypeGenerator, check};
 use pipeline_guard_core::{
     crm::{generic, hubspot, pipedrive, salesforce},
     playbook::Playbook,
+    signature::{self, SignedRequest, credentials},
 };
 use time::macros::datetime;
 
@@ -205,4 +207,77 @@ fn fuzz_playbook_toml() {
     fuzz(all, |source| {
         let _ = Playbook::from_toml(&String::from_utf8_lossy(source));
     });
+}
+
+/// Header values as a client may send them: the seeds' bytes, split into pieces.
+#[derive(Debug, TypeGenerator)]
+struct Headers {
+    mutation: Mutation,
+    cuts: [u16; 4],
+}
+
+#[test]
+fn fuzz_signature_and_credential_headers() {
+    let now = datetime!(2026-11-21 12:00 UTC);
+    let seeds = vec![
+        b"sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_vec(),
+        b"1763726400".to_vec(),
+        b"1763726400000".to_vec(),
+        b"Basic cGlwZWRyaXZlOnE4VCF4MnZMcjkjbVo0".to_vec(),
+        b"Bearer admin-secret".to_vec(),
+        b"v2".to_vec(),
+        b"nH5ts3ZCtiJ6CQJ3wdqOBfzZ2gbu+BSHFXUUN2+VmvI=".to_vec(),
+        "http://pipeline-guard.test/score-lead/generic?x=1#y"
+            .as_bytes()
+            .to_vec(),
+    ];
+    let target = |input: &Headers| {
+        let bytes = input.mutation.apply(&seeds);
+        let text = String::from_utf8_lossy(&bytes);
+        let mut at: Vec<usize> = input
+            .cuts
+            .iter()
+            .map(|c| usize::from(*c) % (text.len() + 1))
+            .filter(|i| text.is_char_boundary(*i))
+            .collect();
+        at.sort_unstable();
+        let mut parts = Vec::new();
+        let mut from = 0;
+        for i in at {
+            parts.push(&text[from..i]);
+            from = i;
+        }
+        parts.push(&text[from..]);
+        let part = |i: usize| parts.get(i).copied().unwrap_or("");
+        let request = SignedRequest {
+            method: part(0),
+            path: signature::generic::path_of(part(1)),
+            body: part(2).as_bytes(),
+        };
+        let _ = signature::verify_generic("s", Some(part(3)), Some(part(4)), request, now);
+        let (method, url, body) = (part(0), part(1), part(2).as_bytes());
+        let _ = signature::hubspot::verify_v3(
+            "s",
+            method,
+            url,
+            body,
+            Some(part(3)),
+            Some(part(4)),
+            now,
+        );
+        let _ =
+            signature::hubspot::verify_v1_v2("s", Some(part(3)), method, url, body, Some(part(4)));
+        let _ = signature::hubspot::v3_uri(url);
+        let _ = credentials::verify_basic(Some(part(0)), "u", "p");
+        let _ = credentials::verify_bearer(Some(part(1)), "t");
+    };
+    let runs = std::sync::atomic::AtomicUsize::new(0);
+    check!()
+        .with_type::<Headers>()
+        .with_test_time(test_time())
+        .for_each(|input| {
+            runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            target(input);
+        });
+    assert!(runs.into_inner() >= 100);
 }

@@ -16,6 +16,7 @@ use pipeline_guard_core::{
     mode::Mode,
     pipeline::Limits,
     playbook::{DEFAULT_PLAYBOOK, Playbook},
+    secret::Secret,
 };
 use spin_sdk::variables;
 
@@ -81,9 +82,9 @@ async fn number(name: &str, min: u64, max: u64) -> Result<u64, Error> {
 }
 
 /// The admin token the status view and the retry route ask for; `None` when it is not set.
-pub async fn admin_token() -> Result<Option<String>, Error> {
+pub async fn admin_token() -> Result<Option<Secret>, Error> {
     let token = variable("admin_token").await?.trim().to_owned();
-    Ok((!token.is_empty()).then_some(token))
+    Ok((!token.is_empty()).then(|| Secret::new(token)))
 }
 
 /// The public base URL CRMs call (`public_base_url`), as written: empty when signatures are
@@ -124,35 +125,22 @@ pub struct CrmApi {
     pub auth: ApiAuth,
 }
 
-/// What authenticates a CRM's API calls (its `Debug` shows no secret).
-#[derive(Clone)]
+/// What authenticates a CRM's API calls (its `Debug` shows no secret: they are [`Secret`]s).
+#[derive(Debug, Clone)]
 pub enum Credentials {
     /// A fixed API token.
-    Token(String),
+    Token(Secret),
     /// OAuth client credentials: a token is requested, kept and renewed when refused.
     Client(ClientCredentials),
 }
 
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credentials::Token(_) => f.write_str("Token(<redacted>)"),
-            Credentials::Client(client) => f
-                .debug_struct("Client")
-                .field("id", &client.id)
-                .field("secret", &"<redacted>")
-                .finish(),
-        }
-    }
-}
-
-/// An app's OAuth client credentials (shown only through [`Credentials`]'s redacted `Debug`).
-#[derive(Clone)]
+/// An app's OAuth client credentials.
+#[derive(Debug, Clone)]
 pub struct ClientCredentials {
     /// The client id.
     pub id: String,
     /// The client secret.
-    pub secret: String,
+    pub secret: Secret,
     /// The variables they came from, and the token endpoint's path.
     pub variables: OAuthVariables,
 }
@@ -200,7 +188,7 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
                 base_url,
                 credentials: Credentials::Client(ClientCredentials {
                     id,
-                    secret,
+                    secret: Secret::new(secret),
                     variables: oauth,
                 }),
                 auth: names.auth,
@@ -220,7 +208,7 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
     }
     Ok(CrmApi {
         base_url,
-        credentials: Credentials::Token(token),
+        credentials: Credentials::Token(Secret::new(token)),
         auth: names.auth,
     })
 }

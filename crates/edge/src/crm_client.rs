@@ -60,7 +60,7 @@ impl<'a> HttpCrm<'a> {
     /// credentials (kept from an earlier request when there is one).
     async fn token(&self, timeout: Duration) -> Result<String, Error> {
         let client = match &self.api().await?.credentials {
-            Credentials::Token(token) => return Ok(token.clone()),
+            Credentials::Token(token) => return Ok(token.expose().to_owned()),
             Credentials::Client(client) => client,
         };
         if let Some(token) = self.token.borrow().clone() {
@@ -95,7 +95,7 @@ impl<'a> HttpCrm<'a> {
                 http::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
-            .body(oauth::token_request_body(id, secret))
+            .body(oauth::token_request_body(id, secret.expose()))
             .map_err(|e| unavailable(&call, format!("invalid request: {e}")))?;
         let answer = exchange(request, timeout)
             .await
@@ -159,7 +159,7 @@ impl HttpCrm<'_> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (&api.base_url, &call.path).hash(&mut hasher);
         match &api.credentials {
-            Credentials::Token(token) => token.hash(&mut hasher),
+            Credentials::Token(token) => token.expose().hash(&mut hasher),
             Credentials::Client(client) => client.id.hash(&mut hasher),
         }
         hasher.finish()

@@ -152,7 +152,7 @@ async fn authorize(request: &Request) -> Result<(), Error> {
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    verify_bearer(presented, &token)
+    verify_bearer(presented, token.expose())
 }
 
 /// The events that failed for good, newest first, with their reasons.
@@ -198,9 +198,17 @@ async fn deliver<A: Adapter>(
 ) -> Result<DeliveryOutcome, Error> {
     let clock = SpinClock::start();
     let now = OffsetDateTime::now_utc();
+    let crm = adapter.crm();
+    // Nothing is read of a request that carries no credentials at all, nor of one the function
+    // is not configured to authenticate.
+    if !crm.presents_credentials(request.headers(), request.uri().query()) {
+        return Err(Error::MissingSignature {
+            header: crm.credential_header(),
+        });
+    }
+    let credentials = adapter.credentials(&config::secrets(crm).await?)?;
     let url = crate::signed_url::of(&request).await?;
     let (parts, body) = body::read_limited(request).await?;
-    let credentials = adapter.credentials(&config::secrets(adapter.crm()).await?)?;
     let inbound = InboundRequest {
         method: parts.method.as_str(),
         url: &url,

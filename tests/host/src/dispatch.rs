@@ -25,27 +25,27 @@ fn empty_response(status: StatusCode) -> http::Response<Bytes> {
 }
 
 impl App {
-    /// Serves one request that came from the network.
+    /// Serves one request that came from the network. Its body streams into the component as
+    /// it arrives, as Spin passes it: a component reading it with a deadline sees a sender that
+    /// trickles.
     pub(crate) async fn serve_one(
         &self,
         request: http::Request<Incoming>,
         client_addr: SocketAddr,
     ) -> http::Response<Full<Bytes>> {
-        let (parts, body) = request.into_parts();
-        let response = match body.collect().await {
-            Ok(body) => {
-                let request = http::Request::from_parts(parts, body.to_bytes());
-                match self.handle(request, client_addr).await {
-                    Ok(response) => response,
-                    Err(err) => {
-                        eprintln!("[test-host] error handling request: {err:#}");
-                        empty_response(StatusCode::INTERNAL_SERVER_ERROR)
-                    }
-                }
-            }
+        let request = request.map(|body| {
+            body.map_err(|_| {
+                handler::ErrorCode::from(
+                    wasmtime_wasi_http::p3::bindings::http::types::ErrorCode::HttpProtocolError,
+                )
+            })
+            .boxed_unsync()
+        });
+        let response = match self.handle_streaming(request, client_addr).await {
+            Ok(response) => response,
             Err(err) => {
-                eprintln!("[test-host] cannot read request body: {err}");
-                empty_response(StatusCode::BAD_REQUEST)
+                eprintln!("[test-host] error handling request: {err:#}");
+                empty_response(StatusCode::INTERNAL_SERVER_ERROR)
             }
         };
         response.map(Full::new)
@@ -55,6 +55,22 @@ impl App {
     pub(crate) async fn handle(
         &self,
         request: http::Request<Bytes>,
+        client_addr: SocketAddr,
+    ) -> anyhow::Result<http::Response<Bytes>> {
+        let request = request.map(|body| {
+            Full::new(body)
+                .map_err(|never: Infallible| match never {})
+                .boxed_unsync()
+        });
+        self.handle_streaming(request, client_addr).await
+    }
+
+    /// Handles one request whose body may still be arriving.
+    async fn handle_streaming(
+        &self,
+        request: http::Request<
+            http_body_util::combinators::UnsyncBoxBody<Bytes, handler::ErrorCode>,
+        >,
         client_addr: SocketAddr,
     ) -> anyhow::Result<http::Response<Bytes>> {
         let (mut parts, body) = request.into_parts();
@@ -120,9 +136,6 @@ impl App {
             }
         }
 
-        let body = Full::new(body)
-            .map_err(|never: Infallible| match never {})
-            .boxed_unsync();
         let request: handler::Request = http::Request::from_parts(parts, body);
         let response = match component.handler.handle((), request).await {
             Ok(response) => response,

@@ -214,6 +214,15 @@ impl Node {
         }
     }
 
+    /// Where the node takes requests over TCP, as a CRM reaches it: Spin's listener, or a
+    /// listener the test host starts on a free port.
+    pub async fn tcp_addr(&self) -> anyhow::Result<std::net::SocketAddr> {
+        match &self.inner {
+            Inner::Host(host) => host.serve("127.0.0.1:0".parse()?).await,
+            Inner::Spin { up, .. } => Ok(up.addr()),
+        }
+    }
+
     /// Runs `sql` on the application's `default` SQLite database.
     pub fn sql(&self, sql: &str) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
         match &self.inner {

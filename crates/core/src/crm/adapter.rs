@@ -84,7 +84,8 @@ pub trait Adapter {
 
     /// The stage each deal of `ids` sits in now, read from the CRM in as few calls as its API
     /// allows: the re-read before a blocked handoff is moved back, so a deal moved on since is
-    /// never moved back. A deal the CRM no longer has is left out.
+    /// never moved back. A deal the CRM no longer has is left out; one answered without its stage
+    /// is a transient error (`CrmUnavailable`), so the move waits for the CRM's retry.
     async fn current_stages(
         &self,
         ids: &[String],

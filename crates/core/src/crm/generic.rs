@@ -151,7 +151,8 @@ impl Adapter for Generic {
         events.into_iter().map(Ok).collect()
     }
 
-    /// `GET /records/deals/<id>` for each deal: the canonical record, whose `stage` is read.
+    /// `GET /records/deals/<id>` for each deal: the canonical record, whose `stage` is read. A
+    /// record answered without its stage is a fault of the answer: the move waits for the retry.
     async fn current_stages(
         &self,
         ids: &[String],
@@ -160,16 +161,21 @@ impl Adapter for Generic {
         let answers = api
             .map(ids.iter(), |id| async move {
                 let call = CrmCall::get(format!("/records/deals/{}", super::path_segment(id)));
-                (id, api.send(&call).await)
+                let answer = api.send(&call).await;
+                (id, call, answer)
             })
             .await;
         let mut stages = std::collections::BTreeMap::new();
-        for (id, answer) in answers {
+        for (id, call, answer) in answers {
             match answer {
                 Ok(record) => {
-                    if let Some(stage) = record["stage"].as_str() {
-                        stages.insert(id.clone(), stage.to_owned());
-                    }
+                    let stage = record["stage"]
+                        .as_str()
+                        .ok_or_else(|| Error::CrmUnavailable {
+                            call: call.to_string(),
+                            reason: format!("deal {id} was read again without its stage"),
+                        })?;
+                    stages.insert(id.clone(), stage.to_owned());
                 }
                 Err(Error::CrmRecordGone { .. }) => {}
                 Err(e) => return Err(e),
@@ -389,5 +395,50 @@ mod tests {
         };
         assert_eq!(path, ".");
         assert!(message.contains("line 1"), "{message}");
+    }
+
+    #[test]
+    fn a_deal_read_again_without_its_stage_is_a_fault_and_a_gone_one_is_left_out() {
+        use crate::{
+            api::Limits,
+            memory::{RecordingCrm, StoppedClock},
+        };
+        let (crm, clock) = (RecordingCrm::default(), StoppedClock::default());
+        crm.answer(
+            "GET",
+            "/records/deals/D-1",
+            serde_json::json!({"kind": "deal", "id": "D-1", "stage": "negotiation"}),
+        );
+        crm.answer(
+            "GET",
+            "/records/deals/D-2",
+            serde_json::json!({"kind": "deal", "id": "D-2"}),
+        );
+        crm.refuse(
+            "GET",
+            "/records/deals/D-3",
+            Error::CrmRecordGone {
+                call: "GET /records/deals/D-3".into(),
+            },
+        );
+        let api = Api::new(
+            &crm,
+            &clock,
+            Limits::within(std::time::Duration::from_secs(5)),
+        );
+        let read = |ids: &[&str]| {
+            let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+            futures::executor::block_on(Generic.current_stages(&ids, &api))
+        };
+        let stages = read(&["D-1", "D-3"]).unwrap();
+        assert_eq!(stages.get("D-1").map(String::as_str), Some("negotiation"));
+        assert!(!stages.contains_key("D-3"), "the CRM no longer has it");
+        let err = read(&["D-1", "D-2"]).unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("deal D-2 was read again without its stage"),
+            "{err}"
+        );
     }
 }

@@ -245,14 +245,14 @@ fn accept(
     }
     let object = request.query(workflow::OBJECT_QUERY);
     if version == Some(LegacyVersion::V1) && object.is_some() {
-        return Err(Error::InvalidBody {
-            path: "objectType".into(),
-            message: format!(
+        return Err(Error::invalid_body(
+            "objectType",
+            format!(
                 "a v1 signature does not cover the URL, so its ?{}= is not trusted: name the \
                  object with an `objectType` key in the request body, or sign with v2 or v3",
                 workflow::OBJECT_QUERY
             ),
-        });
+        ));
     }
     workflow::parse(request.body, object.as_deref())
 }
@@ -304,19 +304,16 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let events: Vec<Event> = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        Error::InvalidBody {
-            path,
-            message: e.into_inner().to_string(),
-        }
+        Error::invalid_body(path, e.into_inner().to_string())
     })?;
     if events.len() > MAX_EVENTS {
-        return Err(Error::InvalidBody {
-            path: ".".into(),
-            message: format!(
+        return Err(Error::invalid_body(
+            ".",
+            format!(
                 "{} events in one request; HubSpot sends at most {MAX_EVENTS}",
                 events.len()
             ),
-        });
+        ));
     }
     events.into_iter().map(into_event).collect()
 }
@@ -324,9 +321,11 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
 fn into_event(event: Event) -> Result<WebhookEvent, Error> {
     let occurred_at =
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(event.occurred_at) * 1_000_000)
-            .map_err(|_| Error::InvalidBody {
-                path: "occurredAt".into(),
-                message: format!("{} is not a time in milliseconds", event.occurred_at),
+            .map_err(|_| {
+                Error::invalid_body(
+                    "occurredAt",
+                    format!("{} is not a time in milliseconds", event.occurred_at),
+                )
             })?;
     let (object, action) = event
         .subscription_type
@@ -349,10 +348,12 @@ fn into_event(event: Event) -> Result<WebhookEvent, Error> {
         (Some(RecordKind::Deal), "propertyChange")
             if event.property_name.as_deref() == Some("dealstage") =>
         {
-            event
-                .property_value
-                .clone()
-                .map(|to| Change::StageChanged { from: None, to })
+            // Without its value the stage change is still gated: an empty `to` is the stage the
+            // fetched deal sits in (see `fetch`).
+            Some(Change::StageChanged {
+                from: None,
+                to: event.property_value.clone().unwrap_or_default(),
+            })
         }
         (Some(_), "restore") => Some(Change::Restored),
         (Some(_), "propertyChange" | "merge" | "associationChange") => Some(Change::Updated),
@@ -475,6 +476,20 @@ mod tests {
         assert_eq!(events[1].change, Change::Created);
         assert!(!events[1].complete, "fetched like any contact");
         assert!(matches!(events[2].change, Change::Unsupported { .. }));
+    }
+
+    #[test]
+    fn a_stage_change_without_its_value_is_gated_on_the_stage_the_fetch_reads() {
+        let body = br#"[{"eventId":9,"subscriptionId":1,"portalId":1,"occurredAt":1795248900000,"subscriptionType":"deal.propertyChange","propertyName":"dealstage","objectId":9004}]"#;
+        let events = parse(body).unwrap();
+        assert_eq!(
+            events[0].change,
+            Change::StageChanged {
+                from: None,
+                to: String::new()
+            }
+        );
+        assert!(!events[0].complete, "the deal is fetched, then gated");
     }
 
     #[test]

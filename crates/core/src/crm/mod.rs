@@ -148,6 +148,37 @@ impl Crm {
         })
     }
 
+    /// Whether a request carries any of the credentials this CRM's webhooks are authenticated
+    /// with (checked before its body is read: a request with none is refused at once). `query`
+    /// is the request URL's query string.
+    pub fn presents_credentials(self, headers: &http::HeaderMap, query: Option<&str>) -> bool {
+        let any = |names: &[&str]| names.iter().any(|name| headers.contains_key(*name));
+        match self {
+            Crm::Generic => any(&[crate::signature::GENERIC_SIGNATURE_HEADER]),
+            Crm::Hubspot => any(&[
+                crate::signature::hubspot::SIGNATURE_V3_HEADER,
+                crate::signature::hubspot::SIGNATURE_HEADER,
+            ]),
+            Crm::Pipedrive => any(&[crate::signature::credentials::AUTHORIZATION_HEADER]),
+            Crm::Salesforce => {
+                any(&[salesforce::TOKEN_HEADER])
+                    || query.is_some_and(|q| {
+                        form_urlencoded::parse(q.as_bytes()).any(|(key, _)| key == "token")
+                    })
+            }
+        }
+    }
+
+    /// The credential a request without any is told to send ([`Crm::presents_credentials`]).
+    pub fn credential_header(self) -> &'static str {
+        match self {
+            Crm::Generic => crate::signature::GENERIC_SIGNATURE_HEADER,
+            Crm::Hubspot => crate::signature::hubspot::SIGNATURE_V3_HEADER,
+            Crm::Pipedrive => crate::signature::credentials::AUTHORIZATION_HEADER,
+            Crm::Salesforce => "x-pipeline-guard-token (or ?token=)",
+        }
+    }
+
     /// How long this CRM waits for an answer to a webhook before it gives up and retries.
     pub fn answer_timeout(self) -> std::time::Duration {
         std::time::Duration::from_secs(match self {
@@ -263,28 +294,13 @@ impl ApiAuth {
     }
 }
 
-/// A secret a webhook is authenticated with (a signing secret, a shared token, a password):
-/// never shown by `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebhookSecret(String);
-
-impl WebhookSecret {
-    /// The secret's text, for the check that uses it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for WebhookSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookSecret(<redacted>)")
-    }
-}
+/// A secret a webhook is authenticated with (a signing secret, a shared token, a password).
+pub type WebhookSecret = crate::secret::Secret;
 
 /// The secret variable `name`, present and not empty.
 pub(crate) fn secret(secrets: &Secrets, name: &'static str) -> Result<WebhookSecret, Error> {
     match secrets.get(name).map(|s| s.trim()) {
-        Some(value) if !value.is_empty() => Ok(WebhookSecret(value.to_owned())),
+        Some(value) if !value.is_empty() => Ok(WebhookSecret::new(value)),
         _ => Err(Error::Config(format!(
             "variable `{name}` is empty: set it (spin up --variable {name}=… or SPIN_VARIABLE_{}) so webhooks can be authenticated",
             name.to_uppercase()
@@ -421,6 +437,18 @@ pub(crate) fn path_segment(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_without_any_credential_is_told_apart_before_its_body() {
+        let mut headers = http::HeaderMap::new();
+        for crm in Crm::ALL {
+            assert!(!crm.presents_credentials(&headers, None), "{crm:?}");
+        }
+        assert!(Crm::Salesforce.presents_credentials(&headers, Some("a=1&token=x")));
+        headers.insert("x-hubspot-signature-v3", "sig".parse().unwrap());
+        assert!(Crm::Hubspot.presents_credentials(&headers, None));
+        assert!(!Crm::Generic.presents_credentials(&headers, None));
+    }
 
     #[test]
     fn credentials_are_checked_once_and_never_shown() {

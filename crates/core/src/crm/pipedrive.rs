@@ -161,9 +161,16 @@ impl Adapter for Pipedrive {
                 });
             };
             for deal in deals {
-                if let (Some(id), Some(stage)) = (text(&deal["id"]), text(&deal["stage_id"])) {
-                    stages.insert(id, stage);
-                }
+                let Some(id) = text(&deal["id"]) else {
+                    continue;
+                };
+                // A deal answered without its stage is a fault of the answer: the move waits for
+                // the retry.
+                let stage = text(&deal["stage_id"]).ok_or_else(|| Error::CrmUnavailable {
+                    call: call.to_string(),
+                    reason: format!("deal {id} was read again without its stage"),
+                })?;
+                stages.insert(id, stage);
             }
         }
         Ok(stages)
@@ -412,5 +419,40 @@ mod tests {
             "not read: kept as its id, no labels needed"
         );
         assert_eq!(crm.calls().len(), 1, "one fetch of the deal fields");
+    }
+
+    #[test]
+    fn a_deal_read_again_without_its_stage_is_a_fault() {
+        use crate::{
+            api::Limits,
+            memory::{RecordingCrm, StoppedClock},
+        };
+        let (crm, clock) = (RecordingCrm::default(), StoppedClock::default());
+        let api = Api::new(
+            &crm,
+            &clock,
+            Limits::within(std::time::Duration::from_secs(5)),
+        );
+        let ids = vec!["115".to_owned(), "116".to_owned()];
+        crm.answer(
+            "GET",
+            "/api/v2/deals",
+            json!({"success": true, "data": [{"id": 115, "stage_id": 5}]}),
+        );
+        let stages = futures::executor::block_on(Pipedrive.current_stages(&ids, &api)).unwrap();
+        assert_eq!(stages.get("115").map(String::as_str), Some("5"));
+        assert!(!stages.contains_key("116"), "the CRM no longer has it");
+        crm.answer(
+            "GET",
+            "/api/v2/deals",
+            json!({"success": true, "data": [{"id": 115, "stage_id": 5}, {"id": 116, "stage_id": null}]}),
+        );
+        let err = futures::executor::block_on(Pipedrive.current_stages(&ids, &api)).unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("deal 116 was read again without its stage"),
+            "{err}"
+        );
     }
 }

@@ -25,12 +25,13 @@
 //! into its current `StageName`, or as its creation (`record`).
 //!
 //! ## What the admin sets up for the handoff gate
-//! - **The outbound message's fields** must include `Id`, `StageName`, `OwnerId` (the AE, when the
-//!   handoff gave the deal to one), `LastModifiedById` (who made the change: the BDR who moved
-//!   the deal, who is told when it is blocked), `LastModifiedDate` (to order deliveries),
-//!   `CreatedDate` (to tell a creation from a move), the qualification fields and, when the
-//!   playbook names them, the AE and BDR user fields (`handoff.crm_fields.salesforce`, such as
-//!   `AE_Owner__c`).
+//! - **The outbound message's fields** must include `Id`, `StageName` (an opportunity's message
+//!   without it is refused with a `400` naming the field and delivered again, never judged),
+//!   `OwnerId` (the AE, when the handoff gave the deal to one), `LastModifiedById` (who made the
+//!   change: the BDR who moved the deal, who is told when it is blocked), `LastModifiedDate` (to
+//!   order deliveries), `CreatedDate` (to tell a creation from a move), the qualification fields
+//!   and, when the playbook names them, the AE and BDR user fields
+//!   (`handoff.crm_fields.salesforce`, such as `AE_Owner__c`).
 //! - **When it fires**: on creation and on every edit that changes the stage, so a deal created
 //!   in a handoff stage (an import, the API) is gated like one moved there. In a record-triggered
 //!   flow: "A record is created or updated", the entry formula `OR(ISNEW(),
@@ -225,13 +226,6 @@ impl Adapter for Salesforce {
 
 fn is_json(content_type: Option<&str>) -> bool {
     content_type_is(content_type, "application/json")
-}
-
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::InvalidBody {
-        path: path.into(),
-        message: message.into(),
-    }
 }
 
 /// The answer Salesforce expects to an outbound message: the SOAP acknowledgement once every

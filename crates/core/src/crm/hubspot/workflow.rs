@@ -70,9 +70,13 @@ impl Object {
 /// Parse a workflow action's body (already authenticated). `object` is the URL's
 /// [`OBJECT_QUERY`] parameter, if any.
 pub fn parse(body: &[u8], object: Option<&str>) -> Result<Delivery, Error> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| invalid(".", e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Error::invalid_body(".", e.to_string()))?;
     let Value::Object(body) = value else {
-        return Err(invalid(".", "a workflow webhook body is a JSON object"));
+        return Err(Error::invalid_body(
+            ".",
+            "a workflow webhook body is a JSON object",
+        ));
     };
     let object = object_type(&body, object)?;
     let id = record_id(&body)?;
@@ -125,7 +129,7 @@ fn object_type(body: &Map<String, Value>, query: Option<&str>) -> Result<Object,
         None | Some(Value::Null) => None,
         Some(Value::String(name)) => Some(Object::from_name(name)),
         Some(other) => {
-            return Err(invalid(
+            return Err(Error::invalid_body(
                 "objectType",
                 format!("expected DEAL or CONTACT, found {other}"),
             ));
@@ -133,7 +137,7 @@ fn object_type(body: &Map<String, Value>, query: Option<&str>) -> Result<Object,
     };
     let queried = query.map(Object::from_name);
     match (named, queried) {
-        (Some(named), Some(queried)) if named != queried => Err(invalid(
+        (Some(named), Some(queried)) if named != queried => Err(Error::invalid_body(
             "objectType",
             format!(
                 "the body says {:?} but the URL's ?{OBJECT_QUERY}= says {:?}",
@@ -146,7 +150,7 @@ fn object_type(body: &Map<String, Value>, query: Option<&str>) -> Result<Object,
         (None, None) if body.contains_key("vid") || body.contains_key("canonical-vid") => {
             Ok(Object::Known(RecordKind::Lead))
         }
-        (None, None) => Err(invalid(
+        (None, None) => Err(Error::invalid_body(
             "objectType",
             format!(
                 "cannot tell which object this is: add `?{OBJECT_QUERY}=deal` (or `contact`) to \
@@ -161,7 +165,7 @@ fn record_id(body: &Map<String, Value>) -> Result<String, Error> {
         .into_iter()
         .find_map(|name| Some((name, property(body, name)?)))
         .ok_or_else(|| {
-            invalid(
+            Error::invalid_body(
                 "hs_object_id",
                 "no record id: include `hs_object_id` in the request body",
             )
@@ -171,8 +175,12 @@ fn record_id(body: &Map<String, Value>) -> Result<String, Error> {
         Value::String(s) => s.trim().to_owned(),
         other => other.to_string(),
     };
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid(name, format!("{id:?} is not a HubSpot record id")));
+    // At most 20 digits, as the Webhooks API's `objectId` (a u64): the id goes into API paths.
+    if !(1..=20).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid_body(
+            name,
+            format!("{id:?} is not a HubSpot record id"),
+        ));
     }
     Ok(id)
 }
@@ -183,7 +191,7 @@ fn last_modified(body: &Map<String, Value>) -> Result<(OffsetDateTime, i128), Er
         .into_iter()
         .find_map(|name| Some((name, property(body, name)?)))
         .ok_or_else(|| {
-            invalid(
+            Error::invalid_body(
                 "hs_lastmodifieddate",
                 "no last-modified date: include `hs_lastmodifieddate` in the request body, so a \
                  retry can be told from a new enrolment",
@@ -203,18 +211,11 @@ fn last_modified(body: &Map<String, Value>) -> Result<(OffsetDateTime, i128), Er
             Some((at, ms))
         })
         .ok_or_else(|| {
-            invalid(
+            Error::invalid_body(
                 name,
                 format!("{value} is neither milliseconds since 1970 nor an RFC 3339 time"),
             )
         })
-}
-
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> Error {
-    Error::InvalidBody {
-        path: path.into(),
-        message: message.into(),
-    }
 }
 
 #[cfg(test)]
@@ -334,6 +335,18 @@ mod tests {
 
         let (path, _) = error("[1]", None);
         assert_eq!(path, ".");
+    }
+
+    #[test]
+    fn a_record_id_is_at_most_twenty_digits() {
+        let body = |id: &str| format!(r#"{{"hs_object_id":"{id}","hs_lastmodifieddate":"1"}}"#);
+        assert_eq!(
+            event(&body("12345678901234567890"), Some("deal")).record.id,
+            "12345678901234567890"
+        );
+        let (path, message) = error(&body("123456789012345678901"), Some("deal"));
+        assert_eq!(path, "hs_object_id");
+        assert!(message.contains("not a HubSpot record id"), "{message}");
     }
 
     const SECRET: &str = "hubspot-fixture-secret";

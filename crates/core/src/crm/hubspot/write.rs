@@ -164,7 +164,7 @@ fn notice(write_back: &WriteBack, notice: &Notice, now: OffsetDateTime) -> Value
             if deal { NOTE_TO_DEAL } else { NOTE_TO_CONTACT },
             json!({
                 "hs_timestamp": timestamp,
-                "hs_note_body": html(&format!("{}\n\n{}", notice.title, notice.body)),
+                "hs_note_body": html(&notice.text()),
             }),
         ),
     };

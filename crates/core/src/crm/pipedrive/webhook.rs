@@ -61,13 +61,6 @@ impl Id {
     }
 }
 
-fn invalid(path: &str, message: impl Into<String>) -> Error {
-    Error::InvalidBody {
-        path: path.into(),
-        message: message.into(),
-    }
-}
-
 /// A Pipedrive deal or person id: digits (checked, as ids go into API paths).
 fn is_id(id: &str) -> bool {
     (1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
@@ -80,11 +73,12 @@ pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
 
 /// Parse a webhooks v2 body: the company it comes from (`meta.company_id`), and its event.
 pub(super) fn read(body: &[u8]) -> Result<(Option<String>, Vec<WebhookEvent>), Error> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| invalid(".", e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Error::invalid_body(".", e.to_string()))?;
     // Checked first: a v1 body has another shape, and the fix is the webhook's version.
     let version = &value["meta"]["version"];
     if version != "2.0" {
-        return Err(invalid(
+        return Err(Error::invalid_body(
             "meta.version",
             format!(
                 "webhooks version {version} is not supported: create the webhook with version 2.0"
@@ -93,11 +87,12 @@ pub(super) fn read(body: &[u8]) -> Result<(Option<String>, Vec<WebhookEvent>), E
     }
     let webhook: Webhook = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        invalid(&path, e.into_inner().to_string())
+        Error::invalid_body(&path, e.into_inner().to_string())
     })?;
     let meta = webhook.meta;
-    let occurred_at = timestamp(&meta.timestamp)
-        .ok_or_else(|| invalid("meta.timestamp", "not an RFC 3339 time or Unix seconds"))?;
+    let occurred_at = timestamp(&meta.timestamp).ok_or_else(|| {
+        Error::invalid_body("meta.timestamp", "not an RFC 3339 time or Unix seconds")
+    })?;
     let event_id = meta.id.text();
     let record_id = meta.entity_id.text();
     let kind = match meta.entity.as_str() {
@@ -106,7 +101,7 @@ pub(super) fn read(body: &[u8]) -> Result<(Option<String>, Vec<WebhookEvent>), E
         _ => None,
     };
     if kind.is_some() && !is_id(&record_id) {
-        return Err(invalid(
+        return Err(Error::invalid_body(
             "meta.entity_id",
             format!("{record_id:?} is not a Pipedrive record id (digits)"),
         ));
@@ -119,7 +114,7 @@ pub(super) fn read(body: &[u8]) -> Result<(Option<String>, Vec<WebhookEvent>), E
     if let Some(person) = person
         && !text(person).is_some_and(|id| is_id(&id))
     {
-        return Err(invalid(
+        return Err(Error::invalid_body(
             "data.person_id",
             format!("{person} is not a Pipedrive person id (digits)"),
         ));
@@ -134,7 +129,10 @@ pub(super) fn read(body: &[u8]) -> Result<(Option<String>, Vec<WebhookEvent>), E
             Some(change(kind, &meta.action, &previous, &record)?)
         }
         (Some(_), "create" | "change", None) => {
-            return Err(invalid("data", "a create or change event must carry data"));
+            return Err(Error::invalid_body(
+                "data",
+                "a create or change event must carry data",
+            ));
         }
         _ => None,
     }
@@ -173,7 +171,7 @@ fn change(
         (_, "create", _) => Change::Created,
         (RecordKind::Deal, _, Some(from)) => {
             let Some(to) = record.stage.clone() else {
-                return Err(invalid(
+                return Err(Error::invalid_body(
                     "data.stage_id",
                     "missing from a deal's stage change, so whether the deal entered a handoff stage cannot be told; refused so Pipedrive delivers it again",
                 ));

@@ -66,7 +66,7 @@ pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
             }
             // A note has no owner in Pipedrive (only an admin token may set its author).
             NoticeKind::Note => {
-                let content = html(&format!("{}\n\n{}", notice.title, notice.body));
+                let content = html(&notice.text());
                 calls.push(CrmCall::with_body(
                     "POST",
                     "/api/v1/notes",

@@ -10,7 +10,7 @@ use quick_xml::{
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{MAX_NOTIFICATIONS, invalid, record::into_event};
+use super::{MAX_NOTIFICATIONS, record::into_event};
 use crate::{Error, event::WebhookEvent};
 
 const SOAP_ENVELOPE: &[u8] = b"http://schemas.xmlsoap.org/soap/envelope/";
@@ -42,7 +42,8 @@ pub fn parse(body: &[u8], now: OffsetDateTime) -> Result<Vec<WebhookEvent>, Erro
 
 /// Parse an outbound message: its `OrganizationId`, and an event per notification.
 pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<WebhookEvent>), Error> {
-    let text = std::str::from_utf8(body).map_err(|e| invalid(".", format!("not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Error::invalid_body(".", format!("not UTF-8: {e}")))?;
     let mut reader = NsReader::from_str(text);
     let mut at = At::Outside;
     let mut depth = 0usize;
@@ -53,7 +54,7 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<Webh
     let mut value = String::new();
     let mut seen_envelope = false;
     let xml_error = |reader: &NsReader<&[u8]>, e: &dyn std::fmt::Display| {
-        invalid(
+        Error::invalid_body(
             format!("byte {}", reader.error_position()),
             format!("not well-formed XML: {e}"),
         )
@@ -76,7 +77,7 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<Webh
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 if depth == 1 {
                     if !(in_ns(SOAP_ENVELOPE) && local == "Envelope") {
-                        return Err(invalid(
+                        return Err(Error::invalid_body(
                             local,
                             "not a SOAP envelope: Salesforce outbound messages are soapenv:Envelope",
                         ));
@@ -92,7 +93,7 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<Webh
                 match (at, local.as_str()) {
                     (At::Outside, "notifications") if depth == 3 => {
                         if !in_ns(OUTBOUND) {
-                            return Err(invalid(
+                            return Err(Error::invalid_body(
                                 "notifications",
                                 "not in the outbound messaging namespace http://soap.sforce.com/2005/09/outbound",
                             ));
@@ -101,7 +102,7 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<Webh
                     }
                     (At::Notifications, "Notification") => {
                         if notifications.len() == MAX_NOTIFICATIONS {
-                            return Err(invalid(
+                            return Err(Error::invalid_body(
                                 "notifications",
                                 format!("more than {MAX_NOTIFICATIONS} notifications"),
                             ));
@@ -150,7 +151,7 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<Webh
                     (At::SObject, b"sObject") => at = At::Notification,
                     (At::Notification, b"Notification") => {
                         if current.id.is_empty() {
-                            return Err(invalid(
+                            return Err(Error::invalid_body(
                                 format!("Notification[{}].Id", notifications.len()),
                                 "missing",
                             ));
@@ -168,10 +169,13 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<Webh
         }
     }
     if !seen_envelope {
-        return Err(invalid(".", "empty body: expected a SOAP envelope"));
+        return Err(Error::invalid_body(
+            ".",
+            "empty body: expected a SOAP envelope",
+        ));
     }
     let organization = organization.ok_or_else(|| {
-        invalid(
+        Error::invalid_body(
             "notifications.OrganizationId",
             "missing: not an outbound message",
         )
@@ -259,7 +263,10 @@ mod tests {
 
     #[test]
     fn more_than_a_hundred_notifications_are_refused() {
-        let one = opportunity("04l5g00000ABcdEAAT", "");
+        let one = opportunity(
+            "04l5g00000ABcdEAAT",
+            "<sf:StageName>Discovery</sf:StageName>",
+        );
         let body = envelope(&one.repeat(MAX_NOTIFICATIONS + 1));
         let err = parse(body.as_bytes(), NOW).unwrap_err();
         assert_eq!(err.status(), 400);

@@ -8,12 +8,15 @@
 //! about to set (`to_stage`), and then the record's `StageName` is where it comes from. Who made
 //! the change is `LastModifiedById`; whether the change gave the record another owner, Salesforce
 //! does not say.
+//!
+//! An opportunity's outbound message must include `StageName` (a Flow callout too, unless it
+//! names `to_stage`): one without it is refused with a `400` naming the field and never judged;
+//! unacknowledged, it is delivered again (Salesforce retries for 24 hours).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::invalid;
 use crate::{
     Error,
     event::{Change, Delivery, WebhookEvent},
@@ -64,7 +67,7 @@ pub(super) fn read_callout(
     let callout: FlowCallout =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let path = e.path().to_string();
-            invalid(path, e.into_inner().to_string())
+            Error::invalid_body(path, e.into_inner().to_string())
         })?;
     let id = callout
         .record
@@ -115,7 +118,7 @@ pub(super) fn into_event(
     };
     let id = text(&fields, "Id").unwrap_or_default();
     if kind.is_some() && !is_id(&id) {
-        return Err(invalid(
+        return Err(Error::invalid_body(
             format!("{at}.Id"),
             format!("{id:?} is not a Salesforce record id; include the Id field"),
         ));
@@ -136,14 +139,29 @@ pub(super) fn into_event(
                     let from = record.stage.replace(to.clone());
                     Change::StageChanged { from, to }
                 }
-                _ if created => Change::Created,
-                (RecordKind::Deal, None) => match &record.stage {
-                    Some(stage) => Change::StageChanged {
-                        from: None,
-                        to: stage.clone(),
-                    },
-                    None => Change::Updated,
-                },
+                (RecordKind::Deal, None) => {
+                    // Salesforce requires a stage on every opportunity, so a message without
+                    // one leaves StageName out of its fields: the admin's to fix, hence a 400
+                    // naming the field, not a CRM failure. Never acknowledged, it is delivered
+                    // again, and never judged as some other change.
+                    let Some(stage) = record.stage.clone() else {
+                        return Err(Error::invalid_body(
+                            format!("{at}.StageName"),
+                            "missing: an opportunity is judged on its stage, so the message \
+                             must carry StageName (add it to the outbound message's fields, or \
+                             to a Flow's `record`)",
+                        ));
+                    };
+                    if created {
+                        Change::Created
+                    } else {
+                        Change::StageChanged {
+                            from: None,
+                            to: stage,
+                        }
+                    }
+                }
+                (RecordKind::Lead, _) if created => Change::Created,
                 (RecordKind::Lead, _) => Change::Updated,
             }
         }
@@ -275,7 +293,8 @@ mod tests {
         assert_eq!(path, ".");
     }
 
-    fn opportunity(fields: serde_json::Value) -> WebhookEvent {
+    /// An opportunity's first notification with `fields` besides its `Id` and `OwnerId`.
+    fn read_opportunity(fields: serde_json::Value) -> Result<WebhookEvent, Error> {
         let mut record =
             serde_json::json!({"Id": "0065g00000AbCdEAAZ", "OwnerId": "0055g00000AeOwnAAA"});
         for (k, v) in fields.as_object().unwrap() {
@@ -289,9 +308,12 @@ mod tests {
             fields,
             None,
             NOW,
-            "x",
+            "Notification[0]",
         )
-        .unwrap()
+    }
+
+    fn opportunity(fields: serde_json::Value) -> WebhookEvent {
+        read_opportunity(fields).unwrap()
     }
 
     #[test]
@@ -310,7 +332,48 @@ mod tests {
                 to: "Sales Accepted".into()
             }
         );
-        assert_eq!(opportunity(serde_json::json!({})).changed_by, None);
+        let unsigned = opportunity(serde_json::json!({"StageName": "Discovery"}));
+        assert_eq!(unsigned.changed_by, None);
+    }
+
+    /// Regression: an opportunity without `StageName` became an update the gate skips.
+    #[test]
+    fn an_opportunity_without_its_stage_is_refused_naming_the_field_never_judged() {
+        let edited = serde_json::json!({"Name": "Acme"});
+        let created = serde_json::json!({
+            "Name": "Acme",
+            "CreatedDate": "2026-11-21T11:52:10.000Z",
+            "LastModifiedDate": "2026-11-21T11:52:10.000Z",
+        });
+        for fields in [edited, created] {
+            let err = read_opportunity(fields).unwrap_err();
+            let Error::InvalidBody { path, message } = &err else {
+                panic!("{err:?}")
+            };
+            assert_eq!(path, "Notification[0].StageName");
+            assert!(message.contains("must carry StageName"), "{message}");
+            let reply = crate::crm::salesforce::reply(Some("text/xml"), &Err(err));
+            assert_eq!(reply.status, 400);
+            assert!(
+                !reply.body.contains("<Ack>"),
+                "unacknowledged: delivered again"
+            );
+        }
+        let callout = br#"{"object":"Opportunity","to_stage":"Sales Accepted","record":{"Id":"0065g00000AbCdEAAZ"}}"#;
+        let event = &parse_callout(callout, NOW).unwrap().events[0];
+        assert_eq!(
+            event.change,
+            Change::StageChanged {
+                from: None,
+                to: "Sales Accepted".into()
+            },
+            "a Flow that names the stage it sets needs no StageName"
+        );
+        let lead = br#"{"object":"Lead","record":{"Id":"00Q5g00000AbCdEAAZ"}}"#;
+        assert_eq!(
+            parse_callout(lead, NOW).unwrap().events[0].change,
+            Change::Updated
+        );
     }
 
     #[test]

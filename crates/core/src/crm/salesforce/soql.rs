@@ -96,7 +96,8 @@ async fn contact_roles(
     .await
 }
 
-/// The stage of each opportunity of `ids` (checked ids), in one query.
+/// The stage of each opportunity of `ids` (checked ids), in one query. An opportunity answered
+/// without its stage is a fault of the answer: the move waits for the retry.
 pub(super) async fn current_stages(
     ids: &[String],
     api: &Api<'_, impl CrmClient, impl Clock>,
@@ -109,23 +110,28 @@ pub(super) async fn current_stages(
     if quoted.is_empty() {
         return Ok(Default::default());
     }
-    let rows = query(
-        &format!(
-            "SELECT Id, StageName FROM Opportunity WHERE Id IN ({})",
-            quoted.join(",")
-        ),
-        api,
-    )
-    .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            let id = row["Id"].as_str()?;
-            // Ids come back 18 characters long; the request may have named the 15-character form.
-            let asked = ids.iter().find(|asked| id.starts_with(asked.as_str()))?;
-            Some((asked.clone(), row["StageName"].as_str()?.to_owned()))
-        })
-        .collect())
+    let soql = format!(
+        "SELECT Id, StageName FROM Opportunity WHERE Id IN ({})",
+        quoted.join(",")
+    );
+    let mut stages = BTreeMap::new();
+    for row in query(&soql, api).await? {
+        let Some(id) = row["Id"].as_str() else {
+            continue;
+        };
+        // Ids come back 18 characters long; the request may have named the 15-character form.
+        let Some(asked) = ids.iter().find(|asked| id.starts_with(asked.as_str())) else {
+            continue;
+        };
+        let stage = row["StageName"]
+            .as_str()
+            .ok_or_else(|| Error::CrmUnavailable {
+                call: format!("GET /services/data/{API_VERSION}/query ({soql})"),
+                reason: format!("opportunity {id} was read again without its stage"),
+            })?;
+        stages.insert(asked.clone(), stage.to_owned());
+    }
+    Ok(stages)
 }
 
 /// The rows of a SOQL query, every page (`nextRecordsUrl`).
@@ -151,5 +157,60 @@ async fn query(soql: &str, api: &Api<'_, impl CrmClient, impl Clock>) -> Result<
             }
             _ => return Ok(rows),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{
+        api::Limits,
+        memory::{RecordingCrm, StoppedClock},
+    };
+
+    #[test]
+    fn an_opportunity_read_again_without_its_stage_is_a_fault() {
+        let (crm, clock) = (RecordingCrm::default(), StoppedClock::default());
+        let api = Api::new(&crm, &clock, Limits::within(Duration::from_secs(5)));
+        let ids = vec![
+            "0065g00000Pg115".to_owned(),
+            "0065g00000Pg116AAZ".to_owned(),
+        ];
+        let row = |id: &str, stage: Value| json!({"Id": id, "StageName": stage});
+        crm.answer(
+            "GET",
+            "/services/data/",
+            json!({"done": true, "records": [row("0065g00000Pg115AAZ", json!("Negotiation"))]}),
+        );
+        let stages = block_on(current_stages(&ids, &api)).unwrap();
+        assert_eq!(
+            stages.get("0065g00000Pg115").map(String::as_str),
+            Some("Negotiation"),
+            "named by the id asked for"
+        );
+        assert!(
+            !stages.contains_key("0065g00000Pg116AAZ"),
+            "the CRM no longer has it"
+        );
+        crm.answer(
+            "GET",
+            "/services/data/",
+            json!({"done": true, "records": [
+                row("0065g00000Pg115AAZ", json!("Negotiation")),
+                {"Id": "0065g00000Pg116AAZ"},
+            ]}),
+        );
+        let err = block_on(current_stages(&ids, &api)).unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("opportunity 0065g00000Pg116AAZ was read again without its stage"),
+            "{err}"
+        );
     }
 }
