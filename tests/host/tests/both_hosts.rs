@@ -46,6 +46,49 @@ where
     Ok(())
 }
 
+/// Runs `observe` on each of `hosts` (a runtime, and the test host's header order), each with
+/// its own fake CRM, and fails unless every host observed the same thing: where the test host
+/// copies Spin wrongly, this is what fails.
+async fn observed_alike<F, Fut, T>(
+    name: &str,
+    hosts: Vec<(Runtime, HeaderOrder)>,
+    observe: F,
+) -> anyhow::Result<T>
+where
+    F: Fn(NodeBuilder, FakeCrm) -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+    T: PartialEq + std::fmt::Debug,
+{
+    let mut observed = Vec::new();
+    for (runtime, order) in hosts {
+        let host = match (&runtime, order) {
+            (Runtime::TestHost, HeaderOrder::SpinsFirst) => "test host with Spin's headers first",
+            (runtime, _) => runtime.name(),
+        };
+        let crm = FakeCrm::start().await?;
+        let builder = node(runtime, &crm).header_order(order);
+        let seen = observe(builder, crm)
+            .await
+            .with_context(|| format!("{name} on {host}"))?;
+        observed.push((host, seen));
+    }
+    same_everywhere(&observed).with_context(|| name.to_owned())?;
+    let hosts: Vec<&str> = observed.iter().map(|(host, _)| *host).collect();
+    println!("{name}: observed alike on {}", hosts.join(", "));
+    observed
+        .pop()
+        .map(|(_, seen)| seen)
+        .context("no host to observe on")
+}
+
+/// [`observed_alike`] on every host, as Spin orders headers.
+fn every_host() -> Vec<(Runtime, HeaderOrder)> {
+    Runtime::all()
+        .into_iter()
+        .map(|runtime| (runtime, HeaderOrder::AsSpin))
+        .collect()
+}
+
 /// The ledger's row for `event_id` of `function`: CRM, record, state and outcome.
 fn ledger_row(node: &Node, function: &str, event_id: &str) -> anyhow::Result<Value> {
     let rows = node.sql(&format!(
@@ -426,23 +469,20 @@ async fn header_order_answer(node: &Node) -> anyhow::Result<(u16, u16)> {
     ))
 }
 
+/// Starts the node `builder` configures and observes the header-order requests there.
+async fn observe_header_order(builder: NodeBuilder, _crm: FakeCrm) -> anyhow::Result<(u16, u16)> {
+    header_order_answer(&builder.start().await?).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_the_spin_headers_come_in_spins_order() -> anyhow::Result<()> {
-    let mut answers = Vec::new();
-    for runtime in Runtime::all() {
-        let crm = FakeCrm::start().await?;
-        let node = node(runtime, &crm).start().await?;
-        answers.push((node.runtime(), header_order_answer(&node).await?));
-    }
-    println!("spin-* header order: {answers:?}");
+    let answer = observed_alike("spin-* header order", every_host(), observe_header_order).await?;
     // The URL checked is the host's own, never the client's: the forgery is refused.
-    for (host, answer) in &answers {
-        anyhow::ensure!(
-            *answer == (401, 200),
-            "{host} answered {answer:?} (forged, honest): a client-sent spin-full-url was read"
-        );
-    }
-    same_everywhere(&answers)
+    anyhow::ensure!(
+        answer == (401, 200),
+        "answered {answer:?} (forged, honest): a client-sent spin-full-url was read"
+    );
+    Ok(())
 }
 
 /// Fails, naming every host's answer, unless the hosts all answered alike.
@@ -460,27 +500,22 @@ async fn on_both_hosts_a_test_host_that_disagrees_with_spin_fails_the_run() -> a
         println!("a disagreeing host: Spin not found, nothing to compare with; not run");
         return Ok(());
     };
-    let crm = FakeCrm::start().await?;
-    let spin = node(spin, &crm).start().await?;
-    let wrong = node(Runtime::TestHost, &crm)
-        .header_order(HeaderOrder::SpinsFirst)
-        .start()
-        .await?;
-    let answers = [
-        ("spin", header_order_answer(&spin).await?),
-        (
-            "test host with Spin's headers first",
-            header_order_answer(&wrong).await?,
-        ),
-    ];
     // With Spin's headers first, the last `spin-full-url` is the client's: the forgery passes and
-    // the honest request fails, unlike on Spin.
-    let caught = same_everywhere(&answers);
+    // the honest request fails, unlike on Spin. The same runner that runs every comparison must
+    // fail.
+    let hosts = vec![
+        (spin, HeaderOrder::AsSpin),
+        (Runtime::TestHost, HeaderOrder::SpinsFirst),
+    ];
+    let caught = observed_alike("spin-* header order", hosts, observe_header_order).await;
+    let Err(error) = caught else {
+        panic!("the runner did not catch a test host that orders headers unlike Spin");
+    };
     assert!(
-        caught.is_err(),
-        "the runner did not catch a test host that orders headers unlike Spin: {answers:?}"
+        format!("{error:#}").contains("the hosts disagree"),
+        "{error:#}"
     );
-    println!("a disagreeing host: caught ({})", caught.unwrap_err());
+    println!("a disagreeing host: caught ({error:#})");
     Ok(())
 }
 
