@@ -1095,3 +1095,114 @@ async fn on_both_hosts_a_body_trickling_in_past_the_deadline_is_refused() -> any
     })
     .await
 }
+
+/// A node as the delivery tests run it: a 2.5 s generic CRM timeout.
+async fn delivery_node(runtime: Runtime, crm: &FakeCrm) -> anyhow::Result<Node> {
+    node(runtime, crm)
+        .variable("generic_timeout_ms", "2500")
+        .start()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_rate_limit_is_waited_out_when_it_fits_the_deadline_and_left_to_the_retry_otherwise()
+-> anyhow::Result<()> {
+    use pipeline_guard_test_host::Scripted;
+    use std::time::{Duration, Instant};
+    on_every_host("rate limit", |runtime, crm| async move {
+        crm.script(
+            "PATCH",
+            "/records/leads/L-1",
+            Scripted::json(429, &serde_json::json!({"message": "slow down"}))
+                .header("retry-after", "1")
+                .times(1),
+        );
+        let node = delivery_node(runtime, &crm).await?;
+        let started = Instant::now();
+        let response = node
+            .request(signed_post(
+                "/score-lead/generic",
+                &batch(&[lead_event("evt-r1", "L-1")]),
+            ))
+            .await?;
+        assert_eq!(response.status(), 200, "{}", json(&response));
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "waited for Retry-After"
+        );
+        assert_eq!(calls_to(&crm, "PATCH", "/records/leads/L-1"), 2);
+        // A Retry-After past the deadline is not waited for: the CRM's retry comes later.
+        crm.script(
+            "PATCH",
+            "/records/leads/L-2",
+            Scripted::json(429, &serde_json::json!({}))
+                .header("retry-after", "30")
+                .times(1),
+        );
+        let started = Instant::now();
+        let body = batch(&[lead_event("evt-r2", "L-2")]);
+        let response = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(response.status(), 503);
+        assert_eq!(statuses(&json(&response)), ["pending"]);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "no tight loop, no long wait"
+        );
+        assert_eq!(calls_to(&crm, "PATCH", "/records/leads/L-2"), 1);
+        let retry = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(statuses(&json(&retry)), ["processed"]);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_crm_that_never_answers_is_cut_off_within_the_deadline()
+-> anyhow::Result<()> {
+    use pipeline_guard_test_host::Scripted;
+    use std::time::{Duration, Instant};
+    on_every_host("CRM never answers", |runtime, crm| async move {
+        crm.script(
+            "PATCH",
+            "/records/leads/L-1",
+            Scripted::json(200, &serde_json::json!({}))
+                .after(Duration::from_secs(60))
+                .times(1),
+        );
+        let node = delivery_node(runtime, &crm).await?;
+        let body = batch(&[lead_event("evt-h1", "L-1")]);
+        let started = Instant::now();
+        let response = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        let took = started.elapsed();
+        assert_eq!(response.status(), 503);
+        assert!(
+            took < Duration::from_millis(2500),
+            "answered in {took:?}, before the CRM gives up"
+        );
+        let answer = json(&response);
+        assert_eq!(statuses(&answer), ["pending"]);
+        assert!(
+            answer["results"][0]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no answer within"),
+            "{answer}"
+        );
+        let retry = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(statuses(&json(&retry)), ["processed"]);
+        assert_eq!(
+            ledger_row(&node, "score-lead", "evt-h1")?["state"],
+            "processed"
+        );
+        Ok(())
+    })
+    .await
+}

@@ -1,11 +1,12 @@
-//! End to end: a delivery's promises under real conditions, on the real `.wasm` — concurrent
-//! copies, permanent and transient CRM faults, rate limits, a CRM that never answers, answers that
-//! cannot be used, the deadline, and a claim left behind by a crashed attempt. Nothing a CRM sent
-//! is lost or applied twice.
+//! End to end on the test host: a delivery's promises under real conditions, on the real
+//! `.wasm` — concurrent copies in one and across instances, permanent and transient CRM faults,
+//! answers that cannot be used, the deadline, and a claim left behind by a crashed attempt.
+//! Rate limits and a CRM that never answers run on both hosts (`both_hosts.rs`). Nothing a CRM
+//! sent is lost or applied twice.
 
 mod util;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use pipeline_guard_test_host::{FakeCrm, Host, InstanceReuse, Scripted};
@@ -13,37 +14,6 @@ use serde_json::{Value, json};
 use util::*;
 
 const ADMIN: &str = "e2e-admin";
-
-/// A generic event scoring lead `record` (the fixture's fully evidenced lead).
-fn lead_event(event_id: &str, record: &str) -> Value {
-    let mut event: Value =
-        serde_json::from_slice(&fixture("generic/lead-created-fully-evidenced.json"))
-            .expect("fixture");
-    event["event_id"] = event_id.into();
-    event["record"]["id"] = record.into();
-    event
-}
-
-fn batch(events: &[Value]) -> Vec<u8> {
-    serde_json::to_vec(&json!({ "events": events })).expect("json")
-}
-
-fn statuses(answer: &Value) -> Vec<String> {
-    answer["results"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|r| r["status"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
-/// How many calls the fake CRM received for `path`.
-fn calls_to(crm: &FakeCrm, method: &str, path: &str) -> usize {
-    crm.requests()
-        .iter()
-        .filter(|r| r.method.as_str() == method && r.path() == path)
-        .count()
-}
 
 /// The ledger's state for each of `event_ids` of score-lead.
 fn ledger_states(host: &Host, event_ids: &[&str]) -> Vec<String> {
@@ -223,98 +193,6 @@ fn admin(builder: http::request::Builder) -> http::Request<Bytes> {
         .header("authorization", format!("Bearer {ADMIN}"))
         .body(Bytes::new())
         .expect("request")
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_rate_limit_is_waited_out_when_it_fits_the_deadline_and_left_to_the_retry_otherwise()
--> anyhow::Result<()> {
-    let crm = FakeCrm::start().await?;
-    crm.script(
-        "PATCH",
-        "/records/leads/L-1",
-        Scripted::json(429, &json!({"message": "slow down"}))
-            .header("retry-after", "1")
-            .times(1),
-    );
-    let host = host(&crm, InstanceReuse::default())?;
-    let started = Instant::now();
-    let response = host
-        .request(signed_post(
-            "/score-lead/generic",
-            &batch(&[lead_event("evt-r1", "L-1")]),
-        ))
-        .await?;
-    assert_eq!(response.status(), 200, "{}", json(&response));
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "waited for Retry-After"
-    );
-    assert_eq!(calls_to(&crm, "PATCH", "/records/leads/L-1"), 2);
-
-    // A Retry-After past the deadline (2 s here) is not waited for: the CRM's retry comes later.
-    crm.script(
-        "PATCH",
-        "/records/leads/L-2",
-        Scripted::json(429, &json!({}))
-            .header("retry-after", "30")
-            .times(1),
-    );
-    let started = Instant::now();
-    let body = batch(&[lead_event("evt-r2", "L-2")]);
-    let response = host
-        .request(signed_post("/score-lead/generic", &body))
-        .await?;
-    assert_eq!(response.status(), 503);
-    assert_eq!(statuses(&json(&response)), ["pending"]);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "no tight loop, no long wait"
-    );
-    assert_eq!(calls_to(&crm, "PATCH", "/records/leads/L-2"), 1);
-    let retry = host
-        .request(signed_post("/score-lead/generic", &body))
-        .await?;
-    assert_eq!(statuses(&json(&retry)), ["processed"]);
-    Ok(())
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_crm_that_never_answers_is_cut_off_within_the_deadline() -> anyhow::Result<()> {
-    let crm = FakeCrm::start().await?;
-    crm.script(
-        "PATCH",
-        "/records/leads/L-1",
-        Scripted::json(200, &json!({}))
-            .after(Duration::from_secs(60))
-            .times(1),
-    );
-    let host = host(&crm, InstanceReuse::default())?;
-    let body = batch(&[lead_event("evt-h1", "L-1")]);
-    let started = Instant::now();
-    let response = host
-        .request(signed_post("/score-lead/generic", &body))
-        .await?;
-    let took = started.elapsed();
-    assert_eq!(response.status(), 503);
-    assert!(
-        took < Duration::from_millis(2500),
-        "answered in {took:?}, before the CRM gives up"
-    );
-    let answer = json(&response);
-    assert_eq!(statuses(&answer), ["pending"]);
-    assert!(
-        answer["results"][0]["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("no answer within"),
-        "{answer}"
-    );
-    let retry = host
-        .request(signed_post("/score-lead/generic", &body))
-        .await?;
-    assert_eq!(statuses(&json(&retry)), ["processed"]);
-    assert_eq!(ledger_states(&host, &["evt-h1"]), ["processed"]);
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -411,3 +411,36 @@ pub fn generic_post_signed_for(
         .body(Bytes::copy_from_slice(body))
         .expect("request")
 }
+
+/// A generic event scoring lead `record` (the fixture's fully evidenced lead).
+pub fn lead_event(event_id: &str, record: &str) -> serde_json::Value {
+    let mut event: serde_json::Value =
+        serde_json::from_slice(&fixture("generic/lead-created-fully-evidenced.json"))
+            .expect("fixture");
+    event["event_id"] = event_id.into();
+    event["record"]["id"] = record.into();
+    event
+}
+
+/// A generic delivery of `events`.
+pub fn batch(events: &[serde_json::Value]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "events": events })).expect("json")
+}
+
+/// The status of each event in a delivery's answer.
+pub fn statuses(answer: &serde_json::Value) -> Vec<String> {
+    answer["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["status"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// How many calls the fake CRM received for `path`.
+pub fn calls_to(crm: &FakeCrm, method: &str, path: &str) -> usize {
+    crm.requests()
+        .iter()
+        .filter(|r| r.method.as_str() == method && r.path() == path)
+        .count()
+}
