@@ -1,6 +1,6 @@
 //! End to end on the test host: what only it can tell (instances, denied outbound calls, its own
 //! serving over TCP) and bad input. The scenarios that run on real Spin too are in
-//! `both_hosts.rs`.
+//! `both_*.rs`.
 
 mod util;
 

@@ -1,7 +1,7 @@
 //! End to end on the test host: a delivery's promises under real conditions, on the real
 //! `.wasm` — concurrent copies in one and across instances, permanent and transient CRM faults,
 //! answers that cannot be used, the deadline, and a claim left behind by a crashed attempt.
-//! Rate limits and a CRM that never answers run on both hosts (`both_hosts.rs`). Nothing a CRM
+//! Rate limits and a CRM that never answers run on both hosts (`both_delivery.rs`). Nothing a CRM
 //! sent is lost or applied twice.
 
 mod util;

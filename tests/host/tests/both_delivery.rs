@@ -1,0 +1,298 @@
+//! On both hosts: a delivery applied once and its redelivery answered, the mode variable, a CRM
+//! fault and its retry, a restart on the same state, a rate limit, a CRM that never answers.
+
+mod both;
+mod util;
+
+use anyhow::Context as _;
+use both::*;
+use pipeline_guard_test_host::{
+    DEFAULT_SQLITE_DB_FILENAME, FakeCrm,
+    node::{Node, Runtime},
+};
+use util::*;
+
+/// The three functions, with a fixture each must decide and write back.
+const CASES: &[(&str, &str)] = &[
+    ("score-lead", "generic/lead-created-fully-evidenced"),
+    ("gate-handoff", "generic/deal-handoff-blocked-shadow"),
+    ("flag-stale-deals", "generic/deal-deleted"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_delivery_is_applied_once_and_its_redelivery_answered() -> anyhow::Result<()>
+{
+    on_every_host("delivery and redelivery", |runtime, crm| async move {
+        let node = node(runtime, &crm).start().await?;
+        for (function, case) in CASES {
+            crm.clear();
+            let body = fixture(&format!("{case}.json"));
+            let path = format!("/{function}/generic");
+            let first = node.request(signed_post(&path, &body)).await?;
+            assert_eq!(first.status(), 200, "{function}: {}", json(&first));
+            let first = json(&first);
+            assert_eq!(first["function"], *function);
+            assert_eq!(first["complete"], true);
+            let result = &first["results"][0];
+            let walked = &expected(case)["outcome"]["results"][0];
+            assert_eq!(result["status"], "processed", "{function}");
+            assert_eq!(result["brief"], walked["brief"], "{function}");
+            assert_eq!(result["crm_calls"], walked["crm_calls"], "{function}");
+            // The write-back the fixture walk expects from the core, byte for byte in JSON.
+            assert_eq!(received(&crm), expected_calls(case), "{function}");
+            for request in crm.requests() {
+                assert_eq!(request.header("authorization"), Some("Bearer e2e-token"));
+                assert_eq!(request.header("content-type"), Some("application/json"));
+            }
+            // Recorded in the ledger with the brief a redelivery answers.
+            let event_id = result["event_id"].as_str().unwrap_or_default();
+            let row = ledger_row(&node, function, event_id)?;
+            assert_eq!(row["crm"], "generic");
+            assert_eq!(row["record_id"], result["record_id"]);
+            assert_eq!(row["state"], "processed", "{function}");
+            assert_eq!(
+                row["outcome"],
+                serde_json::json!({ "status": "processed", "brief": result["brief"] }),
+                "{function}"
+            );
+
+            let again = node.request(signed_post(&path, &body)).await?;
+            assert_eq!(again.status(), 200);
+            assert_duplicate_of(&json(&again)["results"][0], result);
+            assert_eq!(
+                received(&crm),
+                expected_calls(case),
+                "{function} wrote twice"
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_the_mode_variable_turns_shadow_into_enforce() -> anyhow::Result<()> {
+    on_every_host("mode override", |runtime, crm| async move {
+        let case = "generic/deal-handoff-blocked";
+        answer_as_in_fixture(&crm, case);
+        for (mode, status, stage, notices) in [
+            ("shadow", "would_block", None, vec!["note"]),
+            (
+                "enforce",
+                "blocked",
+                Some("discovery"),
+                vec!["task", "note"],
+            ),
+        ] {
+            crm.clear();
+            let node = node(runtime.clone(), &crm)
+                .variable("mode", mode)
+                .start()
+                .await?;
+            let answer = node
+                .request(signed_post(
+                    "/gate-handoff/generic",
+                    &fixture(&format!("{case}.json")),
+                ))
+                .await?;
+            assert_eq!(json(&answer)["mode"], mode);
+            let calls = received(&crm);
+            let patch = calls
+                .iter()
+                .find(|c| c["method"] == "PATCH")
+                .context("a write-back")?;
+            assert_eq!(patch["body"]["fields"]["pg_handoff_status"], status);
+            assert_eq!(patch["body"]["stage"].as_str(), stage);
+            let kinds: Vec<&str> = patch["body"]["notices"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n["kind"].as_str())
+                .collect();
+            assert_eq!(kinds, notices, "{mode}");
+            assert!(
+                patch["body"]["notices"][0]["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Economic buyer (red): Who signs off on the budget")
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_crm_fault_is_retried_and_applied_once() -> anyhow::Result<()> {
+    on_every_host("CRM fault and retry", |runtime, crm| async move {
+        let node = node(runtime, &crm).start().await?;
+        let case = "generic/lead-created-fully-evidenced";
+        let body = fixture(&format!("{case}.json"));
+        crm.fail_next(1, 503);
+        let failed = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(failed.status(), 503, "{}", json(&failed));
+        let answer = json(&failed);
+        assert_eq!(answer["complete"], false);
+        assert_eq!(answer["results"][0]["status"], "pending");
+        assert!(
+            answer["results"][0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("503")),
+            "{answer}"
+        );
+        assert_nothing_settled_on(&node)?;
+        let retried = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(retried.status(), 200, "{}", json(&retried));
+        assert_eq!(json(&retried)["results"][0]["status"], "processed");
+        // One refused attempt, one applied write.
+        assert_eq!(
+            received(&crm),
+            [expected_calls(case), expected_calls(case)].concat()
+        );
+        assert_eq!(
+            ledger_row(&node, "score-lead", "evt-1001")?["state"],
+            "processed"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_what_was_applied_survives_a_restart() -> anyhow::Result<()> {
+    on_every_host("restart", |runtime, crm| async move {
+        let node = node(runtime, &crm).start().await?;
+        let body = fixture("generic/lead-created-fully-evidenced.json");
+        let first = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        let first = json(&first)["results"][0].clone();
+        assert_eq!(first["status"], "processed");
+        // The ledger is the SQLite file Spin keeps in its state directory.
+        assert!(node.state_dir().join(DEFAULT_SQLITE_DB_FILENAME).is_file());
+        let node = node.restart().await?;
+        let again = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(again.status(), 200);
+        assert_duplicate_of(&json(&again)["results"][0], &first);
+        assert_eq!(crm.requests().len(), 1, "applied once across the restart");
+        Ok(())
+    })
+    .await
+}
+
+/// A node as the delivery tests run it: a 2.5 s generic CRM timeout.
+async fn delivery_node(runtime: Runtime, crm: &FakeCrm) -> anyhow::Result<Node> {
+    node(runtime, crm)
+        .variable("generic_timeout_ms", "2500")
+        .start()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_rate_limit_is_waited_out_when_it_fits_the_deadline_and_left_to_the_retry_otherwise()
+-> anyhow::Result<()> {
+    use pipeline_guard_test_host::Scripted;
+    use std::time::{Duration, Instant};
+    on_every_host("rate limit", |runtime, crm| async move {
+        crm.script(
+            "PATCH",
+            "/records/leads/L-1",
+            Scripted::json(429, &serde_json::json!({"message": "slow down"}))
+                .header("retry-after", "1")
+                .times(1),
+        );
+        let node = delivery_node(runtime, &crm).await?;
+        let started = Instant::now();
+        let response = node
+            .request(signed_post(
+                "/score-lead/generic",
+                &batch(&[lead_event("evt-r1", "L-1")]),
+            ))
+            .await?;
+        assert_eq!(response.status(), 200, "{}", json(&response));
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "waited for Retry-After"
+        );
+        assert_eq!(calls_to(&crm, "PATCH", "/records/leads/L-1"), 2);
+        // A Retry-After past the deadline is not waited for: the CRM's retry comes later.
+        crm.script(
+            "PATCH",
+            "/records/leads/L-2",
+            Scripted::json(429, &serde_json::json!({}))
+                .header("retry-after", "30")
+                .times(1),
+        );
+        let started = Instant::now();
+        let body = batch(&[lead_event("evt-r2", "L-2")]);
+        let response = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(response.status(), 503);
+        assert_eq!(statuses(&json(&response)), ["pending"]);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "no tight loop, no long wait"
+        );
+        assert_eq!(calls_to(&crm, "PATCH", "/records/leads/L-2"), 1);
+        let retry = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(statuses(&json(&retry)), ["processed"]);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_crm_that_never_answers_is_cut_off_within_the_deadline()
+-> anyhow::Result<()> {
+    use pipeline_guard_test_host::Scripted;
+    use std::time::{Duration, Instant};
+    on_every_host("CRM never answers", |runtime, crm| async move {
+        crm.script(
+            "PATCH",
+            "/records/leads/L-1",
+            Scripted::json(200, &serde_json::json!({}))
+                .after(Duration::from_secs(60))
+                .times(1),
+        );
+        let node = delivery_node(runtime, &crm).await?;
+        let body = batch(&[lead_event("evt-h1", "L-1")]);
+        let started = Instant::now();
+        let response = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        let took = started.elapsed();
+        assert_eq!(response.status(), 503);
+        assert!(
+            took < Duration::from_millis(2500),
+            "answered in {took:?}, before the CRM gives up"
+        );
+        let answer = json(&response);
+        assert_eq!(statuses(&answer), ["pending"]);
+        assert!(
+            answer["results"][0]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no answer within"),
+            "{answer}"
+        );
+        let retry = node
+            .request(signed_post("/score-lead/generic", &body))
+            .await?;
+        assert_eq!(statuses(&json(&retry)), ["processed"]);
+        assert_eq!(
+            ledger_row(&node, "score-lead", "evt-h1")?["state"],
+            "processed"
+        );
+        Ok(())
+    })
+    .await
+}
