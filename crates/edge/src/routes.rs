@@ -46,9 +46,12 @@ pub async fn serve(function: FunctionKind, request: Request) -> Response<String>
 }
 
 async fn route(function: FunctionKind, request: Request) -> Result<Response<String>, Error> {
+    // Spin appends its own `spin-path-info` after any a client sent: the last one is Spin's.
     let path = request
         .headers()
-        .get("spin-path-info")
+        .get_all("spin-path-info")
+        .iter()
+        .next_back()
         .and_then(|v| v.to_str().ok())
         .unwrap_or_else(|| request.uri().path())
         .trim_end_matches('/')
@@ -206,8 +209,23 @@ async fn deliver<A: Adapter>(
             header: crm.credential_header(),
         });
     }
-    let credentials = adapter.credentials(&config::secrets(crm).await?)?;
-    let url = crate::signed_url::of(&request).await?;
+    // Before the request is authenticated, what is wrong with the configuration is logged, not
+    // told: the caller may be anyone.
+    let configured = async {
+        let credentials = adapter.credentials(&config::secrets(crm).await?)?;
+        let url = crate::signed_url::of(&request).await?;
+        Ok::<_, Error>((credentials, url))
+    };
+    let (credentials, url) = configured.await.map_err(|err| {
+        respond::log(&err);
+        match err {
+            Error::Config(_) => Error::Config(format!(
+                "this endpoint is not configured to authenticate {} webhooks; the function's log says why",
+                crm.name()
+            )),
+            other => other,
+        }
+    })?;
     let (parts, body) = body::read_limited(request).await?;
     let inbound = InboundRequest {
         method: parts.method.as_str(),

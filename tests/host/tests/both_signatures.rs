@@ -290,3 +290,56 @@ async fn on_both_hosts_a_generic_signature_covers_the_method_and_the_path() -> a
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_client_sent_spin_path_info_chooses_no_route() -> anyhow::Result<()> {
+    on_every_host("client spin-path-info", |runtime, crm| async move {
+        let node = node(runtime, &crm).start().await?;
+        // A HubSpot-signed request that claims, in its own spin-path-info, to be for the generic
+        // adapter: the route is the one Spin reports, so HubSpot's signature is what is checked.
+        let mut request = hubspot_post("/score-lead/hubspot", b"[]", true, 0);
+        request
+            .headers_mut()
+            .insert("spin-path-info", http::HeaderValue::from_static("/generic"));
+        let answer = node.request(request).await?;
+        assert_eq!(
+            answer.status(),
+            200,
+            "{}",
+            String::from_utf8_lossy(answer.body())
+        );
+        // And a status request that claims to be the health check is still the admin route.
+        let mut status = get("/score-lead/status");
+        status
+            .headers_mut()
+            .insert("spin-path-info", http::HeaderValue::from_static("/"));
+        let answer = node.request(status).await?;
+        assert_ne!(
+            answer.status(),
+            200,
+            "{}",
+            String::from_utf8_lossy(answer.body())
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_an_unconfigured_endpoint_tells_an_anonymous_caller_nothing_of_its_configuration()
+-> anyhow::Result<()> {
+    on_every_host("unconfigured endpoint", |runtime, crm| async move {
+        let node = node(runtime, &crm).start().await?;
+        let request = http::Request::post("http://pipeline-guard.test/score-lead/pipedrive")
+            .header("content-type", "application/json")
+            .header("authorization", "Basic eDp5")
+            .body(bytes::Bytes::from_static(b"{}"))?;
+        let answer = node.request(request).await?;
+        let text = String::from_utf8_lossy(answer.body()).into_owned();
+        assert_eq!(answer.status(), 500, "{text}");
+        assert!(text.contains("not configured"), "{text}");
+        assert!(!text.contains("pipedrive_webhook_user"), "{text}");
+        Ok(())
+    })
+    .await
+}
