@@ -29,13 +29,7 @@ async fn on_both_hosts_the_gate_decides_every_case_as_the_core_does() -> anyhow:
         for case in GATE_CASES {
             crm.clear();
             let walked = expected(case);
-            answer_as_in_fixture(&crm, case);
-            let mut builder = node(runtime.clone(), &crm)
-                .variable("mode", walked["mode"].as_str().unwrap_or("shadow"));
-            if let Some(playbook) = walked["playbook"].as_str() {
-                builder = builder.variable("playbook", String::from_utf8(fixture(playbook))?);
-            }
-            let node = builder.start().await?;
+            let node = case_node(runtime.clone(), &crm, case, "shadow").await?;
             let answer = node
                 .request(signed_post(
                     "/gate-handoff/generic",
@@ -76,13 +70,7 @@ async fn on_both_hosts_hubspot_handoffs_are_gated_as_the_core_gates_them() -> an
         for case in HUBSPOT_CASES {
             crm.clear();
             let walked = expected(case);
-            answer_as_in_fixture(&crm, case);
-            let mut builder = node(runtime.clone(), &crm)
-                .variable("mode", walked["mode"].as_str().unwrap_or("enforce"));
-            if let Some(playbook) = walked["playbook"].as_str() {
-                builder = builder.variable("playbook", String::from_utf8(fixture(playbook))?);
-            }
-            let node = builder.start().await?;
+            let node = case_node(runtime.clone(), &crm, case, "enforce").await?;
             let body = fixture(&format!("{case}.json"));
             let answer = node
                 .request(hubspot_post("/gate-handoff/hubspot", &body, true, 0))

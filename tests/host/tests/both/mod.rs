@@ -90,6 +90,24 @@ pub fn every_host() -> Vec<(Runtime, HeaderOrder)> {
         .collect()
 }
 
+/// The node for the fixture `case`: the fake CRM answering as the case says, and the case's mode
+/// (`default_mode` when it names none) and playbook.
+pub async fn case_node(
+    runtime: Runtime,
+    crm: &FakeCrm,
+    case: &str,
+    default_mode: &str,
+) -> anyhow::Result<Node> {
+    let given = expected(case);
+    answer_as_in_fixture(crm, case);
+    let mut builder =
+        node(runtime, crm).variable("mode", given["mode"].as_str().unwrap_or(default_mode));
+    if let Some(playbook) = given["playbook"].as_str() {
+        builder = builder.variable("playbook", String::from_utf8(fixture(playbook))?);
+    }
+    builder.start().await
+}
+
 /// The ledger's row for `event_id` of `function`: CRM, record, state and outcome.
 pub fn ledger_row(node: &Node, function: &str, event_id: &str) -> anyhow::Result<Value> {
     let rows = node.sql(&format!(
