@@ -144,6 +144,7 @@ mod tests {
             kind: ActivityKind::Meeting,
             at,
             subject: None,
+            notes: None,
         }
     }
 

@@ -37,6 +37,9 @@ pub enum ErrorKind {
         /// What is wrong there.
         message: String,
     },
+    /// A query parameter is unknown or its value cannot be used.
+    #[error("invalid query parameter {0}")]
+    InvalidQuery(String),
     /// A signature or credential header is missing.
     #[error(
         "missing {header} header: the request must be signed or carry the configured credentials"
@@ -171,6 +174,11 @@ impl ErrorKind {
         }
     }
 
+    /// A query parameter that cannot be used: `message` names it and says why.
+    pub fn invalid_query(message: impl Into<String>) -> ErrorKind {
+        ErrorKind::InvalidQuery(message.into())
+    }
+
     /// The HTTP status this error answers with. Client mistakes are 4xx so the CRM's delivery
     /// log shows them; server-side failures are 5xx so the CRM retries the delivery.
     pub fn status(&self) -> u16 {
@@ -178,7 +186,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedContentType { .. } => 415,
             ErrorKind::BodyTooLarge { .. } => 413,
             ErrorKind::BodyTimeout { .. } => 408,
-            ErrorKind::InvalidBody { .. } => 400,
+            ErrorKind::InvalidBody { .. } | ErrorKind::InvalidQuery(_) => 400,
             ErrorKind::MissingSignature { .. }
             | ErrorKind::BadSignature
             | ErrorKind::BadCredentials { .. }
@@ -217,6 +225,7 @@ impl ErrorKind {
             ErrorKind::BodyTooLarge { .. } => "body_too_large",
             ErrorKind::BodyTimeout { .. } => "body_timeout",
             ErrorKind::InvalidBody { .. } => "invalid_body",
+            ErrorKind::InvalidQuery(_) => "invalid_query",
             ErrorKind::MissingSignature { .. } => "missing_signature",
             ErrorKind::BadSignature => "bad_signature",
             ErrorKind::BadCredentials { .. } => "bad_credentials",

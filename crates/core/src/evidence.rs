@@ -406,6 +406,7 @@ mod tests {
             email: None,
             title: Some("Group CFO".into()),
             role: None,
+            authority: None,
         });
         assert_eq!(status(&rule, &deal, "economic_buyer"), Status::Yellow);
         deal.contacts[0].role = Some("Economic_Buyer".into());

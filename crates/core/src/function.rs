@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::{
     Error,
     event::{Change, WebhookEvent},
-    gate::{self, HandoffDecision, Route},
+    gate::{self, HandoffDecision, Route, verdict::VerdictDecision},
     mode::Mode,
     model::RecordKind,
     playbook::Playbook,
@@ -68,7 +68,12 @@ impl FunctionKind {
                     settings.mode,
                     now,
                 ))),
-                Route::Passes(reason) => Decision::skipped(reason),
+                Route::Passes(reason) => {
+                    match gate::verdict::read(event, playbook, settings.mode) {
+                        Some(verdict) => Decision::Verdict(Box::new(verdict)),
+                        None => Decision::skipped(reason),
+                    }
+                }
             },
             FunctionKind::FlagStaleDeals => match record.kind {
                 RecordKind::Deal => Decision::Stale(staleness::assess(record, playbook, now)),
@@ -95,6 +100,8 @@ pub enum Decision {
     Scored(Box<Scorecard>),
     /// gate-handoff's decision (boxed: it carries the scorecard, the brief's people and rules).
     Handoff(Box<HandoffDecision>),
+    /// gate-handoff's reading of an AE's verdict on a handoff.
+    Verdict(Box<VerdictDecision>),
     /// flag-stale-deals' report.
     Stale(StaleReport),
     /// Nothing to decide for this event.
@@ -110,7 +117,8 @@ pub enum Decision {
 pub struct Brief {
     /// False only for a handoff gate-handoff blocks in enforce mode.
     pub allowed: bool,
-    /// `validated`, `blocked`, `would_block` (shadow mode), `scored`, `stale`, `not_stale` or
+    /// `validated`, `blocked`, `would_block` (shadow mode), an AE's verdict (`accepted`,
+    /// `rejected`, `unreadable`, `verdict_without_handoff`), `scored`, `stale`, `not_stale` or
     /// `skipped`.
     pub decision: String,
     /// The score, for scorecards and handoffs.
@@ -137,6 +145,8 @@ impl Decision {
         match self {
             Decision::Scored(card) => Some(card.write_back(record, playbook)),
             Decision::Handoff(decision) => Some(decision.write_back(event, playbook)),
+            Decision::Verdict(verdict) if verdict.matched => verdict.write_back(event, playbook),
+            Decision::Verdict(_) => None,
             Decision::Stale(report) => Some(report.write_back(record, playbook)),
             Decision::Skipped { .. } => None,
         }
@@ -156,6 +166,7 @@ impl Decision {
                 )
             }
             Decision::Scored(card) => (true, "scored", Some(card.total), Some(card.tier.clone())),
+            Decision::Verdict(v) => (true, v.status(), None, None),
             Decision::Stale(r) => (
                 true,
                 if r.stale { "stale" } else { "not_stale" },
@@ -178,6 +189,7 @@ impl Decision {
         match self {
             Decision::Scored(card) => card.summary(),
             Decision::Handoff(d) => d.message.clone(),
+            Decision::Verdict(v) => v.message.clone(),
             Decision::Stale(r) if r.stale => format!("stale: {} reason(s)", r.reasons.len()),
             Decision::Stale(_) => "not stale".to_owned(),
             Decision::Skipped { reason } => format!("skipped: {reason}"),

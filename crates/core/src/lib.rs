@@ -16,9 +16,14 @@
 //! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
 //! - [`placeholder`]: values that are never evidence ("TBD", one word repeated, a copy).
 //! - [`review`]: flagging the top share of recent scores for human review.
-//! - [`gate`]: the BDR→AE handoff decision.
-//! - [`staleness`]: deals rotting in a stage, overdue close dates, missing fields.
-//! - [`hygiene`]: how complete a record is, and whether its score can be trusted.
+//! - [`gate`]: the BDR→AE handoff decision, and the AE's verdict on it.
+//! - [`handoffs`]: the record of every handoff and verdict, the coaching report, the weekly
+//!   summaries.
+//! - [`staleness`]: deals rotting in a stage (business days, next activities, snoozes), overdue
+//!   close dates, no next step, lost without a reason, unreadable dates; each owner told once
+//!   per change of state.
+//! - [`hygiene`]: how complete a record is, the team's weighted hygiene checklist per deal, and
+//!   whether its score can be trusted.
 //! - [`mode`]: shadow (observe) or enforce (act).
 //! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM.
 //! - [`crm`]: one adapter per CRM (generic JSON, HubSpot, Pipedrive, Salesforce): inbound
@@ -33,6 +38,7 @@
 //! - [`ledger`]: claims and settled events, so nothing is applied twice or lost.
 //! - [`outcome`]: what a delivery produced, per event.
 //! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
+//! - [`scheduled`]: work a scheduler asks for (the BDRs' weekly summaries).
 //! - [`memory`]: in-memory store, ledger, recording CRM and clock, for tests and dry runs.
 //! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
 //!
@@ -60,6 +66,7 @@ pub mod evidence;
 pub mod fit;
 pub mod function;
 pub mod gate;
+pub mod handoffs;
 pub mod hygiene;
 pub mod inbound;
 pub mod ledger;
@@ -72,11 +79,15 @@ pub mod placeholder;
 pub mod playbook;
 pub mod ports;
 pub mod review;
+pub mod scheduled;
 pub mod score;
 pub mod scorecard;
 pub mod secret;
 pub mod signature;
 pub mod staleness;
+mod statement;
+#[cfg(test)]
+mod test_sqlite;
 pub mod tier;
 pub mod writeback;
 

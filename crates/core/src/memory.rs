@@ -1,5 +1,5 @@
 //! In-memory stand-ins for the outside world: a [`Store`], a [`Ledger`], a recording
-//! [`CrmClient`] and a [`Clock`].
+//! [`CrmClient`], a [`Clock`] and a handoff log ([`MemoryHandoffs`]).
 //!
 //! Used by the fixture tests, and by anything that runs the pipeline off the edge (a dry run of
 //! a playbook against exported records).
@@ -18,6 +18,8 @@ use crate::{
     ports::{Clock, CrmClient, Store},
     writeback::CrmCall,
 };
+
+pub use crate::handoffs::memory::MemoryHandoffs;
 
 /// A key-value store in memory.
 #[derive(Debug, Default)]

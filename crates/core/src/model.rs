@@ -44,7 +44,11 @@ pub enum DealStatus {
 }
 
 /// A lead or deal as pipeline-guard sees it.
+///
+/// Read from JSON (the generic webhook, a record kept in the ledger), a built-in date that
+/// cannot be read goes to [`Record::unreadable`] rather than refusing the whole record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "wire::Record")]
 pub struct Record {
     /// Lead or deal.
     pub kind: RecordKind,
@@ -78,13 +82,26 @@ pub struct Record {
         skip_serializing_if = "Option::is_none"
     )]
     pub stage_entered_at: Option<OffsetDateTime>,
-    /// When something last happened on the record (activity, note, update).
+    /// When the last real activity happened on the record: a call, a meeting, an email or a
+    /// note. A field update is not one (it would keep every deal saved now and then fresh).
     #[serde(
         default,
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub last_activity_at: Option<OffsetDateTime>,
+    /// When the next scheduled activity (an open task, a planned meeting or call) is due.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_activity_at: Option<OffsetDateTime>,
+    /// The built-in date fields the CRM sent but that cannot be read as dates
+    /// ([`Record::DATE_FIELDS`]), each with the value as sent: reported, never taken for a
+    /// missing date (nor for a date).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unreadable: BTreeMap<String, String>,
     /// Qualification evidence and other fields, by canonical name (`pain`, `next_step`, …).
     #[serde(default)]
     pub fields: BTreeMap<String, serde_json::Value>,
@@ -111,6 +128,8 @@ impl Record {
             close_date: None,
             stage_entered_at: None,
             last_activity_at: None,
+            next_activity_at: None,
+            unreadable: BTreeMap::new(),
             fields: BTreeMap::new(),
             contacts: Vec::new(),
             activities: Vec::new(),
@@ -120,6 +139,42 @@ impl Record {
     /// An empty open deal.
     pub fn new_deal(id: impl Into<String>) -> Self {
         Record::new(RecordKind::Deal, id)
+    }
+
+    /// The built-in date fields: what an adapter reads with [`Record::read_date`].
+    pub const DATE_FIELDS: &'static [&'static str] = &[
+        "close_date",
+        "stage_entered_at",
+        "last_activity_at",
+        "next_activity_at",
+    ];
+
+    /// Read what the CRM `sent` for the built-in date field `field` with `parse`: the date, or
+    /// nothing. Text that `parse` cannot read is kept in [`Record::unreadable`], so a malformed
+    /// date is reported instead of passing for a missing one.
+    pub fn read_date<T>(
+        &mut self,
+        field: &str,
+        sent: Option<String>,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        let sent = sent?;
+        let date = parse(&sent);
+        if date.is_none() {
+            self.unreadable.insert(field.to_owned(), sent);
+        } else {
+            self.unreadable.remove(field);
+        }
+        date
+    }
+
+    /// A date held in [`Record::fields`] (a snooze date a rep sets): `Ok(None)` when the field is
+    /// empty, `Err` with the text when it holds something that is not a date.
+    pub fn date(&self, field: &str) -> Result<Option<Date>, String> {
+        match self.text(field) {
+            None => Ok(None),
+            Some(text) => parse_date(&text).map(Some).ok_or(text),
+        }
     }
 
     /// The text of a field, if it holds a non-blank string, a number or a yes/no. The built-in
@@ -177,7 +232,8 @@ impl Record {
         match field {
             "owner" | "owner_id" => self.owner_id.is_some(),
             "amount" => self.amount.is_some(),
-            "close_date" => self.close_date.is_some(),
+            // A date the CRM holds but that cannot be read is there, and reported as unreadable.
+            "close_date" => self.close_date.is_some() || self.unreadable.contains_key("close_date"),
             "stage" => self.stage.is_some(),
             "name" => self.name.is_some(),
             "contacts" => !self.contacts.is_empty(),
@@ -203,6 +259,10 @@ pub struct Contact {
     /// Their role in the buying process (`economic_buyer`, `champion`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// How much say they have in the decision (`decides`, `influences`, …), from the contact
+    /// field the playbook names (`staleness.authority_field`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
 }
 
 impl Contact {
@@ -250,6 +310,23 @@ pub struct Activity {
     /// A short description (a page URL, a meeting title).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// What the rep wrote about it (a call's notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// The words reps know a date by, by the key reports name it with: the built-in dates
+/// ([`Record::DATE_FIELDS`]) and `snooze_until`, the date a rep snoozes a deal until; any other
+/// key as it is.
+pub fn date_label(key: &str) -> &str {
+    match key {
+        "close_date" => "close date",
+        "stage_entered_at" => "stage entry date",
+        "last_activity_at" => "last activity date",
+        "next_activity_at" => "next activity date",
+        "snooze_until" => "snooze date",
+        other => other,
+    }
 }
 
 /// A CRM value as text: a non-blank string (trimmed), a number or a yes/no; nothing for `null`,
@@ -263,12 +340,123 @@ pub fn value_text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// A date as CRMs write it: `YYYY-MM-DD`, or an RFC 3339 timestamp (its date).
+/// A date as CRMs write it: `YYYY-MM-DD`, or a timestamp [`parse_time`] reads (its date in UTC).
 pub fn parse_date(raw: &str) -> Option<Date> {
     let raw = raw.trim();
     Date::parse(raw, format_description!("[year]-[month]-[day]"))
         .ok()
-        .or_else(|| OffsetDateTime::parse(raw, &Rfc3339).ok().map(|t| t.date()))
+        .or_else(|| parse_time(raw).map(|t| t.to_offset(time::UtcOffset::UTC).date()))
+}
+
+/// A point in time as CRMs write it: RFC 3339 (`2026-11-02T09:00:00Z`), Salesforce's REST
+/// `2026-11-02T09:00:00.000+0000`, Pipedrive's `2026-11-02 09:00:00` (UTC), a date alone (its
+/// midnight, UTC), or Unix milliseconds as HubSpot's workflows send them (`1793955600000`).
+pub fn parse_time(raw: &str) -> Option<OffsetDateTime> {
+    let raw = raw.trim();
+    if let Ok(time) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Some(time);
+    }
+    if let Ok(time) = OffsetDateTime::parse(
+        raw,
+        format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
+        ),
+    ) {
+        return Some(time);
+    }
+    if let Ok(time) = time::PrimitiveDateTime::parse(
+        raw,
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+    ) {
+        return Some(time.assume_utc());
+    }
+    if let Ok(date) = Date::parse(raw, format_description!("[year]-[month]-[day]")) {
+        return Some(date.midnight().assume_utc());
+    }
+    if (11..=13).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
+        let millis: i128 = raw.parse().ok()?;
+        return OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).ok();
+    }
+    None
+}
+
+/// A record as JSON carries it, before its built-in dates are read.
+mod wire {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::{Activity, Contact, DealStatus, RecordKind, parse_date, parse_time, value_text};
+
+    #[derive(Deserialize)]
+    pub(super) struct Record {
+        kind: RecordKind,
+        id: String,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        owner_id: Option<String>,
+        #[serde(default)]
+        pipeline: Option<String>,
+        #[serde(default)]
+        stage: Option<String>,
+        #[serde(default)]
+        status: DealStatus,
+        #[serde(default)]
+        amount: Option<f64>,
+        #[serde(default)]
+        close_date: Option<Value>,
+        #[serde(default)]
+        stage_entered_at: Option<Value>,
+        #[serde(default)]
+        last_activity_at: Option<Value>,
+        #[serde(default)]
+        next_activity_at: Option<Value>,
+        #[serde(default)]
+        unreadable: BTreeMap<String, String>,
+        #[serde(default)]
+        fields: BTreeMap<String, Value>,
+        #[serde(default)]
+        contacts: Vec<Contact>,
+        #[serde(default)]
+        activities: Vec<Activity>,
+    }
+
+    /// A JSON value as the text a date is read from: `null` is nothing, anything else its text.
+    fn sent(value: Option<Value>) -> Option<String> {
+        match value? {
+            Value::Null => None,
+            Value::String(text) if text.trim().is_empty() => None,
+            value => Some(value_text(&value).unwrap_or_else(|| value.to_string())),
+        }
+    }
+
+    impl From<Record> for super::Record {
+        fn from(wire: Record) -> Self {
+            let mut record = super::Record::new(wire.kind, wire.id);
+            record.unreadable = wire.unreadable;
+            record.close_date = record.read_date("close_date", sent(wire.close_date), parse_date);
+            record.stage_entered_at =
+                record.read_date("stage_entered_at", sent(wire.stage_entered_at), parse_time);
+            record.last_activity_at =
+                record.read_date("last_activity_at", sent(wire.last_activity_at), parse_time);
+            record.next_activity_at =
+                record.read_date("next_activity_at", sent(wire.next_activity_at), parse_time);
+            super::Record {
+                name: wire.name,
+                owner_id: wire.owner_id,
+                pipeline: wire.pipeline,
+                stage: wire.stage,
+                status: wire.status,
+                amount: wire.amount,
+                fields: wire.fields,
+                contacts: wire.contacts,
+                activities: wire.activities,
+                ..record
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +471,60 @@ mod tests {
         assert!(!deal.has("pain"));
         deal.fields.insert("pain".into(), " slow close ".into());
         assert_eq!(deal.text("pain").as_deref(), Some("slow close"));
+    }
+
+    #[test]
+    fn a_malformed_date_is_kept_as_unreadable_never_dropped() {
+        let deal: Record = serde_json::from_value(serde_json::json!({
+            "kind": "deal",
+            "id": "D-1",
+            "close_date": "31/11/2026",
+            "last_activity_at": "2026-11-02",
+            "next_activity_at": "",
+            "stage_entered_at": 20261102,
+        }))
+        .unwrap();
+        assert_eq!(deal.close_date, None);
+        assert_eq!(
+            deal.last_activity_at,
+            Some(time::macros::datetime!(2026-11-02 00:00 UTC))
+        );
+        assert_eq!(deal.next_activity_at, None, "blank is nothing");
+        assert_eq!(
+            deal.unreadable,
+            BTreeMap::from([
+                ("close_date".to_owned(), "31/11/2026".to_owned()),
+                ("stage_entered_at".to_owned(), "20261102".to_owned()),
+            ])
+        );
+        let again: Record = serde_json::from_value(serde_json::to_value(&deal).unwrap()).unwrap();
+        assert_eq!(again, deal, "kept across the ledger");
+    }
+
+    #[test]
+    fn times_are_read_as_each_crm_writes_them() {
+        use time::macros::datetime;
+        for (raw, at) in [
+            ("2026-11-02T09:00:00Z", datetime!(2026-11-02 09:00 UTC)),
+            (
+                "2026-11-02T09:00:00.000+01:00",
+                datetime!(2026-11-02 09:00 +1),
+            ),
+            ("2026-11-02 09:00:00", datetime!(2026-11-02 09:00 UTC)),
+            ("2026-11-02", datetime!(2026-11-02 00:00 UTC)),
+            ("1793955600000", datetime!(2026-11-06 09:00 UTC)),
+            (
+                "2026-11-02T09:00:00.000+0000",
+                datetime!(2026-11-02 09:00 UTC),
+            ),
+        ] {
+            assert_eq!(parse_time(raw), Some(at), "{raw}");
+        }
+        assert_eq!(parse_time("next week"), None);
+        assert_eq!(
+            parse_date("2026-11-02T23:30:00-05:00"),
+            Some(time::macros::date!(2026 - 11 - 03))
+        );
     }
 
     #[test]

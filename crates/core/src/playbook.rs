@@ -10,8 +10,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod handoff;
+pub mod rollout;
+mod staleness;
+pub mod verdict;
 
 pub use handoff::{Handoff, ScorePart};
+pub use rollout::Rollout;
+pub use staleness::{ChecklistWeights, Holiday, Staleness};
+pub use verdict::{VerdictFields, VerdictValue};
 
 use crate::{
     Error,
@@ -60,6 +66,9 @@ pub struct Playbook {
     pub handoff: Handoff,
     /// Staleness and hygiene rules.
     pub staleness: Staleness,
+    /// When managers may see figures per rep.
+    #[serde(default)]
+    pub rollout: Rollout,
     /// The names reps know stages by, by the stage id the CRM sends (Pipedrive's `"3"`, HubSpot's
     /// `"12345678"`), for messages; a stage without one is shown by its id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -102,30 +111,6 @@ impl Dimension {
     /// The canonical record field holding the evidence.
     pub fn field(&self) -> &str {
         self.field.as_deref().unwrap_or(&self.key)
-    }
-}
-
-/// Staleness and hygiene rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Staleness {
-    /// Days without activity after which a deal rots, unless its stage says otherwise.
-    pub default_rotting_days: u32,
-    /// Per-stage rotting limits, by stage id.
-    #[serde(default)]
-    pub rotting_days: BTreeMap<String, u32>,
-    /// Fields every open deal must have.
-    pub required_fields: Vec<String>,
-    /// Below this completeness (percent), a score is not trustworthy.
-    pub hygiene_threshold: u8,
-}
-
-impl Staleness {
-    /// The rotting limit for a stage.
-    pub fn rotting_days_for(&self, stage: Option<&str>) -> u32 {
-        stage
-            .and_then(|s| self.rotting_days.get(s).copied())
-            .unwrap_or(self.default_rotting_days)
     }
 }
 
@@ -359,6 +344,7 @@ impl Playbook {
             .chain(self.write_back.names())
             .collect();
         problems.extend(self.handoff.problems(&dimension_keys, CRM_NAMES, &reserved));
+        problems.extend(self.handoff.verdict.problems(&reserved));
         for (i, part) in self.handoff.counts.iter().enumerate() {
             let (defined, table) = match part {
                 ScorePart::Qualification => (true, ""),
@@ -378,22 +364,7 @@ impl Playbook {
                 ));
             }
         }
-        if self.staleness.default_rotting_days == 0 {
-            problems.push("staleness.default_rotting_days: must be at least 1".to_owned());
-        }
-        for (stage, days) in &self.staleness.rotting_days {
-            if *days == 0 {
-                problems.push(format!(
-                    "staleness.rotting_days.{stage}: must be at least 1"
-                ));
-            }
-        }
-        if self.staleness.hygiene_threshold > 100 {
-            problems.push(format!(
-                "staleness.hygiene_threshold: must be within 0..=100 (found {})",
-                self.staleness.hygiene_threshold
-            ));
-        }
+        problems.extend(self.staleness.problems());
         problems.extend(self.write_back.problems());
         problems
     }
@@ -515,13 +486,5 @@ mod tests {
             "{problems:?}"
         );
         assert!(problems[0].contains("min_word"), "{problems:?}");
-    }
-
-    #[test]
-    fn stage_specific_rotting_overrides_the_default() {
-        let s = Playbook::default_playbook().staleness;
-        assert_eq!(s.rotting_days_for(Some("negotiation")), 21);
-        assert_eq!(s.rotting_days_for(Some("discovery")), 14);
-        assert_eq!(s.rotting_days_for(None), 14);
     }
 }

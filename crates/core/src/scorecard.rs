@@ -295,6 +295,7 @@ mod tests {
             email: None,
             title: Some("CFO".into()),
             role: Some("economic_buyer".into()),
+            authority: None,
         });
         deal
     }
@@ -305,6 +306,7 @@ mod tests {
                 kind: ActivityKind::Meeting,
                 at: NOW,
                 subject: None,
+                notes: None,
             })
             .collect();
         record

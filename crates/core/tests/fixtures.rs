@@ -4,7 +4,9 @@
 //! `crm_calls`, or the `error`.
 //!
 //! Conditions: `function`, `mode`, `now`; optionally `playbook` (a file under `fixtures/`, else
-//! the default), `crm_answers` (what the CRM's API answers), and `request` with `secrets`: the
+//! the default), `crm_answers` (what the CRM's API answers), `handoffs` and `verdicts` (what
+//! the handoff log holds from earlier deliveries; what a case adds shows as `handoff_log`), and
+//! `request` with `secrets`: the
 //! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
 //! against; with those the case goes through the adapter's authentication too.
 //!
@@ -24,7 +26,8 @@ use pipeline_guard_core::{
     function::{FunctionKind, Settings},
     inbound::InboundRequest,
     ledger::Retention,
-    memory::{MemoryLedger, MemoryStore, RecordingCrm, StoppedClock},
+    handoffs::{HandoffLog, HandoffRecord, VerdictRecord},
+    memory::{MemoryHandoffs, MemoryLedger, MemoryStore, RecordingCrm, StoppedClock},
     mode::Mode,
     pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
@@ -121,6 +124,14 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
             serde_json::from_slice(&body).expect("answer json"),
         );
     }
+    // The handoff log as earlier deliveries left it: `handoffs` and `verdicts` records.
+    let handoffs = MemoryHandoffs::default();
+    let earlier: Vec<HandoffRecord> =
+        serde_json::from_value(given["handoffs"].clone()).unwrap_or_default();
+    let verdicts: Vec<VerdictRecord> =
+        serde_json::from_value(given["verdicts"].clone()).unwrap_or_default();
+    block_on(handoffs.record_handoffs(&earlier)).expect("seed handoffs");
+    block_on(handoffs.record_verdicts(&verdicts)).expect("seed verdicts");
     let events = if given["request"].is_null() {
         parse(crm, body, now)
     } else {
@@ -144,8 +155,9 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         ledger: &ledger,
         client: &client,
         clock: &clock,
+        handoffs: &handoffs,
     };
-    match block_on(pipeline::run(adapter, &job, delivery, ports)) {
+    let mut produced = match block_on(pipeline::run(adapter, &job, delivery, ports)) {
         Ok(outcome) if outcome.workflow => {
             // A CRM workflow branches on the flat answer: check it too.
             let reply = adapter.reply(Some("application/json"), &Ok(outcome.clone()));
@@ -153,8 +165,16 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
             json!({ "outcome": outcome, "answer": answer, "crm_calls": client.calls() })
         }
         Ok(outcome) => json!({ "outcome": outcome, "crm_calls": client.calls() }),
-        Err(e) => json!({ "error": { "status": e.status(), "body": e.to_json() } }),
+        Err(e) => return json!({ "error": { "status": e.status(), "body": e.to_json() } }),
+    };
+    // What the delivery added to the handoff log, when it added anything.
+    let (kept_handoffs, kept_verdicts) = (handoffs.handoffs(), handoffs.verdicts());
+    let added_handoffs = &kept_handoffs[earlier.len()..];
+    let added_verdicts = &kept_verdicts[verdicts.len()..];
+    if !added_handoffs.is_empty() || !added_verdicts.is_empty() {
+        produced["handoff_log"] = json!({ "handoffs": added_handoffs, "verdicts": added_verdicts });
     }
+    produced
 }
 
 #[test]
@@ -176,6 +196,8 @@ fn every_fixture_produces_its_expected_decision() {
                     "request",
                     "secrets",
                     "crm_answers",
+                    "handoffs",
+                    "verdicts",
                 ] {
                     if !expected[given].is_null() {
                         produced[given] = expected[given].clone();

@@ -91,6 +91,7 @@ fn contact() -> impl Strategy<Value = Contact> {
             email: None,
             title: title.map(str::to_owned),
             role: role.map(str::to_owned),
+            authority: None,
         })
 }
 
@@ -110,6 +111,7 @@ fn activity() -> impl Strategy<Value = Activity> {
             kind,
             at: NOW - Duration::days(days_ago),
             subject: subject.map(str::to_owned),
+            notes: None,
         })
 }
 

@@ -13,15 +13,19 @@
 //! - [`sqlite`]: the core's `Database` over Spin's SQLite, and the ledger in it.
 //! - [`clock`]: the core's `Clock`: elapsed time and waiting.
 //! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
-//! - [`respond`]: JSON answers, and errors as JSON with their status.
+//! - [`report`]: gate-handoff's coaching report (JSON, or HTML with inline SVG).
+//! - [`scheduled`]: routes a scheduler calls (the BDRs' weekly summaries).
+//! - [`respond`]: JSON and HTML answers, and errors as JSON with their status.
 
 pub mod body;
 pub mod clock;
 pub mod config;
 pub mod crm_client;
 pub mod kv;
+pub mod report;
 pub mod respond;
 pub mod routes;
+pub mod scheduled;
 pub mod signed_url;
 pub mod sqlite;
 

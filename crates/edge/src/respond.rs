@@ -1,4 +1,4 @@
-//! Answers: JSON, or a CRM's own [`Reply`].
+//! Answers: JSON, HTML, or a CRM's own [`Reply`].
 
 use pipeline_guard_core::{Error, crm::Reply};
 use spin_sdk::http::Response;
@@ -15,6 +15,11 @@ fn response(status: u16, content_type: &str, body: String) -> Response<String> {
 /// A JSON response with `status`.
 pub fn json(status: u16, value: &serde_json::Value) -> Response<String> {
     response(status, "application/json", value.to_string())
+}
+
+/// An HTML page with `status`.
+pub fn html(status: u16, page: String) -> Response<String> {
+    response(status, "text/html; charset=utf-8", page)
 }
 
 /// A CRM's answer to a delivery.

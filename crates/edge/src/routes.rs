@@ -8,6 +8,9 @@
 //! - `GET /<function>/status` (admin): the events that failed for good, with their reasons.
 //! - `POST /<function>/<crm>/retry` (admin): handle that CRM's failed events again, once their
 //!   cause is fixed.
+//! - `GET /gate-handoff/report` (admin): the coaching report ([`crate::report`]).
+//! - `POST /gate-handoff/<crm>/summaries` (sweep token): the BDRs' weekly summaries
+//!   ([`crate::scheduled`]).
 //!
 //! The admin routes want `Authorization: Bearer <admin_token>`, compared in constant time, and
 //! are off while `admin_token` is empty.
@@ -22,6 +25,7 @@ use pipeline_guard_core::{
     crm::{Adapter, Crm},
     event::Delivery,
     function::FunctionKind,
+    handoffs::{HandoffLog, NoHandoffs},
     inbound::InboundRequest,
     ledger::{Ledger, Retention},
     outcome::DeliveryOutcome,
@@ -67,6 +71,21 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         ([], _) => Err(allowed("GET")),
         (["status"], http::Method::GET) => status(function, &request).await,
         (["status"], _) => Err(allowed("GET")),
+        (["report"], http::Method::GET) if function == FunctionKind::GateHandoff => {
+            crate::report::report(&request).await
+        }
+        (["report"], _) if function == FunctionKind::GateHandoff => Err(allowed("GET")),
+        ([crm, "summaries"], http::Method::POST)
+            if function == FunctionKind::GateHandoff && Crm::from_name(crm).is_some() =>
+        {
+            let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
+            with_adapter!(crm, adapter => crate::scheduled::summaries(adapter, &request).await)
+        }
+        ([crm, "summaries"], _)
+            if function == FunctionKind::GateHandoff && Crm::from_name(crm).is_some() =>
+        {
+            Err(allowed("POST"))
+        }
         ([crm], http::Method::POST) if Crm::from_name(crm).is_some() => {
             let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
             Ok(with_adapter!(crm, adapter => webhook(function, adapter, request).await))
@@ -83,8 +102,10 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
 
 fn not_found(function: FunctionKind, path: &str) -> Error {
     let name = function.name();
+    let report = (function == FunctionKind::GateHandoff).then(|| format!("GET /{name}/report"));
     let endpoints: Vec<String> = [format!("GET /{name}"), format!("GET /{name}/status")]
         .into_iter()
+        .chain(report)
         .chain(
             Crm::ALL
                 .iter()
@@ -144,7 +165,7 @@ async fn health(function: FunctionKind, request: &Request) -> Result<Response<St
 }
 
 /// Refuse a request without the admin token.
-async fn authorize(request: &Request) -> Result<(), Error> {
+pub(crate) async fn authorize(request: &Request) -> Result<(), Error> {
     let Some(token) = config::admin_token().await? else {
         return Err(Error::Config(
             "variable `admin_token` is empty: set it to use the status view and the retry route"
@@ -262,6 +283,23 @@ async fn run<A: Adapter>(
     clock: &SpinClock,
     now: OffsetDateTime,
 ) -> Result<DeliveryOutcome, Error> {
+    // Only gate-handoff keeps handoffs: the others never open the handoff log.
+    if function == FunctionKind::GateHandoff {
+        let log = sqlite::handoffs().await?;
+        run_with(function, adapter, delivery, clock, now, &log).await
+    } else {
+        run_with(function, adapter, delivery, clock, now, &NoHandoffs).await
+    }
+}
+
+async fn run_with<A: Adapter>(
+    function: FunctionKind,
+    adapter: &A,
+    delivery: Delivery,
+    clock: &SpinClock,
+    now: OffsetDateTime,
+    handoffs: &impl HandoffLog,
+) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
     let settings = config::settings().await?;
     let store = KvStore::default_store();
@@ -289,6 +327,7 @@ async fn run<A: Adapter>(
         ledger: &ledger,
         client: &client,
         clock,
+        handoffs,
     };
     let outcome = pipeline::run(adapter, &job, delivery, ports).await;
     forget_expired(&ledger, now, &claimant).await;

@@ -1,10 +1,12 @@
 //! The core's [`Database`] over Spin's `spin:sqlite` (the `default` database: SQLite embedded in
-//! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger in it.
+//! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger and the
+//! handoff log in it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use pipeline_guard_core::{
     Error,
+    handoffs::sql::SqlHandoffs,
     ledger::sql::SqlLedger,
     ports::{Database, SqlValue},
 };
@@ -16,19 +18,37 @@ pub struct SpinDatabase(Connection);
 /// Whether this instance has made sure the ledger's tables exist.
 static TABLES_READY: AtomicBool = AtomicBool::new(false);
 
-/// The ledger in the `default` database; its tables are created on an instance's first use.
-pub async fn ledger() -> Result<SqlLedger<SpinDatabase>, Error> {
+/// Whether this instance has made sure the handoff log's tables exist.
+static HANDOFF_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// The `default` database.
+async fn open() -> Result<SpinDatabase, Error> {
     let connection = Connection::open_default().await.map_err(|e| {
         Error::Store(format!(
             "cannot open the `default` SQLite database ({e:?}); add sqlite_databases = [\"default\"] to the component"
         ))
     })?;
-    let ledger = SqlLedger::new(SpinDatabase(connection));
+    Ok(SpinDatabase(connection))
+}
+
+/// The ledger in the `default` database; its tables are created on an instance's first use.
+pub async fn ledger() -> Result<SqlLedger<SpinDatabase>, Error> {
+    let ledger = SqlLedger::new(open().await?);
     if !TABLES_READY.load(Ordering::Relaxed) {
         ledger.create_tables().await?;
         TABLES_READY.store(true, Ordering::Relaxed);
     }
     Ok(ledger)
+}
+
+/// The handoff log in the `default` database; its tables are created on an instance's first use.
+pub async fn handoffs() -> Result<SqlHandoffs<SpinDatabase>, Error> {
+    let log = SqlHandoffs::new(open().await?);
+    if !HANDOFF_TABLES_READY.load(Ordering::Relaxed) {
+        log.create_tables().await?;
+        HANDOFF_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(log)
 }
 
 impl Database for SpinDatabase {

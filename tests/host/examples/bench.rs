@@ -305,6 +305,7 @@ async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
         ledger: &ledger,
         client: &crm,
         clock: &clock,
+        handoffs: &pipeline_guard_core::handoffs::NoHandoffs,
     };
     let outcome = pipeline::run(&Hubspot, &job, delivery, ports).await?;
     let answer = serde_json::to_value(&outcome)?;

@@ -19,6 +19,10 @@
 //! ```
 //! `type` is `created`, `restored`, `updated`, `stage_changed` or `deleted`; `record` is the
 //! canonical [`Record`]. `event_id` must be unique per change: it is the de-duplication key.
+//! For staleness the record may carry `last_activity_at` (the last call, meeting, email or note),
+//! `stage_entered_at`, `next_activity_at`, the snooze and lost-reason fields the playbook names,
+//! contacts' `authority` and activities' `notes`; a date in it that cannot be read refuses
+//! nothing: it is kept as unreadable and reported, never taken for a missing one.
 //! Optionally `changed_by` names the user who made the change (a handoff's BDR) and
 //! `previous_owner_id` the owner before it (a new owner after a handoff is its AE).
 //!

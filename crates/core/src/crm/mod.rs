@@ -11,7 +11,7 @@ use crate::{
     Error,
     evidence::EvidenceRule,
     model::{Record, RecordKind},
-    playbook::{Playbook, WriteBackFields},
+    playbook::{Handoff, Playbook, WriteBackFields},
 };
 
 pub mod adapter;
@@ -26,7 +26,8 @@ pub use adapter::{Adapter, BatchCall, Steps};
 pub use answer::{Reply, workflow_answer};
 
 /// The CRMs pipeline-guard speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Crm {
     /// The generic JSON webhook format, for any other CRM or a workflow tool.
     Generic,
@@ -135,6 +136,30 @@ impl Crm {
         }
     }
 
+    /// The name this CRM knows a canonical handoff field (`handoff.bdr_field`, `ae_field`, the
+    /// verdict fields) of a `kind` record by: its `handoff.crm_fields.<table>` entry, else the
+    /// canonical name (a custom field's default name in Salesforce for the verdict fields).
+    pub fn handoff_field(self, handoff: &Handoff, kind: RecordKind, field: &str) -> String {
+        let named = handoff.field_in(self.field_table(kind), field);
+        let verdict = &handoff.verdict;
+        let is_verdict = field == verdict.field || field == verdict.reason_field;
+        match self {
+            Crm::Salesforce if named == field && is_verdict => salesforce::default_field_name(field),
+            _ => named.to_owned(),
+        }
+    }
+
+    /// The name this CRM knows a field a write-back sets by: a handoff field's
+    /// ([`Crm::handoff_field`]), else a result's ([`Crm::write_back_field`]).
+    pub fn outgoing_field(self, playbook: &Playbook, kind: RecordKind, field: &str) -> String {
+        let handoff = &playbook.handoff;
+        if handoff.read_fields().any(|f| f == field) {
+            self.handoff_field(handoff, kind, field)
+        } else {
+            self.write_back_field(&playbook.write_back, kind, field)
+        }
+    }
+
     /// Whether `field` (a CRM field name of a `kind` record) is one pipeline-guard writes back to.
     pub fn is_write_back_field(
         self,
@@ -219,8 +244,8 @@ macro_rules! with_adapter {
 
 /// The CRM fields the playbook reads from `crm`'s records of `kind`, by their name there, each with
 /// the canonical field it feeds: a dimension's `crm_fields` entry in the [`Crm::field_table`]
-/// (else its canonical field), the fit fields, the required fields, and the handoff's BDR and AE
-/// fields (`handoff.crm_fields`). Contact dimensions are
+/// (else its canonical field), the fit fields, the required fields, the handoff's BDR and AE
+/// fields (`handoff.crm_fields`) and the stale flag written back. Contact dimensions are
 /// judged from the record's contacts, and canonical fields the record already carries (owner,
 /// amount, …) come from each CRM's own fields.
 pub(crate) fn mapped_fields(
@@ -252,10 +277,15 @@ pub(crate) fn mapped_fields(
         properties.entry(field.clone()).or_insert(field);
     }
     let handoff = &playbook.handoff;
-    for field in handoff.people_fields() {
-        let name = handoff.field_in(crm.field_table(kind), field).to_owned();
-        properties.insert(name, field.to_owned());
+    for field in handoff.read_fields() {
+        properties.insert(crm.handoff_field(handoff, kind, field), field.to_owned());
     }
+    // The stale flag already written says whom staleness told, and when (notify once).
+    let stale = &playbook.write_back.stale;
+    properties.insert(
+        crm.write_back_field(&playbook.write_back, kind, stale),
+        stale.clone(),
+    );
     properties.retain(|_, canonical| !Record::BUILT_IN_FIELDS.contains(&canonical.as_str()));
     properties
 }

@@ -217,6 +217,7 @@ fn contact(id: &str, person: &Map<String, Value>, role: Option<String>) -> Conta
         email,
         title: person.get("job_title").and_then(text),
         role,
+        authority: None,
     }
 }
 
@@ -257,7 +258,11 @@ pub async fn complete(
                     Ok(answer) => {
                         if let Some(person) = answer["data"].as_object() {
                             let role = person_role(person, role_field, api).await?;
-                            record.contacts.push(contact(&person_id, person, role));
+                            let authority = playbook.staleness.authority_field.as_deref();
+                            let authority = person_role(person, authority, api).await?;
+                            let mut contact = contact(&person_id, person, role);
+                            contact.authority = authority;
+                            record.contacts.push(contact);
                         }
                     }
                     // The person was deleted since: the deal has no contact.
@@ -302,8 +307,8 @@ async fn label_options(
     Ok(())
 }
 
-/// A deal's person's buying role: the text of `role_field`, its label when it is an option field
-/// (the API sends option ids).
+/// A deal's person's buying role (or authority level): the text of `role_field`, its label when
+/// it is an option field (the API sends option ids).
 async fn person_role(
     person: &Map<String, Value>,
     role_field: Option<&str>,

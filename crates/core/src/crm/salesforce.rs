@@ -64,7 +64,7 @@ use time::OffsetDateTime;
 pub use outbound::parse;
 pub(crate) use record::is_id;
 pub use record::{FlowCallout, parse_callout};
-pub use soql::complete;
+pub use soql::{NEXT_ACTIVITY_SUBQUERIES, complete};
 pub use write::{COLLECTION_LIMIT, default_field_name, render};
 
 use super::{

@@ -14,6 +14,7 @@ pub mod brief;
 pub mod notices;
 pub mod people;
 pub mod rules;
+pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -232,18 +233,27 @@ impl HandoffDecision {
         }
     }
 
-    /// The CRM changes this decision makes to `record`: its status, score and summary, the move
-    /// back (only from the handoff stage it entered), and the notices.
+    /// The CRM changes this decision makes to `record`: its status, score and summary, the AE's
+    /// verdict on an earlier handoff cleared, the move back (only from the handoff stage it
+    /// entered), and the notices.
     pub fn write_back(&self, event: &WebhookEvent, playbook: &Playbook) -> WriteBack {
         let names = &playbook.write_back;
         let record = &event.record;
-        let fields = [
+        let mut fields: std::collections::BTreeMap<String, serde_json::Value> = [
             (names.handoff_status.clone(), self.status().into()),
             (names.score.clone(), self.scorecard.total.into()),
             (names.summary.clone(), self.scorecard.summary().into()),
         ]
         .into_iter()
         .collect();
+        // A new handoff starts without a verdict: the AE's verdict on an earlier one is cleared,
+        // so it is never read as this one's.
+        let verdict = &playbook.handoff.verdict;
+        for field in [&verdict.field, &verdict.reason_field] {
+            if record.has(field) {
+                fields.insert(field.clone(), serde_json::Value::Null);
+            }
+        }
         WriteBack {
             record_kind: record.kind,
             record_id: record.id.clone(),

@@ -153,6 +153,16 @@ pub fn describe(playbook: &Playbook) -> Vec<String> {
         ),
         None => "Blocked in enforce mode: moved back to the stage it came from. Set handoff.return_stage so a deal created in a handoff stage can be moved back too.".to_owned(),
     });
+    lines.push(format!(
+        "The AE's verdict: {}; a rejection sends the BDR a task and, in enforce mode, moves the deal back.",
+        handoff.verdict.allowed_values()
+    ));
+    lines.push(match playbook.rollout.manager_view_from {
+        Some(date) => format!(
+            "Figures per BDR in the report from {date}; before that, team totals only."
+        ),
+        None => "Figures per BDR in the report: never ([rollout] manager_view_from is not set); team totals only.".to_owned(),
+    });
     lines
 }
 

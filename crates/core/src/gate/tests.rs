@@ -39,6 +39,7 @@ fn qualified() -> Record {
         email: Some("dana@acme.example".into()),
         title: Some("CFO".into()),
         role: Some("economic_buyer".into()),
+        authority: None,
     });
     deal
 }

@@ -5,55 +5,10 @@ use futures::executor::block_on;
 use time::macros::datetime;
 
 use super::{sql::SqlLedger, *};
-use crate::{
-    function::Brief,
-    memory::MemoryLedger,
-    ports::{Database, SqlValue},
-};
-
-/// A SQLite database in memory, as Spin's embedded one behaves.
-struct Sqlite(rusqlite::Connection);
-
-impl Database for Sqlite {
-    async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>, Error> {
-        let fail = |e: rusqlite::Error| Error::Store(e.to_string());
-        let mut statement = self.0.prepare(sql).map_err(fail)?;
-        let columns = statement.column_count();
-        let params: Vec<rusqlite::types::Value> = params
-            .into_iter()
-            .map(|p| match p {
-                SqlValue::Integer(n) => rusqlite::types::Value::Integer(n),
-                SqlValue::Real(x) => rusqlite::types::Value::Real(x),
-                SqlValue::Text(t) => rusqlite::types::Value::Text(t),
-                SqlValue::Blob(b) => rusqlite::types::Value::Blob(b),
-                SqlValue::Null => rusqlite::types::Value::Null,
-            })
-            .collect();
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params))
-            .map_err(fail)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(fail)? {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
-                values.push(
-                    match row.get::<_, rusqlite::types::Value>(i).map_err(fail)? {
-                        rusqlite::types::Value::Integer(n) => SqlValue::Integer(n),
-                        rusqlite::types::Value::Real(x) => SqlValue::Real(x),
-                        rusqlite::types::Value::Text(t) => SqlValue::Text(t),
-                        rusqlite::types::Value::Blob(b) => SqlValue::Blob(b),
-                        rusqlite::types::Value::Null => SqlValue::Null,
-                    },
-                );
-            }
-            out.push(values);
-        }
-        Ok(out)
-    }
-}
+use crate::{function::Brief, memory::MemoryLedger, test_sqlite::Sqlite};
 
 fn sql_ledger() -> SqlLedger<Sqlite> {
-    let ledger = SqlLedger::new(Sqlite(rusqlite::Connection::open_in_memory().unwrap()));
+    let ledger = SqlLedger::new(Sqlite::in_memory());
     block_on(ledger.create_tables()).unwrap();
     ledger
 }

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     Error,
+    statement::{columns, corrupt, placeholders, rows, text},
     crm::Crm,
     event::WebhookEvent,
     function::FunctionKind,
@@ -395,26 +396,6 @@ fn state(status: EventStatus) -> &'static str {
     }
 }
 
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-fn rows(n: usize, row: &str) -> String {
-    vec![row; n].join(", ")
-}
-
-fn columns<const N: usize>(row: Vec<SqlValue>) -> Result<[SqlValue; N], Error> {
-    row.try_into()
-        .map_err(|_| Error::Store(format!("expected {N} columns from the ledger")))
-}
-
-fn text(value: &SqlValue) -> Result<String, Error> {
-    value
-        .as_text()
-        .map(str::to_owned)
-        .ok_or_else(|| corrupt("a text column"))
-}
-
 fn first_text(row: &[SqlValue]) -> Result<String, Error> {
     row.first().map_or_else(|| Err(corrupt("a row")), text)
 }
@@ -422,10 +403,6 @@ fn first_text(row: &[SqlValue]) -> Result<String, Error> {
 fn decode(outcome: &SqlValue) -> Result<Settled, Error> {
     let text = text(outcome)?;
     serde_json::from_str(&text).map_err(|_| corrupt("pg_events.outcome"))
-}
-
-fn corrupt(what: &str) -> Error {
-    Error::Store(format!("the ledger holds an unreadable value in {what}"))
 }
 
 fn store_error(e: serde_json::Error) -> Error {

@@ -42,16 +42,41 @@ pub(super) async fn apply<A: Adapter>(
     decided: &[DecidedEvent],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Written {
-    let mut results: Vec<Applied> = decided
+    let planned: Vec<Result<Option<&WriteBack>, Error>> = decided
         .iter()
-        .map(|d| d.held.clone().map_or(Ok(Vec::new()), Err))
+        .map(|d| d.held.clone().map_or(Ok(d.write_back.as_ref()), Err))
         .collect();
-    let mut partial = vec![false; decided.len()];
-    let targets: Vec<(usize, &WriteBack)> = decided
+    write(adapter, job.now, planned, api).await
+}
+
+/// Carry out write-backs that were not decided from a delivery (a scheduled summary, a sweep),
+/// batched as a delivery's are: the calls made for each, or why it failed.
+pub async fn write_backs<A: Adapter>(
+    adapter: &A,
+    write_backs: &[WriteBack],
+    now: time::OffsetDateTime,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Vec<Result<Vec<String>, Error>> {
+    let planned = write_backs.iter().map(|wb| Ok(Some(wb))).collect();
+    write(adapter, now, planned, api).await.results
+}
+
+/// Carry out `planned` write-backs (an error: one held back; `None`: nothing to write).
+async fn write<A: Adapter>(
+    adapter: &A,
+    now: time::OffsetDateTime,
+    planned: Vec<Result<Option<&WriteBack>, Error>>,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Written {
+    let mut results: Vec<Applied> = planned
+        .iter()
+        .map(|p| p.as_ref().map(|_| Vec::new()).map_err(Clone::clone))
+        .collect();
+    let mut partial = vec![false; planned.len()];
+    let targets: Vec<(usize, &WriteBack)> = planned
         .iter()
         .enumerate()
-        .filter(|(i, _)| results[*i].is_ok())
-        .filter_map(|(i, d)| d.write_back.as_ref().map(|wb| (i, wb)))
+        .filter_map(|(i, p)| p.as_ref().ok().copied().flatten().map(|wb| (i, wb)))
         .collect();
     let steps = adapter
         .render(
@@ -59,7 +84,7 @@ pub(super) async fn apply<A: Adapter>(
                 .iter()
                 .map(|(_, wb)| (*wb).clone())
                 .collect::<Vec<_>>(),
-            job.now,
+            now,
         )
         .len();
     for step in 0..steps {
@@ -72,7 +97,7 @@ pub(super) async fn apply<A: Adapter>(
             .collect();
         let write_backs: Vec<WriteBack> = alive.iter().map(|(_, wb)| (*wb).clone()).collect();
         let calls = adapter
-            .render(&write_backs, job.now)
+            .render(&write_backs, now)
             .into_iter()
             .nth(step)
             .unwrap_or_default();
@@ -126,7 +151,7 @@ pub(super) async fn apply<A: Adapter>(
                     }
                 }
                 Err(_) => {
-                    let alone = isolate(adapter, job, step, &call, &alive, api).await;
+                    let alone = isolate(adapter, now, step, &call, &alive, api).await;
                     for (event, result) in alone {
                         match result {
                             Ok(calls) => {
@@ -148,7 +173,7 @@ pub(super) async fn apply<A: Adapter>(
 /// the CRM refuses. Results by decided-event index.
 async fn isolate<A: Adapter>(
     adapter: &A,
-    job: &Job<'_>,
+    now: time::OffsetDateTime,
     step: usize,
     call: &BatchCall,
     alive: &[(usize, &WriteBack)],
@@ -158,7 +183,7 @@ async fn isolate<A: Adapter>(
         call.serves.iter().map(|&k| alive[k]),
         |(event, write_back)| async move {
             let calls = adapter
-                .render(std::slice::from_ref(write_back), job.now)
+                .render(std::slice::from_ref(write_back), now)
                 .into_iter()
                 .nth(step)
                 .unwrap_or_default();

@@ -63,6 +63,12 @@ pub(super) async fn decide(
                 }
             }
         };
+        if fresh.resume
+            && let Decision::Stale(report) = &mut decision
+        {
+            // The record holds the flag the first attempt wrote, not the task it did not create.
+            report.resume();
+        }
         if let Decision::Scored(card) = &mut decision {
             if histogram.is_none() {
                 let key = review::histogram_key(&playbook.name);
@@ -78,7 +84,7 @@ pub(super) async fn decide(
         let write_back = decision
             .write_back(event, playbook)
             .map(|mut write_back| {
-                write_back.rename_fields(|field| crm.write_back_field(names, kind, field));
+                write_back.rename_fields(|field| crm.outgoing_field(playbook, kind, field));
                 write_back
             })
             // A resumed write-back is carried out whole: the record holds the fields its first

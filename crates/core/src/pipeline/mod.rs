@@ -1,5 +1,6 @@
 //! What every function does with a delivery, as stages over the whole batch:
-//! **claim** → **order** → **complete** → **decide** → **recheck** → **apply** → **settle**.
+//! **claim** → **order** → **complete** → **decide** → **recheck** → **journal** → **apply** →
+//! **settle**.
 //!
 //! - [`claim`]: every event is claimed in the [`Ledger`] in one statement before anything is
 //!   done, so of concurrent copies of a delivery only one acts; events settled earlier answer
@@ -10,6 +11,8 @@
 //! - [`decide`]: the function decides each event and what it writes back.
 //! - [`recheck`]: a deal about to be moved back is read again, and moved only if it has not
 //!   moved on since.
+//! - [`journal`]: handoffs are recorded in the handoff log, and AEs' verdicts matched to them,
+//!   before the CRM is written to.
 //! - [`apply`]: the adapter renders the write-backs into batched calls, run within the
 //!   delivery's deadline; a call refused for good fails only the events it served.
 //! - [`settle`]: finished events are recorded in one statement; unfinished claims are released
@@ -23,17 +26,20 @@
 mod apply;
 mod claim;
 mod decide;
+mod journal;
 mod recheck;
 mod settle;
 
 use time::OffsetDateTime;
 
 pub use crate::api::{Api, Limits};
+pub use apply::write_backs;
 use crate::{
     Error,
     crm::adapter::Adapter,
     event::{Delivery, WebhookEvent},
     function::{FunctionKind, Settings},
+    handoffs::HandoffLog,
     ledger::{Claiming, Ledger, Retention, Settled, Settlement},
     outcome::{DeliveryOutcome, EventOutcome, EventStatus},
     ports::{Clock, CrmClient, Store},
@@ -58,7 +64,7 @@ pub struct Job<'a> {
 
 /// The ports a delivery goes through.
 #[derive(Debug)]
-pub struct Ports<'a, S, L, C, K> {
+pub struct Ports<'a, S, L, C, K, H> {
     /// Small values kept between requests (the review histogram).
     pub store: &'a S,
     /// Claims and settled events.
@@ -67,16 +73,18 @@ pub struct Ports<'a, S, L, C, K> {
     pub client: &'a C,
     /// The delivery's clock.
     pub clock: &'a K,
+    /// Handoffs and the AEs' verdicts ([`crate::handoffs::NoHandoffs`] where none are kept).
+    pub handoffs: &'a H,
 }
 
 /// Handle a delivery: every event ends processed, duplicate, superseded, failed (recorded with
 /// its reason) or pending (left to the CRM's retry). An error is returned only when nothing
 /// could be done (the ledger failed before any claim was made).
-pub async fn run<A, S, L, C, K>(
+pub async fn run<A, S, L, C, K, H>(
     adapter: &A,
     job: &Job<'_>,
     delivery: Delivery,
-    ports: Ports<'_, S, L, C, K>,
+    ports: Ports<'_, S, L, C, K, H>,
 ) -> Result<DeliveryOutcome, Error>
 where
     A: Adapter,
@@ -84,6 +92,7 @@ where
     L: Ledger,
     C: CrmClient,
     K: Clock,
+    H: HandoffLog,
 {
     let api = Api::new(ports.client, ports.clock, job.limits);
     if delivery.synchronous {
@@ -114,6 +123,12 @@ where
             Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
         };
     recheck::recheck(adapter, &mut decided.events, &job.settings.playbook, &api).await;
+    let playbook = &job.settings.playbook;
+    let journaled =
+        journal::journal(adapter.crm(), playbook, &mut decided.events, ports.handoffs).await;
+    if let Err(e) = journaled {
+        return settle::abandon(job, ports.ledger, tally, e).await;
+    }
     let applied = apply::apply(adapter, job, &decided.events, &api).await;
     settle::settle(job, ports, decided, applied, tally, delivery.workflow).await
 }

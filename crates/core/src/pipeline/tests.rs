@@ -100,6 +100,7 @@ impl World {
             ledger: &self.ledger,
             client: &self.crm,
             clock: &self.clock,
+            handoffs: &crate::handoffs::NoHandoffs,
         };
         block_on(run(adapter, &job, delivery, ports)).expect("the delivery runs")
     }
@@ -300,6 +301,7 @@ fn work_past_the_deadline_is_left_pending_for_the_retry() {
         ledger: &world.ledger,
         client: &slow,
         clock: &first_try,
+        handoffs: &crate::handoffs::NoHandoffs,
     };
     let outcome = block_on(run(
         &Generic,
@@ -385,6 +387,7 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
         ledger: &world.ledger,
         client: &world.crm,
         clock: &world.clock,
+        handoffs: &crate::handoffs::NoHandoffs,
     };
     // The fields are written, the owner's task is not: the CRM failed for now.
     world.crm.refuse(
@@ -419,6 +422,7 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
         ledger: &world.ledger,
         client: &crm,
         clock: &world.clock,
+        handoffs: &crate::handoffs::NoHandoffs,
     };
     let retry = block_on(run(
         &Pipedrive,
@@ -454,6 +458,7 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         ledger: &world.ledger,
         client: &slow,
         clock: &first_try,
+        handoffs: &crate::handoffs::NoHandoffs,
     };
     let first = block_on(run(
         &Pipedrive,
@@ -475,6 +480,7 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         ledger: &world.ledger,
         client: &world.crm,
         clock: &world.clock,
+        handoffs: &crate::handoffs::NoHandoffs,
     };
     let again = block_on(run(
         &Pipedrive,
@@ -503,6 +509,7 @@ fn a_deal_handed_off_again_is_told_again_though_its_fields_are_unchanged() {
         ledger: &world.ledger,
         client: &world.crm,
         clock: &world.clock,
+        handoffs: &crate::handoffs::NoHandoffs,
     };
     let first = handoff("e1", "D-5");
     block_on(run(

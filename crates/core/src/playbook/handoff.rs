@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::verdict::VerdictFields;
+
 /// A part of the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -60,6 +62,9 @@ pub struct Handoff {
     /// `generic`), by canonical field, when they differ from it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub crm_fields: BTreeMap<String, BTreeMap<String, String>>,
+    /// The fields an AE records the handoff's verdict in, and their values.
+    #[serde(default)]
+    pub verdict: VerdictFields,
 }
 
 /// The dimensions required green when the playbook does not say: pain and a timeline.
@@ -123,8 +128,15 @@ impl Handoff {
             .map(String::as_str)
     }
 
-    /// The name `crm_table` (a [`crate::crm::Crm::field_table`]) knows the canonical people
-    /// field `field` by.
+    /// Every canonical field the handoff reads from a record: the people fields that are set,
+    /// and the AE's verdict and reason fields.
+    pub fn read_fields(&self) -> impl Iterator<Item = &str> {
+        self.people_fields()
+            .chain([self.verdict.field.as_str(), self.verdict.reason_field.as_str()])
+    }
+
+    /// The name `crm_table` (a [`crate::crm::Crm::field_table`]) knows the canonical handoff
+    /// field `field` (a people or verdict field) by, when `crm_fields` names it.
     pub fn field_in<'a>(&'a self, crm_table: &str, field: &'a str) -> &'a str {
         self.crm_fields
             .get(crm_table)
@@ -199,7 +211,7 @@ impl Handoff {
         if self.bdr_field.is_some() && self.bdr_field == self.ae_field {
             problems.push("handoff.ae_field: the BDR and the AE need their own fields".to_owned());
         }
-        let people: Vec<&str> = self.people_fields().collect();
+        let named: Vec<&str> = self.read_fields().collect();
         for (crm, names) in &self.crm_fields {
             if !crm_names.contains(&crm.as_str()) {
                 problems.push(format!(
@@ -208,14 +220,10 @@ impl Handoff {
                 ));
             }
             for (field, name) in names {
-                if !people.contains(&field.as_str()) {
-                    let set = if people.is_empty() {
-                        "set handoff.bdr_field or handoff.ae_field first".to_owned()
-                    } else {
-                        format!("the handoff's fields are {}", people.join(", "))
-                    };
+                if !named.contains(&field.as_str()) {
                     problems.push(format!(
-                        "handoff.crm_fields.{crm}.{field}: not a field the handoff names; {set}"
+                        "handoff.crm_fields.{crm}.{field}: not a field the handoff names; the handoff's fields are {}",
+                        named.join(", ")
                     ));
                 } else if name.trim().is_empty() {
                     problems.push(format!(
@@ -265,7 +273,7 @@ mod tests {
                 "handoff.requires_green[0]: unknown dimension \"pian\"; known: situation, pain, next_step",
                 "handoff.requires_not_red[0]: unknown dimension \"impact\"; known: situation, pain, next_step",
                 "handoff.min_completeness: must be within 0..=100 (found 120)",
-                "handoff.crm_fields.hubspot.ae_ownr: not a field the handoff names; the handoff's fields are ae_owner",
+                "handoff.crm_fields.hubspot.ae_ownr: not a field the handoff names; the handoff's fields are ae_owner, pg_handoff_verdict, pg_handoff_reason",
                 "handoff.crm_fields.zoho: unknown CRM; use one of hubspot, salesforce",
             ]
         );

@@ -8,6 +8,13 @@
 //! `POST /crm/v3/objects/contacts/batch/read`, and the owner of each user who moved a deal into
 //! a handoff stage ([`owners`]). A handful of calls, whatever the batch's size.
 //!
+//! What staleness reads: the last real activity is `notes_last_contacted` (the last call, sales
+//! email or meeting logged; not `notes_last_updated`, which every task moves, pipeline-guard's
+//! own included, so a note alone does not count), the next one `notes_next_activity_date`, a
+//! lost deal's reason `closed_lost_reason` (as `lost_reason`), and the playbook's snooze, next
+//! step and lost reason fields and contacts' authority field are read as properties too. A date
+//! HubSpot holds that cannot be read is kept as unreadable, never dropped.
+//!
 //! A record HubSpot reports not found (`OBJECT_NOT_FOUND` in a multi-status answer) was deleted
 //! since the event: the event becomes a deletion. An answer that does not hold a requested record
 //! is refused for that record's events ([`Error::CrmRejected`]), never read as an empty record;
@@ -16,7 +23,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use super::{
     CONTACT_PROPERTIES, DEAL_PROPERTIES, buying_role, full_name,
@@ -29,7 +35,7 @@ use crate::{
     crm::Crm,
     event::{Change, WebhookEvent},
     gate::{self, notices::NEXT_ACTIVITY_FIELD},
-    model::{Contact, DealStatus, RecordKind, parse_date},
+    model::{Contact, DealStatus, RecordKind, parse_date, parse_time},
     playbook::Playbook,
     ports::{Clock, CrmClient},
     writeback::CrmCall,
@@ -47,6 +53,8 @@ const DEAL_CONTACT_PROPERTIES: &[&str] = &[
     "jobtitle",
     "hs_buying_role",
 ];
+/// The deal properties staleness reads besides the adapter's own.
+const STALENESS_PROPERTIES: &[&str] = &["notes_last_contacted", "closed_lost_reason"];
 
 /// What a batch read found for one id.
 type Found = Result<Option<Map<String, Value>>, Error>;
@@ -79,7 +87,15 @@ pub async fn complete(
     };
     let (deal_ids, lead_ids) = (ids(RecordKind::Deal), ids(RecordKind::Lead));
 
-    let deal_properties = names(DEAL_PROPERTIES);
+    let staleness = &playbook.staleness;
+    let authority = staleness.authority_field.as_deref();
+    let deal_properties: Vec<String> = names(DEAL_PROPERTIES)
+        .into_iter()
+        .chain(STALENESS_PROPERTIES.iter().map(|p| (*p).to_owned()))
+        .chain(staleness.read_fields().map(str::to_owned))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let (deals, associations) = futures::join!(
         read(
             api,
@@ -94,7 +110,7 @@ pub async fn complete(
     if let Ok(associations) = &associations {
         contact_ids.extend(associations.values().flatten().cloned());
     }
-    let contact_properties = if lead_ids.is_empty() {
+    let mut contact_properties: Vec<String> = if lead_ids.is_empty() {
         DEAL_CONTACT_PROPERTIES
             .iter()
             .map(|s| (*s).to_owned())
@@ -102,6 +118,7 @@ pub async fn complete(
     } else {
         names(CONTACT_PROPERTIES)
     };
+    contact_properties.extend(authority.map(str::to_owned));
     let movers: Vec<Option<String>> = events
         .iter()
         .map(|event| mover(event, &deals, playbook))
@@ -123,8 +140,8 @@ pub async fn complete(
         .into_iter()
         .zip(movers)
         .map(|(event, mover)| match event.record.kind {
-            RecordKind::Deal => complete_deal(event, mover, &reads, &mapped),
-            RecordKind::Lead => complete_lead(event, &reads, &mapped),
+            RecordKind::Deal => complete_deal(event, mover, &reads, &mapped, authority),
+            RecordKind::Lead => complete_lead(event, &reads, &mapped, authority),
         })
         .collect()
 }
@@ -187,6 +204,7 @@ fn complete_deal(
     mover: Option<String>,
     reads: &Reads,
     mapped: &BTreeMap<String, String>,
+    authority: Option<&str>,
 ) -> Result<WebhookEvent, Error> {
     let id = event.record.id.clone();
     let Some(object) = reads.deals.get(&id).cloned().unwrap_or(Ok(None))? else {
@@ -205,7 +223,7 @@ fn complete_deal(
             .cloned()
             .unwrap_or(Ok(None))?
         {
-            contacts.push(contact(&contact_id, &properties_of(&object)));
+            contacts.push(contact(&contact_id, &properties_of(&object), authority));
         }
     }
     // A user who is no owner (deactivated, never given a seat) moved it: nobody to assign.
@@ -221,6 +239,7 @@ fn complete_lead(
     event: WebhookEvent,
     reads: &Reads,
     mapped: &BTreeMap<String, String>,
+    authority: Option<&str>,
 ) -> Result<WebhookEvent, Error> {
     let object = reads
         .contacts
@@ -228,7 +247,7 @@ fn complete_lead(
         .cloned()
         .unwrap_or(Ok(None))?;
     Ok(match object {
-        Some(object) => lead(event, &object, mapped),
+        Some(object) => lead(event, &object, mapped, authority),
         None => deleted(event),
     })
 }
@@ -405,20 +424,30 @@ fn deal(
     }
     let properties = fill(&mut event, object, mapped);
     let text = |name: &str| property(&properties, name);
-    if let Some(date) = text("notes_next_activity_date").and_then(|d| parse_date(&d)) {
+    let record = &mut event.record;
+    record.next_activity_at = record.read_date(
+        "next_activity_at",
+        text("notes_next_activity_date"),
+        parse_time,
+    );
+    if let Some(at) = record.next_activity_at {
         // A playbook mapping of its own to the canonical field wins.
-        event
-            .record
+        record
             .fields
             .entry(NEXT_ACTIVITY_FIELD.to_owned())
-            .or_insert_with(|| date.to_string().into());
+            .or_insert_with(|| at.date().to_string().into());
     }
-    let record = &mut event.record;
+    if let Some(reason) = text("closed_lost_reason") {
+        record
+            .fields
+            .entry("lost_reason".into())
+            .or_insert(reason.into());
+    }
     record.name = text("dealname");
     record.stage = text("dealstage");
     record.pipeline = text("pipeline");
     record.amount = text("amount").and_then(|a| a.parse().ok());
-    record.close_date = text("closedate").and_then(|d| parse_date(&d));
+    record.close_date = record.read_date("close_date", text("closedate"), parse_date);
     record.status = match (
         text("hs_is_closed").as_deref(),
         text("hs_is_closed_won").as_deref(),
@@ -449,12 +478,13 @@ fn lead(
     mut event: WebhookEvent,
     object: &Map<String, Value>,
     mapped: &BTreeMap<String, String>,
+    authority: Option<&str>,
 ) -> WebhookEvent {
     let properties = fill(&mut event, object, mapped);
     let record = &mut event.record;
     record.name = full_name(&properties);
     record.stage = property(&properties, "lifecyclestage");
-    record.contacts = vec![contact(&record.id.clone(), &properties)];
+    record.contacts = vec![contact(&record.id.clone(), &properties, authority)];
     event
 }
 
@@ -467,7 +497,8 @@ fn properties_of(object: &Map<String, Value>) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-/// What deals and contacts share: the owner, the last activity, every property as a record field
+/// What deals and contacts share: the owner, the last real activity (a contact's own
+/// `notes_last_updated`; a deal's `notes_last_contacted`), every property as a record field
 /// and the playbook's mapped ones under their canonical names. The record is complete; its
 /// properties are returned for the rest.
 fn fill(
@@ -477,9 +508,13 @@ fn fill(
 ) -> Map<String, Value> {
     let properties = properties_of(object);
     let text = |name: &str| property(&properties, name);
-    event.record.owner_id = text("hubspot_owner_id");
-    event.record.last_activity_at =
-        text("notes_last_updated").and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+    let record = &mut event.record;
+    record.owner_id = text("hubspot_owner_id");
+    let last_activity = match record.kind {
+        RecordKind::Deal => "notes_last_contacted",
+        RecordKind::Lead => "notes_last_updated",
+    };
+    record.last_activity_at = record.read_date("last_activity_at", text(last_activity), parse_time);
     fields(event, &properties, mapped);
     event.complete = true;
     properties
@@ -503,12 +538,14 @@ fn fields(
     }
 }
 
-fn contact(id: &str, properties: &Map<String, Value>) -> Contact {
+/// A contact from its properties; `authority` names the property holding its authority level.
+fn contact(id: &str, properties: &Map<String, Value>, authority: Option<&str>) -> Contact {
     Contact {
         id: id.to_owned(),
         name: full_name(properties),
         email: property(properties, "email"),
         title: property(properties, "jobtitle"),
         role: property(properties, "hs_buying_role").and_then(|roles| buying_role(&roles)),
+        authority: authority.and_then(|name| property(properties, name)),
     }
 }

@@ -4,6 +4,14 @@
 //! that changed, under the API v2 names: a `stage_id` there is the stage a deal came from, an
 //! `owner_id` there says the same change gave the deal another owner. `meta.user_id` is the user
 //! who made the change (since September 2023; before, it was the webhook's owner).
+//!
+//! What staleness reads: the last real activity is the latest of `last_activity_date` (the last
+//! activity marked done) and the last email in or out (`last_incoming_mail_time`,
+//! `last_outgoing_mail_time`), never `update_time`, which every save moves; the stage entry is
+//! `stage_change_time` (else `add_time`); the next activity `next_activity_date` (with
+//! `next_activity_time`); a lost deal's reason `lost_reason`. A v2 payload names its activities
+//! by id only, so these come from payloads and lists that carry them. A date that cannot be read
+//! is kept as unreadable, never dropped.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -14,11 +22,19 @@ use crate::{
     Error,
     event::{Change, WebhookEvent},
     gate::notices::NEXT_ACTIVITY_FIELD,
-    model::{DealStatus, Record, RecordKind, parse_date, value_text as text},
+    model::{DealStatus, Record, RecordKind, parse_date, parse_time, value_text as text},
 };
 
 /// Fields Pipedrive changes on every save; they say nothing about what the change was.
 const BOOKKEEPING: &[&str] = &["update_time"];
+
+/// The fields that say when a deal's last real activity was: the last done activity's date, the
+/// last email each way.
+const LAST_ACTIVITY: &[&str] = &[
+    "last_activity_date",
+    "last_incoming_mail_time",
+    "last_outgoing_mail_time",
+];
 
 #[derive(Deserialize)]
 struct Webhook {
@@ -185,6 +201,22 @@ fn change(
     })
 }
 
+/// The latest of the [`LAST_ACTIVITY`] times `data` holds; when one cannot be read, which is the
+/// latest cannot be told, and the deal's last activity is unreadable.
+fn last_activity(record: &mut Record, get: &impl Fn(&str) -> Option<String>) {
+    let mut latest = None;
+    for sent in LAST_ACTIVITY.iter().filter_map(|name| get(name)) {
+        match parse_time(&sent) {
+            Some(at) => latest = latest.max(Some(at)),
+            None => {
+                record.unreadable.insert("last_activity_at".into(), sent);
+                return;
+            }
+        }
+    }
+    record.last_activity_at = latest;
+}
+
 /// `meta.timestamp`: RFC 3339 in v2 payloads, Unix seconds (or milliseconds) in some.
 fn timestamp(value: &Value) -> Option<OffsetDateTime> {
     match value {
@@ -239,18 +271,28 @@ pub(super) fn custom_value(value: &Value) -> Option<Value> {
 /// ones, every custom field under its key, and the other plain fields under their names.
 fn fill(record: &mut Record, kind: RecordKind, data: &Map<String, Value>) {
     let get = |name: &str| data.get(name).and_then(text);
-    let time = |name: &str| get(name).and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
     record.owner_id = get("owner_id");
-    // Pipedrive's own rotting counts from the last update.
-    record.last_activity_at = time("update_time");
     match kind {
         RecordKind::Deal => {
             record.name = get("title");
             record.stage = get("stage_id");
             record.pipeline = get("pipeline_id");
             record.amount = data.get("value").and_then(Value::as_f64);
-            record.close_date = get("expected_close_date").and_then(|d| parse_date(&d));
-            record.stage_entered_at = time("stage_change_time").or_else(|| time("add_time"));
+            record.close_date =
+                record.read_date("close_date", get("expected_close_date"), parse_date);
+            record.stage_entered_at = record.read_date(
+                "stage_entered_at",
+                get("stage_change_time").or_else(|| get("add_time")),
+                parse_time,
+            );
+            last_activity(record, &get);
+            let next = get("next_activity_date").map(|date| match get("next_activity_time") {
+                // `09:00` as well as `09:00:00`.
+                Some(time) if time.len() == 5 => format!("{date} {time}:00"),
+                Some(time) => format!("{date} {time}"),
+                None => date,
+            });
+            record.next_activity_at = record.read_date("next_activity_at", next, parse_time);
             record.status = match get("status").as_deref() {
                 Some("won") => DealStatus::Won,
                 Some("lost") => DealStatus::Lost,
@@ -376,6 +418,53 @@ mod tests {
         assert_eq!(
             event.record.text(NEXT_ACTIVITY_FIELD).as_deref(),
             Some("2026-11-26")
+        );
+    }
+
+    /// Regression: `update_time`, which every save moves, was read as the last activity, so a
+    /// Pipedrive deal could never rot.
+    #[test]
+    fn the_last_activity_is_a_real_one_never_the_last_save() {
+        let saved = json!({"id": 7, "stage_id": 4, "update_time": "2026-11-21T11:00:00Z",
+            "stage_change_time": "2026-09-15T09:00:00Z"});
+        let event = parse(&deal_change(json!({}), saved, Value::Null))
+            .unwrap()
+            .remove(0);
+        assert_eq!(event.record.last_activity_at, None);
+        assert_eq!(
+            event.record.stage_entered_at,
+            Some(time::macros::datetime!(2026-09-15 09:00 UTC))
+        );
+        let listed = json!({"id": 7, "stage_id": 4, "update_time": "2026-11-21T11:00:00Z",
+            "last_activity_date": "2026-10-02", "last_outgoing_mail_time": "2026-10-05 16:20:00",
+            "next_activity_date": "2026-11-26", "next_activity_time": "09:30"});
+        let record = parse(&deal_change(json!({}), listed, Value::Null))
+            .unwrap()
+            .remove(0)
+            .record;
+        assert_eq!(
+            record.last_activity_at,
+            Some(time::macros::datetime!(2026-10-05 16:20 UTC)),
+            "the latest of the last done activity and the last email"
+        );
+        assert_eq!(
+            record.next_activity_at,
+            Some(time::macros::datetime!(2026-11-26 09:30 UTC))
+        );
+        let garbled = json!({"id": 7, "stage_id": 4, "last_activity_date": "2026-10-02",
+            "last_incoming_mail_time": "yesterday", "expected_close_date": "2026-02-30"});
+        let record = parse(&deal_change(json!({}), garbled, Value::Null))
+            .unwrap()
+            .remove(0)
+            .record;
+        assert_eq!(record.last_activity_at, None);
+        assert_eq!(record.close_date, None);
+        assert_eq!(
+            record.unreadable,
+            std::collections::BTreeMap::from([
+                ("close_date".to_owned(), "2026-02-30".to_owned()),
+                ("last_activity_at".to_owned(), "yesterday".to_owned()),
+            ])
         );
     }
 

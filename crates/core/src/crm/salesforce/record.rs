@@ -9,6 +9,13 @@
 //! the change is `LastModifiedById`; whether the change gave the record another owner, Salesforce
 //! does not say.
 //!
+//! What staleness reads: the last real activity is `LastActivityDate` (the latest event or
+//! closed task), the stage entry `LastStageChangeDate`, and the next activity the earliest open
+//! task or coming event after today, from the `Tasks` and `Events` subqueries of
+//! [`super::soql::NEXT_ACTIVITY_SUBQUERIES`] when the record carries them (a sweep's query, or
+//! the read [`super::soql::complete`] makes). A date that cannot be read is kept as unreadable,
+//! never dropped.
+//!
 //! An opportunity's outbound message must include `StageName` (a Flow callout too, unless it
 //! names `to_stage`): one without it is refused with a `400` naming the field and never judged;
 //! unacknowledged, it is delivered again (Salesforce retries for 24 hours).
@@ -20,7 +27,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use crate::{
     Error,
     event::{Change, Delivery, WebhookEvent},
-    model::{Contact, DealStatus, Record, RecordKind, parse_date, value_text},
+    model::{Contact, DealStatus, Record, RecordKind, parse_date, parse_time, value_text},
 };
 
 /// A Flow HTTP callout's body: the record as the Flow holds it.
@@ -200,20 +207,18 @@ fn is_creation(fields: &Map<String, Value>) -> bool {
 /// Fill a record from an Opportunity's or Lead's fields; every field is also kept by API name.
 fn fill(record: &mut Record, kind: RecordKind, fields: &Map<String, Value>) {
     let get = |name: &str| text(fields, name);
-    let day = |name: &str| {
-        get(name)
-            .and_then(|d| parse_date(&d))
-            .map(|d| d.midnight().assume_utc())
-    };
     record.owner_id = get("OwnerId");
-    record.last_activity_at = day("LastActivityDate");
+    record.last_activity_at =
+        record.read_date("last_activity_at", get("LastActivityDate"), parse_time);
     match kind {
         RecordKind::Deal => {
             record.name = get("Name");
             record.stage = get("StageName");
             record.amount = get("Amount").and_then(|a| a.parse().ok());
-            record.close_date = get("CloseDate").and_then(|d| parse_date(&d));
-            record.stage_entered_at = time(fields, "LastStageChangeDate");
+            record.close_date = record.read_date("close_date", get("CloseDate"), parse_date);
+            record.stage_entered_at =
+                record.read_date("stage_entered_at", get("LastStageChangeDate"), parse_time);
+            next_activity(record, fields);
             record.status = match (get("IsClosed").as_deref(), get("IsWon").as_deref()) {
                 (_, Some("true")) => DealStatus::Won,
                 (Some("true"), _) => DealStatus::Lost,
@@ -236,6 +241,7 @@ fn fill(record: &mut Record, kind: RecordKind, fields: &Map<String, Value>) {
                 email: get("Email"),
                 title: get("Title"),
                 role: None,
+                authority: None,
             });
             for (salesforce, canonical) in [
                 ("NumberOfEmployees", "employees"),
@@ -251,6 +257,45 @@ fn fill(record: &mut Record, kind: RecordKind, fields: &Map<String, Value>) {
     for (name, value) in fields {
         if !value.is_null() {
             record.fields.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+/// The opportunity's next activity: the earliest of the open task and the coming event its
+/// `Tasks` and `Events` subqueries hold (each asked for the first after today; `null` when there
+/// is none). A record without them keeps what it had; one with them keeps them as fields, so it
+/// is known to have been read.
+pub(super) fn next_activity(record: &mut Record, fields: &Map<String, Value>) {
+    const RELATIONS: [(&str, &str); 2] = [("Tasks", "ActivityDate"), ("Events", "StartDateTime")];
+    if !RELATIONS
+        .iter()
+        .any(|(relation, _)| fields.contains_key(*relation))
+    {
+        return;
+    }
+    let mut sent = Vec::new();
+    for (relation, field) in RELATIONS {
+        let rows = fields.get(relation).cloned().unwrap_or(Value::Null);
+        sent.extend(
+            rows["records"]
+                .as_array()
+                .and_then(|rows| rows.iter().find_map(|row| value_text(&row[field]))),
+        );
+        record.fields.insert(relation.to_owned(), rows);
+    }
+    record.next_activity_at = None;
+    record.unreadable.remove("next_activity_at");
+    for sent in sent {
+        match parse_time(&sent) {
+            Some(at) => {
+                record.next_activity_at =
+                    Some(record.next_activity_at.map_or(at, |seen| seen.min(at)));
+            }
+            None => {
+                record.next_activity_at = None;
+                record.unreadable.insert("next_activity_at".into(), sent);
+                return;
+            }
         }
     }
 }
@@ -374,6 +419,36 @@ mod tests {
             parse_callout(lead, NOW).unwrap().events[0].change,
             Change::Updated
         );
+    }
+
+    #[test]
+    fn the_next_activity_is_the_first_open_task_or_coming_event_and_dates_are_never_dropped() {
+        let event = opportunity(serde_json::json!({
+            "StageName": "Proposal/Price Quote",
+            "LastActivityDate": "2026-09-30",
+            "CloseDate": "2026-11-31",
+            "Tasks": {"totalSize": 1, "done": true, "records": [{"ActivityDate": "2026-12-02"}]},
+            "Events": {"totalSize": 1, "done": true,
+                "records": [{"StartDateTime": "2026-11-26T15:00:00.000+0000"}]},
+        }));
+        let record = &event.record;
+        assert_eq!(
+            record.next_activity_at,
+            Some(datetime!(2026-11-26 15:00 UTC))
+        );
+        assert_eq!(
+            record.last_activity_at,
+            Some(datetime!(2026-09-30 00:00 UTC))
+        );
+        assert_eq!(record.close_date, None);
+        assert_eq!(record.unreadable["close_date"], "2026-11-31");
+        let none_open = opportunity(serde_json::json!({
+            "StageName": "Proposal/Price Quote",
+            "Tasks": null,
+            "Events": {"totalSize": 0, "done": true, "records": []},
+        }));
+        assert_eq!(none_open.record.next_activity_at, None);
+        assert!(none_open.record.unreadable.is_empty());
     }
 
     #[test]

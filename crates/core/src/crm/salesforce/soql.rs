@@ -1,6 +1,6 @@
 //! What the REST API adds to a batch of records, with SOQL (`/query`, every page): the contact
-//! roles of every opportunity at once, and, before a blocked handoff is moved back, the stage each
-//! opportunity sits in now.
+//! roles of every opportunity at once, the next activity of those that could be rotting, and,
+//! before a blocked handoff is moved back, the stage each opportunity sits in now.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,21 +8,29 @@ use serde_json::Value;
 
 use super::{
     API_VERSION,
-    record::{is_id, role},
+    record::{self, is_id, role},
 };
 use crate::{
     Error,
     api::Api,
     crm::{Crm, mapped_fields, path_segment},
     event::WebhookEvent,
-    model::{Contact, RecordKind},
+    model::{Contact, DealStatus, Record, RecordKind},
     playbook::Playbook,
     ports::{Clock, CrmClient},
     writeback::CrmCall,
 };
 
+/// The subqueries of an Opportunity query that give its next activity: its first open task and
+/// its first event after today (Opportunity has no field for it). A sweep's list query selects
+/// them; [`complete`] reads them for the records that lack them.
+pub const NEXT_ACTIVITY_SUBQUERIES: &str = "(SELECT ActivityDate FROM Tasks WHERE IsClosed = false AND ActivityDate > TODAY ORDER BY ActivityDate ASC LIMIT 1), \
+     (SELECT StartDateTime FROM Events WHERE StartDateTime > TODAY ORDER BY StartDateTime ASC LIMIT 1)";
+
 /// Map the playbook's fields, and read the contact roles of every opportunity in the batch with
-/// one SOQL query (following `nextRecordsUrl` when it has more rows).
+/// one SOQL query (following `nextRecordsUrl` when it has more rows), and, side by side, the next
+/// activity of the open ones that could be rotting (idle since a known day) with another: the
+/// others do not need it, so a handoff or a score costs no second query.
 pub async fn complete(
     mut events: Vec<WebhookEvent>,
     playbook: &Playbook,
@@ -48,18 +56,51 @@ pub async fn complete(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let roles = if opportunities.is_empty() {
-        Ok(Vec::new())
-    } else {
-        contact_roles(&opportunities, api).await
-    };
-    let roles = match roles {
-        Ok(roles) => roles,
-        Err(e) => return events.iter().map(|_| Err(e.clone())).collect(),
+    // A field name goes into the query: only an API name (letters, digits, underscores) does.
+    let authority = playbook
+        .staleness
+        .authority_field
+        .as_deref()
+        .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    let idle: Vec<String> = events
+        .iter()
+        .filter(|e| lacks_next_activity(&e.record))
+        .map(|e| format!("'{}'", e.record.id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (roles, next) = futures::join!(
+        async {
+            if opportunities.is_empty() {
+                Ok(Vec::new())
+            } else {
+                contact_roles(&opportunities, authority, api).await
+            }
+        },
+        async {
+            if idle.is_empty() {
+                Ok(Vec::new())
+            } else {
+                next_activities(&idle, api).await
+            }
+        },
+    );
+    let (roles, next) = match (roles, next) {
+        (Ok(roles), Ok(next)) => (roles, next),
+        (Err(e), _) | (_, Err(e)) => return events.iter().map(|_| Err(e.clone())).collect(),
     };
     events
         .into_iter()
         .map(|mut event| {
+            // Ids come back 18 characters long; the event may name the 15-character form.
+            if let Some(row) = next.iter().find(|row| {
+                row["Id"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with(event.record.id.as_str()))
+            }) && let Some(row) = row.as_object()
+            {
+                record::next_activity(&mut event.record, row);
+            }
             for row in roles
                 .iter()
                 .filter(|r| r["OpportunityId"].as_str() == Some(event.record.id.as_str()))
@@ -72,6 +113,7 @@ pub async fn complete(
                     email: field(&contact["Email"]),
                     title: field(&contact["Title"]),
                     role: row["Role"].as_str().map(role),
+                    authority: authority.and_then(|name| field(&contact[name])),
                 });
             }
             event.complete = true;
@@ -80,14 +122,44 @@ pub async fn complete(
         .collect()
 }
 
-/// Every `OpportunityContactRole` of `opportunities` (quoted ids), every page.
-async fn contact_roles(
+/// Whether `record` is an open opportunity that could be rotting (idle since a known day) and
+/// does not say what is scheduled on it: staleness needs its next activity.
+fn lacks_next_activity(record: &Record) -> bool {
+    record.kind == RecordKind::Deal
+        && record.status == DealStatus::Open
+        && (record.last_activity_at.is_some() || record.stage_entered_at.is_some())
+        && !record.fields.contains_key("Tasks")
+        && !record.fields.contains_key("Events")
+}
+
+/// The next activity subqueries of `opportunities` (quoted ids), a row each.
+async fn next_activities(
     opportunities: &[String],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<Vec<Value>, Error> {
     query(
         &format!(
-            "SELECT OpportunityId, ContactId, Role, IsPrimary, Contact.Name, Contact.Title, Contact.Email \
+            "SELECT Id, {NEXT_ACTIVITY_SUBQUERIES} FROM Opportunity WHERE Id IN ({})",
+            opportunities.join(",")
+        ),
+        api,
+    )
+    .await
+}
+
+/// Every `OpportunityContactRole` of `opportunities` (quoted ids), every page, with the
+/// contact's `authority` field when the playbook names one.
+async fn contact_roles(
+    opportunities: &[String],
+    authority: Option<&str>,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<Vec<Value>, Error> {
+    let authority = authority
+        .map(|f| format!(", Contact.{f}"))
+        .unwrap_or_default();
+    query(
+        &format!(
+            "SELECT OpportunityId, ContactId, Role, IsPrimary, Contact.Name, Contact.Title, Contact.Email{authority} \
              FROM OpportunityContactRole WHERE OpportunityId IN ({})",
             opportunities.join(",")
         ),

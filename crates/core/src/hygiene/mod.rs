@@ -1,4 +1,15 @@
 //! CRM hygiene: how complete a record is, and whether a score built on it can be trusted.
+//!
+//! Two measures. [`assess`] is a record's completeness: the share of the playbook's required
+//! fields it has, which the scorecard shows and the handoff gate requires. [`checklist()`] is the
+//! team's hygiene checklist for a deal (stage and close date accurate, contacts complete, calls
+//! logged with useful notes, lost deals explained, dates readable), each check weighed as the
+//! playbook says ([`crate::playbook::ChecklistWeights`]) and reported passed or failed one by
+//! one, so a portfolio can be broken down by check; flag-stale-deals writes its score back.
+
+mod checklist;
+
+pub use checklist::{Check, CheckResult, Checklist, Outcome, Rotting, checklist};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,462 @@
+//! The coaching report as one HTML page: no script, no outside resource, charts as inline SVG,
+//! readable on a phone.
+//!
+//! Every figure a chart shows is also on the page as text or in a table (a screen reader, a
+//! printout and a narrow screen all get it), and every text that comes from data (BDR ids,
+//! reasons, dimension names) is escaped. Figures per BDR are counts sorted by BDR with the one
+//! dimension to coach next: no rank, no score, no colour that judges a rep.
+
+mod chart;
+mod page;
+
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use super::report::{Counts, PerBdr, Report};
+use chart::{Bar, Series, WeekColumn};
+
+/// The report as a complete HTML page.
+pub fn render(report: &Report) -> String {
+    let sections = [
+        header(report),
+        summary(report),
+        weeks(report),
+        missing(report),
+        reasons(report),
+        thresholds(report),
+        per_bdr(&report.per_bdr),
+        not_measured(&report.not_measured),
+    ];
+    page::document("Handoff report · pipeline-guard", &sections.concat())
+}
+
+/// `text` safe inside an element or a quoted attribute.
+pub(crate) fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+fn header(report: &Report) -> String {
+    let crm = report.crm.as_deref().map_or("all CRMs".to_owned(), escape);
+    format!(
+        "<header><h1>Handoff report</h1><p class=\"meta\">{from} to {to} · {crm} · \
+         handoff threshold now {threshold} · made {made}</p></header>",
+        from = report.from,
+        to = report.to,
+        threshold = report.threshold,
+        made = timestamp(report.generated_at),
+    )
+}
+
+fn summary(report: &Report) -> String {
+    let t = &report.totals;
+    let verdicts = t.accepted + t.rejected;
+    let rate = report.rejection_rate.map_or("—".to_owned(), percent);
+    let rate_note = match (verdicts, t.unreadable) {
+        (0, 0) => "no AE verdict yet".to_owned(),
+        (n, 0) => format!("{} of {n} verdicts", t.rejected),
+        (n, u) => format!("{} of {n} verdicts · {u} unreadable", t.rejected),
+    };
+    let median = report
+        .median_hours_to_verdict
+        .map_or("—".to_owned(), duration);
+    let tiles = [
+        tile(
+            "Handoffs attempted",
+            &t.attempted.to_string(),
+            &gate_note(t),
+        ),
+        tile("AE rejection rate", &rate, &rate_note),
+        tile(
+            "Median time to verdict",
+            &median,
+            "from handoff to the AE's verdict",
+        ),
+        tile(
+            "Verdicts without handoff",
+            &report.verdicts_without_handoff.to_string(),
+            "AE verdicts on deals with no handoff record",
+        ),
+    ];
+    section(
+        "summary",
+        "At a glance",
+        &format!("<dl class=\"tiles\">{}</dl>", tiles.concat()),
+    )
+}
+
+fn gate_note(t: &Counts) -> String {
+    let mut parts = vec![
+        format!("{} validated", t.validated),
+        format!("{} blocked", t.blocked),
+    ];
+    if t.would_block > 0 {
+        parts.push(format!("{} would block (shadow)", t.would_block));
+    }
+    parts.join(" · ")
+}
+
+fn tile(label: &str, value: &str, note: &str) -> String {
+    format!("<div><dt>{label}</dt><dd class=\"figure\">{value}</dd><dd>{note}</dd></div>")
+}
+
+fn weeks(report: &Report) -> String {
+    let body = if report.totals.attempted == 0 {
+        "<p class=\"empty\">No handoffs in this period yet.</p>".to_owned()
+    } else {
+        let columns: Vec<WeekColumn> = report
+            .weeks
+            .iter()
+            .map(|w| WeekColumn {
+                label: short_date(w.week_start),
+                counts: w.counts,
+            })
+            .collect();
+        let label = format!(
+            "Handoffs by week, {} to {}: {}.",
+            report.from,
+            report.to,
+            counts_text(&report.totals)
+        );
+        [
+            chart::weeks(&columns, &label),
+            legend(&report.totals),
+            details("The weeks as a table", &weeks_table(report)),
+        ]
+        .concat()
+    };
+    section("weeks", "Handoffs by week", &body)
+}
+
+fn legend(totals: &Counts) -> String {
+    let items: String = Series::ALL
+        .iter()
+        .filter(|s| **s != Series::WouldBlock || totals.would_block > 0)
+        .map(|s| {
+            format!(
+                "<li><span class=\"swatch {}\"></span>{}</li>",
+                s.class(),
+                s.name()
+            )
+        })
+        .collect();
+    format!(
+        "<ul class=\"legend\">{items}</ul><p class=\"hint\">Left bar of each week: what the gate \
+         decided. Right bar: what the AE said.</p>"
+    )
+}
+
+fn weeks_table(report: &Report) -> String {
+    let rows = report
+        .weeks
+        .iter()
+        .filter(|w| w.counts.attempted > 0)
+        .map(|w| {
+            let c = &w.counts;
+            let figures = [
+                c.attempted,
+                c.blocked + c.would_block,
+                c.validated,
+                c.accepted,
+                c.rejected,
+            ];
+            row(&w.week_start.to_string(), &figures.map(|n| n.to_string()))
+        });
+    let headings = [
+        "Week of",
+        "At&shy;tempt&shy;ed",
+        "Blocked",
+        "Val&shy;i&shy;dat&shy;ed",
+        "Ac&shy;cept&shy;ed",
+        "Re&shy;ject&shy;ed",
+    ];
+    table(&headings, rows)
+        + "<p class=\"hint\">Weeks without a handoff are left out. Blocked includes handoffs \
+           that would have been blocked in shadow mode.</p>"
+}
+
+fn missing(report: &Report) -> String {
+    let body =
+        if report.missing_dimensions.is_empty() {
+            empty(report, "No handoff lacked a dimension in this period.")
+        } else {
+            let bars: Vec<Bar> = report
+                .missing_dimensions
+                .iter()
+                .map(|d| Bar {
+                    label: d.name.clone(),
+                    length: d.share,
+                    value: format!("{} · {}", percent(d.share), times(d.count, "handoff")),
+                })
+                .collect();
+            let rows = report
+                .missing_dimensions
+                .iter()
+                .map(|d| row(&d.name, &[d.count.to_string(), percent(d.share)]));
+            [
+            chart::bars("missing", &bars, &bars_label("Dimensions most often missing", &bars)),
+            details(
+                "As a table",
+                &table(&["Dimension", "Handoffs lacking it", "Share"], rows),
+            ),
+            "<p class=\"hint\">Share of all handoff attempts whose scorecard had the dimension \
+             red or yellow.</p>"
+                .to_owned(),
+        ]
+        .concat()
+        };
+    section("missing", "Dimensions most often missing", &body)
+}
+
+fn reasons(report: &Report) -> String {
+    let body = if report.rejection_reasons.is_empty() {
+        "<p class=\"empty\">No AE rejected a handoff in this period.</p>".to_owned()
+    } else {
+        let total: u64 = report.rejection_reasons.iter().map(|r| r.count).sum();
+        let bars: Vec<Bar> = report
+            .rejection_reasons
+            .iter()
+            .map(|r| Bar {
+                label: r.reason.clone(),
+                length: r.count as f64 / total.max(1) as f64,
+                value: format!(
+                    "{} · {}",
+                    percent(r.count as f64 / total as f64),
+                    times(r.count, "rejection")
+                ),
+            })
+            .collect();
+        let rows = report
+            .rejection_reasons
+            .iter()
+            .map(|r| row(&r.reason, &[r.count.to_string()]));
+        [
+            chart::bars(
+                "reasons",
+                &bars,
+                &bars_label("Most common rejection reasons", &bars),
+            ),
+            details("As a table", &table(&["Reason", "Rejections"], rows)),
+        ]
+        .concat()
+    };
+    section("reasons", "Most common rejection reasons", &body)
+}
+
+fn thresholds(report: &Report) -> String {
+    let body = if report.thresholds.is_empty() {
+        "<p class=\"empty\">No validated handoff in this period yet.</p>".to_owned()
+    } else {
+        let rows = report.thresholds.iter().map(|t| {
+            let name = if t.threshold == report.threshold {
+                format!("{} (now)", t.threshold)
+            } else {
+                t.threshold.to_string()
+            };
+            let figures = [
+                t.validated.to_string(),
+                t.accepted.to_string(),
+                t.rejected_later.to_string(),
+                t.rejection_rate.map_or("—".to_owned(), percent),
+            ];
+            row(&name, &figures)
+        });
+        table(
+            &[
+                "Thresh&shy;old",
+                "Val&shy;i&shy;dat&shy;ed",
+                "Ac&shy;cept&shy;ed",
+                "Re&shy;ject&shy;ed later",
+                "Share re&shy;ject&shy;ed",
+            ],
+            rows,
+        )
+    };
+    let hint = "<p class=\"hint\">A high share rejected at a threshold suggests it is too low; \
+                almost none rejected while many handoffs are blocked suggests it may be too \
+                high.</p>";
+    section(
+        "thresholds",
+        "Validated handoffs later rejected, per threshold",
+        &(body + hint),
+    )
+}
+
+fn per_bdr(per_bdr: &PerBdr) -> String {
+    let (view, body) = match per_bdr {
+        PerBdr::Hidden { why, .. } => ("hidden", format!("<p>{}</p>", escape(why))),
+        PerBdr::Shown { rows } if rows.is_empty() => (
+            "shown",
+            "<p class=\"empty\">No handoffs by any BDR in this period yet.</p>".to_owned(),
+        ),
+        PerBdr::Shown { rows } => {
+            let rows = rows.iter().map(|r| {
+                let coach = r.coach_next.as_deref().map_or_else(
+                    || "coach next: nothing missing".to_owned(),
+                    |d| format!("coach next: <strong>{}</strong>", escape(d)),
+                );
+                format!(
+                    "<tr><th scope=\"row\">{}</th><td>{}<br>{coach}</td></tr>",
+                    escape(&r.bdr),
+                    bdr_counts(&r.counts)
+                )
+            });
+            let intro = "<p class=\"hint\">Sorted by BDR. Counts for coaching each BDR, not \
+                         for comparing them: the dimension to coach next is the one their \
+                         handoffs lacked most often.</p>";
+            (
+                "shown",
+                format!(
+                    "{intro}{}",
+                    table(&["BDR", "Handoffs, and what to coach next"], rows)
+                ),
+            )
+        }
+    };
+    format!(
+        "<section id=\"per-bdr\" data-view=\"{view}\" aria-labelledby=\"per-bdr-h\">\
+         <h2 id=\"per-bdr-h\">Per BDR</h2>{body}</section>"
+    )
+}
+
+fn not_measured(items: &[String]) -> String {
+    let items: String = items
+        .iter()
+        .map(|i| format!("<li>{}</li>", escape(i)))
+        .collect();
+    section(
+        "not-measured",
+        "What this report does not measure",
+        &format!("<ul>{items}</ul>"),
+    )
+}
+
+/// A counts line in words, for a table cell or a chart's summary.
+fn counts_text(c: &Counts) -> String {
+    let mut parts = vec![
+        format!("{} attempted", c.attempted),
+        format!("{} blocked", c.blocked),
+    ];
+    if c.would_block > 0 {
+        parts.push(format!("{} would block", c.would_block));
+    }
+    parts.extend([
+        format!("{} validated", c.validated),
+        format!("{} accepted", c.accepted),
+        format!("{} rejected", c.rejected),
+    ]);
+    parts.join(", ")
+}
+
+/// A BDR's counts: their handoffs, then the AEs' verdicts on them.
+fn bdr_counts(c: &Counts) -> String {
+    let shadow = match c.would_block {
+        0 => String::new(),
+        n => format!(", {n} would block"),
+    };
+    format!(
+        "{}: {} blocked{shadow}, {} validated<br>AE verdicts: {} accepted, {} rejected",
+        times(c.attempted, "handoff"),
+        c.blocked,
+        c.validated,
+        c.accepted,
+        c.rejected
+    )
+}
+
+fn bars_label(title: &str, bars: &[Bar]) -> String {
+    let items: Vec<String> = bars
+        .iter()
+        .map(|b| format!("{} {}", b.label, b.value))
+        .collect();
+    format!("{title}: {}.", items.join("; "))
+}
+
+/// The text for an empty section: no handoffs at all, or `otherwise`.
+fn empty(report: &Report, otherwise: &str) -> String {
+    let text = if report.totals.attempted == 0 {
+        "No handoffs in this period yet."
+    } else {
+        otherwise
+    };
+    format!("<p class=\"empty\">{text}</p>")
+}
+
+fn section(id: &str, heading: &str, body: &str) -> String {
+    format!(
+        "<section id=\"{id}\" aria-labelledby=\"{id}-h\"><h2 id=\"{id}-h\">{heading}</h2>\
+         {body}</section>"
+    )
+}
+
+fn details(summary: &str, body: &str) -> String {
+    format!("<details><summary>{summary}</summary>{body}</details>")
+}
+
+/// A table row: its first cell (data, escaped) heads it.
+fn row(head: &str, figures: &[String]) -> String {
+    let cells: String = figures
+        .iter()
+        .map(|f| format!("<td>{}</td>", escape(f)))
+        .collect();
+    format!("<tr><th scope=\"row\">{}</th>{cells}</tr>", escape(head))
+}
+
+fn table(headings: &[&str], rows: impl Iterator<Item = String>) -> String {
+    let head: String = headings
+        .iter()
+        .map(|h| format!("<th scope=\"col\">{h}</th>"))
+        .collect();
+    let body: String = rows.collect();
+    format!("<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+}
+
+/// `n` `things`, in words (`1 handoff`, `7 handoffs`).
+fn times(n: u64, thing: &str) -> String {
+    match n {
+        1 => format!("1 {thing}"),
+        n => format!("{n} {thing}s"),
+    }
+}
+
+/// A share as a whole percentage (`42 %`).
+fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
+}
+
+/// Hours as hours, or as days past 48 hours.
+fn duration(hours: f64) -> String {
+    if hours > 48.0 {
+        format!("{} days", one_decimal(hours / 24.0))
+    } else {
+        format!("{} h", one_decimal(hours))
+    }
+}
+
+fn one_decimal(x: f64) -> String {
+    let text = format!("{x:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}
+
+/// `16 Nov`, for a chart's axis.
+fn short_date(date: Date) -> String {
+    let month = date.month().to_string();
+    format!("{} {}", date.day(), &month[..3])
+}
+
+fn timestamp(at: OffsetDateTime) -> String {
+    let at = at.to_offset(UtcOffset::UTC);
+    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+//! Each BDR's weekly summary of their own handoffs: reps see their figures before any manager
+//! does ([`crate::playbook::Rollout`]).
+//!
+//! A summary covers one whole week (Monday to Sunday) of one BDR's handoffs in one CRM: how many
+//! were attempted, blocked and validated, what the AEs made of them, what was missing most often
+//! (with the question to ask for each), and which deals the AEs rejected and why. It reaches the
+//! BDR as a task addressed to them, on the deal they last handed off that week. Each BDR gets
+//! one per week however often the summaries are asked for: a summary is claimed in the log before
+//! it is written, marked sent after, and a failed one is let go for the next call.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use super::{
+    report::{Counts, week_of, week_start},
+    sql::SqlHandoffs,
+};
+use crate::{
+    Error,
+    crm::Crm,
+    model::RecordKind,
+    playbook::Playbook,
+    ports::{Database, SqlValue},
+    statement::{columns, integer, optional_text, placeholders, text},
+    writeback::{Notice, Priority, WriteBack},
+};
+
+/// How long a claimed summary waits before another call may take it over (its writer crashed).
+const CLAIM_SECONDS: i64 = 15 * 60;
+
+/// The most rejected deals one summary lists.
+const MAX_REJECTIONS_LISTED: usize = 10;
+
+/// One BDR's week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BdrSummary {
+    /// The BDR's CRM user id.
+    pub bdr: String,
+    /// The week's Monday.
+    pub week_start: Date,
+    /// Their handoffs' counts.
+    pub counts: Counts,
+    /// The dimensions their handoffs lacked, most often first: key and count.
+    pub missing: Vec<(String, u64)>,
+    /// The deals AEs rejected: deal name (or id) and reason.
+    pub rejected: Vec<(String, String)>,
+    /// The deal the summary is left on (their last handoff of the week).
+    pub deal_id: String,
+}
+
+/// What a call for summaries did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRun {
+    /// The week summarised (its Monday).
+    pub week_start: Option<Date>,
+    /// BDRs with handoffs that week.
+    pub bdrs: usize,
+    /// Summaries written by this call.
+    pub sent: usize,
+    /// Summaries sent earlier, or being sent by another call.
+    pub already_sent: usize,
+    /// Summaries that failed, with why (they are tried again on the next call).
+    pub failed: Vec<String>,
+}
+
+/// The last whole week before `now`: its index.
+pub fn last_week(now: OffsetDateTime) -> i64 {
+    week_of(now.unix_timestamp()) - 1
+}
+
+/// The week index of the week starting on `monday` (any day of it).
+pub fn week_containing(day: Date) -> i64 {
+    week_of(day.midnight().assume_utc().unix_timestamp())
+}
+
+impl<D: Database> SqlHandoffs<D> {
+    /// Every BDR's summary of week `week` in `crm`.
+    pub async fn summaries(&self, crm: Crm, week: i64) -> Result<Vec<BdrSummary>, Error> {
+        let from = week_start(week).midnight().assume_utc().unix_timestamp();
+        let range = |extra: &str| {
+            (
+                format!("crm = ? AND bdr IS NOT NULL AND at >= ? AND at < ?{extra}"),
+                vec![
+                    SqlValue::from(crm.name()),
+                    from.into(),
+                    (from + 7 * 86_400).into(),
+                ],
+            )
+        };
+        let (filter, params) = range("");
+        let sql = format!(
+            "SELECT bdr, COUNT(*), SUM(status = 'blocked'), SUM(status = 'would_block'), \
+             SUM(status = 'validated'), SUM(verdict = 'accepted'), SUM(verdict = 'rejected'), \
+             SUM(verdict = 'unreadable'), \
+             (SELECT deal_id FROM pg_handoffs l WHERE l.crm = h.crm AND l.bdr = h.bdr \
+              AND l.at >= ? AND l.at < ? ORDER BY l.at DESC, l.key DESC LIMIT 1) \
+             FROM pg_handoffs h WHERE {filter} GROUP BY bdr ORDER BY bdr"
+        );
+        let mut all = vec![SqlValue::from(from), (from + 7 * 86_400).into()];
+        all.extend(params);
+        let mut summaries: BTreeMap<String, BdrSummary> = BTreeMap::new();
+        for row in self.db.execute(&sql, all).await? {
+            let bdr = row.first().map(text).transpose()?.unwrap_or_default();
+            let deal_id = row.get(8).and_then(optional_text).unwrap_or_default();
+            summaries.insert(
+                bdr.clone(),
+                BdrSummary {
+                    bdr,
+                    week_start: week_start(week),
+                    counts: super::report::counts_from_row(&row[1..8]),
+                    missing: Vec::new(),
+                    rejected: Vec::new(),
+                    deal_id,
+                },
+            );
+        }
+        let (filter, params) = range("");
+        let sql = format!(
+            "SELECT bdr, dimension, COUNT(*) AS n FROM pg_handoff_gaps WHERE {filter} \
+             GROUP BY bdr, dimension ORDER BY bdr, n DESC, dimension"
+        );
+        for row in self.db.execute(&sql, params).await? {
+            let [bdr, dimension, n] = columns(row)?;
+            if let Some(summary) = summaries.get_mut(&text(&bdr)?) {
+                summary
+                    .missing
+                    .push((text(&dimension)?, integer(&n).max(0) as u64));
+            }
+        }
+        let (filter, params) = range(" AND verdict = 'rejected'");
+        let sql = format!(
+            "SELECT bdr, COALESCE(deal_name, deal_id), COALESCE(reason, 'no reason given') \
+             FROM pg_handoffs WHERE {filter} ORDER BY bdr, at"
+        );
+        for row in self.db.execute(&sql, params).await? {
+            let [bdr, deal, reason] = columns(row)?;
+            if let Some(summary) = summaries.get_mut(&text(&bdr)?)
+                && summary.rejected.len() < MAX_REJECTIONS_LISTED
+            {
+                summary.rejected.push((text(&deal)?, text(&reason)?));
+            }
+        }
+        Ok(summaries.into_values().collect())
+    }
+
+    /// Claim the summaries of `bdrs` for week `week`: those nobody has sent or is sending. A
+    /// claim older than [`CLAIM_SECONDS`] whose summary was never marked sent is taken over.
+    pub async fn claim_summaries(
+        &self,
+        crm: Crm,
+        week: i64,
+        bdrs: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, Error> {
+        if bdrs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now.unix_timestamp();
+        let mut params = Vec::with_capacity(bdrs.len() * 4 + 1);
+        for bdr in bdrs {
+            params.extend([
+                SqlValue::from(crm.name()),
+                (*bdr).into(),
+                week.into(),
+                now.into(),
+            ]);
+        }
+        params.push((now - CLAIM_SECONDS).into());
+        let sql = format!(
+            "INSERT INTO pg_summaries (crm, bdr, week, state, at) VALUES {} \
+             ON CONFLICT (crm, bdr, week) DO UPDATE SET at = excluded.at \
+             WHERE pg_summaries.state = 'sending' AND pg_summaries.at < ? RETURNING bdr",
+            vec!["(?, ?, ?, 'sending', ?)"; bdrs.len()].join(", ")
+        );
+        let rows = self.db.execute(&sql, params).await?;
+        rows.iter()
+            .map(|row| row.first().map_or_else(|| Ok(String::new()), text))
+            .collect()
+    }
+
+    /// Mark `bdrs`' summaries of week `week` sent.
+    pub async fn summaries_sent(&self, crm: Crm, week: i64, bdrs: &[&str]) -> Result<(), Error> {
+        self.set_summaries(crm, week, bdrs, "UPDATE pg_summaries SET state = 'sent'")
+            .await
+    }
+
+    /// Let go of `bdrs`' claimed summaries of week `week`, for the next call to send.
+    pub async fn release_summaries(&self, crm: Crm, week: i64, bdrs: &[&str]) -> Result<(), Error> {
+        self.set_summaries(crm, week, bdrs, "DELETE FROM pg_summaries")
+            .await
+    }
+
+    async fn set_summaries(
+        &self,
+        crm: Crm,
+        week: i64,
+        bdrs: &[&str],
+        change: &str,
+    ) -> Result<(), Error> {
+        if bdrs.is_empty() {
+            return Ok(());
+        }
+        let mut params = vec![SqlValue::from(crm.name()), week.into()];
+        params.extend(bdrs.iter().map(|b| SqlValue::from(*b)));
+        let sql = format!(
+            "{change} WHERE crm = ? AND week = ? AND state = 'sending' AND bdr IN ({})",
+            placeholders(bdrs.len())
+        );
+        self.db.execute(&sql, params).await.map(drop)
+    }
+}
+
+impl BdrSummary {
+    /// The task that carries the summary to the BDR.
+    pub fn write_back(&self, playbook: &Playbook) -> WriteBack {
+        let c = &self.counts;
+        let mut lines = vec![
+            format!(
+                "Your handoffs in the week of {}: {} attempted, {} validated, {} blocked{}.",
+                self.week_start,
+                c.attempted,
+                c.validated,
+                c.blocked,
+                if c.would_block > 0 {
+                    format!(", {} would have been blocked (shadow mode)", c.would_block)
+                } else {
+                    String::new()
+                }
+            ),
+            format!(
+                "AEs accepted {} and rejected {} of them so far.",
+                c.accepted, c.rejected
+            ),
+        ];
+        if !self.missing.is_empty() {
+            lines.push(String::new());
+            lines.push("Missing most often, and what to ask the buyer:".to_owned());
+            for (key, n) in self.missing.iter().take(3) {
+                let (name, question) = playbook.dimension(key).map_or_else(
+                    || (key.clone(), String::new()),
+                    |d| (d.name.clone(), format!(": {}", d.question)),
+                );
+                lines.push(format!("- {name}, in {n} of {}{question}", c.attempted));
+            }
+        }
+        if !self.rejected.is_empty() {
+            lines.push(String::new());
+            lines.push("What AEs rejected:".to_owned());
+            for (deal, reason) in &self.rejected {
+                lines.push(format!("- {deal}: {reason}"));
+            }
+        }
+        lines.push(String::new());
+        lines.push(match playbook.rollout.manager_view_from {
+            Some(date) => format!(
+                "This summary is for you. From {date}, the team's handoff report also shows figures per BDR (sorted by name, never ranked)."
+            ),
+            None => "This summary is for you; the team's handoff report shows team totals only.".to_owned(),
+        });
+        lines.push(
+            "Not measured: relationship work, and champion activity between calls.".to_owned(),
+        );
+        WriteBack {
+            record_kind: RecordKind::Deal,
+            record_id: self.deal_id.clone(),
+            fields: BTreeMap::new(),
+            move_to_stage: None,
+            move_only_from: None,
+            notices: vec![Notice::task(
+                Some(self.bdr.clone()),
+                format!("Your handoffs, week of {}", self.week_start),
+                lines.join("\n"),
+                Priority::Normal,
+            )],
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The handoff log on a real SQLite database (and in memory, alike), the report's figures and
+//! the weekly summaries' claims.
+
+use futures::executor::block_on;
+use time::{
+    Duration, OffsetDateTime,
+    macros::{date, datetime},
+};
+
+use super::{
+    DealHistory, DimensionSnapshot, HandoffLog, HandoffRecord, VerdictRecord,
+    memory::MemoryHandoffs,
+    report::{PerBdr, ReportQuery},
+    sql::SqlHandoffs,
+    summary::{last_week, week_containing},
+};
+use crate::{crm::Crm, playbook::Playbook, score::Status, test_sqlite::Sqlite};
+
+/// Sunday 2026-11-22, noon: the week of 2026-11-16 is the last whole one.
+const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+
+fn log() -> SqlHandoffs<Sqlite> {
+    let log = SqlHandoffs::new(Sqlite::in_memory());
+    block_on(log.create_tables()).unwrap();
+    log
+}
+
+fn dimension(key: &str, status: Status) -> DimensionSnapshot {
+    DimensionSnapshot {
+        key: key.into(),
+        status,
+        points: if status == Status::Green { 20.0 } else { 0.0 },
+        max_points: 20.0,
+    }
+}
+
+/// A handoff of `deal` by `bdr` at `at`, `status`, lacking `gaps`.
+fn handoff(
+    key: &str,
+    deal: &str,
+    bdr: &str,
+    at: OffsetDateTime,
+    status: &str,
+    gaps: &[&str],
+) -> HandoffRecord {
+    HandoffRecord {
+        key: key.into(),
+        crm: Crm::Hubspot,
+        deal_id: deal.into(),
+        deal_name: Some(format!("Deal {deal}")),
+        bdr: Some(bdr.into()),
+        ae: Some("ae-1".into()),
+        at,
+        status: status.into(),
+        rule: if status == "validated" {
+            "all rules passed".into()
+        } else {
+            "Pain is red (required green)".into()
+        },
+        threshold: 60,
+        score: if status == "validated" { 72 } else { 40 },
+        from_stage: Some("qualification".into()),
+        to_stage: "sales_accepted".into(),
+        dimensions: ["pain", "next_step", "economic_buyer"]
+            .into_iter()
+            .map(|key| {
+                let status = if gaps.contains(&key) {
+                    Status::Red
+                } else {
+                    Status::Green
+                };
+                dimension(key, status)
+            })
+            .collect(),
+    }
+}
+
+fn verdict(
+    key: &str,
+    deal: &str,
+    handoff: Option<&str>,
+    v: &str,
+    reason: Option<&str>,
+    at: OffsetDateTime,
+) -> VerdictRecord {
+    VerdictRecord {
+        key: key.into(),
+        crm: Crm::Hubspot,
+        deal_id: deal.into(),
+        handoff_key: handoff.map(str::to_owned),
+        verdict: v.into(),
+        reason: reason.map(str::to_owned),
+        ae: Some("ae-1".into()),
+        at,
+    }
+}
+
+/// Two weeks of a team's handoffs: BDR "zoe" and "adam", verdicts on three.
+fn seed(log: &impl HandoffLog) {
+    let week1 = datetime!(2026-11-10 10:00 UTC);
+    let week2 = datetime!(2026-11-17 10:00 UTC);
+    block_on(log.record_handoffs(&[
+        handoff("h1", "D1", "zoe", week1, "blocked", &["pain", "next_step"]),
+        handoff(
+            "h2",
+            "D1",
+            "zoe",
+            week1 + Duration::days(1),
+            "validated",
+            &[],
+        ),
+        handoff("h3", "D2", "adam", week2, "validated", &["economic_buyer"]),
+        handoff("h4", "D3", "adam", week2, "validated", &[]),
+        handoff("h5", "D4", "zoe", week2, "would_block", &["pain"]),
+    ]))
+    .unwrap();
+    block_on(log.record_verdicts(&[
+        verdict(
+            "v1",
+            "D1",
+            Some("h2"),
+            "accepted",
+            None,
+            week1 + Duration::days(2),
+        ),
+        verdict(
+            "v2",
+            "D2",
+            Some("h3"),
+            "rejected",
+            Some("no timeline"),
+            week2 + Duration::hours(10),
+        ),
+        verdict(
+            "v3",
+            "D3",
+            Some("h4"),
+            "rejected",
+            Some("no timeline"),
+            week2 + Duration::hours(30),
+        ),
+        verdict("v4", "D9", None, "accepted", None, week2),
+    ]))
+    .unwrap();
+}
+
+#[test]
+fn a_handoff_or_verdict_recorded_twice_counts_once() {
+    let log = log();
+    seed(&log);
+    seed(&log);
+    let report =
+        block_on(log.report(&ReportQuery::default(), &Playbook::default_playbook(), NOW)).unwrap();
+    assert_eq!(report.totals.attempted, 5);
+    assert_eq!(report.totals.rejected, 2);
+    assert_eq!(report.verdicts_without_handoff, 1);
+}
+
+#[test]
+fn history_is_the_latest_handoff_and_verdict_of_each_deal_in_sql_and_in_memory() {
+    let sql = log();
+    let memory = MemoryHandoffs::default();
+    seed(&sql);
+    seed(&memory);
+    let deals = ["D1", "D9", "D-none"];
+    let from_sql: Vec<DealHistory> = block_on(sql.history(Crm::Hubspot, &deals)).unwrap();
+    let from_memory = block_on(memory.history(Crm::Hubspot, &deals)).unwrap();
+    assert_eq!(from_sql, from_memory);
+    assert_eq!(from_sql[0].handoff.as_ref().unwrap().key, "h2");
+    assert_eq!(from_sql[0].verdict.as_ref().unwrap().key, "v1");
+    assert_eq!(from_sql[1].handoff, None);
+    assert_eq!(from_sql[1].verdict.as_ref().unwrap().handoff_key, None);
+    assert_eq!(from_sql[2], DealHistory::default());
+    // Another CRM's deal of the same id is another deal.
+    let other = block_on(sql.history(Crm::Pipedrive, &["D1"])).unwrap();
+    assert_eq!(other[0], DealHistory::default());
+}
+
+#[test]
+fn the_report_counts_weeks_rates_gaps_reasons_and_thresholds() {
+    let log = log();
+    seed(&log);
+    let playbook = Playbook::default_playbook();
+    let query = ReportQuery {
+        weeks: 3,
+        crm: None,
+    };
+    let report = block_on(log.report(&query, &playbook, NOW)).unwrap();
+    assert_eq!(report.from, date!(2026 - 11 - 02));
+    let weeks: Vec<_> = report
+        .weeks
+        .iter()
+        .map(|w| (w.week_start, w.counts.attempted))
+        .collect();
+    assert_eq!(
+        weeks,
+        [
+            (date!(2026 - 11 - 02), 0),
+            (date!(2026 - 11 - 09), 2),
+            (date!(2026 - 11 - 16), 3)
+        ]
+    );
+    let t = report.totals;
+    assert_eq!(
+        (
+            t.attempted,
+            t.blocked,
+            t.would_block,
+            t.validated,
+            t.accepted,
+            t.rejected
+        ),
+        (5, 1, 1, 3, 1, 2)
+    );
+    assert_eq!(report.rejection_rate, Some(2.0 / 3.0));
+    // 24 h, 10 h and 30 h: the median is 24 h.
+    assert_eq!(report.median_hours_to_verdict, Some(24.0));
+    let missing: Vec<_> = report
+        .missing_dimensions
+        .iter()
+        .map(|m| (m.name.as_str(), m.count))
+        .collect();
+    assert_eq!(
+        missing,
+        [("Pain", 2), ("Economic buyer", 1), ("Next step", 1)]
+    );
+    assert_eq!(report.rejection_reasons[0].reason, "no timeline");
+    assert_eq!(report.rejection_reasons[0].count, 2);
+    assert_eq!(report.thresholds.len(), 1);
+    assert_eq!(
+        (
+            report.thresholds[0].validated,
+            report.thresholds[0].rejected_later
+        ),
+        (3, 2)
+    );
+    assert_eq!(report.verdicts_without_handoff, 1);
+    assert!(report.not_measured.iter().any(|n| n.contains("champion")));
+    let only_pipedrive = ReportQuery {
+        weeks: 3,
+        crm: Some("pipedrive".into()),
+    };
+    let none = block_on(log.report(&only_pipedrive, &playbook, NOW)).unwrap();
+    assert_eq!(none.totals.attempted, 0);
+    assert_eq!(none.median_hours_to_verdict, None);
+}
+
+#[test]
+fn per_bdr_rows_show_only_from_the_rollout_date_sorted_by_bdr_with_one_thing_to_coach() {
+    let log = log();
+    seed(&log);
+    let mut playbook = Playbook::default_playbook();
+    let report = block_on(log.report(&ReportQuery::default(), &playbook, NOW)).unwrap();
+    assert!(matches!(report.per_bdr, PerBdr::Hidden { from: None, .. }));
+    playbook.rollout.manager_view_from = Some(date!(2026 - 12 - 01));
+    let report = block_on(log.report(&ReportQuery::default(), &playbook, NOW)).unwrap();
+    let PerBdr::Hidden { from, why } = &report.per_bdr else {
+        panic!("{:?}", report.per_bdr)
+    };
+    assert_eq!(*from, Some(date!(2026 - 12 - 01)));
+    assert!(why.contains("2026-12-01"), "{why}");
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(!json.contains("zoe") && !json.contains("adam"), "{json}");
+    playbook.rollout.manager_view_from = Some(date!(2026 - 11 - 22));
+    let report = block_on(log.report(&ReportQuery::default(), &playbook, NOW)).unwrap();
+    let PerBdr::Shown { rows } = &report.per_bdr else {
+        panic!("{:?}", report.per_bdr)
+    };
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|r| (r.bdr.as_str(), r.counts.attempted, r.coach_next.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("adam", 2, Some("Economic buyer")),
+            ("zoe", 3, Some("Pain"))
+        ]
+    );
+}
+
+#[test]
+fn each_bdr_gets_one_summary_a_week_however_often_it_is_asked_for() {
+    let log = log();
+    seed(&log);
+    // On Sunday the week is not over yet; on Monday it is the last whole one.
+    assert_eq!(last_week(NOW), week_containing(date!(2026 - 11 - 11)));
+    let monday = datetime!(2026-11-23 09:00 UTC);
+    let week = last_week(monday);
+    assert_eq!(week, week_containing(date!(2026 - 11 - 18)));
+    let summaries = block_on(log.summaries(Crm::Hubspot, week)).unwrap();
+    let who: Vec<_> = summaries
+        .iter()
+        .map(|s| (s.bdr.as_str(), s.counts.attempted, s.deal_id.as_str()))
+        .collect();
+    assert_eq!(who, [("adam", 2, "D3"), ("zoe", 1, "D4")]);
+    assert_eq!(summaries[0].rejected.len(), 2);
+    let text = &summaries[0]
+        .write_back(&Playbook::default_playbook())
+        .notices[0];
+    assert_eq!(text.to.as_deref(), Some("adam"));
+    assert!(text.body.contains("no timeline"), "{}", text.body);
+    assert!(
+        text.body.contains("Economic buyer, in 1 of 2"),
+        "{}",
+        text.body
+    );
+
+    let bdrs = ["adam", "zoe"];
+    assert_eq!(
+        block_on(log.claim_summaries(Crm::Hubspot, week, &bdrs, NOW)).unwrap(),
+        bdrs
+    );
+    // Another call meanwhile finds them taken.
+    assert!(
+        block_on(log.claim_summaries(Crm::Hubspot, week, &bdrs, NOW))
+            .unwrap()
+            .is_empty()
+    );
+    block_on(log.summaries_sent(Crm::Hubspot, week, &["adam"])).unwrap();
+    block_on(log.release_summaries(Crm::Hubspot, week, &["zoe"])).unwrap();
+    let later = NOW + Duration::hours(1);
+    assert_eq!(
+        block_on(log.claim_summaries(Crm::Hubspot, week, &bdrs, later)).unwrap(),
+        ["zoe"]
+    );
+    // A claim whose writer died is taken over once it is old; a sent one never.
+    let much_later = later + Duration::hours(1);
+    assert_eq!(
+        block_on(log.claim_summaries(Crm::Hubspot, week, &bdrs, much_later)).unwrap(),
+        ["zoe"]
+    );
+}

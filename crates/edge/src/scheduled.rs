@@ -1,0 +1,94 @@
+//! Routes a scheduler calls (a cron job, `spin aka cron`, a CronJob with curl), safe to call by
+//! hand and as often as wanted: `POST /gate-handoff/<crm>/summaries` sends each BDR the summary
+//! of their handoffs in the last whole week, once (`?week=2026-11-16` for another week).
+//!
+//! They want `Authorization: Bearer <sweep_token>` (or the admin token), compared in constant
+//! time, and are off while both are empty.
+
+use pipeline_guard_core::{
+    Error, crm::Adapter, handoffs::summary::week_containing, pipeline::Api, scheduled,
+    signature::credentials::verify_bearer,
+};
+use spin_sdk::http::{Request, Response};
+use time::{Date, OffsetDateTime, macros::format_description};
+
+use crate::{clock::SpinClock, config, crm_client::HttpCrm, kv::KvStore, respond, sqlite};
+
+/// The variable holding the token scheduled calls carry.
+pub const SWEEP_TOKEN_VARIABLE: &str = "sweep_token";
+
+/// Refuse a request that carries neither the sweep token nor the admin token.
+pub async fn authorize(request: &Request) -> Result<(), Error> {
+    let presented = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let sweep = config::variable(SWEEP_TOKEN_VARIABLE).await?;
+    let admin = config::admin_token().await?;
+    let tokens: Vec<&str> = [sweep.trim()]
+        .into_iter()
+        .chain(admin.as_ref().map(|t| t.expose()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return Err(Error::Config(format!(
+            "variables `{SWEEP_TOKEN_VARIABLE}` and `admin_token` are empty: set one to call scheduled routes"
+        )));
+    }
+    // Each token is compared in full (constant time), whichever matches.
+    let results: Vec<Result<(), Error>> = tokens
+        .iter()
+        .map(|token| verify_bearer(presented, token))
+        .collect();
+    match results.iter().find(|r| r.is_ok()) {
+        Some(_) => Ok(()),
+        None => results.into_iter().next().unwrap_or(Ok(())),
+    }
+}
+
+/// Send the weekly summaries of `adapter`'s CRM.
+pub async fn summaries<A: Adapter>(
+    adapter: &A,
+    request: &Request,
+) -> Result<Response<String>, Error> {
+    authorize(request).await?;
+    let week = week(request.uri().query())?;
+    let clock = SpinClock::start();
+    let now = OffsetDateTime::now_utc();
+    let crm = adapter.crm();
+    let settings = config::settings().await?;
+    let store = KvStore::default_store();
+    let client = HttpCrm::new(crm, &store);
+    let api = Api::new(&client, &clock, config::limits(crm).await?);
+    let log = sqlite::handoffs().await?;
+    let run = scheduled::send_summaries(adapter, &log, &settings.playbook, week, now, &api).await?;
+    let status = if run.failed.is_empty() { 200 } else { 502 };
+    Ok(respond::json(
+        status,
+        &serde_json::to_value(&run).map_err(|e| Error::Store(e.to_string()))?,
+    ))
+}
+
+/// The `week` parameter: any day of the week wanted (`2026-11-16`); none: the last whole week.
+fn week(query: Option<&str>) -> Result<Option<i64>, Error> {
+    let mut week = None;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "week" => {
+                let day = Date::parse(&value, format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| {
+                        Error::invalid_query(format!(
+                            "week: {value:?} is not a date like 2026-11-16"
+                        ))
+                    })?;
+                week = Some(week_containing(day));
+            }
+            other => {
+                return Err(Error::invalid_query(format!(
+                    "{other:?} is not a parameter here; use week"
+                )));
+            }
+        }
+    }
+    Ok(week)
+}

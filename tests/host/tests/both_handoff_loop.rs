@@ -1,0 +1,261 @@
+//! On both hosts: the handoff loop on the real `.wasm`. A blocked handoff, then a validated one,
+//! then the AE's accept, reject and an unreadable verdict; the record in SQLite, the task back to
+//! the BDR and the move back; the report's figures, hidden per-BDR rows before the rollout date
+//! and shown after it; the weekly summaries, sent once; and the report refused without the token.
+
+mod both;
+mod util;
+
+use both::*;
+use pipeline_guard_test_host::{FakeCrm, node::Runtime};
+use serde_json::{Value, json};
+use util::*;
+
+const ADMIN: &str = "admin-token-for-the-report";
+const SWEEP: &str = "sweep-token-for-schedules";
+
+/// The default playbook with the manager view opening on `from`.
+fn playbook(from: &str) -> anyhow::Result<String> {
+    let default = String::from_utf8(fixture("playbooks/default.toml"))?;
+    Ok(format!(
+        "{default}\n[rollout]\nmanager_view_from = {from}\n"
+    ))
+}
+
+/// A generic event on deal `deal`: `kind` (`stage_changed`, `updated`), `fields` and who made it,
+/// `ago` minutes ago (events of a deal in the order they happened).
+fn event(id: &str, kind: &str, deal: &str, by: &str, fields: Value, ago: i64) -> Value {
+    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(ago);
+    let at = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("a time");
+    let mut event = json!({
+        "event_id": id,
+        "occurred_at": at,
+        "type": kind,
+        "record": {
+            "kind": "deal", "id": deal, "name": format!("Deal {deal}"), "owner_id": "ae-7",
+            "stage": "sales_accepted", "amount": 50000, "close_date": "2027-03-01",
+            "fields": fields,
+            "contacts": [{"id": "C-1", "name": "Priya Shah", "title": "CFO", "role": "economic_buyer"}]
+        },
+        "changed_by": by,
+        "previous_owner_id": by,
+    });
+    if kind == "stage_changed" {
+        event["previous_stage"] = "discovery".into();
+    }
+    event
+}
+
+/// Evidence enough to pass the gate.
+fn qualified() -> Value {
+    json!({
+        "situation": "Group finance consolidates 14 entities in Excel every quarter",
+        "pain": "Quarterly consolidation takes three weeks and produced two restatements last year",
+        "impact": "Consolidating in five days avoids restatements and an audit finding worth 200k",
+        "next_step": "Scoping call with the controller on 28 November",
+        "economic_buyer": "Priya Shah, Group CFO",
+    })
+}
+
+fn verdict(verdict: &str, reason: &str) -> Value {
+    let mut fields = qualified();
+    fields["pg_handoff_verdict"] = verdict.into();
+    fields["pg_handoff_reason"] = reason.into();
+    fields
+}
+
+fn bearer(path: &str, token: &str) -> http::Request<bytes::Bytes> {
+    let mut request = get(path);
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn post_bearer(path: &str, token: &str) -> http::Request<bytes::Bytes> {
+    let mut request = bearer(path, token);
+    *request.method_mut() = http::Method::POST;
+    request
+}
+
+/// The deals' stages as the CRM answers them when a deal is read again before a move back.
+fn answer_stages(crm: &FakeCrm) {
+    for deal in ["D-1", "D-2", "D-3"] {
+        crm.respond(
+            "GET",
+            &format!("/records/deals/{deal}"),
+            200,
+            json!({"kind": "deal", "id": deal, "stage": "sales_accepted"}),
+        );
+    }
+}
+
+async fn deliver(
+    node: &pipeline_guard_test_host::node::Node,
+    events: &[Value],
+) -> anyhow::Result<Value> {
+    let answer = node
+        .request(signed_post("/gate-handoff/generic", &batch(events)))
+        .await?;
+    anyhow::ensure!(answer.status() == 200, "{}", json(&answer));
+    Ok(json(&answer))
+}
+
+/// The write-backs sent for `deal`: each PATCH body.
+fn patches(crm: &FakeCrm, deal: &str) -> Vec<Value> {
+    received(crm)
+        .into_iter()
+        .filter(|c| c["method"] == "PATCH" && c["path"] == format!("/records/deals/{deal}"))
+        .map(|c| c["body"].clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises()
+-> anyhow::Result<()> {
+    on_every_host("handoff loop", |runtime, crm| async move {
+        answer_stages(&crm);
+        let state = tempfile::tempdir()?;
+        let start = |runtime: Runtime, from: &str| {
+            let builder = node(runtime, &crm)
+                .variable("mode", "enforce")
+                .variable("admin_token", ADMIN)
+                .variable("sweep_token", SWEEP)
+                .variable("playbook", playbook(from).expect("the default playbook"))
+                .state_dir(state.path());
+            builder.start()
+        };
+        let node = start(runtime.clone(), "2099-01-05").await?;
+
+        // A blocked handoff, then a validated one; two more validated deals.
+        let first = deliver(&node, &[event("h-1", "stage_changed", "D-1", "bdr-1", json!({"pain": "TBD"}), 50)]).await?;
+        assert_eq!(statuses(&first), ["processed"]);
+        assert_eq!(first["results"][0]["brief"]["decision"], "blocked");
+        let second = deliver(
+            &node,
+            &[
+                event("h-2", "stage_changed", "D-1", "bdr-1", qualified(), 40),
+                event("h-3", "stage_changed", "D-2", "bdr-2", qualified(), 40),
+                event("h-4", "stage_changed", "D-3", "bdr-2", qualified(), 40),
+            ],
+        )
+        .await?;
+        let decisions: Vec<&Value> = second["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["brief"]["decision"])
+            .collect();
+        assert_eq!(decisions, ["validated", "validated", "validated"]);
+
+        // The AE accepts D-1, rejects D-2, and sets something unreadable on D-3.
+        crm.clear();
+        answer_stages(&crm);
+        let verdicts = deliver(
+            &node,
+            &[
+                event("v-1", "updated", "D-1", "ae-7", verdict("accepted", ""), 20),
+                event("v-2", "updated", "D-2", "ae-7", verdict("rejected", "No timeline"), 20),
+                event("v-3", "updated", "D-3", "ae-7", verdict("maybe later", ""), 20),
+            ],
+        )
+        .await?;
+        let decisions: Vec<&Value> = verdicts["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["brief"]["decision"])
+            .collect();
+        assert_eq!(decisions, ["accepted", "rejected", "unreadable"]);
+        assert!(patches(&crm, "D-1").is_empty(), "an acceptance tells nobody");
+        let rejected = &patches(&crm, "D-2")[0];
+        assert_eq!(rejected["stage"], "discovery", "moved back to where it came from");
+        let task = &rejected["notices"][0];
+        assert_eq!((&task["kind"], &task["to"]), (&json!("task"), &json!("bdr-2")));
+        assert!(task["title"].as_str().unwrap().contains("no timeline"), "{task}");
+        let unreadable = &patches(&crm, "D-3")[0]["notices"][0];
+        assert_eq!(unreadable["to"], "ae-7");
+        assert!(unreadable["body"].as_str().unwrap().contains("\"no timeline\""));
+
+        // A save that does not change the verdict records nothing new.
+        let again = deliver(&node, &[event("v-4", "updated", "D-2", "ae-7", verdict("rejected", "no timeline"), 10)]).await?;
+        assert_eq!(again["results"][0]["brief"]["decision"], "skipped");
+
+        // The record, in SQLite.
+        let rows = node.sql(
+            "SELECT deal_id, bdr, ae, status, verdict, reason FROM pg_handoffs ORDER BY deal_id, at, status",
+        )?;
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        assert!(rows.contains(&vec![json!("D-2"), json!("bdr-2"), json!("ae-7"), json!("validated"), json!("rejected"), json!("no timeline")]), "{rows:?}");
+        assert!(rows.contains(&vec![json!("D-3"), json!("bdr-2"), json!("ae-7"), json!("validated"), json!("unreadable"), json!("maybe later")]), "{rows:?}");
+
+        // The report: 401 without or with a wrong token, and nothing about deals or reps.
+        for request in [get("/gate-handoff/report"), bearer("/gate-handoff/report", "wrong")] {
+            let refused = node.request(request).await?;
+            assert_eq!(refused.status(), 401);
+            let body = String::from_utf8_lossy(refused.body()).to_string();
+            assert!(!body.contains("bdr-") && !body.contains("D-1"), "{body}");
+        }
+        let report = node.request(bearer("/gate-handoff/report?weeks=4", ADMIN)).await?;
+        assert_eq!(report.status(), 200);
+        let report = json(&report);
+        let totals = &report["totals"];
+        assert_eq!(
+            [&totals["attempted"], &totals["blocked"], &totals["validated"], &totals["accepted"], &totals["rejected"], &totals["unreadable"]],
+            [4, 1, 3, 1, 1, 1].map(Value::from).each_ref()
+        );
+        assert_eq!(report["rejection_rate"], 0.5);
+        assert_eq!(report["rejection_reasons"][0]["reason"], "no timeline");
+        assert_eq!(report["thresholds"][0]["rejected_later"], 1);
+        assert_eq!(report["per_bdr"]["view"], "hidden");
+        assert!(!report.to_string().contains("bdr-"), "no rep before the rollout date");
+        let bad = node.request(bearer("/gate-handoff/report?weeks=0", ADMIN)).await?;
+        assert_eq!(bad.status(), 400);
+        let page = node
+            .request({
+                let mut r = bearer("/gate-handoff/report", ADMIN);
+                r.headers_mut().insert("accept", "text/html".parse().unwrap());
+                r
+            })
+            .await?;
+        assert_eq!(page.status(), 200);
+        assert!(page.headers()["content-type"].to_str()?.starts_with("text/html"));
+        assert!(String::from_utf8_lossy(page.body()).contains("<svg"));
+
+        // The weekly summaries: one task to each BDR, once.
+        crm.clear();
+        let today = time::OffsetDateTime::now_utc() - time::Duration::minutes(40);
+        let week = format!("/gate-handoff/generic/summaries?week={}", today.date());
+        assert_eq!(node.request(post_bearer(&week, "wrong")).await?.status(), 401);
+        let sent = node.request(post_bearer(&week, SWEEP)).await?;
+        assert_eq!(sent.status(), 200, "{}", json(&sent));
+        assert_eq!((json(&sent)["sent"].clone(), json(&sent)["bdrs"].clone()), (json!(2), json!(2)));
+        let tasks: Vec<Value> = received(&crm)
+            .into_iter()
+            .filter(|c| c["method"] == "PATCH")
+            .flat_map(|c| c["body"]["notices"].as_array().cloned().unwrap_or_default())
+            .collect();
+        let mut to: Vec<&str> = tasks.iter().map(|t| t["to"].as_str().unwrap()).collect();
+        to.sort();
+        assert_eq!(to, ["bdr-1", "bdr-2"]);
+        let bdr2 = tasks.iter().find(|t| t["to"] == "bdr-2").unwrap();
+        assert!(bdr2["body"].as_str().unwrap().contains("no timeline"), "{bdr2}");
+        let again = node.request(post_bearer(&week, SWEEP)).await?;
+        assert_eq!((json(&again)["sent"].clone(), json(&again)["already_sent"].clone()), (json!(0), json!(2)));
+
+        // From the rollout date, rows per BDR: sorted by BDR, each with what to coach next.
+        drop(node);
+        let node = start(runtime.clone(), "2020-01-06").await?;
+        let report = json(&node.request(bearer("/gate-handoff/report", ADMIN)).await?);
+        assert_eq!(report["per_bdr"]["view"], "shown");
+        let rows = report["per_bdr"]["rows"].as_array().unwrap();
+        let bdrs: Vec<&Value> = rows.iter().map(|r| &r["bdr"]).collect();
+        assert_eq!(bdrs, ["bdr-1", "bdr-2"]);
+        assert_eq!(rows[0]["attempted"], 2);
+        assert!(rows[0]["coach_next"].is_string(), "{}", rows[0]);
+        Ok(())
+    })
+    .await
+}
