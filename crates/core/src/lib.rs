@@ -39,6 +39,7 @@
 //! - [`outcome`]: what a delivery produced, per event.
 //! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
 //! - [`scheduled`]: work a scheduler asks for (the BDRs' weekly summaries).
+//! - [`sweep`]: every open deal judged for staleness a page at a time, resumable, one call at once.
 //! - [`memory`]: in-memory store, ledger, recording CRM and clock, for tests and dry runs.
 //! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
 //!
@@ -86,6 +87,7 @@ pub mod secret;
 pub mod signature;
 pub mod staleness;
 mod statement;
+pub mod sweep;
 #[cfg(test)]
 mod test_sqlite;
 pub mod tier;

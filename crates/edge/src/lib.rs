@@ -15,6 +15,7 @@
 //! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
 //! - [`report`]: gate-handoff's coaching report (JSON, or HTML with inline SVG).
 //! - [`scheduled`]: routes a scheduler calls (the BDRs' weekly summaries).
+//! - [`sweep`]: flag-stale-deals' sweep of every open deal, a page a call.
 //! - [`respond`]: JSON and HTML answers, and errors as JSON with their status.
 
 pub mod body;
@@ -28,6 +29,7 @@ pub mod routes;
 pub mod scheduled;
 pub mod signed_url;
 pub mod sqlite;
+pub mod sweep;
 
 pub use pipeline_guard_core::function::FunctionKind;
 pub use routes::serve;

@@ -11,6 +11,8 @@
 //! - `GET /gate-handoff/report` (admin): the coaching report ([`crate::report`]).
 //! - `POST /gate-handoff/<crm>/summaries` (sweep token): the BDRs' weekly summaries
 //!   ([`crate::scheduled`]).
+//! - `POST /flag-stale-deals/<crm>/sweep` (sweep token): one page of the CRM's open deals
+//!   judged for staleness ([`crate::sweep`]).
 //!
 //! The admin routes want `Authorization: Bearer <admin_token>`, compared in constant time, and
 //! are off while `admin_token` is empty.
@@ -83,6 +85,17 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         }
         ([crm, "summaries"], _)
             if function == FunctionKind::GateHandoff && Crm::from_name(crm).is_some() =>
+        {
+            Err(allowed("POST"))
+        }
+        ([crm, "sweep"], http::Method::POST)
+            if function == FunctionKind::FlagStaleDeals && Crm::from_name(crm).is_some() =>
+        {
+            let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
+            with_adapter!(crm, adapter => crate::sweep::sweep(adapter, &request).await)
+        }
+        ([crm, "sweep"], _)
+            if function == FunctionKind::FlagStaleDeals && Crm::from_name(crm).is_some() =>
         {
             Err(allowed("POST"))
         }
@@ -336,7 +349,7 @@ async fn run_with<A: Adapter>(
 
 /// Who claims a delivery's events: unique to this attempt, across instances and nodes (its time,
 /// 64 random bits, a sequence number).
-fn claimant(now: OffsetDateTime) -> String {
+pub(crate) fn claimant(now: OffsetDateTime) -> String {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let random = std::collections::hash_map::RandomState::new()
         .build_hasher()

@@ -9,6 +9,7 @@ use pipeline_guard_core::{
     handoffs::sql::SqlHandoffs,
     ledger::sql::SqlLedger,
     ports::{Database, SqlValue},
+    sweep::SqlSweeps,
 };
 use spin_sdk::sqlite::{Connection, Value};
 
@@ -20,6 +21,9 @@ static TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the handoff log's tables exist.
 static HANDOFF_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// Whether this instance has made sure the sweeps' table exists.
+static SWEEP_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// The `default` database.
 async fn open() -> Result<SpinDatabase, Error> {
@@ -49,6 +53,16 @@ pub async fn handoffs() -> Result<SqlHandoffs<SpinDatabase>, Error> {
         HANDOFF_TABLES_READY.store(true, Ordering::Relaxed);
     }
     Ok(log)
+}
+
+/// The sweeps' state in the `default` database; its table is created on an instance's first use.
+pub async fn sweeps() -> Result<SqlSweeps<SpinDatabase>, Error> {
+    let sweeps = SqlSweeps::new(open().await?);
+    if !SWEEP_TABLES_READY.load(Ordering::Relaxed) {
+        sweeps.create_tables().await?;
+        SWEEP_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(sweeps)
 }
 
 impl Database for SpinDatabase {

@@ -4,14 +4,15 @@
 //! request and parses its events; [`Adapter::complete`] fetches, for the whole batch at once,
 //! what the events' records lack; [`Adapter::current_stages`] reads deals' stages again before
 //! a move; [`Adapter::render`] turns the batch's write-backs into the
-//! CRM's API calls, batched where its API allows. Everything between those (claiming, ordering,
+//! CRM's API calls, batched where its API allows. A sweep lists open deals a page at a time with
+//! [`Adapter::list_open_deals`]. Everything between those (claiming, ordering,
 //! deciding, applying with deadlines, recording) is the pipeline's, the same for every CRM.
 
 use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use super::{Crm, Reply, Secrets};
+use super::{Crm, Reply, Secrets, list::DealPage};
 use crate::{
     Error,
     api::Api,
@@ -91,6 +92,18 @@ pub trait Adapter {
         ids: &[String],
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<BTreeMap<String, String>, Error>;
+
+    /// One page of open deals (at most `page_size`, fewer where the CRM's API caps a page),
+    /// from `cursor` (`None`: the first page), completed as [`Adapter::complete`] completes a
+    /// webhook's records. The cursor is this adapter's own, opaque to the caller; a transient
+    /// error (a `429`, a `5xx`) leaves it to be listed again.
+    async fn list_open_deals(
+        &self,
+        cursor: Option<&str>,
+        page_size: usize,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<DealPage, Error>;
 
     /// The calls that carry out `write_backs`, batched where the CRM's API allows.
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps;

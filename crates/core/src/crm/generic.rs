@@ -33,6 +33,15 @@
 //! `notices` only when it tells someone something: `kind` is `task` or `note`, `to` the user).
 //! Before moving a deal back, its stage is read again with `GET /records/deals/<id>`, which
 //! answers the canonical record (a `404` when it is gone).
+//!
+//! # Sweep
+//! A sweep (`POST /flag-stale-deals/generic/sweep`) lists open deals a page at a time with
+//! `GET /records/deals?status=open&limit=<n>&cursor=<c>` (no `cursor` on the first page), which
+//! answers `{"records": [<canonical Record>, …], "next_cursor": "…"}`, `next_cursor` `null` (or
+//! absent) on the last page. The cursor is the API's own, kept as it is between calls; the
+//! records carry what a webhook's do (contacts, dates, the playbook's fields).
+
+mod list;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -186,6 +195,17 @@ impl Adapter for Generic {
             }
         }
         Ok(stages)
+    }
+
+    /// `GET /records/deals?status=open&limit=…&cursor=…` ([`list`]).
+    async fn list_open_deals(
+        &self,
+        cursor: Option<&str>,
+        page_size: usize,
+        _playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<super::DealPage, Error> {
+        list::open_deals(cursor, page_size, api).await
     }
 
     /// One call per write-back, all at once.

@@ -36,6 +36,7 @@
 
 mod fetch;
 mod history;
+mod list;
 mod owners;
 pub mod workflow;
 mod write;
@@ -186,6 +187,17 @@ impl Adapter for Hubspot {
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<std::collections::BTreeMap<String, String>, Error> {
         fetch::current_stages(ids, api).await
+    }
+
+    /// CRM search for open deals, then the page read as a webhook's deals are ([`list`]).
+    async fn list_open_deals(
+        &self,
+        cursor: Option<&str>,
+        page_size: usize,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<super::DealPage, Error> {
+        list::open_deals(cursor, page_size, playbook, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {

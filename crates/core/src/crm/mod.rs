@@ -18,12 +18,14 @@ pub mod adapter;
 mod answer;
 pub mod generic;
 pub mod hubspot;
+pub mod list;
 pub mod oauth;
 pub mod pipedrive;
 pub mod salesforce;
 
 pub use adapter::{Adapter, BatchCall, Steps};
 pub use answer::{Reply, workflow_answer};
+pub use list::DealPage;
 
 /// The CRMs pipeline-guard speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -144,7 +146,9 @@ impl Crm {
         let verdict = &handoff.verdict;
         let is_verdict = field == verdict.field || field == verdict.reason_field;
         match self {
-            Crm::Salesforce if named == field && is_verdict => salesforce::default_field_name(field),
+            Crm::Salesforce if named == field && is_verdict => {
+                salesforce::default_field_name(field)
+            }
             _ => named.to_owned(),
         }
     }

@@ -34,6 +34,7 @@
 //! activity of type `task` owned by the user who must act (`POST /api/v2/activities`), or a note
 //! (`POST /api/v1/notes`: Pipedrive has no v2 notes API).
 
+mod list;
 pub mod options;
 mod webhook;
 mod write;
@@ -174,6 +175,17 @@ impl Adapter for Pipedrive {
             }
         }
         Ok(stages)
+    }
+
+    /// `GET /api/v2/deals?status=open&cursor=…`, each deal completed as a webhook's ([`list`]).
+    async fn list_open_deals(
+        &self,
+        cursor: Option<&str>,
+        page_size: usize,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<super::DealPage, Error> {
+        list::open_deals(cursor, page_size, playbook, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {

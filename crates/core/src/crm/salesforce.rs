@@ -53,6 +53,7 @@
 //! notice, owned by the user it is for: open for a task (high priority for a blocked BDR),
 //! completed for a note.
 
+mod list;
 mod outbound;
 mod record;
 mod soql;
@@ -189,6 +190,18 @@ impl Adapter for Salesforce {
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<std::collections::BTreeMap<String, String>, Error> {
         soql::current_stages(ids, api).await
+    }
+
+    /// SOQL for open opportunities after the last id read, the page completed as a webhook's
+    /// ([`list`]).
+    async fn list_open_deals(
+        &self,
+        cursor: Option<&str>,
+        page_size: usize,
+        playbook: &Playbook,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> Result<super::DealPage, Error> {
+        list::open_deals(cursor, page_size, playbook, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {

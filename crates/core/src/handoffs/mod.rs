@@ -12,6 +12,7 @@
 pub mod html;
 pub mod memory;
 pub mod report;
+pub mod rollup;
 pub mod sql;
 pub mod summary;
 #[cfg(test)]

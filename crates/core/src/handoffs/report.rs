@@ -7,13 +7,20 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use std::collections::BTreeMap;
+
 use super::sql::SqlHandoffs;
 use crate::{
     Error,
     playbook::Playbook,
     ports::{Database, SqlValue},
-    statement::{columns, integer, optional_text, text},
+    statement::{integer, text},
 };
+
+/// Seconds from the Unix epoch to Monday 1970-01-05, the first week's start.
+const FIRST_MONDAY: i64 = 4 * 86_400;
+/// Seconds in a week.
+const WEEK: i64 = 7 * 86_400;
 
 /// The longest window a report covers, in weeks (two years).
 pub const MAX_WEEKS: u32 = 104;
@@ -62,25 +69,7 @@ pub struct Counts {
     pub unreadable: u64,
 }
 
-/// Counts from the [`COUNTS`] columns of a row.
-pub(crate) fn counts_from_row(values: &[SqlValue]) -> Counts {
-    Counts::from_row(values)
-}
-
 impl Counts {
-    fn from_row(values: &[SqlValue]) -> Counts {
-        let n = |i: usize| values.get(i).map_or(0, integer).max(0) as u64;
-        Counts {
-            attempted: n(0),
-            blocked: n(1),
-            would_block: n(2),
-            validated: n(3),
-            accepted: n(4),
-            rejected: n(5),
-            unreadable: n(6),
-        }
-    }
-
     fn add(&mut self, other: &Counts) {
         self.attempted += other.attempted;
         self.blocked += other.blocked;
@@ -213,10 +202,6 @@ pub struct Report {
     pub not_measured: Vec<String>,
 }
 
-/// Seconds from the Unix epoch to Monday 1970-01-05, the first week's start.
-const FIRST_MONDAY: i64 = 4 * 86_400;
-const WEEK: i64 = 7 * 86_400;
-
 /// The week `at` (Unix seconds) falls in, as its index since 1970-01-05.
 pub(crate) fn week_of(at: i64) -> i64 {
     (at - FIRST_MONDAY).div_euclid(WEEK)
@@ -228,14 +213,9 @@ pub(crate) fn week_start(index: i64) -> Date {
         .map_or(Date::MIN, OffsetDateTime::date)
 }
 
-/// The counts' columns, over `pg_handoffs` rows.
-const COUNTS: &str = "COUNT(*), SUM(status = 'blocked'), SUM(status = 'would_block'), \
-     SUM(status = 'validated'), SUM(verdict = 'accepted'), SUM(verdict = 'rejected'), \
-     SUM(verdict = 'unreadable')";
-
 impl<D: Database> SqlHandoffs<D> {
     /// The report for `query` at `now`, under `playbook` (its rollout date, threshold and
-    /// dimension names).
+    /// dimension names), summed from the weekly counts the database keeps ([`super::rollup`]).
     pub async fn report(
         &self,
         query: &ReportQuery,
@@ -246,18 +226,20 @@ impl<D: Database> SqlHandoffs<D> {
         let this_week = week_of(now.unix_timestamp());
         let first = this_week - weeks + 1;
         let window = Window {
-            from: FIRST_MONDAY + first * WEEK,
+            first,
+            last: this_week,
             crm: query.crm.clone(),
         };
-        let by_week = self.weeks(&window).await?;
+        let by_week: BTreeMap<i64, Counts> = self
+            .sum(&window, "pg_roll_bdrs", "week", COUNTS)
+            .await?
+            .into_iter()
+            .map(|(key, n)| (integer(&key[0]), counts(&n)))
+            .collect();
         let mut totals = Counts::default();
         let weeks: Vec<Week> = (first..=this_week)
             .map(|index| {
-                let counts = by_week
-                    .iter()
-                    .find(|(w, _)| *w == index)
-                    .map(|(_, c)| *c)
-                    .unwrap_or_default();
+                let counts = by_week.get(&index).copied().unwrap_or_default();
                 totals.add(&counts);
                 Week {
                     week_start: week_start(index),
@@ -281,6 +263,12 @@ impl<D: Database> SqlHandoffs<D> {
                 },
             }
         };
+        let waits = self
+            .sum(&window, "pg_roll_waits", "hours", "SUM(n)")
+            .await?;
+        let orphans = self
+            .sum(&window, "pg_roll_orphans", "crm", "SUM(n)")
+            .await?;
         Ok(Report {
             generated_at: now,
             from: week_start(first),
@@ -288,11 +276,12 @@ impl<D: Database> SqlHandoffs<D> {
             crm: query.crm.clone(),
             threshold: playbook.handoff.threshold,
             rejection_rate: totals.rejection_rate(),
-            median_hours_to_verdict: self
-                .median_seconds_to_verdict(&window, totals.accepted + totals.rejected)
-                .await?
-                .map(|s| (s / 360.0).round() / 10.0),
-            verdicts_without_handoff: self.verdicts_without_handoff(&window).await?,
+            median_hours_to_verdict: median_hours(
+                waits
+                    .iter()
+                    .map(|(key, n)| (integer(&key[0]), count(&n[0]))),
+            ),
+            verdicts_without_handoff: orphans.iter().map(|(_, n)| count(&n[0])).sum(),
             weeks,
             missing_dimensions: self.missing(&window, playbook, totals.attempted).await?,
             rejection_reasons: self.reasons(&window).await?,
@@ -303,57 +292,29 @@ impl<D: Database> SqlHandoffs<D> {
         })
     }
 
-    async fn weeks(&self, window: &Window) -> Result<Vec<(i64, Counts)>, Error> {
-        let (filter, params) = window.filter();
-        let sql = format!(
-            "SELECT (at - {FIRST_MONDAY}) / {WEEK} AS week, {COUNTS} FROM pg_handoffs \
-             WHERE {filter} GROUP BY week"
-        );
-        let rows = self.db.execute(&sql, params).await?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                let week = row.first().map_or(0, integer);
-                (week, Counts::from_row(&row[1..]))
-            })
-            .collect())
-    }
-
-    async fn median_seconds_to_verdict(
+    /// `sums` of `table` over the window, grouped by `by` (comma-separated columns): each row's
+    /// group columns and its sums.
+    async fn sum(
         &self,
         window: &Window,
-        verdicts: u64,
-    ) -> Result<Option<f64>, Error> {
-        if verdicts == 0 {
-            return Ok(None);
-        }
-        let (filter, mut params) = window.filter();
-        // The middle row, or the two middle rows of an even count.
-        let (offset, take) = ((verdicts - 1) / 2, 2 - verdicts % 2);
-        let sql = format!(
-            "SELECT verdict_at - at AS waited FROM pg_handoffs WHERE {filter} \
-             AND verdict IN ('accepted', 'rejected') AND verdict_at IS NOT NULL \
-             ORDER BY waited LIMIT ? OFFSET ?"
-        );
-        params.extend([(take as i64).into(), (offset as i64).into()]);
-        let rows = self.db.execute(&sql, params).await?;
-        let waited: Vec<f64> = rows
-            .iter()
-            .map(|row| row.first().map_or(0, integer) as f64)
-            .collect();
-        Ok((!waited.is_empty()).then(|| waited.iter().sum::<f64>() / waited.len() as f64))
-    }
-
-    async fn verdicts_without_handoff(&self, window: &Window) -> Result<u64, Error> {
+        table: &str,
+        by: &str,
+        sums: &str,
+    ) -> Result<Vec<(Vec<SqlValue>, Vec<SqlValue>)>, Error> {
         let (filter, params) = window.filter();
         let sql =
-            format!("SELECT COUNT(*) FROM pg_verdicts WHERE {filter} AND handoff_key IS NULL");
-        let rows = self.db.execute(&sql, params).await?;
-        Ok(rows
-            .first()
-            .and_then(|row| row.first())
-            .map_or(0, integer)
-            .max(0) as u64)
+            format!("SELECT {by}, {sums} FROM {table} WHERE {filter} GROUP BY {by} ORDER BY {by}");
+        let keys = by.split(',').count();
+        Ok(self
+            .db
+            .execute(&sql, params)
+            .await?
+            .into_iter()
+            .map(|mut row| {
+                let sums = row.split_off(keys.min(row.len()));
+                (row, sums)
+            })
+            .collect())
     }
 
     async fn missing(
@@ -362,16 +323,16 @@ impl<D: Database> SqlHandoffs<D> {
         playbook: &Playbook,
         attempted: u64,
     ) -> Result<Vec<MissingDimension>, Error> {
-        let (filter, params) = window.filter();
-        let sql = format!(
-            "SELECT dimension, COUNT(*) AS n FROM pg_handoff_gaps WHERE {filter} \
-             GROUP BY dimension ORDER BY n DESC, dimension"
-        );
+        let rows = self
+            .sum(window, "pg_roll_gaps", "dimension", "SUM(n)")
+            .await?;
         let mut missing = Vec::new();
-        for row in self.db.execute(&sql, params).await? {
-            let [dimension, count] = columns(row)?;
-            let dimension = text(&dimension)?;
-            let count = integer(&count).max(0) as u64;
+        for (key, n) in rows {
+            let dimension = text(&key[0])?;
+            let count = count(&n[0]);
+            if count == 0 {
+                continue;
+            }
             missing.push(MissingDimension {
                 name: dimension_name(playbook, &dimension),
                 dimension,
@@ -383,104 +344,156 @@ impl<D: Database> SqlHandoffs<D> {
                 },
             });
         }
+        missing.sort_by(|a, b| b.count.cmp(&a.count).then(a.dimension.cmp(&b.dimension)));
         Ok(missing)
     }
 
     async fn reasons(&self, window: &Window) -> Result<Vec<RejectionReason>, Error> {
-        let (filter, params) = window.filter();
-        let sql = format!(
-            "SELECT COALESCE(reason, 'not given') AS why, COUNT(*) AS n FROM pg_handoffs \
-             WHERE {filter} AND verdict = 'rejected' GROUP BY why ORDER BY n DESC, why"
-        );
+        let rows = self
+            .sum(window, "pg_roll_reasons", "reason", "SUM(n)")
+            .await?;
         let mut reasons = Vec::new();
-        for row in self.db.execute(&sql, params).await? {
-            let [reason, count] = columns(row)?;
-            reasons.push(RejectionReason {
-                reason: text(&reason)?,
-                count: integer(&count).max(0) as u64,
-            });
+        for (key, n) in rows {
+            let reason = text(&key[0])?;
+            let count = count(&n[0]);
+            if count > 0 {
+                reasons.push(RejectionReason {
+                    reason: if reason.is_empty() {
+                        "not given".to_owned()
+                    } else {
+                        reason
+                    },
+                    count,
+                });
+            }
         }
+        reasons.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(&b.reason)));
         Ok(reasons)
     }
 
     async fn thresholds(&self, window: &Window) -> Result<Vec<ThresholdRow>, Error> {
-        let (filter, params) = window.filter();
-        let sql = format!(
-            "SELECT threshold, COUNT(*), SUM(verdict = 'accepted'), SUM(verdict = 'rejected') \
-             FROM pg_handoffs WHERE {filter} AND status = 'validated' \
-             GROUP BY threshold ORDER BY threshold"
-        );
-        let mut thresholds = Vec::new();
-        for row in self.db.execute(&sql, params).await? {
-            let [threshold, validated, accepted, rejected] = columns(row)?;
-            let (accepted, rejected) = (
-                integer(&accepted).max(0) as u64,
-                integer(&rejected).max(0) as u64,
-            );
-            thresholds.push(ThresholdRow {
-                threshold: u8::try_from(integer(&threshold)).unwrap_or(u8::MAX),
-                validated: integer(&validated).max(0) as u64,
-                accepted,
-                rejected_later: rejected,
-                rejection_rate: (accepted + rejected > 0)
-                    .then(|| rejected as f64 / (accepted + rejected) as f64),
-            });
-        }
-        Ok(thresholds)
+        let rows = self
+            .sum(
+                window,
+                "pg_roll_thresholds",
+                "threshold",
+                "SUM(validated), SUM(accepted), SUM(rejected)",
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, n)| {
+                let [validated, accepted, rejected] = [count(&n[0]), count(&n[1]), count(&n[2])];
+                (validated > 0).then(|| ThresholdRow {
+                    threshold: u8::try_from(integer(&key[0])).unwrap_or(u8::MAX),
+                    validated,
+                    accepted,
+                    rejected_later: rejected,
+                    rejection_rate: (accepted + rejected > 0)
+                        .then(|| rejected as f64 / (accepted + rejected) as f64),
+                })
+            })
+            .collect())
     }
 
+    /// One row per BDR, sorted by BDR, each with the dimension lacked most often.
     async fn per_bdr(&self, window: &Window, playbook: &Playbook) -> Result<Vec<BdrRow>, Error> {
-        let (filter, params) = window.filter();
-        let sql = format!(
-            "SELECT COALESCE(bdr, 'unknown') AS who, {COUNTS} FROM pg_handoffs WHERE {filter} \
-             GROUP BY who ORDER BY who"
-        );
-        let mut rows: Vec<BdrRow> = self
-            .db
-            .execute(&sql, params)
-            .await?
-            .iter()
-            .map(|row| BdrRow {
-                bdr: row.first().and_then(optional_text).unwrap_or_default(),
-                counts: Counts::from_row(&row[1..]),
-                coach_next: None,
-            })
-            .collect();
-        let (filter, params) = window.filter();
-        let sql = format!(
-            "SELECT COALESCE(bdr, 'unknown') AS who, dimension, COUNT(*) AS n FROM pg_handoff_gaps \
-             WHERE {filter} GROUP BY who, dimension ORDER BY who, n DESC, dimension"
-        );
-        for row in self.db.execute(&sql, params).await? {
-            let [who, dimension, _] = columns(row)?;
-            let (who, dimension) = (text(&who)?, text(&dimension)?);
-            if let Some(row) = rows.iter_mut().find(|r| r.bdr == who)
-                && row.coach_next.is_none()
-            {
-                row.coach_next = Some(dimension_name(playbook, &dimension));
+        let gaps = self
+            .sum(window, "pg_roll_gaps", "bdr, dimension", "SUM(n)")
+            .await?;
+        let mut coach: BTreeMap<String, (u64, String)> = BTreeMap::new();
+        for (key, n) in gaps {
+            let (bdr, dimension, n) = (text(&key[0])?, text(&key[1])?, count(&n[0]));
+            let best = coach.entry(bdr).or_insert((0, String::new()));
+            // Most often lacked; on a tie, the first dimension by key (rows come sorted).
+            if n > best.0 {
+                *best = (n, dimension);
             }
         }
-        Ok(rows)
+        let rows = self.sum(window, "pg_roll_bdrs", "bdr", COUNTS).await?;
+        let mut bdrs = Vec::with_capacity(rows.len());
+        for (key, n) in rows {
+            let bdr = text(&key[0])?;
+            bdrs.push(BdrRow {
+                coach_next: coach
+                    .get(&bdr)
+                    .map(|(_, dimension)| dimension_name(playbook, dimension)),
+                bdr: if bdr.is_empty() {
+                    "unknown".to_owned()
+                } else {
+                    bdr
+                },
+                counts: counts(&n),
+            });
+        }
+        bdrs.sort_by(|a, b| a.bdr.cmp(&b.bdr));
+        Ok(bdrs)
     }
 }
 
-/// The rows a report reads: from a time on, of one CRM or all.
+/// The sums `pg_roll_bdrs` holds, in [`counts`]'s order.
+const COUNTS: &str = "SUM(attempted), SUM(blocked), SUM(would_block), SUM(validated), \
+     SUM(accepted), SUM(rejected), SUM(unreadable)";
+
+/// Counts from the [`COUNTS`] sums.
+fn counts(n: &[SqlValue]) -> Counts {
+    let at = |i: usize| n.get(i).map_or(0, count);
+    Counts {
+        attempted: at(0),
+        blocked: at(1),
+        would_block: at(2),
+        validated: at(3),
+        accepted: at(4),
+        rejected: at(5),
+        unreadable: at(6),
+    }
+}
+
+/// A count column.
+fn count(value: &SqlValue) -> u64 {
+    u64::try_from(integer(value)).unwrap_or(0)
+}
+
+/// The weeks a report reads, of one CRM or all.
 struct Window {
-    from: i64,
+    first: i64,
+    last: i64,
     crm: Option<String>,
 }
 
 impl Window {
     /// The `WHERE` condition and its parameters.
     fn filter(&self) -> (String, Vec<SqlValue>) {
-        let mut params = vec![SqlValue::Integer(self.from)];
-        let mut filter = "at >= ?".to_owned();
+        let mut params = vec![SqlValue::Integer(self.first), SqlValue::Integer(self.last)];
+        let mut filter = "week BETWEEN ? AND ?".to_owned();
         if let Some(crm) = &self.crm {
             filter.push_str(" AND crm = ?");
             params.push(crm.as_str().into());
         }
         (filter, params)
     }
+}
+
+/// The median of a histogram of whole hours.
+fn median_hours(waits: impl Iterator<Item = (i64, u64)>) -> Option<f64> {
+    let mut hours: BTreeMap<i64, u64> = BTreeMap::new();
+    for (h, n) in waits {
+        *hours.entry(h).or_default() += n;
+    }
+    let total: u64 = hours.values().sum();
+    if total == 0 {
+        return None;
+    }
+    // The value at 0-based rank `rank`.
+    let at = |rank: u64| {
+        let mut seen = 0;
+        hours.iter().find_map(|(h, n)| {
+            seen += n;
+            (seen > rank).then_some(*h as f64)
+        })
+    };
+    let (low, high) = (at((total - 1) / 2)?, at(total / 2)?);
+    Some((low + high) / 2.0)
 }
 
 /// The name reps know a dimension by.

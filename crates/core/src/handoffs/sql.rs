@@ -1,7 +1,6 @@
 //! The handoff log in a SQL database (Spin's `spin:sqlite`, the same `default` database as the
-//! ledger). Handoffs, their gaps and verdicts are rows with the columns the report groups by
-//! (time, BDR, status, threshold, dimension) indexed, so a year of handoffs is aggregated without
-//! reading one row's scorecard. Each statement stands alone; every write is keyed by the event
+//! ledger). Handoffs, their gaps and verdicts are rows; triggers keep the report's counts per
+//! week as they are written ([`super::rollup`]), so a report never reads a year of rows. Each statement stands alone; every write is keyed by the event
 //! that made it, so a retry changes nothing.
 
 use super::{DealHistory, HandoffLog, HandoffRecord, RecordedHandoff, VerdictRecord};
@@ -35,8 +34,9 @@ pub const SCHEMA: &[&str] = &[
         verdict_key TEXT
     )",
     "CREATE INDEX IF NOT EXISTS pg_handoffs_deal ON pg_handoffs (crm, deal_id, at)",
-    "CREATE INDEX IF NOT EXISTS pg_handoffs_at ON pg_handoffs (at)",
-    "CREATE INDEX IF NOT EXISTS pg_handoffs_bdr ON pg_handoffs (crm, bdr, at)",
+    // Covering: a week's summaries never read the table.
+    "CREATE INDEX IF NOT EXISTS pg_handoffs_week ON pg_handoffs \
+        (crm, at, bdr, status, verdict, reason, deal_id, deal_name)",
     "CREATE TABLE IF NOT EXISTS pg_handoff_gaps (
         handoff_key TEXT NOT NULL,
         dimension TEXT NOT NULL,
@@ -46,7 +46,7 @@ pub const SCHEMA: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (handoff_key, dimension)
     )",
-    "CREATE INDEX IF NOT EXISTS pg_handoff_gaps_at ON pg_handoff_gaps (at)",
+    "CREATE INDEX IF NOT EXISTS pg_handoff_gaps_week ON pg_handoff_gaps (crm, at, bdr, dimension)",
     "CREATE TABLE IF NOT EXISTS pg_verdicts (
         key TEXT PRIMARY KEY,
         crm TEXT NOT NULL,
@@ -57,7 +57,6 @@ pub const SCHEMA: &[&str] = &[
         ae TEXT,
         at INTEGER NOT NULL
     )",
-    "CREATE INDEX IF NOT EXISTS pg_verdicts_at ON pg_verdicts (at)",
     "CREATE INDEX IF NOT EXISTS pg_verdicts_deal ON pg_verdicts (crm, deal_id, at)",
     "CREATE TABLE IF NOT EXISTS pg_summaries (
         crm TEXT NOT NULL,
@@ -83,7 +82,7 @@ impl<D: Database> SqlHandoffs<D> {
 
     /// Create the tables when they do not exist yet.
     pub async fn create_tables(&self) -> Result<(), Error> {
-        for statement in SCHEMA {
+        for statement in SCHEMA.iter().chain(super::rollup::SCHEMA) {
             self.db.execute(statement, Vec::new()).await?;
         }
         Ok(())

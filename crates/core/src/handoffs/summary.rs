@@ -109,7 +109,7 @@ impl<D: Database> SqlHandoffs<D> {
                 BdrSummary {
                     bdr,
                     week_start: week_start(week),
-                    counts: super::report::counts_from_row(&row[1..8]),
+                    counts: counts(&row[1..8]),
                     missing: Vec::new(),
                     rejected: Vec::new(),
                     deal_id,
@@ -275,5 +275,20 @@ impl BdrSummary {
                 Priority::Normal,
             )],
         }
+    }
+}
+
+/// Counts from a row's columns: attempted, blocked, would block, validated, accepted,
+/// rejected, unreadable.
+fn counts(values: &[SqlValue]) -> Counts {
+    let n = |i: usize| values.get(i).map_or(0, integer).max(0) as u64;
+    Counts {
+        attempted: n(0),
+        blocked: n(1),
+        would_block: n(2),
+        validated: n(3),
+        accepted: n(4),
+        rejected: n(5),
+        unreadable: n(6),
     }
 }

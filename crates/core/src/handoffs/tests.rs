@@ -331,3 +331,44 @@ fn each_bdr_gets_one_summary_a_week_however_often_it_is_asked_for() {
         ["zoe"]
     );
 }
+
+#[test]
+fn a_late_verdict_counts_in_its_handoffs_week_once_however_often_it_is_recorded() {
+    let log = log();
+    seed(&log);
+    let playbook = Playbook::default_playbook();
+    let query = ReportQuery::default();
+    let first = block_on(log.report(&query, &playbook, NOW)).unwrap();
+    let late = verdict("v5", "D1", Some("h1"), "rejected", Some("bad fit"), NOW);
+    for _ in 0..2 {
+        block_on(log.record_verdicts(std::slice::from_ref(&late))).unwrap();
+    }
+    let after = block_on(log.report(&query, &playbook, NOW)).unwrap();
+    assert_eq!(after.totals.rejected, first.totals.rejected + 1);
+    assert_eq!(after.weeks.iter().rev().nth(1).unwrap().counts.rejected, 1);
+    assert!(
+        after
+            .rejection_reasons
+            .iter()
+            .any(|r| r.reason == "bad fit" && r.count == 1)
+    );
+    // The AE changes their mind: the rejection is taken back out.
+    let changed = verdict(
+        "v6",
+        "D1",
+        Some("h1"),
+        "accepted",
+        None,
+        NOW + Duration::hours(1),
+    );
+    block_on(log.record_verdicts(&[changed])).unwrap();
+    let changed = block_on(log.report(&query, &playbook, NOW)).unwrap();
+    assert_eq!(changed.totals.rejected, first.totals.rejected);
+    assert_eq!(changed.totals.accepted, first.totals.accepted + 1);
+    assert!(
+        !changed
+            .rejection_reasons
+            .iter()
+            .any(|r| r.reason == "bad fit")
+    );
+}

@@ -15,12 +15,12 @@ use super::{
 };
 use crate::{
     Error,
-    statement::{columns, corrupt, placeholders, rows, text},
     crm::Crm,
     event::WebhookEvent,
     function::FunctionKind,
     outcome::EventStatus,
     ports::{Database, SqlValue},
+    statement::{columns, corrupt, placeholders, rows, text},
 };
 
 /// The statements that create the ledger's tables, each run on its own.

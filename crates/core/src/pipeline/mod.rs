@@ -33,7 +33,6 @@ mod settle;
 use time::OffsetDateTime;
 
 pub use crate::api::{Api, Limits};
-pub use apply::write_backs;
 use crate::{
     Error,
     crm::adapter::Adapter,
@@ -44,6 +43,7 @@ use crate::{
     outcome::{DeliveryOutcome, EventOutcome, EventStatus},
     ports::{Clock, CrmClient, Store},
 };
+pub use apply::write_backs;
 
 /// What one delivery is handled with.
 #[derive(Debug, Clone)]

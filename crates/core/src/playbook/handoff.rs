@@ -131,8 +131,10 @@ impl Handoff {
     /// Every canonical field the handoff reads from a record: the people fields that are set,
     /// and the AE's verdict and reason fields.
     pub fn read_fields(&self) -> impl Iterator<Item = &str> {
-        self.people_fields()
-            .chain([self.verdict.field.as_str(), self.verdict.reason_field.as_str()])
+        self.people_fields().chain([
+            self.verdict.field.as_str(),
+            self.verdict.reason_field.as_str(),
+        ])
     }
 
     /// The name `crm_table` (a [`crate::crm::Crm::field_table`]) knows the canonical handoff

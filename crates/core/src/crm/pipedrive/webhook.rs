@@ -78,7 +78,7 @@ impl Id {
 }
 
 /// A Pipedrive deal or person id: digits (checked, as ids go into API paths).
-fn is_id(id: &str) -> bool {
+pub(super) fn is_id(id: &str) -> bool {
     (1..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -269,7 +269,7 @@ pub(super) fn custom_value(value: &Value) -> Option<Value> {
 
 /// Fill a record from a deal's or person's `data`: Pipedrive's own fields into the canonical
 /// ones, every custom field under its key, and the other plain fields under their names.
-fn fill(record: &mut Record, kind: RecordKind, data: &Map<String, Value>) {
+pub(super) fn fill(record: &mut Record, kind: RecordKind, data: &Map<String, Value>) {
     let get = |name: &str| data.get(name).and_then(text);
     record.owner_id = get("owner_id");
     match kind {

@@ -161,6 +161,10 @@ pub(super) fn into_event(
                     };
                     if created {
                         Change::Created
+                    } else if stage_unchanged(&record, occurred_at) {
+                        // A save long after the last stage change (the AE setting a verdict):
+                        // an update, not the deal entering its stage again.
+                        Change::Updated
                     } else {
                         Change::StageChanged {
                             from: None,
@@ -306,6 +310,19 @@ pub(super) fn role(role: &str) -> String {
         "Economic Decision Maker" => "economic_buyer".into(),
         other => Contact::role_key(other),
     }
+}
+
+/// How long after its stage change a save may still be that change (a workflow's field updates
+/// land a moment later).
+const SAME_SAVE: time::Duration = time::Duration::seconds(60);
+
+/// Whether an outbound message's save came well after the opportunity's last stage change
+/// (`LastStageChangeDate`, when the message carries it): then the stage did not change in it.
+/// Without the field every message counts as entering its stage, as before.
+fn stage_unchanged(record: &Record, saved_at: OffsetDateTime) -> bool {
+    record
+        .stage_entered_at
+        .is_some_and(|entered| saved_at - entered > SAME_SAVE)
 }
 
 #[cfg(test)]

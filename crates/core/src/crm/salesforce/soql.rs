@@ -207,7 +207,10 @@ pub(super) async fn current_stages(
 }
 
 /// The rows of a SOQL query, every page (`nextRecordsUrl`).
-async fn query(soql: &str, api: &Api<'_, impl CrmClient, impl Clock>) -> Result<Vec<Value>, Error> {
+pub(super) async fn query(
+    soql: &str,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<Vec<Value>, Error> {
     let mut path = format!(
         "/services/data/{API_VERSION}/query?q={}",
         path_segment(soql)

@@ -2,7 +2,7 @@
 //! with a title that says what the chart shows, and colours from the Okabe–Ito palette, told
 //! apart with colour blindness too.
 
-use super::{escape, one_decimal as num};
+use super::{escape, figures::one_decimal as num};
 use crate::handoffs::report::Counts;
 
 /// A series of the weekly chart.

@@ -7,12 +7,13 @@
 //! dimension to coach next: no rank, no score, no colour that judges a rep.
 
 mod chart;
+mod figures;
 mod page;
-
-use time::{Date, OffsetDateTime, UtcOffset};
 
 use super::report::{Counts, PerBdr, Report};
 use chart::{Bar, Series, WeekColumn};
+use figures::{bdr_counts, counts_text, duration, percent, short_date, times, timestamp};
+use page::{details, row, section, table, tile};
 
 /// The report as a complete HTML page.
 pub fn render(report: &Report) -> String {
@@ -30,7 +31,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// `text` safe inside an element or a quoted attribute.
-pub(crate) fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -103,10 +104,6 @@ fn gate_note(t: &Counts) -> String {
         parts.push(format!("{} would block (shadow)", t.would_block));
     }
     parts.join(" · ")
-}
-
-fn tile(label: &str, value: &str, note: &str) -> String {
-    format!("<div><dt>{label}</dt><dd class=\"figure\">{value}</dd><dd>{note}</dd></div>")
 }
 
 fn weeks(report: &Report) -> String {
@@ -185,69 +182,62 @@ fn weeks_table(report: &Report) -> String {
 }
 
 fn missing(report: &Report) -> String {
-    let body =
-        if report.missing_dimensions.is_empty() {
-            empty(report, "No handoff lacked a dimension in this period.")
-        } else {
-            let bars: Vec<Bar> = report
-                .missing_dimensions
-                .iter()
-                .map(|d| Bar {
-                    label: d.name.clone(),
-                    length: d.share,
-                    value: format!("{} · {}", percent(d.share), times(d.count, "handoff")),
-                })
-                .collect();
-            let rows = report
-                .missing_dimensions
-                .iter()
-                .map(|d| row(&d.name, &[d.count.to_string(), percent(d.share)]));
-            [
-            chart::bars("missing", &bars, &bars_label("Dimensions most often missing", &bars)),
-            details(
-                "As a table",
-                &table(&["Dimension", "Handoffs lacking it", "Share"], rows),
-            ),
-            "<p class=\"hint\">Share of all handoff attempts whose scorecard had the dimension \
-             red or yellow.</p>"
-                .to_owned(),
-        ]
-        .concat()
-        };
+    let dimensions = &report.missing_dimensions;
+    let body = if dimensions.is_empty() {
+        empty(report, "No handoff lacked a dimension in this period.")
+    } else {
+        let bars: Vec<Bar> = dimensions
+            .iter()
+            .map(|d| Bar {
+                label: d.name.clone(),
+                length: d.share,
+                value: format!("{} · {}", percent(d.share), times(d.count, "handoff")),
+            })
+            .collect();
+        let chart = chart::bars(
+            "missing",
+            &bars,
+            &bars_label("Dimensions most often missing", &bars),
+        );
+        let rows = dimensions
+            .iter()
+            .map(|d| row(&d.name, &[d.count.to_string(), percent(d.share)]));
+        let table = table(&["Dimension", "Handoffs lacking it", "Share"], rows);
+        chart
+            + &details("As a table", &table)
+            + "<p class=\"hint\">Share of all handoff attempts whose scorecard had the \
+               dimension red or yellow.</p>"
+    };
     section("missing", "Dimensions most often missing", &body)
 }
 
 fn reasons(report: &Report) -> String {
-    let body = if report.rejection_reasons.is_empty() {
+    let reasons = &report.rejection_reasons;
+    let body = if reasons.is_empty() {
         "<p class=\"empty\">No AE rejected a handoff in this period.</p>".to_owned()
     } else {
-        let total: u64 = report.rejection_reasons.iter().map(|r| r.count).sum();
-        let bars: Vec<Bar> = report
-            .rejection_reasons
+        let total = reasons.iter().map(|r| r.count).sum::<u64>().max(1) as f64;
+        let bars: Vec<Bar> = reasons
             .iter()
             .map(|r| Bar {
                 label: r.reason.clone(),
-                length: r.count as f64 / total.max(1) as f64,
+                length: r.count as f64 / total,
                 value: format!(
                     "{} · {}",
-                    percent(r.count as f64 / total as f64),
+                    percent(r.count as f64 / total),
                     times(r.count, "rejection")
                 ),
             })
             .collect();
-        let rows = report
-            .rejection_reasons
+        let chart = chart::bars(
+            "reasons",
+            &bars,
+            &bars_label("Most common rejection reasons", &bars),
+        );
+        let rows = reasons
             .iter()
             .map(|r| row(&r.reason, &[r.count.to_string()]));
-        [
-            chart::bars(
-                "reasons",
-                &bars,
-                &bars_label("Most common rejection reasons", &bars),
-            ),
-            details("As a table", &table(&["Reason", "Rejections"], rows)),
-        ]
-        .concat()
+        chart + &details("As a table", &table(&["Reason", "Rejections"], rows))
     };
     section("reasons", "Most common rejection reasons", &body)
 }
@@ -340,39 +330,6 @@ fn not_measured(items: &[String]) -> String {
     )
 }
 
-/// A counts line in words, for a table cell or a chart's summary.
-fn counts_text(c: &Counts) -> String {
-    let mut parts = vec![
-        format!("{} attempted", c.attempted),
-        format!("{} blocked", c.blocked),
-    ];
-    if c.would_block > 0 {
-        parts.push(format!("{} would block", c.would_block));
-    }
-    parts.extend([
-        format!("{} validated", c.validated),
-        format!("{} accepted", c.accepted),
-        format!("{} rejected", c.rejected),
-    ]);
-    parts.join(", ")
-}
-
-/// A BDR's counts: their handoffs, then the AEs' verdicts on them.
-fn bdr_counts(c: &Counts) -> String {
-    let shadow = match c.would_block {
-        0 => String::new(),
-        n => format!(", {n} would block"),
-    };
-    format!(
-        "{}: {} blocked{shadow}, {} validated<br>AE verdicts: {} accepted, {} rejected",
-        times(c.attempted, "handoff"),
-        c.blocked,
-        c.validated,
-        c.accepted,
-        c.rejected
-    )
-}
-
 fn bars_label(title: &str, bars: &[Bar]) -> String {
     let items: Vec<String> = bars
         .iter()
@@ -389,73 +346,6 @@ fn empty(report: &Report, otherwise: &str) -> String {
         otherwise
     };
     format!("<p class=\"empty\">{text}</p>")
-}
-
-fn section(id: &str, heading: &str, body: &str) -> String {
-    format!(
-        "<section id=\"{id}\" aria-labelledby=\"{id}-h\"><h2 id=\"{id}-h\">{heading}</h2>\
-         {body}</section>"
-    )
-}
-
-fn details(summary: &str, body: &str) -> String {
-    format!("<details><summary>{summary}</summary>{body}</details>")
-}
-
-/// A table row: its first cell (data, escaped) heads it.
-fn row(head: &str, figures: &[String]) -> String {
-    let cells: String = figures
-        .iter()
-        .map(|f| format!("<td>{}</td>", escape(f)))
-        .collect();
-    format!("<tr><th scope=\"row\">{}</th>{cells}</tr>", escape(head))
-}
-
-fn table(headings: &[&str], rows: impl Iterator<Item = String>) -> String {
-    let head: String = headings
-        .iter()
-        .map(|h| format!("<th scope=\"col\">{h}</th>"))
-        .collect();
-    let body: String = rows.collect();
-    format!("<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-}
-
-/// `n` `things`, in words (`1 handoff`, `7 handoffs`).
-fn times(n: u64, thing: &str) -> String {
-    match n {
-        1 => format!("1 {thing}"),
-        n => format!("{n} {thing}s"),
-    }
-}
-
-/// A share as a whole percentage (`42 %`).
-fn percent(share: f64) -> String {
-    format!("{:.0} %", share * 100.0)
-}
-
-/// Hours as hours, or as days past 48 hours.
-fn duration(hours: f64) -> String {
-    if hours > 48.0 {
-        format!("{} days", one_decimal(hours / 24.0))
-    } else {
-        format!("{} h", one_decimal(hours))
-    }
-}
-
-fn one_decimal(x: f64) -> String {
-    let text = format!("{x:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
-}
-
-/// `16 Nov`, for a chart's axis.
-fn short_date(date: Date) -> String {
-    let month = date.month().to_string();
-    format!("{} {}", date.day(), &month[..3])
-}
-
-fn timestamp(at: OffsetDateTime) -> String {
-    let at = at.to_offset(UtcOffset::UTC);
-    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
 }
 
 #[cfg(test)]

@@ -1,4 +1,7 @@
-//! The page around the report's sections: one document, its only style inline, nothing fetched.
+//! The page around the report's sections (one document, its only style inline, nothing fetched)
+//! and the blocks they are built of.
+
+use super::escape;
 
 /// The document: `title` (not data: never escaped) and the sections' `body`.
 pub(super) fn document(title: &str, body: &str) -> String {
@@ -50,9 +53,46 @@ table{border-collapse:collapse;width:100%;font-size:.8125rem;margin:.5rem 0}\
 th,td{text-align:left;padding:.3rem .25rem;border-bottom:1px solid var(--line);\
 vertical-align:top}\
 tbody th{overflow-wrap:anywhere}\
-#per-bdr tbody th{width:32%}\
+#per-bdr tbody th{width:30%}\
 td{font-variant-numeric:tabular-nums}\
 thead th{font-weight:600;color:var(--muted)}\
 details{margin:.5rem 0}\
 summary{cursor:pointer;color:#0b5394}\
 ";
+
+/// A figure of the summary: its label, the figure, a note under it.
+pub(super) fn tile(label: &str, value: &str, note: &str) -> String {
+    format!("<div><dt>{label}</dt><dd class=\"figure\">{value}</dd><dd>{note}</dd></div>")
+}
+
+/// A section, `id` and `heading` not data (never escaped), labelled by its heading.
+pub(super) fn section(id: &str, heading: &str, body: &str) -> String {
+    format!(
+        "<section id=\"{id}\" aria-labelledby=\"{id}-h\"><h2 id=\"{id}-h\">{heading}</h2>\
+         {body}</section>"
+    )
+}
+
+/// Something shown on demand (a chart's figures as a table): there without a script.
+pub(super) fn details(summary: &str, body: &str) -> String {
+    format!("<details><summary>{summary}</summary>{body}</details>")
+}
+
+/// A table row: its first cell (data, escaped) heads it.
+pub(super) fn row(head: &str, figures: &[String]) -> String {
+    let cells: String = figures
+        .iter()
+        .map(|f| format!("<td>{}</td>", escape(f)))
+        .collect();
+    format!("<tr><th scope=\"row\">{}</th>{cells}</tr>", escape(head))
+}
+
+/// A table: `headings` are not data (never escaped); `rows` are finished rows.
+pub(super) fn table(headings: &[&str], rows: impl Iterator<Item = String>) -> String {
+    let head: String = headings
+        .iter()
+        .map(|h| format!("<th scope=\"col\">{h}</th>"))
+        .collect();
+    let body: String = rows.collect();
+    format!("<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+}

@@ -205,9 +205,7 @@ fn shown_rows_keep_their_order_with_counts_and_what_to_coach_next() {
     assert!(first < second, "rows stay in the report's order (by BDR)");
     assert!(html.contains("coach next: <strong>Pain</strong>"));
     assert!(html.contains("coach next: nothing missing"));
-    assert!(
-        html.contains("10 handoffs: 4 blocked, 6 validated<br>AE verdicts: 4 accepted, 2 rejected")
-    );
+    assert!(html.contains("10 handoffs<br>4 blocked · 6 validated<br>AE: 4 accepted · 2 rejected"));
     for ranking in ["Rank", "rank", "Top ", "best", "worst"] {
         assert!(!html.contains(ranking), "{ranking}");
     }

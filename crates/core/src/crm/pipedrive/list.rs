@@ -1,0 +1,71 @@
+//! A page of open deals from Pipedrive's v2 API:
+//! `GET /api/v2/deals?status=open&sort_by=id&limit=…&cursor=…`, the next page's cursor in
+//! `additional_data.next_cursor` (`null` on the last page). Each deal is read as a webhook's
+//! `data` is ([`super::webhook::fill`]) and completed as a webhook's deal is
+//! ([`super::complete`]: option labels, the playbook's fields, the deal's person, one call a
+//! deal as Pipedrive has no batch read of persons), side by side.
+//!
+//! The list is asked for the last email each way (`include_fields`). API v2 deals carry neither
+//! the last done activity's date nor the next activity's (only their ids), so a swept deal's
+//! last activity is its last email and its stage change, and a next activity does not hold it
+//! back; a webhook carrying `last_activity_date` or `next_activity_date` is read with them.
+
+use crate::{
+    Error,
+    api::Api,
+    crm::list::{DealPage, listed, page_of, send_for_list},
+    model::{Record, RecordKind, value_text as text},
+    playbook::Playbook,
+    ports::{Clock, CrmClient},
+    writeback::CrmCall,
+};
+
+/// The most deals one page takes: each costs a call for its person.
+const PAGE: usize = 50;
+
+/// List one page of open deals from `cursor`.
+pub(super) async fn open_deals(
+    cursor: Option<&str>,
+    page_size: usize,
+    playbook: &Playbook,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<DealPage, Error> {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("status", "open")
+        .append_pair("sort_by", "id")
+        .append_pair("sort_direction", "asc")
+        .append_pair(
+            "include_fields",
+            "last_incoming_mail_time,last_outgoing_mail_time",
+        )
+        .append_pair("limit", &page_size.clamp(1, PAGE).to_string());
+    if let Some(cursor) = cursor {
+        query.append_pair("cursor", cursor);
+    }
+    let call = CrmCall::get(format!("/api/v2/deals?{}", query.finish()));
+    let (deals, answer) = send_for_list(&call, "data", api).await?;
+    let mut ids = Vec::new();
+    let mut events = Vec::new();
+    for deal in deals.iter().filter_map(|d| d.as_object()) {
+        let Some(id) = deal
+            .get("id")
+            .and_then(text)
+            .filter(|id| super::webhook::is_id(id))
+        else {
+            continue;
+        };
+        let mut record = Record::new_deal(id.clone());
+        super::webhook::fill(&mut record, RecordKind::Deal, deal);
+        ids.push(id);
+        events.push(listed(record, false));
+    }
+    let next = answer["additional_data"]["next_cursor"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let completed = api
+        .map(events, |event| super::complete(event, playbook, api))
+        .await;
+    page_of(&ids, completed, next)
+}

@@ -1,0 +1,139 @@
+//! A page of open opportunities from Salesforce, with SOQL:
+//! `SELECT … FROM Opportunity WHERE IsClosed = false AND Id > '<last>' ORDER BY Id LIMIT <n>`,
+//! with the next activity's subqueries ([`NEXT_ACTIVITY_SUBQUERIES`]), every batch of the answer
+//! read (`nextRecordsUrl`); each row read as an outbound message's opportunity is, then completed
+//! as a webhook's ([`super::complete`]: the contact roles of the whole page in one query).
+//!
+//! The cursor is the last id read, not a `nextRecordsUrl`: a query locator expires after 15
+//! minutes unused and an org keeps only a few open per user, so a sweep resumed the next morning,
+//! or after a failure, would find it gone; ids sort, so `Id >` resumes anywhere.
+
+use std::collections::BTreeSet;
+
+use super::{NEXT_ACTIVITY_SUBQUERIES, record, soql};
+use crate::{
+    Error,
+    api::Api,
+    crm::{
+        Crm,
+        list::{DealPage, listed, page_of},
+        mapped_fields,
+    },
+    model::RecordKind,
+    playbook::Playbook,
+    ports::{Clock, CrmClient},
+};
+
+/// The most opportunities one page takes.
+const PAGE: usize = 100;
+
+/// The Opportunity fields the record mapping reads.
+const FIELDS: &[&str] = &[
+    "Id",
+    "Name",
+    "StageName",
+    "Amount",
+    "CloseDate",
+    "IsClosed",
+    "IsWon",
+    "OwnerId",
+    "NextStep",
+    "LastActivityDate",
+    "LastStageChangeDate",
+    "CreatedDate",
+    "LastModifiedDate",
+    "LastModifiedById",
+];
+
+/// List one page of open opportunities after the id `cursor`.
+pub(super) async fn open_deals(
+    cursor: Option<&str>,
+    page_size: usize,
+    playbook: &Playbook,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<DealPage, Error> {
+    let after = match cursor {
+        Some(id) if record::is_id(id) => format!(" AND Id > '{id}'"),
+        Some(other) => {
+            return Err(Error::Store(format!(
+                "the Salesforce sweep cursor {other:?} is not an opportunity id"
+            )));
+        }
+        None => String::new(),
+    };
+    let limit = page_size.clamp(1, PAGE);
+    let soql = format!(
+        "SELECT {}, {NEXT_ACTIVITY_SUBQUERIES} FROM Opportunity WHERE IsClosed = false{after} ORDER BY Id ASC LIMIT {limit}",
+        fields(playbook).join(", ")
+    );
+    let rows = soql::query(&soql, api).await?;
+    let mut ids = Vec::new();
+    let mut events = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        let Some(fields) = row.as_object().cloned() else {
+            continue;
+        };
+        let id = record::text(&fields, "Id").unwrap_or_default();
+        let event = record::into_event(
+            format!("sweep:{id}"),
+            format!("sweep:{id}"),
+            "Opportunity",
+            fields,
+            None,
+            time::OffsetDateTime::UNIX_EPOCH,
+            &format!("records[{i}]"),
+        )
+        .map(|event| listed(event.record, false));
+        ids.push(id);
+        events.push(event);
+    }
+    let next = (ids.len() >= limit).then(|| ids.last().cloned()).flatten();
+    let (read, unreadable): (Vec<_>, Vec<_>) = ids
+        .iter()
+        .cloned()
+        .zip(events)
+        .partition(|(_, e)| e.is_ok());
+    let (read_ids, read_events): (Vec<String>, Vec<_>) = read
+        .into_iter()
+        .map(|(id, e)| (id, e.expect("partitioned")))
+        .unzip();
+    let completed = super::complete(read_events, playbook, api).await;
+    let mut page = page_of(&read_ids, completed, next)?;
+    for (id, error) in unreadable {
+        if let Err(e) = error {
+            page.unreadable.push(crate::crm::list::UnreadableDeal {
+                record_id: id,
+                reason: e.to_string(),
+            });
+        }
+    }
+    Ok(page)
+}
+
+/// The fields to select: the mapping's, the playbook's mapped fields, the fields written back (so
+/// a deal whose flag is unchanged is written nothing) and the staleness fields that are
+/// Salesforce API names (custom fields end in `__c`); each once, whatever its case, as SOQL
+/// refuses a field selected twice.
+fn fields(playbook: &Playbook) -> Vec<String> {
+    let api_name =
+        |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let written = playbook
+        .write_back
+        .names()
+        .map(|name| Crm::Salesforce.outgoing_field(playbook, RecordKind::Deal, name));
+    let staleness = playbook
+        .staleness
+        .read_fields()
+        .into_iter()
+        .filter(|f| f.ends_with("__c"))
+        .map(str::to_owned);
+    let mut seen = BTreeSet::new();
+    FIELDS
+        .iter()
+        .map(|f| (*f).to_owned())
+        .chain(mapped_fields(playbook, Crm::Salesforce, RecordKind::Deal).into_keys())
+        .chain(written)
+        .chain(staleness)
+        .filter(|f| api_name(f) && seen.insert(f.to_ascii_lowercase()))
+        .collect()
+}

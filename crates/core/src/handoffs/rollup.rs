@@ -1,0 +1,179 @@
+//! The report's figures, kept up to date by the database itself: triggers on the handoff log add
+//! every handoff, gap and verdict to small tables of counts per CRM and week (`pg_roll_*`), in
+//! the same statement that writes it, so the counts can never miss a write or count one twice
+//! (a handoff kept already is not inserted again, and inserts nothing). A report sums a window
+//! of those counts, a few hundred rows, however many handoffs a year holds.
+
+/// A week's index (from Monday 1970-01-05) of the Unix-seconds value `at`, in SQL.
+macro_rules! week {
+    ($at:literal) => {
+        concat!("((", $at, " - 345600) / 604800)")
+    };
+}
+
+/// The rollup tables and the triggers that keep them, each statement run on its own.
+pub const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS pg_roll_bdrs (
+        crm TEXT NOT NULL, week INTEGER NOT NULL, bdr TEXT NOT NULL,
+        attempted INTEGER NOT NULL, blocked INTEGER NOT NULL, would_block INTEGER NOT NULL,
+        validated INTEGER NOT NULL, accepted INTEGER NOT NULL, rejected INTEGER NOT NULL,
+        unreadable INTEGER NOT NULL,
+        PRIMARY KEY (crm, week, bdr)
+    )",
+    "CREATE TABLE IF NOT EXISTS pg_roll_reasons (
+        crm TEXT NOT NULL, week INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (crm, week, reason)
+    )",
+    "CREATE TABLE IF NOT EXISTS pg_roll_thresholds (
+        crm TEXT NOT NULL, week INTEGER NOT NULL, threshold INTEGER NOT NULL,
+        validated INTEGER NOT NULL, accepted INTEGER NOT NULL, rejected INTEGER NOT NULL,
+        PRIMARY KEY (crm, week, threshold)
+    )",
+    "CREATE TABLE IF NOT EXISTS pg_roll_waits (
+        crm TEXT NOT NULL, week INTEGER NOT NULL, hours INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (crm, week, hours)
+    )",
+    "CREATE TABLE IF NOT EXISTS pg_roll_gaps (
+        crm TEXT NOT NULL, week INTEGER NOT NULL, bdr TEXT NOT NULL, dimension TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (crm, week, bdr, dimension)
+    )",
+    "CREATE TABLE IF NOT EXISTS pg_roll_orphans (
+        crm TEXT NOT NULL, week INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (crm, week)
+    )",
+    concat!(
+        "CREATE TRIGGER IF NOT EXISTS pg_roll_handoff AFTER INSERT ON pg_handoffs BEGIN ",
+        "INSERT INTO pg_roll_bdrs VALUES (NEW.crm, ",
+        week!("NEW.at"),
+        ", IFNULL(NEW.bdr, ''), 1, NEW.status IS 'blocked', NEW.status IS 'would_block', ",
+        "NEW.status IS 'validated', NEW.verdict IS 'accepted', NEW.verdict IS 'rejected', ",
+        "NEW.verdict IS 'unreadable') ON CONFLICT DO UPDATE SET ",
+        "attempted = attempted + 1, blocked = blocked + excluded.blocked, ",
+        "would_block = would_block + excluded.would_block, ",
+        "validated = validated + excluded.validated, accepted = accepted + excluded.accepted, ",
+        "rejected = rejected + excluded.rejected, unreadable = unreadable + excluded.unreadable; ",
+        "INSERT INTO pg_roll_thresholds SELECT NEW.crm, ",
+        week!("NEW.at"),
+        ", NEW.threshold, 1, NEW.verdict IS 'accepted', NEW.verdict IS 'rejected' ",
+        "WHERE NEW.status IS 'validated' ON CONFLICT DO UPDATE SET ",
+        "validated = validated + 1, accepted = accepted + excluded.accepted, ",
+        "rejected = rejected + excluded.rejected; ",
+        "INSERT INTO pg_roll_reasons SELECT NEW.crm, ",
+        week!("NEW.at"),
+        ", IFNULL(NEW.reason, ''), 1 WHERE NEW.verdict IS 'rejected' ",
+        "ON CONFLICT DO UPDATE SET n = n + 1; ",
+        "INSERT INTO pg_roll_waits SELECT NEW.crm, ",
+        week!("NEW.at"),
+        ", (NEW.verdict_at - NEW.at) / 3600, 1 WHERE NEW.verdict IN ('accepted', 'rejected') ",
+        "AND NEW.verdict_at IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; ",
+        "END"
+    ),
+    // A verdict set, changed or withdrawn on a handoff: out with the old, in with the new.
+    concat!(
+        "CREATE TRIGGER IF NOT EXISTS pg_roll_verdict AFTER UPDATE OF verdict, reason, verdict_at ",
+        "ON pg_handoffs BEGIN ",
+        "UPDATE pg_roll_bdrs SET ",
+        "accepted = accepted - (OLD.verdict IS 'accepted') + (NEW.verdict IS 'accepted'), ",
+        "rejected = rejected - (OLD.verdict IS 'rejected') + (NEW.verdict IS 'rejected'), ",
+        "unreadable = unreadable - (OLD.verdict IS 'unreadable') + (NEW.verdict IS 'unreadable') ",
+        "WHERE crm = NEW.crm AND week = ",
+        week!("NEW.at"),
+        " AND bdr = IFNULL(NEW.bdr, ''); ",
+        "UPDATE pg_roll_thresholds SET ",
+        "accepted = accepted - (OLD.verdict IS 'accepted') + (NEW.verdict IS 'accepted'), ",
+        "rejected = rejected - (OLD.verdict IS 'rejected') + (NEW.verdict IS 'rejected') ",
+        "WHERE NEW.status IS 'validated' AND crm = NEW.crm AND week = ",
+        week!("NEW.at"),
+        " AND threshold = NEW.threshold; ",
+        "UPDATE pg_roll_reasons SET n = n - 1 WHERE OLD.verdict IS 'rejected' AND crm = OLD.crm ",
+        "AND week = ",
+        week!("OLD.at"),
+        " AND reason = IFNULL(OLD.reason, ''); ",
+        "INSERT INTO pg_roll_reasons SELECT NEW.crm, ",
+        week!("NEW.at"),
+        ", IFNULL(NEW.reason, ''), 1 WHERE NEW.verdict IS 'rejected' ",
+        "ON CONFLICT DO UPDATE SET n = n + 1; ",
+        "UPDATE pg_roll_waits SET n = n - 1 WHERE OLD.verdict IN ('accepted', 'rejected') ",
+        "AND OLD.verdict_at IS NOT NULL AND crm = OLD.crm AND week = ",
+        week!("OLD.at"),
+        " AND hours = (OLD.verdict_at - OLD.at) / 3600; ",
+        "INSERT INTO pg_roll_waits SELECT NEW.crm, ",
+        week!("NEW.at"),
+        ", (NEW.verdict_at - NEW.at) / 3600, 1 WHERE NEW.verdict IN ('accepted', 'rejected') ",
+        "AND NEW.verdict_at IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; ",
+        "END"
+    ),
+    concat!(
+        "CREATE TRIGGER IF NOT EXISTS pg_roll_gap AFTER INSERT ON pg_handoff_gaps BEGIN ",
+        "INSERT INTO pg_roll_gaps VALUES (NEW.crm, ",
+        week!("NEW.at"),
+        ", IFNULL(NEW.bdr, ''), NEW.dimension, 1) ON CONFLICT DO UPDATE SET n = n + 1; ",
+        "END"
+    ),
+    concat!(
+        "CREATE TRIGGER IF NOT EXISTS pg_roll_orphan AFTER INSERT ON pg_verdicts ",
+        "WHEN NEW.handoff_key IS NULL BEGIN ",
+        "INSERT INTO pg_roll_orphans VALUES (NEW.crm, ",
+        week!("NEW.at"),
+        ", 1) ON CONFLICT DO UPDATE SET n = n + 1; ",
+        "END"
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+
+    use crate::{
+        handoffs::sql::SqlHandoffs,
+        ports::{Database, SqlValue},
+        test_sqlite::Sqlite,
+    };
+
+    /// Every count in the rollups, as text, for comparing two ways of getting there.
+    fn counts(log: &SqlHandoffs<Sqlite>) -> Vec<Vec<SqlValue>> {
+        let mut all = Vec::new();
+        for table in [
+            "pg_roll_bdrs",
+            "pg_roll_reasons",
+            "pg_roll_thresholds",
+            "pg_roll_waits",
+            "pg_roll_gaps",
+            "pg_roll_orphans",
+        ] {
+            let rows = block_on(log.db.execute(
+                &format!("SELECT '{table}', * FROM {table} ORDER BY 1, 2, 3, 4"),
+                Vec::new(),
+            ))
+            .unwrap();
+            all.extend(rows);
+        }
+        all
+    }
+
+    #[test]
+    fn a_verdict_changed_back_leaves_the_counts_as_they_were() {
+        let log = SqlHandoffs::new(Sqlite::in_memory());
+        block_on(log.create_tables()).unwrap();
+        let exec = |sql: &str| block_on(log.db.execute(sql, Vec::new())).unwrap();
+        exec(
+            "INSERT INTO pg_handoffs (key, crm, deal_id, bdr, at, status, rule, threshold, score, \
+             to_stage, dimensions) VALUES ('h', 'generic', 'D', 'b', 1795000000, 'validated', 'r', \
+             60, 70, 's', '[]')",
+        );
+        let before = counts(&log);
+        exec(
+            "UPDATE pg_handoffs SET verdict = 'rejected', reason = 'bad fit', verdict_at = 1795007200",
+        );
+        assert_ne!(counts(&log), before);
+        exec("UPDATE pg_handoffs SET verdict = NULL, reason = NULL, verdict_at = NULL");
+        // What the verdict added is taken away again: at most a row counting nothing is left.
+        let emptied = |row: &Vec<SqlValue>| {
+            matches!(&row[0], SqlValue::Text(t) if t == "pg_roll_reasons" || t == "pg_roll_waits")
+                && row.last() == Some(&SqlValue::Integer(0))
+        };
+        let after: Vec<_> = counts(&log).into_iter().filter(|r| !emptied(r)).collect();
+        assert_eq!(after, before);
+    }
+}

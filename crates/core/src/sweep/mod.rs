@@ -1,0 +1,216 @@
+//! The sweep: every open deal of a CRM judged for staleness without waiting for a webhook, a page
+//! at a time.
+//!
+//! A deal rots when nothing happens on it, and then no webhook comes. A scheduler (a cron job,
+//! `spin aka cron`, a Kubernetes CronJob) calls `POST /flag-stale-deals/<crm>/sweep` until the
+//! answer says `done`; each call ([`sweep_page`]):
+//! 1. takes the sweep's lease ([`lease`]): of two calls at once, one works and the other answers
+//!    [`SweepStatus::Busy`], so two schedulers, or a scheduler and an admin by hand, never do the
+//!    same page twice;
+//! 2. lists one page of open deals from the cursor kept in the database
+//!    ([`crate::crm::Adapter::list_open_deals`]), completed as a webhook's deals are;
+//! 3. judges each deal with the playbook's [`Rules`], and writes back only what changed (a deal
+//!    whose flag and hygiene score are already in the CRM is written nothing, so a stale deal
+//!    swept every day is told once), batched as a delivery's write-backs are;
+//! 4. keeps the next cursor and the running totals, and gives the lease back.
+//!
+//! A `429`, a `5xx` or the deadline while listing leaves the cursor where it was: the answer is
+//! [`SweepStatus::RetryLater`] (`503` with `Retry-After` at the edge, which `curl --retry`
+//! honours) and the next call lists the same page again. A write-back that fails is counted and
+//! named; the sweep goes on, and the next sweep tries that deal again. A finished sweep starts
+//! over on the next call, so a daily schedule just calls until `done`.
+
+pub mod lease;
+#[cfg(test)]
+mod tests;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+pub use lease::{SqlSweeps, SweepState, Tally};
+
+use crate::{
+    Error,
+    api::Api,
+    crm::{Adapter, DealPage},
+    model::{Record, RecordKind},
+    pipeline,
+    playbook::Playbook,
+    ports::{Clock, CrmClient, Database},
+    staleness::Rules,
+    writeback::WriteBack,
+};
+
+/// How many deals one call lists (adapters may take fewer: Pipedrive reads a person per deal).
+pub const PAGE_SIZE: usize = 100;
+/// How long a scheduler waits after a `5xx` or the deadline before calling again.
+const RETRY_AFTER_S: u64 = 30;
+
+/// What a call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepStatus {
+    /// A page was swept.
+    Swept,
+    /// Another call holds the sweep right now: nothing was done; call again later.
+    Busy,
+    /// The CRM could not list the page (a `429`, a `5xx`, the deadline): the cursor stays, and
+    /// the next call lists the same page.
+    RetryLater,
+}
+
+/// The answer to a sweep call: progress of this call and of the whole sweep.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepProgress {
+    /// What this call did.
+    pub status: SweepStatus,
+    /// The CRM swept.
+    pub crm: &'static str,
+    /// When the sweep started.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    /// What this call did to deals.
+    pub this_call: Tally,
+    /// What the whole sweep did so far.
+    pub sweep: Tally,
+    /// The pages swept so far.
+    pub pages: u64,
+    /// Whether the sweep reached its last page (the next call starts a new one).
+    pub done: bool,
+    /// Where the next page starts (`null`: the first page).
+    pub cursor: Option<String>,
+    /// Each deal that failed this call, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// Why the page could not be listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// How long to wait before calling again, in seconds (the `Retry-After` of a
+    /// [`SweepStatus::RetryLater`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
+}
+
+impl SweepProgress {
+    fn of(status: SweepStatus, crm: &'static str, state: Option<&SweepState>) -> SweepProgress {
+        SweepProgress {
+            status,
+            crm,
+            started_at: state.map(|s| s.started_at),
+            this_call: Tally::default(),
+            sweep: state.map(|s| s.totals).unwrap_or_default(),
+            pages: state.map_or(0, |s| s.pages),
+            done: state.is_some_and(|s| s.done),
+            cursor: state.and_then(|s| s.cursor.clone()),
+            failures: Vec::new(),
+            error: None,
+            retry_after_s: None,
+        }
+    }
+}
+
+/// Sweep one page of `adapter`'s open deals for `claimant` (unique to this call) at `now`.
+pub async fn sweep_page<A: Adapter, D: Database>(
+    adapter: &A,
+    sweeps: &SqlSweeps<D>,
+    playbook: &Playbook,
+    claimant: &str,
+    now: OffsetDateTime,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<SweepProgress, Error> {
+    let crm = adapter.crm();
+    let Some(mut state) = sweeps.claim(crm, claimant, now).await? else {
+        return Ok(SweepProgress::of(SweepStatus::Busy, crm.name(), None));
+    };
+    if state.done {
+        state = SweepState::new(now);
+    }
+    let page = match adapter
+        .list_open_deals(state.cursor.as_deref(), PAGE_SIZE, playbook, api)
+        .await
+    {
+        Ok(page) => page,
+        Err(e) => {
+            sweeps.release(crm, claimant).await?;
+            if !e.is_transient() {
+                return Err(e);
+            }
+            let mut progress = SweepProgress::of(SweepStatus::RetryLater, crm.name(), Some(&state));
+            progress.retry_after_s = Some(match &e {
+                Error::CrmRateLimited { retry_after_ms, .. } => {
+                    retry_after_ms.div_ceil(1000).max(1)
+                }
+                _ => RETRY_AFTER_S,
+            });
+            progress.error = Some(e.to_string());
+            return Ok(progress);
+        }
+    };
+    let (this_call, failures) = judge(adapter, page.records.as_slice(), playbook, now, api).await;
+    let unreadable = page
+        .unreadable
+        .iter()
+        .map(|u| format!("deal {}: {}", u.record_id, u.reason));
+    let failures: Vec<String> = unreadable.chain(failures).collect();
+    let this_call = Tally {
+        failed: this_call.failed + page.unreadable.len() as u64,
+        ..this_call
+    };
+    let DealPage { next, .. } = page;
+    state.done = next.is_none();
+    state.cursor = next;
+    state.pages += 1;
+    state.totals = state.totals.plus(this_call);
+    sweeps.save(crm, claimant, &state).await?;
+    let mut progress = SweepProgress::of(SweepStatus::Swept, crm.name(), Some(&state));
+    progress.this_call = this_call;
+    progress.failures = failures;
+    Ok(progress)
+}
+
+/// Judge `records` and write back what changed: the tally, and each failed write-back.
+async fn judge<A: Adapter>(
+    adapter: &A,
+    records: &[Record],
+    playbook: &Playbook,
+    now: OffsetDateTime,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> (Tally, Vec<String>) {
+    let crm = adapter.crm();
+    let rules = Rules::of(playbook);
+    let mut tally = Tally::default();
+    let mut write_backs: Vec<WriteBack> = Vec::new();
+    for record in records.iter().filter(|r| r.kind == RecordKind::Deal) {
+        let report = rules.assess(record, now);
+        tally.seen += 1;
+        if report.stale {
+            tally.flagged += 1;
+        } else if was_flagged(record, playbook) {
+            tally.cleared += 1;
+        }
+        let mut write_back = report.write_back(record, playbook);
+        write_back.rename_fields(|field| crm.outgoing_field(playbook, record.kind, field));
+        if !write_back.already_in(record) {
+            write_backs.push(write_back);
+        }
+    }
+    let mut failures = Vec::new();
+    let results = pipeline::write_backs(adapter, &write_backs, now, api).await;
+    for (write_back, result) in write_backs.iter().zip(results) {
+        match result {
+            Ok(_) => tally.written += 1,
+            Err(e) => {
+                tally.failed += 1;
+                failures.push(format!("deal {}: {e}", write_back.record_id));
+            }
+        }
+    }
+    (tally, failures)
+}
+
+/// Whether the record's stale field holds reasons (not only a snooze, not empty).
+fn was_flagged(record: &Record, playbook: &Playbook) -> bool {
+    record
+        .text(&playbook.write_back.stale)
+        .is_some_and(|flag| !flag.trim().is_empty() && !flag.trim_start().starts_with("snoozed"))
+}

@@ -1,0 +1,348 @@
+//! The sweep against a recording CRM answering list pages from `fixtures/<crm>/api/`, with the
+//! sweeps' table in an in-memory SQLite.
+
+use std::time::Duration;
+
+use futures::executor::block_on;
+use serde_json::Value;
+use time::macros::datetime;
+
+use super::*;
+use crate::{
+    api::Limits,
+    crm::{Crm, generic::Generic, hubspot::Hubspot, pipedrive::Pipedrive, salesforce::Salesforce},
+    memory::{RecordingCrm, StoppedClock},
+    test_sqlite::Sqlite,
+};
+
+/// Monday 23 November 2026, noon.
+const NOW: OffsetDateTime = datetime!(2026-11-23 12:00 UTC);
+const FIRST: &str = "/records/deals?status=open&limit=100";
+const SECOND: &str = "/records/deals?status=open&limit=100&cursor=c-page-2";
+
+fn fixture(path: &str) -> Value {
+    let path = format!("{}/../../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(&path).expect(&path)).expect("JSON")
+}
+
+fn sweeps() -> SqlSweeps<Sqlite> {
+    let sweeps = SqlSweeps::new(Sqlite::in_memory());
+    block_on(sweeps.create_tables()).unwrap();
+    sweeps
+}
+
+fn generic_crm() -> RecordingCrm {
+    let crm = RecordingCrm::default();
+    crm.answer("GET", FIRST, fixture("generic/api/open-deals-page-1.json"));
+    crm.answer("GET", SECOND, fixture("generic/api/open-deals-page-2.json"));
+    crm
+}
+
+fn run<A: Adapter>(
+    adapter: &A,
+    crm: &impl CrmClient,
+    sweeps: &SqlSweeps<Sqlite>,
+    claimant: &str,
+    now: OffsetDateTime,
+) -> Result<SweepProgress, Error> {
+    let clock = StoppedClock::default();
+    let api = Api::new(crm, &clock, Limits::within(Duration::from_secs(10)));
+    block_on(sweep_page(
+        adapter,
+        sweeps,
+        &Playbook::default_playbook(),
+        claimant,
+        now,
+        &api,
+    ))
+}
+
+fn listed(crm: &RecordingCrm) -> Vec<String> {
+    crm.calls()
+        .into_iter()
+        .filter(|c| c.method == "GET")
+        .map(|c| c.path)
+        .collect()
+}
+
+fn patched(crm: &RecordingCrm) -> Vec<String> {
+    crm.calls()
+        .into_iter()
+        .filter(|c| c.method == "PATCH")
+        .map(|c| c.path)
+        .collect()
+}
+
+#[test]
+fn a_sweep_pages_through_the_open_deals_keeps_its_cursor_and_starts_over_when_done() {
+    let (crm, sweeps) = (generic_crm(), sweeps());
+    let first = run(&Generic, &crm, &sweeps, "a", NOW).unwrap();
+    assert_eq!(first.status, SweepStatus::Swept);
+    assert_eq!(
+        (first.done, first.cursor.as_deref()),
+        (false, Some("c-page-2"))
+    );
+    assert_eq!(
+        first.this_call,
+        Tally {
+            seen: 2,
+            flagged: 1,
+            cleared: 0,
+            written: 2,
+            failed: 0
+        }
+    );
+    assert_eq!(
+        patched(&crm),
+        ["/records/deals/D-201", "/records/deals/D-202"]
+    );
+    let stale = crm
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/records/deals/D-202")
+        .unwrap();
+    assert_eq!(stale.body["notices"][0]["to"], "u-1", "{}", stale.body);
+
+    let second = run(&Generic, &crm, &sweeps, "b", NOW).unwrap();
+    assert_eq!((second.done, second.cursor.as_deref()), (true, None));
+    assert_eq!(
+        (second.this_call.seen, second.sweep.seen, second.pages),
+        (1, 3, 2)
+    );
+    assert_eq!(listed(&crm), [FIRST, SECOND]);
+
+    let again = run(&Generic, &crm, &sweeps, "c", NOW).unwrap();
+    assert_eq!(
+        (again.sweep.seen, again.pages, again.done),
+        (2, 1, false),
+        "a new sweep"
+    );
+    assert_eq!(listed(&crm).last().map(String::as_str), Some(FIRST));
+}
+
+#[test]
+fn a_crm_failure_mid_sweep_keeps_the_cursor_and_the_next_call_resumes_there() {
+    let (crm, sweeps) = (generic_crm(), sweeps());
+    run(&Generic, &crm, &sweeps, "a", NOW).unwrap();
+    crm.fail(Some("500 Internal Server Error"));
+    let failed = run(&Generic, &crm, &sweeps, "b", NOW).unwrap();
+    assert_eq!(failed.status, SweepStatus::RetryLater);
+    assert_eq!(
+        (failed.cursor.as_deref(), failed.pages),
+        (Some("c-page-2"), 1)
+    );
+    assert_eq!(failed.retry_after_s, Some(RETRY_AFTER_S));
+    assert!(failed.error.unwrap().contains("500"));
+    crm.fail(None);
+    let resumed = run(&Generic, &crm, &sweeps, "c", NOW).unwrap();
+    assert_eq!(
+        (resumed.status, resumed.done, resumed.sweep.seen),
+        (SweepStatus::Swept, true, 3)
+    );
+    assert_eq!(listed(&crm), [FIRST, SECOND], "page 1 listed once");
+}
+
+#[test]
+fn a_rate_limit_past_the_deadline_keeps_the_cursor_and_says_when_to_call_again() {
+    let (crm, sweeps) = (generic_crm(), sweeps());
+    run(&Generic, &crm, &sweeps, "a", NOW).unwrap();
+    crm.refuse(
+        "GET",
+        SECOND,
+        Error::CrmRateLimited {
+            call: format!("GET {SECOND}"),
+            retry_after_ms: 20_500,
+        },
+    );
+    let limited = run(&Generic, &crm, &sweeps, "b", NOW).unwrap();
+    assert_eq!(limited.status, SweepStatus::RetryLater);
+    assert_eq!(
+        (limited.retry_after_s, limited.cursor.as_deref()),
+        (Some(21), Some("c-page-2"))
+    );
+    assert_eq!(limited.this_call, Tally::default());
+}
+
+#[test]
+fn a_second_sweep_while_the_lease_holds_does_nothing_and_one_after_it_expires_works() {
+    let (crm, sweeps) = (generic_crm(), sweeps());
+    assert!(
+        block_on(sweeps.claim(Crm::Generic, "first", NOW))
+            .unwrap()
+            .is_some()
+    );
+    let busy = run(&Generic, &crm, &sweeps, "second", NOW).unwrap();
+    assert_eq!((busy.status, busy.done), (SweepStatus::Busy, false));
+    assert!(crm.calls().is_empty(), "nothing listed, nothing written");
+    let later = run(&Generic, &crm, &sweeps, "third", NOW + lease::LEASE).unwrap();
+    assert_eq!(
+        later.status,
+        SweepStatus::Swept,
+        "a crashed call's lease expires"
+    );
+}
+
+#[test]
+fn an_unchanged_stale_deal_is_written_nothing_when_swept_again() {
+    let (crm, sweeps) = (generic_crm(), sweeps());
+    run(&Generic, &crm, &sweeps, "a", NOW).unwrap();
+    // The CRM now holds what the first sweep wrote.
+    let mut page = fixture("generic/api/open-deals-page-1.json");
+    for call in crm.calls().iter().filter(|c| c.method == "PATCH") {
+        let i = usize::from(call.path.ends_with("D-202"));
+        for (name, value) in call.body["fields"].as_object().unwrap() {
+            page["records"][i]["fields"][name] = value.clone();
+        }
+    }
+    page["next_cursor"] = Value::Null;
+    let crm = RecordingCrm::default();
+    crm.answer("GET", FIRST, page);
+    let again = run(&Generic, &crm, &sweeps, "b", NOW + time::Duration::days(1)).unwrap();
+    assert_eq!((again.this_call.flagged, again.this_call.written), (1, 0));
+    assert!(patched(&crm).is_empty(), "{:?}", crm.calls());
+}
+
+fn hubspot_crm() -> RecordingCrm {
+    let crm = RecordingCrm::default();
+    crm.answer(
+        "POST",
+        "/crm/v3/objects/deals/search",
+        fixture("hubspot/api/search-open-deals.json"),
+    );
+    crm.answer(
+        "POST",
+        "/crm/v3/objects/deals/batch/read",
+        fixture("hubspot/api/deals-batch-stale.json"),
+    );
+    crm.answer(
+        "POST",
+        "/crm/v4/associations/deals/contacts/batch/read",
+        fixture("hubspot/api/associations-stale.json"),
+    );
+    crm.answer(
+        "POST",
+        "/crm/v3/objects/contacts/batch/read",
+        fixture("hubspot/api/contacts-batch-stale.json"),
+    );
+    crm
+}
+
+fn searches(crm: &RecordingCrm) -> Vec<Value> {
+    crm.calls()
+        .into_iter()
+        .filter(|c| c.path == "/crm/v3/objects/deals/search")
+        .map(|c| c.body)
+        .collect()
+}
+
+#[test]
+fn hubspot_searches_open_deals_by_id_and_restarts_above_the_last_id_before_the_cap() {
+    let (crm, sweeps) = (hubspot_crm(), sweeps());
+    let first = run(&Hubspot, &crm, &sweeps, "a", NOW).unwrap();
+    assert_eq!(
+        (first.this_call.seen, first.this_call.failed),
+        (3, 0),
+        "{first:?}"
+    );
+    assert!(first.this_call.flagged >= 1);
+    let search = &searches(&crm)[0];
+    assert_eq!(
+        search["filterGroups"][0]["filters"][0]["propertyName"],
+        "hs_is_closed"
+    );
+    assert_eq!(search["sorts"][0]["propertyName"], "hs_object_id");
+    assert!(search.get("after").is_none());
+    assert!(
+        crm.calls()
+            .iter()
+            .any(|c| c.path.starts_with("/crm/v3/objects/deals/batch/read"))
+    );
+    assert!(
+        crm.calls()
+            .iter()
+            .any(|c| c.path.starts_with("/crm/v3/objects/contacts/batch/read"))
+    );
+
+    // Deep into a query: the next page would pass 10,000 results, so the query restarts.
+    let state = SweepState {
+        cursor: Some(r#"{"after":"9900","read":9900}"#.into()),
+        ..SweepState::new(NOW)
+    };
+    block_on(sweeps.claim(Crm::Hubspot, "z", NOW + time::Duration::hours(1))).unwrap();
+    block_on(sweeps.save(Crm::Hubspot, "z", &state)).unwrap();
+    let deep = run(&Hubspot, &crm, &sweeps, "b", NOW + time::Duration::hours(1)).unwrap();
+    assert_eq!(searches(&crm)[1]["after"], "9900");
+    assert_eq!(deep.cursor.as_deref(), Some(r#"{"gt":"9103","read":0}"#));
+    run(&Hubspot, &crm, &sweeps, "c", NOW + time::Duration::hours(1)).unwrap();
+    let restarted = &searches(&crm)[2];
+    assert_eq!(restarted["filterGroups"][0]["filters"][1]["operator"], "GT");
+    assert_eq!(restarted["filterGroups"][0]["filters"][1]["value"], "9103");
+    assert!(restarted.get("after").is_none());
+}
+
+#[test]
+fn pipedrive_lists_open_deals_with_the_v2_cursor_and_reads_each_deals_person() {
+    let (crm, sweeps) = (RecordingCrm::default(), sweeps());
+    crm.answer(
+        "GET",
+        "/api/v2/deals?",
+        fixture("pipedrive/api/deals-open-page.json"),
+    );
+    crm.answer(
+        "GET",
+        "/api/v2/persons/201",
+        fixture("pipedrive/api/person-201.json"),
+    );
+    let first = run(&Pipedrive, &crm, &sweeps, "a", NOW).unwrap();
+    assert_eq!(
+        (first.this_call.seen, first.this_call.flagged),
+        (1, 1),
+        "{first:?}"
+    );
+    assert_eq!(
+        first.cursor.as_deref(),
+        Some("eyJmaWVsZCI6ImlkIiwiZmllbGRWYWx1ZSI6MTAyfQ")
+    );
+    let paths = listed(&crm);
+    assert!(
+        paths[0].starts_with("/api/v2/deals?status=open&sort_by=id"),
+        "{paths:?}"
+    );
+    assert!(paths.contains(&"/api/v2/persons/201".to_owned()));
+    run(&Pipedrive, &crm, &sweeps, "b", NOW).unwrap();
+    assert!(
+        listed(&crm)
+            .iter()
+            .any(|p| p.ends_with("&cursor=eyJmaWVsZCI6ImlkIiwiZmllbGRWYWx1ZSI6MTAyfQ"))
+    );
+}
+
+#[test]
+fn salesforce_queries_open_opportunities_after_the_last_id_with_their_next_activities() {
+    let (crm, sweeps) = (RecordingCrm::default(), sweeps());
+    crm.answer(
+        "GET",
+        "/services/data/v65.0/query",
+        fixture("salesforce/api/query-open-opportunities.json"),
+    );
+    let first = run(&Salesforce, &crm, &sweeps, "a", NOW).unwrap();
+    assert_eq!((first.this_call.seen, first.done), (2, true), "{first:?}");
+    assert!(first.this_call.flagged >= 1);
+    let query = crm.calls()[0].path.clone();
+    for part in [
+        "IsClosed%20%3D%20false",
+        "ORDER%20BY%20Id",
+        "FROM%20Tasks",
+        "LIMIT%20100",
+    ] {
+        assert!(query.contains(part), "{part} in {query}");
+    }
+    assert!(
+        !query.contains("Id%20%3E"),
+        "the first page starts at the beginning"
+    );
+    assert!(crm.calls().iter().any(|c| {
+        c.path
+            .starts_with("/services/data/v65.0/composite/sobjects")
+    }));
+}
