@@ -7,6 +7,7 @@ use crate::{
     api::Api,
     crm::adapter::Adapter,
     handoffs::{
+        report::week_start,
         sql::SqlHandoffs,
         summary::{SummaryRun, last_week},
     },
@@ -28,6 +29,14 @@ pub async fn send_summaries<A: Adapter, D: Database>(
 ) -> Result<SummaryRun, Error> {
     let crm = adapter.crm();
     let week = week.unwrap_or_else(|| last_week(now));
+    // A week not over yet would be summarised in part, and then never again.
+    if week > last_week(now) {
+        return Err(Error::invalid_query(format!(
+            "week: the week of {} is not over yet; the last whole week began on {}",
+            week_start(week),
+            week_start(last_week(now))
+        )));
+    }
     let summaries = log.summaries(crm, week).await?;
     let bdrs: Vec<&str> = summaries.iter().map(|s| s.bdr.as_str()).collect();
     let claimed = log.claim_summaries(crm, week, &bdrs, now).await?;
@@ -38,7 +47,7 @@ pub async fn send_summaries<A: Adapter, D: Database>(
     let write_backs: Vec<_> = mine.iter().map(|s| s.write_back(playbook)).collect();
     let results = pipeline::write_backs(adapter, &write_backs, now, api).await;
     let mut run = SummaryRun {
-        week_start: Some(crate::handoffs::report::week_start(week)),
+        week_start: Some(week_start(week)),
         bdrs: summaries.len(),
         already_sent: summaries.len() - mine.len(),
         ..SummaryRun::default()
@@ -54,7 +63,7 @@ pub async fn send_summaries<A: Adapter, D: Database>(
         }
     }
     run.sent = sent.len();
-    log.summaries_sent(crm, week, &sent).await?;
-    log.release_summaries(crm, week, &failed).await?;
+    log.summaries_sent(crm, week, &sent, now).await?;
+    log.release_summaries(crm, week, &failed, now).await?;
     Ok(run)
 }

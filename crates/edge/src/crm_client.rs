@@ -31,6 +31,12 @@ pub struct HttpCrm<'a> {
     store: &'a KvStore,
     /// The access token obtained with client credentials, once known in this request.
     token: RefCell<Option<String>>,
+    /// Taken while a token is looked up or requested: calls made side by side share one token
+    /// request instead of each making its own.
+    token_turn: futures::lock::Mutex<()>,
+    /// Why getting a token failed, once it has in this request: the calls waiting their turn get
+    /// the same answer rather than asking again (the CRM's retry asks anew).
+    token_refused: RefCell<Option<Error>>,
 }
 
 impl<'a> HttpCrm<'a> {
@@ -41,6 +47,8 @@ impl<'a> HttpCrm<'a> {
             api: OnceCell::new(),
             store,
             token: RefCell::new(None),
+            token_turn: futures::lock::Mutex::new(()),
+            token_refused: RefCell::new(None),
         }
     }
 
@@ -66,6 +74,14 @@ impl<'a> HttpCrm<'a> {
         if let Some(token) = self.token.borrow().clone() {
             return Ok(token);
         }
+        let _turn = self.token_turn.lock().await;
+        // Another call may have got one, or been refused one, while this one waited its turn.
+        if let Some(token) = self.token.borrow().clone() {
+            return Ok(token);
+        }
+        if let Some(refused) = self.token_refused.borrow().clone() {
+            return Err(refused);
+        }
         if let Some(bytes) = self.store.get(&token_key(self.crm, &client.id)).await?
             && let Ok(token) = String::from_utf8(bytes)
             && !token.is_empty()
@@ -73,7 +89,11 @@ impl<'a> HttpCrm<'a> {
             *self.token.borrow_mut() = Some(token.clone());
             return Ok(token);
         }
-        self.new_token(client, timeout).await
+        let token = self.new_token(client, timeout).await;
+        if let Err(e) = &token {
+            *self.token_refused.borrow_mut() = Some(e.clone());
+        }
+        token
     }
 
     /// A new access token from the token endpoint, kept for the next calls.
@@ -183,9 +203,17 @@ impl HttpCrm<'_> {
         if answer.status == http::StatusCode::UNAUTHORIZED
             && let Some(client) = renewable
         {
-            // The kept token expired or was revoked: one new token, one retry.
+            // The kept token expired or was revoked: one new token (unless a call side by side
+            // already got one), one retry.
             let left = timeout.saturating_sub(started.elapsed());
-            let token = self.new_token(client, left).await?;
+            let token = {
+                let _turn = self.token_turn.lock().await;
+                let renewed = self.token.borrow().clone().filter(|t| *t != token);
+                match renewed {
+                    Some(renewed) => renewed,
+                    None => self.new_token(client, left).await?,
+                }
+            };
             answer = self.call(call, &token, left).await?;
         }
         let hint = match (answer.status, renewable, self.crm.api_variables().oauth) {

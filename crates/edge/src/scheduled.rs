@@ -40,10 +40,17 @@ pub async fn authorize(request: &Request) -> Result<(), Error> {
         .iter()
         .map(|token| verify_bearer(presented, token))
         .collect();
-    match results.iter().find(|r| r.is_ok()) {
-        Some(_) => Ok(()),
-        None => results.into_iter().next().unwrap_or(Ok(())),
+    if results.iter().any(Result::is_ok) {
+        return Ok(());
     }
+    results.into_iter().find_map(Result::err).map_or_else(
+        || {
+            Err(Error::MissingSignature {
+                header: "Authorization",
+            })
+        },
+        Err,
+    )
 }
 
 /// Send the weekly summaries of `adapter`'s CRM.

@@ -210,7 +210,8 @@ impl FakeCrm {
         self.script(method, path_prefix, Scripted::json(status, &body));
     }
 
-    /// Answers requests with `method` (`"*"` for any) whose path starts with `path_prefix` as
+    /// Answers requests with `method` (`"*"` for any) whose path (with its query, when
+    /// `path_prefix` has one) starts with `path_prefix` as
     /// `answer` says; later calls take precedence over earlier ones while they last.
     pub fn script(&self, method: &str, path_prefix: &str, answer: Scripted) {
         lock(&self.state).canned.push(Canned {
@@ -277,7 +278,12 @@ async fn handle(
             Some(Fault::Delay(_)) | None => {
                 let canned = state.canned.iter_mut().rev().find(|c| {
                     (c.method == "*" || c.method == recorded.method.as_str())
-                        && recorded.path().starts_with(&c.path_prefix)
+                        && (if c.path_prefix.contains('?') {
+                            recorded.path_and_query.as_str()
+                        } else {
+                            recorded.path()
+                        })
+                        .starts_with(&c.path_prefix)
                         && c.answer.times != Some(0)
                 });
                 match canned {

@@ -22,30 +22,11 @@ fn playbook(from: &str) -> anyhow::Result<String> {
     ))
 }
 
-/// A generic event on deal `deal`: `kind` (`stage_changed`, `updated`), `fields` and who made it,
-/// `ago` minutes ago (events of a deal in the order they happened).
+/// A generic event on deal `deal` with the evidence `fields`, `ago` minutes ago.
 fn event(id: &str, kind: &str, deal: &str, by: &str, fields: Value, ago: i64) -> Value {
-    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(ago);
-    let at = at
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("a time");
-    let mut event = json!({
-        "event_id": id,
-        "occurred_at": at,
-        "type": kind,
-        "record": {
-            "kind": "deal", "id": deal, "name": format!("Deal {deal}"), "owner_id": "ae-7",
-            "stage": "sales_accepted", "amount": 50000, "close_date": "2027-03-01",
-            "fields": fields,
-            "contacts": [{"id": "C-1", "name": "Priya Shah", "title": "CFO", "role": "economic_buyer"}]
-        },
-        "changed_by": by,
-        "previous_owner_id": by,
-    });
-    if kind == "stage_changed" {
-        event["previous_stage"] = "discovery".into();
-    }
-    event
+    let buyer =
+        json!([{"id": "C-1", "name": "Priya Shah", "title": "CFO", "role": "economic_buyer"}]);
+    deal_event(id, kind, deal, by, fields, buyer, ago)
 }
 
 /// Evidence enough to pass the gate.

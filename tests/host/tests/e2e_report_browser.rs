@@ -167,42 +167,10 @@ fn handoffs(weeks_ago: u32, next: &mut usize) -> Vec<Handoff> {
     handoffs
 }
 
-/// A generic event on deal `deal`, `ago` minutes ago.
-fn event(
-    id: &str,
-    kind: &str,
-    deal: &str,
-    by: &str,
-    fields: Value,
-    contacts: Value,
-    ago: i64,
-) -> Value {
-    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(ago);
-    let at = at
-        .format(&time::format_description::well_known::Rfc3339)
-        .expect("a time");
-    let mut event = json!({
-        "event_id": id,
-        "occurred_at": at,
-        "type": kind,
-        "record": {
-            "kind": "deal", "id": deal, "name": format!("Deal {deal}"), "owner_id": "ae-7",
-            "stage": "sales_accepted", "amount": 48000, "close_date": "2027-03-01",
-            "fields": fields, "contacts": contacts,
-        },
-        "changed_by": by,
-        "previous_owner_id": by,
-    });
-    if kind == "stage_changed" {
-        event["previous_stage"] = "discovery".into();
-    }
-    event
-}
-
 fn handoff_event(h: &Handoff) -> Value {
     let id = format!("h-{}", h.deal);
     let (fields, contacts) = (h.evidence.fields(), h.evidence.contacts());
-    event(
+    deal_event(
         &id,
         "stage_changed",
         &h.deal,
@@ -228,7 +196,7 @@ fn verdict_event(h: &Handoff, enforced: bool) -> Option<Value> {
     fields["pg_handoff_verdict"] = reason.map_or("accepted", |_| "rejected").into();
     fields["pg_handoff_reason"] = reason.unwrap_or_default().into();
     let id = format!("v-{}", h.deal);
-    Some(event(
+    Some(deal_event(
         &id,
         "updated",
         &h.deal,
@@ -418,10 +386,10 @@ async fn the_report_page_passes_the_browser_check_on_a_phone() -> anyhow::Result
     // An AE's verdict on a deal nobody handed off, and one nobody can read on this week's last
     // handoff (its AE has not decided yet).
     let stray = json!({"pg_handoff_verdict": "rejected", "pg_handoff_reason": "duplicate"});
-    let stray = event("v-stray", "updated", "D-900", "ae-7", stray, json!([]), 90);
+    let stray = deal_event("v-stray", "updated", "D-900", "ae-7", stray, json!([]), 90);
     let last = format!("D-{}", 100 + next);
     let unreadable = json!({"pg_handoff_verdict": "maybe later", "pg_handoff_reason": ""});
-    let unreadable = event(
+    let unreadable = deal_event(
         "v-unreadable",
         "updated",
         &last,

@@ -133,9 +133,10 @@ async fn an_outbound_message_is_written_back_then_acked_and_a_redelivery_writes_
     assert!(is_ack(&response), "{}", body_text(&response));
     // The contact roles, the stage read again, the opportunity moved back, then the BDR's task
     // and the note.
+    // Reads made side by side (contact roles, next activities) arrive in either order.
     assert_eq!(
-        without(received(&crm), ACTIVITY_DATE),
-        without(expected_calls(case), ACTIVITY_DATE)
+        sorted(without(received(&crm), ACTIVITY_DATE)),
+        sorted(without(expected_calls(case), ACTIVITY_DATE))
     );
     for request in crm.requests() {
         assert_eq!(
@@ -207,7 +208,7 @@ async fn no_ack_until_the_write_back_succeeds() -> anyhow::Result<()> {
         .request(outbound("/score-lead/salesforce", &body, Some(TOKEN_VALUE)))
         .await?;
     assert!(is_ack(&retry), "{}", body_text(&retry));
-    assert_eq!(received(&crm), expected_calls(case));
+    assert_eq!(sorted(received(&crm)), sorted(expected_calls(case)));
     let entry = ledger_entry(&host, "score-lead", OPPORTUNITY_NOTIFICATION);
     assert_eq!(entry["state"], "processed");
     Ok(())
@@ -259,7 +260,7 @@ async fn a_flow_callout_gets_a_decision_to_branch_on_and_nothing_is_written() ->
         "{answer}"
     );
     // Only the contact roles were read; the Flow acts on the answer itself.
-    assert_eq!(received(&crm), expected_calls(case));
+    assert_eq!(sorted(received(&crm)), sorted(expected_calls(case)));
     assert!(host.kv("default").is_empty());
     assert!(ledger(&host).is_empty(), "a Flow callout was recorded");
     Ok(())
@@ -313,7 +314,10 @@ async fn client_credentials_get_a_token_keep_it_and_renew_it_when_refused() -> a
         String::from_utf8_lossy(&requests[0].body),
         "grant_type=client_credentials&client_id=3MVG9pipeline%26guard&client_secret=C1ient%3DSecret"
     );
-    assert_eq!(received(&crm)[1..], expected_calls(case)[..]);
+    assert_eq!(
+        sorted(received(&crm)[1..].to_vec()),
+        sorted(expected_calls(case))
+    );
     for request in &requests[1..] {
         assert_eq!(bearer(request).as_deref(), Some("Bearer 00D!first"));
     }
@@ -346,15 +350,19 @@ async fn client_credentials_get_a_token_keep_it_and_renew_it_when_refused() -> a
         ))
         .await?;
     assert!(is_ack(&response), "{}", body_text(&response));
+    // Calls run side by side: the refused one asks for one new token, and it and every call
+    // after the token use it.
     let requests = crm.requests();
     assert_eq!(bearer(&requests[0]).as_deref(), Some("Bearer 00D!first"));
-    assert_eq!(requests[1].path(), TOKEN_PATH);
-    assert_eq!(
-        requests[2].path(),
-        requests[0].path(),
-        "the refused call, retried"
-    );
-    for request in &requests[2..] {
+    let tokens: Vec<usize> = (0..requests.len())
+        .filter(|&i| requests[i].path() == TOKEN_PATH)
+        .collect();
+    assert_eq!(tokens.len(), 1, "one new token");
+    let retried = requests[tokens[0] + 1..]
+        .iter()
+        .any(|r| r.path_and_query == requests[0].path_and_query);
+    assert!(retried, "the refused call, retried");
+    for request in &requests[tokens[0] + 1..] {
         assert_eq!(bearer(request).as_deref(), Some("Bearer 00D!second"));
     }
     Ok(())
@@ -498,8 +506,8 @@ async fn the_gate_decides_every_salesforce_case_as_the_core_does() -> anyhow::Re
         let response = gate(&host, case).await?;
         assert!(is_ack(&response), "{case}: {}", body_text(&response));
         assert_eq!(
-            calls(&crm),
-            without(expected_calls(case), ACTIVITY_DATE),
+            sorted(calls(&crm)),
+            sorted(without(expected_calls(case), ACTIVITY_DATE)),
             "{case}"
         );
         for walked in expected(case)["outcome"]["results"]
@@ -680,7 +688,10 @@ async fn a_handoff_delivered_after_a_newer_notification_is_still_gated_and_not_m
     answer_as_in_fixture_in_call_order(&crm, case);
     assert!(is_ack(&gate(&host, case).await?));
     let calls = calls(&crm);
-    assert_eq!(calls, without(expected_calls(case), ACTIVITY_DATE));
+    assert_eq!(
+        sorted(calls.clone()),
+        sorted(without(expected_calls(case), ACTIVITY_DATE))
+    );
     assert!(records(&calls, "PATCH")[0].get("StageName").is_none());
     let description = records(&calls, "POST")[0]["Description"]
         .as_str()

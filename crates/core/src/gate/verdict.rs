@@ -42,6 +42,9 @@ pub struct VerdictDecision {
     pub handoff: Option<RecordedHandoff>,
     /// The mode it was decided in.
     pub mode: Mode,
+    /// Only the reason of a rejection already recorded on the handoff changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reason_only: bool,
     /// Where a rejected deal is moved back to (enforce mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_back_to: Option<String>,
@@ -77,6 +80,7 @@ pub fn read(event: &WebhookEvent, playbook: &Playbook, mode: Mode) -> Option<Ver
         matched: false,
         handoff: None,
         mode,
+        reason_only: false,
         moved_back_to: None,
         not_moved_back: None,
     })
@@ -95,9 +99,10 @@ impl VerdictDecision {
         }
     }
 
-    /// Match the verdict to what the log holds for the deal. `None` when the log already holds
-    /// this verdict from another event (a save that did not change it, an echo): nothing to do.
-    /// The same event seen again (a retry) is concluded again, so its write-back is completed.
+    /// Match the verdict to what the log holds for the deal ([`DealHistory::handoff_for`]).
+    /// `None` when the log already holds this verdict on that handoff from another event (a save
+    /// that did not change it, an echo): nothing to do. The same event seen again (a retry) is
+    /// concluded again, on the handoff it was recorded on, so its write-back is completed.
     pub fn conclude(
         mut self,
         event: &WebhookEvent,
@@ -105,47 +110,80 @@ impl VerdictDecision {
         playbook: &Playbook,
     ) -> Option<VerdictDecision> {
         let (kept, reason) = self.kept();
-        let handoff_key = history.handoff.as_ref().map(|h| h.key.clone());
-        if let Some(last) = &history.verdict
-            && last.key != event.dedupe_key
-            && last.handoff_key == handoff_key
-            && last.verdict == kept
-            && last.reason == reason
-        {
+        let handoff = history
+            .handoff_for(&event.dedupe_key, event.occurred_at)
+            .cloned();
+        let handoff_key = handoff.as_ref().map(|h| h.key.clone());
+        let earlier = history
+            .verdict
+            .as_ref()
+            .filter(|last| last.key != event.dedupe_key && last.handoff_key == handoff_key);
+        if earlier.is_some_and(|last| last.verdict == kept && last.reason == reason) {
             return None;
         }
+        // The AE set the verdict first and the reason in a second save: the BDR is told the
+        // reason, but the rejection is not repeated.
+        self.reason_only = earlier.is_some_and(|last| last.verdict == kept);
         self.matched = true;
-        self.handoff = history.handoff;
-        if let (VerdictValue::Rejected { .. }, Some(handoff), Mode::Enforce) =
-            (&self.value, &self.handoff, self.mode)
+        let latest = handoff.as_ref().is_some_and(|h| history.is_latest(h));
+        self.handoff = handoff;
+        let rejected = matches!(self.value, VerdictValue::Rejected { .. });
+        if let Some(handoff) = self.handoff.clone()
+            && rejected
+            && !self.reason_only
+            && self.mode == Mode::Enforce
         {
-            let back = handoff
-                .from_stage
-                .clone()
-                .or_else(|| playbook.handoff.return_stage.clone());
-            let record = &event.record;
-            match back {
-                _ if record.status != DealStatus::Open => {
-                    self.not_moved_back = Some(
-                        "The deal is closed, so it was not moved back.".to_owned(),
-                    )
-                }
-                Some(stage) if record.stage.as_deref() == Some(stage.as_str()) => {
-                    self.not_moved_back = Some(format!(
-                        "The deal already sits in {}.",
-                        playbook.stage_name(&stage)
-                    ))
-                }
-                Some(stage) => self.moved_back_to = Some(stage),
-                None => {
-                    self.not_moved_back = Some(
-                        "The CRM did not say which stage the deal came from and the playbook sets no handoff.return_stage, so it was not moved back.".to_owned(),
-                    )
-                }
+            if latest {
+                self.plan_move_back(handoff, event, playbook);
+            } else {
+                self.not_moved_back = Some(
+                    "The deal was handed off again since, so it was not moved back.".to_owned(),
+                );
             }
         }
         self.message = self.headline(event, playbook);
         Some(self)
+    }
+
+    /// Where a rejected deal goes back to: the stage it came from, else `handoff.return_stage`;
+    /// never a closed deal, nor one already there.
+    fn plan_move_back(
+        &mut self,
+        handoff: RecordedHandoff,
+        event: &WebhookEvent,
+        playbook: &Playbook,
+    ) {
+        let record = &event.record;
+        if record.status != DealStatus::Open {
+            self.not_moved_back = Some("The deal is closed, so it was not moved back.".to_owned());
+            return;
+        }
+        match handoff
+            .from_stage
+            .or_else(|| playbook.handoff.return_stage.clone())
+        {
+            Some(stage) if record.stage.as_deref() == Some(stage.as_str()) => {
+                self.not_moved_back = Some(format!(
+                    "The deal already sits in {}.",
+                    playbook.stage_name(&stage)
+                ));
+            }
+            Some(stage) => self.moved_back_to = Some(stage),
+            None => {
+                self.not_moved_back = Some(
+                    "The CRM did not say which stage the deal came from and the playbook sets \
+                     no handoff.return_stage, so it was not moved back."
+                        .to_owned(),
+                );
+            }
+        }
+    }
+
+    /// The deal is not moved back after all, because `why` (it moved on since the AE's verdict).
+    pub fn cancel_move(&mut self, why: &str, event: &WebhookEvent, playbook: &Playbook) {
+        self.moved_back_to = None;
+        self.not_moved_back = Some(why.to_owned());
+        self.message = self.headline(event, playbook);
     }
 
     /// The verdict and reason as kept: (`accepted`, none), (`rejected`, the reason),
@@ -236,10 +274,14 @@ impl VerdictDecision {
                 );
                 let body = self.rejection_body(handoff, reason.as_deref(), &deal, playbook);
                 let bdr = handoff.bdr.clone();
-                vec![
-                    Notice::task(bdr.clone(), title.clone(), body.clone(), Priority::High),
-                    Notice::note(bdr, title, body),
-                ]
+                if self.reason_only {
+                    vec![Notice::note(bdr, title, body)]
+                } else {
+                    vec![
+                        Notice::task(bdr.clone(), title.clone(), body.clone(), Priority::High),
+                        Notice::note(bdr, title, body),
+                    ]
+                }
             }
             _ => Vec::new(),
         };
@@ -251,7 +293,12 @@ impl VerdictDecision {
             record_id: record.id.clone(),
             fields: Default::default(),
             move_to_stage: self.moved_back_to.clone(),
-            move_only_from: None,
+            // Moved only if still in the handoff stage when read again (see the recheck stage).
+            move_only_from: self
+                .moved_back_to
+                .as_ref()
+                .and(self.handoff.as_ref())
+                .map(|h| h.to_stage.clone()),
             notices,
         })
     }
@@ -277,6 +324,9 @@ impl VerdictDecision {
                 format!("The deal was moved back to {}.", playbook.stage_name(stage))
             }
             (None, Some(why)) => why.clone(),
+            (None, None) if self.reason_only => {
+                "The AE added this reason to the rejection recorded earlier.".to_owned()
+            }
             (None, None) => "The deal was not moved (shadow mode).".to_owned(),
         });
         lines.push(format!(

@@ -42,20 +42,26 @@ impl HandoffLog for MemoryHandoffs {
         Ok(deal_ids
             .iter()
             .map(|deal| DealHistory {
-                handoff: handoffs
-                    .iter()
-                    .filter(|h| h.crm == crm && h.deal_id == *deal)
-                    .max_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)))
-                    .map(|h| RecordedHandoff {
-                        key: h.key.clone(),
-                        deal_id: h.deal_id.clone(),
-                        bdr: h.bdr.clone(),
-                        ae: h.ae.clone(),
-                        at: truncate(h.at),
-                        status: h.status.clone(),
-                        from_stage: h.from_stage.clone(),
-                        to_stage: h.to_stage.clone(),
-                    }),
+                handoffs: {
+                    let mut found: Vec<&HandoffRecord> = handoffs
+                        .iter()
+                        .filter(|h| h.crm == crm && h.deal_id == *deal)
+                        .collect();
+                    found.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+                    found
+                        .into_iter()
+                        .map(|h| RecordedHandoff {
+                            key: h.key.clone(),
+                            deal_id: h.deal_id.clone(),
+                            bdr: h.bdr.clone(),
+                            ae: h.ae.clone(),
+                            at: truncate(h.at),
+                            status: h.status.clone(),
+                            from_stage: h.from_stage.clone(),
+                            to_stage: h.to_stage.clone(),
+                        })
+                        .collect()
+                },
                 verdict: verdicts
                     .iter()
                     .filter(|v| v.crm == crm && v.deal_id == *deal)

@@ -126,13 +126,33 @@ impl HandoffRecord {
 /// What the log holds for one deal when a verdict on it arrives.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DealHistory {
-    /// Its latest handoff.
-    pub handoff: Option<RecordedHandoff>,
+    /// Its handoffs, oldest first.
+    pub handoffs: Vec<RecordedHandoff>,
     /// The latest verdict recorded on it.
     pub verdict: Option<VerdictRecord>,
 }
 
-/// A deal's latest handoff, as a verdict finds it.
+impl DealHistory {
+    /// The handoff a verdict carried by the event `event_key` at `at` is about: the one that
+    /// event was recorded on before (a retry), else the latest handoff made by then (a late
+    /// verdict never lands on a later handoff).
+    pub fn handoff_for(&self, event_key: &str, at: OffsetDateTime) -> Option<&RecordedHandoff> {
+        match &self.verdict {
+            Some(v) if v.key == event_key => v
+                .handoff_key
+                .as_ref()
+                .and_then(|key| self.handoffs.iter().find(|h| &h.key == key)),
+            _ => self.handoffs.iter().rev().find(|h| h.at <= at),
+        }
+    }
+
+    /// Whether `handoff` is the deal's latest.
+    pub fn is_latest(&self, handoff: &RecordedHandoff) -> bool {
+        self.handoffs.last().is_some_and(|h| h.key == handoff.key)
+    }
+}
+
+/// A deal's handoff, as a verdict finds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedHandoff {
     /// The handoff's key ([`HandoffRecord::key`]).
@@ -182,7 +202,7 @@ pub struct VerdictRecord {
 pub trait HandoffLog {
     /// Keep `records` (those already kept stay as they are).
     async fn record_handoffs(&self, records: &[HandoffRecord]) -> Result<(), Error>;
-    /// What the log holds for `deal_id` in `crm`, for each of `deal_ids`, in their order.
+    /// What the log holds for each of `deal_ids` in `crm`, in their order.
     async fn history(&self, crm: Crm, deal_ids: &[&str]) -> Result<Vec<DealHistory>, Error>;
     /// Keep `verdicts`, and set each on its handoff.
     async fn record_verdicts(&self, verdicts: &[VerdictRecord]) -> Result<(), Error>;

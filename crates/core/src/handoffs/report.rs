@@ -435,8 +435,8 @@ impl<D: Database> SqlHandoffs<D> {
 const COUNTS: &str = "SUM(attempted), SUM(blocked), SUM(would_block), SUM(validated), \
      SUM(accepted), SUM(rejected), SUM(unreadable)";
 
-/// Counts from the [`COUNTS`] sums.
-fn counts(n: &[SqlValue]) -> Counts {
+/// Counts from the [`COUNTS`] sums (or any columns in their order).
+pub(crate) fn counts(n: &[SqlValue]) -> Counts {
     let at = |i: usize| n.get(i).map_or(0, count);
     Counts {
         attempted: at(0),

@@ -1,5 +1,6 @@
 //! The report's figures, kept up to date by the database itself: triggers on the handoff log add
-//! every handoff, gap and verdict to small tables of counts per CRM and week (`pg_roll_*`), in
+//! every handoff, its gaps (from its scorecard) and every verdict to small tables of counts per
+//! CRM and week (`pg_roll_*`), in
 //! the same statement that writes it, so the counts can never miss a write or count one twice
 //! (a handoff kept already is not inserted again, and inserts nothing). A report sums a window
 //! of those counts, a few hundred rows, however many handoffs a year holds.
@@ -102,6 +103,16 @@ pub const SCHEMA: &[&str] = &[
         week!("NEW.at"),
         ", (NEW.verdict_at - NEW.at) / 3600, 1 WHERE NEW.verdict IN ('accepted', 'rejected') ",
         "AND NEW.verdict_at IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; ",
+        "END"
+    ),
+    // A handoff's gaps come from its own scorecard, in the statement that keeps it: a retry of
+    // the same handoff with another scorecard adds none.
+    concat!(
+        "CREATE TRIGGER IF NOT EXISTS pg_handoff_gaps_of AFTER INSERT ON pg_handoffs BEGIN ",
+        "INSERT INTO pg_handoff_gaps (handoff_key, dimension, status, crm, bdr, at) ",
+        "SELECT NEW.key, json_extract(value, '$.key'), json_extract(value, '$.status'), ",
+        "NEW.crm, NEW.bdr, NEW.at FROM json_each(NEW.dimensions) ",
+        "WHERE json_extract(value, '$.status') <> 'green' ON CONFLICT DO NOTHING; ",
         "END"
     ),
     concat!(

@@ -87,35 +87,6 @@ impl<D: Database> SqlHandoffs<D> {
         }
         Ok(())
     }
-
-    /// Keep the gaps of `records`: one row per dimension not green, for the report's "most often
-    /// missing".
-    async fn record_gaps(&self, records: &[HandoffRecord]) -> Result<(), Error> {
-        let gaps: Vec<(&HandoffRecord, &super::DimensionSnapshot)> = records
-            .iter()
-            .flat_map(|r| r.gaps().map(move |gap| (r, gap)))
-            .collect();
-        if gaps.is_empty() {
-            return Ok(());
-        }
-        let mut params = Vec::with_capacity(gaps.len() * 6);
-        for (record, gap) in &gaps {
-            params.extend([
-                record.key.as_str().into(),
-                gap.key.as_str().into(),
-                gap.status.to_string().into(),
-                record.crm.name().into(),
-                record.bdr.clone().into(),
-                record.at.unix_timestamp().into(),
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO pg_handoff_gaps (handoff_key, dimension, status, crm, bdr, at) VALUES {} \
-             ON CONFLICT DO NOTHING",
-            rows(gaps.len(), "(?, ?, ?, ?, ?, ?)")
-        );
-        self.db.execute(&sql, params).await.map(drop)
-    }
 }
 
 impl<D: Database> HandoffLog for SqlHandoffs<D> {
@@ -149,8 +120,8 @@ impl<D: Database> HandoffLog for SqlHandoffs<D> {
              threshold, score, from_stage, to_stage, dimensions) VALUES {} ON CONFLICT DO NOTHING",
             rows(records.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         );
-        self.db.execute(&sql, params).await?;
-        self.record_gaps(records).await
+        // The gaps and the report's counts follow in the same statement (`super::rollup`).
+        self.db.execute(&sql, params).await.map(drop)
     }
 
     async fn history(&self, crm: Crm, deal_ids: &[&str]) -> Result<Vec<DealHistory>, Error> {
@@ -158,10 +129,17 @@ impl<D: Database> HandoffLog for SqlHandoffs<D> {
         if deal_ids.is_empty() {
             return Ok(history);
         }
-        let slot = |deal: &str| deal_ids.iter().position(|id| *id == deal);
+        let slots = |deal: &str| {
+            deal_ids
+                .iter()
+                .enumerate()
+                .filter(move |(_, id)| **id == deal)
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
+        };
         let mut params = vec![SqlValue::from(crm.name())];
         params.extend(deal_ids.iter().map(|id| SqlValue::from(*id)));
-        // Rows come oldest first: a later one of the same deal replaces an earlier.
+        // Rows come oldest first.
         let sql = format!(
             "SELECT key, deal_id, bdr, ae, at, status, from_stage, to_stage FROM pg_handoffs \
              WHERE crm = ? AND deal_id IN ({}) ORDER BY at, key",
@@ -179,8 +157,8 @@ impl<D: Database> HandoffLog for SqlHandoffs<D> {
                 from_stage: optional_text(&from_stage),
                 to_stage: text(&to_stage)?,
             };
-            if let Some(i) = slot(&handoff.deal_id) {
-                history[i].handoff = Some(handoff);
+            for i in slots(&handoff.deal_id) {
+                history[i].handoffs.push(handoff.clone());
             }
         }
         let sql = format!(
@@ -200,8 +178,9 @@ impl<D: Database> HandoffLog for SqlHandoffs<D> {
                 ae: optional_text(&ae),
                 at: timestamp(&at)?,
             };
-            if let Some(i) = slot(&verdict.deal_id) {
-                history[i].verdict = Some(verdict);
+            // A later verdict of the same deal replaces an earlier.
+            for i in slots(&verdict.deal_id) {
+                history[i].verdict = Some(verdict.clone());
             }
         }
         Ok(history)
@@ -238,7 +217,8 @@ impl<D: Database> HandoffLog for SqlHandoffs<D> {
             self.db
                 .execute(
                     "UPDATE pg_handoffs SET verdict = ?, reason = ?, verdict_at = ?, verdict_key = ? \
-                     WHERE key = ? AND (verdict_at IS NULL OR verdict_at <= ?)",
+                     WHERE key = ? AND (verdict_at IS NULL OR verdict_at < ? \
+                     OR (verdict_at = ? AND verdict_key <= ?))",
                     vec![
                         v.verdict.as_str().into(),
                         v.reason.clone().into(),
@@ -246,6 +226,8 @@ impl<D: Database> HandoffLog for SqlHandoffs<D> {
                         v.key.as_str().into(),
                         handoff.as_str().into(),
                         v.at.unix_timestamp().into(),
+                        v.at.unix_timestamp().into(),
+                        v.key.as_str().into(),
                     ],
                 )
                 .await?;

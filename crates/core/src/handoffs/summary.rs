@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use super::{
-    report::{Counts, week_of, week_start},
+    report::{Counts, counts, week_of, week_start},
     sql::SqlHandoffs,
 };
 use crate::{
@@ -70,7 +70,7 @@ pub fn last_week(now: OffsetDateTime) -> i64 {
     week_of(now.unix_timestamp()) - 1
 }
 
-/// The week index of the week starting on `monday` (any day of it).
+/// The index of the week `day` falls in.
 pub fn week_containing(day: Date) -> i64 {
     week_of(day.midnight().assume_utc().unix_timestamp())
 }
@@ -180,15 +180,30 @@ impl<D: Database> SqlHandoffs<D> {
             .collect()
     }
 
-    /// Mark `bdrs`' summaries of week `week` sent.
-    pub async fn summaries_sent(&self, crm: Crm, week: i64, bdrs: &[&str]) -> Result<(), Error> {
-        self.set_summaries(crm, week, bdrs, "UPDATE pg_summaries SET state = 'sent'")
+    /// Mark `bdrs`' summaries of week `week`, claimed at `claimed_at`, sent. A claim another
+    /// call took over since (its time differs) is left to that call.
+    pub async fn summaries_sent(
+        &self,
+        crm: Crm,
+        week: i64,
+        bdrs: &[&str],
+        claimed_at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let change = "UPDATE pg_summaries SET state = 'sent'";
+        self.set_summaries(crm, week, bdrs, claimed_at, change)
             .await
     }
 
-    /// Let go of `bdrs`' claimed summaries of week `week`, for the next call to send.
-    pub async fn release_summaries(&self, crm: Crm, week: i64, bdrs: &[&str]) -> Result<(), Error> {
-        self.set_summaries(crm, week, bdrs, "DELETE FROM pg_summaries")
+    /// Let go of `bdrs`' summaries of week `week` claimed at `claimed_at`, for the next call.
+    pub async fn release_summaries(
+        &self,
+        crm: Crm,
+        week: i64,
+        bdrs: &[&str],
+        claimed_at: OffsetDateTime,
+    ) -> Result<(), Error> {
+        let change = "DELETE FROM pg_summaries";
+        self.set_summaries(crm, week, bdrs, claimed_at, change)
             .await
     }
 
@@ -197,15 +212,20 @@ impl<D: Database> SqlHandoffs<D> {
         crm: Crm,
         week: i64,
         bdrs: &[&str],
+        claimed_at: OffsetDateTime,
         change: &str,
     ) -> Result<(), Error> {
         if bdrs.is_empty() {
             return Ok(());
         }
-        let mut params = vec![SqlValue::from(crm.name()), week.into()];
+        let mut params = vec![
+            SqlValue::from(crm.name()),
+            week.into(),
+            claimed_at.unix_timestamp().into(),
+        ];
         params.extend(bdrs.iter().map(|b| SqlValue::from(*b)));
         let sql = format!(
-            "{change} WHERE crm = ? AND week = ? AND state = 'sending' AND bdr IN ({})",
+            "{change} WHERE crm = ? AND week = ? AND state = 'sending' AND at = ? AND bdr IN ({})",
             placeholders(bdrs.len())
         );
         self.db.execute(&sql, params).await.map(drop)
@@ -275,20 +295,5 @@ impl BdrSummary {
                 Priority::Normal,
             )],
         }
-    }
-}
-
-/// Counts from a row's columns: attempted, blocked, would block, validated, accepted,
-/// rejected, unreadable.
-fn counts(values: &[SqlValue]) -> Counts {
-    let n = |i: usize| values.get(i).map_or(0, integer).max(0) as u64;
-    Counts {
-        attempted: n(0),
-        blocked: n(1),
-        would_block: n(2),
-        validated: n(3),
-        accepted: n(4),
-        rejected: n(5),
-        unreadable: n(6),
     }
 }

@@ -14,7 +14,7 @@ use super::{
     sql::SqlHandoffs,
     summary::{last_week, week_containing},
 };
-use crate::{crm::Crm, playbook::Playbook, score::Status, test_sqlite::Sqlite};
+use crate::{crm::Crm, playbook::Playbook, ports::Database, score::Status, test_sqlite::Sqlite};
 
 /// Sunday 2026-11-22, noon: the week of 2026-11-16 is the last whole one.
 const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
@@ -157,7 +157,7 @@ fn a_handoff_or_verdict_recorded_twice_counts_once() {
 }
 
 #[test]
-fn history_is_the_latest_handoff_and_verdict_of_each_deal_in_sql_and_in_memory() {
+fn history_is_every_handoff_and_the_latest_verdict_of_each_deal_in_sql_and_in_memory() {
     let sql = log();
     let memory = MemoryHandoffs::default();
     seed(&sql);
@@ -166,9 +166,14 @@ fn history_is_the_latest_handoff_and_verdict_of_each_deal_in_sql_and_in_memory()
     let from_sql: Vec<DealHistory> = block_on(sql.history(Crm::Hubspot, &deals)).unwrap();
     let from_memory = block_on(memory.history(Crm::Hubspot, &deals)).unwrap();
     assert_eq!(from_sql, from_memory);
-    assert_eq!(from_sql[0].handoff.as_ref().unwrap().key, "h2");
+    let keys: Vec<&str> = from_sql[0]
+        .handoffs
+        .iter()
+        .map(|h| h.key.as_str())
+        .collect();
+    assert_eq!(keys, ["h1", "h2"], "oldest first");
     assert_eq!(from_sql[0].verdict.as_ref().unwrap().key, "v1");
-    assert_eq!(from_sql[1].handoff, None);
+    assert!(from_sql[1].handoffs.is_empty());
     assert_eq!(from_sql[1].verdict.as_ref().unwrap().handoff_key, None);
     assert_eq!(from_sql[2], DealHistory::default());
     // Another CRM's deal of the same id is another deal.
@@ -317,8 +322,8 @@ fn each_bdr_gets_one_summary_a_week_however_often_it_is_asked_for() {
             .unwrap()
             .is_empty()
     );
-    block_on(log.summaries_sent(Crm::Hubspot, week, &["adam"])).unwrap();
-    block_on(log.release_summaries(Crm::Hubspot, week, &["zoe"])).unwrap();
+    block_on(log.summaries_sent(Crm::Hubspot, week, &["adam"], NOW)).unwrap();
+    block_on(log.release_summaries(Crm::Hubspot, week, &["zoe"], NOW)).unwrap();
     let later = NOW + Duration::hours(1);
     assert_eq!(
         block_on(log.claim_summaries(Crm::Hubspot, week, &bdrs, later)).unwrap(),
@@ -330,6 +335,14 @@ fn each_bdr_gets_one_summary_a_week_however_often_it_is_asked_for() {
         block_on(log.claim_summaries(Crm::Hubspot, week, &bdrs, much_later)).unwrap(),
         ["zoe"]
     );
+    // The first writer, back late, can no longer mark it sent: the claim is another's now.
+    block_on(log.summaries_sent(Crm::Hubspot, week, &["zoe"], later)).unwrap();
+    let state = block_on(log.db.execute(
+        "SELECT state FROM pg_summaries WHERE bdr = 'zoe'",
+        Vec::new(),
+    ))
+    .unwrap();
+    assert_eq!(state[0][0], crate::ports::SqlValue::Text("sending".into()));
 }
 
 #[test]
@@ -371,4 +384,43 @@ fn a_late_verdict_counts_in_its_handoffs_week_once_however_often_it_is_recorded(
             .iter()
             .any(|r| r.reason == "bad fit")
     );
+}
+
+#[test]
+fn a_verdict_lands_on_the_handoff_made_before_it_and_a_retry_on_the_one_it_was_recorded_on() {
+    let log = log();
+    seed(&log);
+    let history = &block_on(log.history(Crm::Hubspot, &["D1"])).unwrap()[0];
+    // h1 at 11-10 10:00, h2 a day later; v1 (on h2) is the latest verdict.
+    let before_h2 = datetime!(2026-11-10 12:00 UTC);
+    assert_eq!(history.handoff_for("late", before_h2).unwrap().key, "h1");
+    assert_eq!(history.handoff_for("late", NOW).unwrap().key, "h2");
+    assert!(history.is_latest(history.handoff_for("late", NOW).unwrap()));
+    assert_eq!(
+        history.handoff_for("v1", before_h2).unwrap().key,
+        "h2",
+        "a retry stays on its handoff"
+    );
+    assert!(
+        history
+            .handoff_for("early", datetime!(2026-11-01 0:00 UTC))
+            .is_none()
+    );
+}
+
+#[test]
+fn gaps_come_from_the_scorecard_kept_and_a_retry_with_another_adds_none() {
+    let log = log();
+    let at = datetime!(2026-11-17 10:00 UTC);
+    block_on(log.record_handoffs(&[handoff("h", "D", "zoe", at, "blocked", &["pain"])])).unwrap();
+    let again = handoff("h", "D", "zoe", at, "blocked", &["pain", "next_step"]);
+    block_on(log.record_handoffs(&[again])).unwrap();
+    let report =
+        block_on(log.report(&ReportQuery::default(), &Playbook::default_playbook(), NOW)).unwrap();
+    let missing: Vec<_> = report
+        .missing_dimensions
+        .iter()
+        .map(|m| (m.dimension.as_str(), m.count))
+        .collect();
+    assert_eq!(missing, [("pain", 1)]);
 }

@@ -1,5 +1,5 @@
 //! What every function does with a delivery, as stages over the whole batch:
-//! **claim** → **order** → **complete** → **decide** → **recheck** → **journal** → **apply** →
+//! **claim** → **order** → **complete** → **decide** → **journal** → **recheck** → **apply** →
 //! **settle**.
 //!
 //! - [`claim`]: every event is claimed in the [`Ledger`] in one statement before anything is
@@ -9,10 +9,10 @@
 //!   to its record is superseded; in one delivery, each record is decided once.
 //! - complete: the adapter fetches what the records lack, for the batch at once.
 //! - [`decide`]: the function decides each event and what it writes back.
-//! - [`recheck`]: a deal about to be moved back is read again, and moved only if it has not
-//!   moved on since.
 //! - [`journal`]: handoffs are recorded in the handoff log, and AEs' verdicts matched to them,
 //!   before the CRM is written to.
+//! - [`recheck`]: a deal about to be moved back (a blocked handoff, a rejected one) is read
+//!   again, and moved only if it has not moved on since.
 //! - [`apply`]: the adapter renders the write-backs into batched calls, run within the
 //!   delivery's deadline; a call refused for good fails only the events it served.
 //! - [`settle`]: finished events are recorded in one statement; unfinished claims are released
@@ -122,13 +122,13 @@ where
             Ok(decided) => decided,
             Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
         };
-    recheck::recheck(adapter, &mut decided.events, &job.settings.playbook, &api).await;
     let playbook = &job.settings.playbook;
     let journaled =
         journal::journal(adapter.crm(), playbook, &mut decided.events, ports.handoffs).await;
     if let Err(e) = journaled {
         return settle::abandon(job, ports.ledger, tally, e).await;
     }
+    recheck::recheck(adapter, &mut decided.events, playbook, &api).await;
     let applied = apply::apply(adapter, job, &decided.events, &api).await;
     settle::settle(job, ports, decided, applied, tally, delivery.workflow).await
 }

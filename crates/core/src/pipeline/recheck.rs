@@ -1,7 +1,7 @@
-//! The recheck stage, between decide and apply: a deal about to be moved back (a blocked
-//! handoff in enforce mode) is read again from the CRM, and moved only if it still sits in the
-//! handoff stage it entered. A deal moved on since (an AE already took it, the BDR moved it back
-//! by hand) is left where it is, and the notices say why.
+//! The recheck stage, between journal and apply: a deal about to be moved back (a blocked
+//! handoff in enforce mode, a handoff the AE rejected) is read again from the CRM, and moved only
+//! if it still sits in the handoff stage it entered. A deal moved on since (an AE already took it,
+//! the BDR moved it back by hand) is left where it is, and the notices say why.
 
 use super::decide::DecidedEvent;
 use crate::{
@@ -36,8 +36,7 @@ pub(super) async fn recheck<A: Adapter>(
     }
     let stages = adapter.current_stages(&ids, api).await;
     for event in decided.iter_mut() {
-        let (Some(wb), Decision::Handoff(d)) = (event.write_back.as_mut(), &mut event.decision)
-        else {
+        let Some(wb) = event.write_back.as_mut() else {
             continue;
         };
         let Some(expected) = wb.move_only_from.clone() else {
@@ -59,9 +58,21 @@ pub(super) async fn recheck<A: Adapter>(
             },
         };
         // The notices are told again, from the decision as it now stands.
-        d.cancel_move(&why, playbook);
+        let fresh = &event.fresh.event;
+        match &mut event.decision {
+            Decision::Handoff(d) => {
+                d.cancel_move(&why, playbook);
+                wb.notices = notices::notices(d, fresh, playbook);
+            }
+            Decision::Verdict(v) => {
+                v.cancel_move(&why, fresh, playbook);
+                if let Some(told) = v.write_back(fresh, playbook) {
+                    wb.notices = told.notices;
+                }
+            }
+            _ => {}
+        }
         wb.move_to_stage = None;
         wb.move_only_from = None;
-        wb.notices = notices::notices(d, &event.fresh.event, playbook);
     }
 }

@@ -281,9 +281,10 @@ pub fn assert_duplicate_of(again: &serde_json::Value, first: &serde_json::Value)
 }
 
 /// Like [`answer_as_in_fixture`], for a fixture whose `crm_answers` tell calls apart by their
-/// query (Salesforce's SOQL queries share one path): the fake CRM matches paths without their
-/// query, so each answer keyed with one serves one call, in the order of the fixture's
-/// `crm_calls`. Answers keyed by a path alone serve every call, as in [`answer_as_in_fixture`].
+/// query (Salesforce's SOQL queries share one path) and whose calls repeat one (a stage read
+/// again): each answer keyed with a query serves one call whose path and query start with it, as
+/// many times as the fixture's `crm_calls` make it, whatever order calls made side by side
+/// arrive in. Answers keyed by a path alone serve every call, as in [`answer_as_in_fixture`].
 pub fn answer_as_in_fixture_in_call_order(crm: &FakeCrm, case: &str) {
     let dir = case.rsplit_once('/').map_or("", |(dir, _)| dir);
     let answers = expected(case)["crm_answers"]
@@ -309,8 +310,8 @@ pub fn answer_as_in_fixture_in_call_order(crm: &FakeCrm, case: &str) {
             .iter()
             .find(|(call, _)| call.contains('?') && made.starts_with(call.as_str()));
         if let Some((call, file)) = keyed {
+            // Keyed by path and query: calls made side by side get their own answers.
             let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
-            let path = path.split_once('?').map_or(path, |(path, _)| path);
             crm.script(
                 method,
                 path,
@@ -419,6 +420,40 @@ pub fn lead_event(event_id: &str, record: &str) -> serde_json::Value {
             .expect("fixture");
     event["event_id"] = event_id.into();
     event["record"]["id"] = record.into();
+    event
+}
+
+/// A generic event (`kind`: `stage_changed`, `updated`) on the deal `deal` in the handoff stage
+/// `sales_accepted`, made by `by` `ago` minutes ago (so a deal's events keep their order), with
+/// `fields` and `contacts`; its owner is the AE `ae-7`.
+pub fn deal_event(
+    id: &str,
+    kind: &str,
+    deal: &str,
+    by: &str,
+    fields: serde_json::Value,
+    contacts: serde_json::Value,
+    ago: i64,
+) -> serde_json::Value {
+    let at = time::OffsetDateTime::now_utc() - time::Duration::minutes(ago);
+    let at = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("a time");
+    let mut event = serde_json::json!({
+        "event_id": id,
+        "occurred_at": at,
+        "type": kind,
+        "record": {
+            "kind": "deal", "id": deal, "name": format!("Deal {deal}"), "owner_id": "ae-7",
+            "stage": "sales_accepted", "amount": 48000, "close_date": "2027-03-01",
+            "fields": fields, "contacts": contacts,
+        },
+        "changed_by": by,
+        "previous_owner_id": by,
+    });
+    if kind == "stage_changed" {
+        event["previous_stage"] = "discovery".into();
+    }
     event
 }
 
