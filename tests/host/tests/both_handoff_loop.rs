@@ -22,11 +22,21 @@ fn playbook(from: &str) -> anyhow::Result<String> {
     ))
 }
 
-/// A generic event on deal `deal` with the evidence `fields`, `ago` minutes ago.
+/// Noon on the Tuesday of the last whole week: the loop happens then, so its weekly summary is
+/// of a week that is over.
+fn last_weeks_tuesday() -> time::OffsetDateTime {
+    let today = time::OffsetDateTime::now_utc().date();
+    let monday = today - time::Duration::days(i64::from(today.weekday().number_days_from_monday()));
+    (monday - time::Duration::days(6)).midnight().assume_utc() + time::Duration::hours(12)
+}
+
+/// A generic event on deal `deal` with the evidence `fields`, `ago` minutes before
+/// [`last_weeks_tuesday`].
 fn event(id: &str, kind: &str, deal: &str, by: &str, fields: Value, ago: i64) -> Value {
     let buyer =
         json!([{"id": "C-1", "name": "Priya Shah", "title": "CFO", "role": "economic_buyer"}]);
-    deal_event(id, kind, deal, by, fields, buyer, ago)
+    let before_now = (time::OffsetDateTime::now_utc() - last_weeks_tuesday()).whole_minutes();
+    deal_event(id, kind, deal, by, fields, buyer, before_now + ago)
 }
 
 /// Evidence enough to pass the gate.
@@ -207,8 +217,16 @@ async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises(
 
         // The weekly summaries: one task to each BDR, once.
         crm.clear();
-        let today = time::OffsetDateTime::now_utc() - time::Duration::minutes(40);
-        let week = format!("/gate-handoff/generic/summaries?week={}", today.date());
+        // A week not over yet is refused: it would be summarised in part, and then never again.
+        let this_week = format!(
+            "/gate-handoff/generic/summaries?week={}",
+            time::OffsetDateTime::now_utc().date()
+        );
+        assert_eq!(node.request(post_bearer(&this_week, SWEEP)).await?.status(), 400);
+        let week = format!(
+            "/gate-handoff/generic/summaries?week={}",
+            last_weeks_tuesday().date()
+        );
         assert_eq!(node.request(post_bearer(&week, "wrong")).await?.status(), 401);
         let sent = node.request(post_bearer(&week, SWEEP)).await?;
         assert_eq!(sent.status(), 200, "{}", json(&sent));
