@@ -24,15 +24,6 @@ const BDRS: usize = 50;
 const REQUESTS: usize = 10;
 const ADMIN: &str = "bench-admin-token";
 const DIMENSIONS: [&str; 5] = ["situation", "pain", "impact", "next_step", "economic_buyer"];
-const REASONS: [&str; 7] = [
-    "no real pain",
-    "no budget or authority",
-    "wrong contact",
-    "no timeline",
-    "bad fit",
-    "duplicate",
-    "other",
-];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -71,6 +62,8 @@ fn seed(dir: &Path) -> anyhow::Result<Duration> {
         .as_secs() as i64;
     let year = 365 * 86_400;
     let mut draw = Draw(0x9E37_79B9_7F4A_7C15);
+    // The reasons a playbook offers AEs by default.
+    let reasons = pipeline_guard_core::playbook::VerdictFields::default().reasons;
     let tx = db.transaction()?;
     {
         let mut handoff = tx.prepare(
@@ -109,7 +102,7 @@ fn seed(dir: &Path) -> anyhow::Result<Duration> {
                 ),
                 ("validated", 6..=7) => (
                     Some("rejected"),
-                    Some(REASONS[draw.next(7) as usize]),
+                    Some(reasons[draw.next(reasons.len() as u64) as usize].as_str()),
                     Some(at + 3600 * draw.next(96) as i64),
                 ),
                 _ => (None, None, None),
