@@ -1,6 +1,9 @@
 //! Building SQL statements and reading their rows: shared by the ledger and the handoff log.
 
-use crate::{Error, ports::SqlValue};
+use crate::{
+    Error,
+    ports::{Database, SqlValue},
+};
 
 /// `n` positional parameters: `?, ?, ?`.
 pub(crate) fn placeholders(n: usize) -> String {
@@ -43,4 +46,72 @@ pub(crate) fn integer(value: &SqlValue) -> i64 {
 /// A value the database holds that pipeline-guard cannot read.
 pub(crate) fn corrupt(what: &str) -> Error {
     Error::Store(format!("the database holds an unreadable value in {what}"))
+}
+
+/// Run the `CREATE … IF NOT EXISTS` `statements` unless every object they create is there: one
+/// read in the usual case (Spin gives each request a new instance, and each checks once).
+pub(crate) async fn create_missing(db: &impl Database, statements: &[&str]) -> Result<(), Error> {
+    let names: Vec<SqlValue> = statements
+        .iter()
+        .filter_map(|statement| created_name(statement))
+        .map(SqlValue::from)
+        .collect();
+    if names.len() == statements.len() {
+        let sql = format!(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ({})",
+            placeholders(names.len())
+        );
+        let found = db.execute(&sql, names).await?;
+        let count = found.first().and_then(|row| row.first()).map_or(0, integer);
+        if count == statements.len() as i64 {
+            return Ok(());
+        }
+    }
+    for statement in statements {
+        db.execute(statement, Vec::new()).await?;
+    }
+    Ok(())
+}
+
+/// The object a `CREATE … IF NOT EXISTS <name>` statement creates.
+fn created_name(statement: &str) -> Option<&str> {
+    let mut words = statement.split_whitespace();
+    words.find(|word| word.eq_ignore_ascii_case("EXISTS"))?;
+    words.next().map(|name| name.trim_end_matches('('))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::{handoffs, ledger, test_sqlite::Sqlite};
+
+    #[test]
+    fn every_schema_statement_names_what_it_creates_and_a_second_check_creates_nothing() {
+        let schemas: [&[&str]; 3] = [
+            ledger::sql::SCHEMA,
+            handoffs::sql::SCHEMA,
+            handoffs::rollup::SCHEMA,
+        ];
+        let db = Sqlite::in_memory();
+        for schema in schemas {
+            let names: Vec<&str> = schema.iter().filter_map(|s| created_name(s)).collect();
+            assert_eq!(names.len(), schema.len(), "{names:?}");
+            assert!(names.iter().all(|n| n.starts_with("pg_")), "{names:?}");
+        }
+        let all: Vec<&str> = schemas.iter().flat_map(|s| s.iter().copied()).collect();
+        block_on(create_missing(&db, &all)).unwrap();
+        let objects = |db: &Sqlite| {
+            block_on(db.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+                Vec::new(),
+            ))
+            .unwrap()
+        };
+        let created = objects(&db);
+        assert_eq!(created[0][0], SqlValue::Integer(all.len() as i64));
+        block_on(create_missing(&db, &all)).unwrap();
+        assert_eq!(objects(&db), created);
+    }
 }

@@ -12,6 +12,31 @@ macro_rules! week {
     };
 }
 
+/// The statement counting the `NEW` row's rejection reason, when it is a rejection (inserted or
+/// updated alike).
+macro_rules! count_new_reason {
+    () => {
+        concat!(
+            "INSERT INTO pg_roll_reasons SELECT NEW.crm, ",
+            week!("NEW.at"),
+            ", IFNULL(NEW.reason, ''), 1 WHERE NEW.verdict IS 'rejected' ",
+            "ON CONFLICT DO UPDATE SET n = n + 1; "
+        )
+    };
+}
+
+/// The statement counting the `NEW` row's hours to a readable verdict, when it has one.
+macro_rules! count_new_wait {
+    () => {
+        concat!(
+            "INSERT INTO pg_roll_waits SELECT NEW.crm, ",
+            week!("NEW.at"),
+            ", (NEW.verdict_at - NEW.at) / 3600, 1 WHERE NEW.verdict IN ('accepted', 'rejected') ",
+            "AND NEW.verdict_at IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; "
+        )
+    };
+}
+
 /// The rollup tables and the triggers that keep them, each statement run on its own.
 pub const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS pg_roll_bdrs (
@@ -60,14 +85,8 @@ pub const SCHEMA: &[&str] = &[
         "WHERE NEW.status IS 'validated' ON CONFLICT DO UPDATE SET ",
         "validated = validated + 1, accepted = accepted + excluded.accepted, ",
         "rejected = rejected + excluded.rejected; ",
-        "INSERT INTO pg_roll_reasons SELECT NEW.crm, ",
-        week!("NEW.at"),
-        ", IFNULL(NEW.reason, ''), 1 WHERE NEW.verdict IS 'rejected' ",
-        "ON CONFLICT DO UPDATE SET n = n + 1; ",
-        "INSERT INTO pg_roll_waits SELECT NEW.crm, ",
-        week!("NEW.at"),
-        ", (NEW.verdict_at - NEW.at) / 3600, 1 WHERE NEW.verdict IN ('accepted', 'rejected') ",
-        "AND NEW.verdict_at IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; ",
+        count_new_reason!(),
+        count_new_wait!(),
         "END"
     ),
     // A verdict set, changed or withdrawn on a handoff: out with the old, in with the new.
@@ -91,18 +110,12 @@ pub const SCHEMA: &[&str] = &[
         "AND week = ",
         week!("OLD.at"),
         " AND reason = IFNULL(OLD.reason, ''); ",
-        "INSERT INTO pg_roll_reasons SELECT NEW.crm, ",
-        week!("NEW.at"),
-        ", IFNULL(NEW.reason, ''), 1 WHERE NEW.verdict IS 'rejected' ",
-        "ON CONFLICT DO UPDATE SET n = n + 1; ",
+        count_new_reason!(),
         "UPDATE pg_roll_waits SET n = n - 1 WHERE OLD.verdict IN ('accepted', 'rejected') ",
         "AND OLD.verdict_at IS NOT NULL AND crm = OLD.crm AND week = ",
         week!("OLD.at"),
         " AND hours = (OLD.verdict_at - OLD.at) / 3600; ",
-        "INSERT INTO pg_roll_waits SELECT NEW.crm, ",
-        week!("NEW.at"),
-        ", (NEW.verdict_at - NEW.at) / 3600, 1 WHERE NEW.verdict IN ('accepted', 'rejected') ",
-        "AND NEW.verdict_at IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; ",
+        count_new_wait!(),
         "END"
     ),
     // A handoff's gaps come from its own scorecard, in the statement that keeps it: a retry of

@@ -8,7 +8,9 @@ use crate::{
     Error,
     crm::Crm,
     ports::{Database, SqlValue},
-    statement::{columns, corrupt, integer, optional_text, placeholders, rows, text},
+    statement::{
+        columns, corrupt, create_missing, integer, optional_text, placeholders, rows, text,
+    },
 };
 
 /// The statements that create the handoff log's tables, each run on its own.
@@ -82,10 +84,12 @@ impl<D: Database> SqlHandoffs<D> {
 
     /// Create the tables when they do not exist yet.
     pub async fn create_tables(&self) -> Result<(), Error> {
-        for statement in SCHEMA.iter().chain(super::rollup::SCHEMA) {
-            self.db.execute(statement, Vec::new()).await?;
-        }
-        Ok(())
+        let statements: Vec<&str> = SCHEMA
+            .iter()
+            .chain(super::rollup::SCHEMA)
+            .copied()
+            .collect();
+        create_missing(&self.db, &statements).await
     }
 }
 

@@ -20,7 +20,7 @@ use crate::{
     function::FunctionKind,
     outcome::EventStatus,
     ports::{Database, SqlValue},
-    statement::{columns, corrupt, placeholders, rows, text},
+    statement::{columns, corrupt, create_missing, placeholders, rows, text},
 };
 
 /// The statements that create the ledger's tables, each run on its own.
@@ -73,10 +73,7 @@ impl<D: Database> SqlLedger<D> {
             .db
             .execute("PRAGMA journal_mode = WAL", Vec::new())
             .await;
-        for statement in SCHEMA {
-            self.db.execute(statement, Vec::new()).await?;
-        }
-        Ok(())
+        create_missing(&self.db, SCHEMA).await
     }
 
     /// Claim `claims` (none settled or held, as last read) in one statement: a row that is new,
