@@ -61,13 +61,13 @@ impl FunctionKind {
                 Decision::Scored(Box::new(scorecard::score(record, playbook, now)))
             }
             FunctionKind::GateHandoff => match gate::route(event, playbook)? {
-                Route::Enters(entry) => Decision::Handoff(Box::new(gate::decide(
-                    event,
-                    &entry,
-                    playbook,
-                    settings.mode,
-                    now,
-                ))),
+                Route::Enters(entry) => {
+                    let mut decision = gate::decide(event, &entry, playbook, settings.mode, now);
+                    if let Some(why) = &settings.paused_because {
+                        decision.paused(why, playbook);
+                    }
+                    Decision::Handoff(Box::new(decision))
+                }
                 Route::Passes(reason) => {
                     match gate::verdict::read(event, playbook, settings.mode) {
                         Some(verdict) => Decision::Verdict(Box::new(verdict)),
@@ -88,8 +88,35 @@ impl FunctionKind {
 pub struct Settings {
     /// The playbook in force.
     pub playbook: Playbook,
-    /// Shadow or enforce.
+    /// Shadow or enforce: the mode in force.
     pub mode: Mode,
+    /// Why the mode in force is shadow although `enforce` is configured (the CRM's data is not
+    /// good enough to block anyone yet: [`crate::portfolio::enforcement`]).
+    pub paused_because: Option<String>,
+}
+
+impl Settings {
+    /// `playbook` in `mode`, as configured.
+    pub fn new(playbook: Playbook, mode: Mode) -> Settings {
+        Settings {
+            playbook,
+            mode,
+            paused_because: None,
+        }
+    }
+
+    /// These settings for a CRM whose `enforcement` the portfolio decided: its mode, and why
+    /// enforcement fell back to shadow.
+    pub fn under(&self, enforcement: &crate::portfolio::Enforcement) -> Settings {
+        Settings {
+            playbook: self.playbook.clone(),
+            mode: enforcement.mode,
+            paused_because: enforcement
+                .fell_back()
+                .then(|| enforcement.why.clone())
+                .flatten(),
+        }
+    }
 }
 
 /// A function's decision on one event.

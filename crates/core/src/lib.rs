@@ -22,8 +22,12 @@
 //! - [`staleness`]: deals rotting in a stage (business days, next activities, snoozes), overdue
 //!   close dates, no next step, lost without a reason, unreadable dates; each owner told once
 //!   per change of state.
+//! - `html`: the pieces the HTML reports are built of (page, SVG charts, figures in words,
+//!   escaping).
 //! - [`hygiene`]: how complete a record is, the team's weighted hygiene checklist per deal, and
 //!   whether its score can be trusted.
+//! - [`portfolio`]: hygiene across a CRM's open deals (by check, by owner) from the sweep,
+//!   the hygiene report, and enforcement falling back to shadow while the data is poor.
 //! - [`mode`]: shadow (observe) or enforce (act).
 //! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM.
 //! - [`crm`]: one adapter per CRM (generic JSON, HubSpot, Pipedrive, Salesforce): inbound
@@ -68,6 +72,7 @@ pub mod fit;
 pub mod function;
 pub mod gate;
 pub mod handoffs;
+mod html;
 pub mod hygiene;
 pub mod inbound;
 pub mod ledger;
@@ -78,6 +83,7 @@ pub mod outcome;
 pub mod pipeline;
 pub mod placeholder;
 pub mod playbook;
+pub mod portfolio;
 pub mod ports;
 pub mod review;
 pub mod scheduled;

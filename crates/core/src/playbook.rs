@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod handoff;
+pub mod portfolio;
 pub mod rollout;
 mod staleness;
 pub mod verdict;
 
 pub use handoff::{Handoff, ScorePart};
+pub use portfolio::{Measure, PortfolioRules};
 pub use rollout::Rollout;
 pub use staleness::{ChecklistWeights, Holiday, Staleness};
 pub use verdict::{VerdictFields, VerdictValue};

@@ -99,10 +99,10 @@ fn accept(
 
 fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
     let crm = adapter.crm();
-    let settings = Settings {
-        playbook: playbook(given),
-        mode: serde_json::from_value::<Mode>(given["mode"].clone()).expect("mode"),
-    };
+    let settings = Settings::new(
+        playbook(given),
+        serde_json::from_value::<Mode>(given["mode"].clone()).expect("mode"),
+    );
     let now = OffsetDateTime::parse(given["now"].as_str().expect("now"), &Rfc3339).expect("now");
     let (store, ledger, client, clock) = (
         MemoryStore::default(),

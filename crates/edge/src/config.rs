@@ -50,7 +50,7 @@ pub async fn settings() -> Result<Arc<Settings>, Error> {
     } else {
         Playbook::from_toml(&source)?
     };
-    let settings = Arc::new(Settings { playbook, mode });
+    let settings = Arc::new(Settings::new(playbook, mode));
     *cached = Some((mode_text, source, settings.clone()));
     Ok(settings)
 }

@@ -14,6 +14,9 @@
 //! - [`clock`]: the core's `Clock`: elapsed time and waiting.
 //! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
 //! - [`report`]: gate-handoff's coaching report (JSON, or HTML with inline SVG).
+//! - [`hygiene_report`]: flag-stale-deals' portfolio hygiene report (JSON, or HTML).
+//! - [`enforcement`]: the mode a CRM's deliveries run in (enforce falls back to shadow while the
+//!   CRM's portfolio hygiene is below the threshold).
 //! - [`scheduled`]: routes a scheduler calls (the BDRs' weekly summaries).
 //! - [`sweep`]: flag-stale-deals' sweep of every open deal, a page a call.
 //! - [`respond`]: JSON and HTML answers, and errors as JSON with their status.
@@ -22,6 +25,8 @@ pub mod body;
 pub mod clock;
 pub mod config;
 pub mod crm_client;
+pub mod enforcement;
+pub mod hygiene_report;
 pub mod kv;
 pub mod report;
 pub mod respond;

@@ -25,19 +25,36 @@ pub async fn report(request: &Request) -> Result<Response<String>, Error> {
     let report = log
         .report(&query, &settings.playbook, OffsetDateTime::now_utc())
         .await?;
-    let wants_html = request
+    if wants_html(request) {
+        return Ok(respond::html(200, html::render(&report)));
+    }
+    Ok(respond::json(
+        200,
+        &serde_json::to_value(&report).map_err(|e| Error::Store(e.to_string()))?,
+    ))
+}
+
+/// Whether the caller asked for a page (`Accept: text/html`, as a browser does) over JSON.
+pub(crate) fn wants_html(request: &Request) -> bool {
+    request
         .headers()
         .get_all(http::header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|accept| accept.contains("text/html"));
-    Ok(if wants_html {
-        respond::html(200, html::render(&report))
-    } else {
-        respond::json(
-            200,
-            &serde_json::to_value(&report).map_err(|e| Error::Store(e.to_string()))?,
-        )
+        .any(|accept| accept.contains("text/html"))
+}
+
+/// The `crm` parameter of a report: a CRM's route name.
+pub(crate) fn crm_param(value: &str) -> Result<Crm, Error> {
+    Crm::from_name(value).ok_or_else(|| {
+        Error::invalid_query(format!(
+            "crm: {value:?} is not one of {}",
+            Crm::ALL
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     })
 }
 
@@ -57,19 +74,7 @@ fn query(query: Option<&str>) -> Result<ReportQuery, Error> {
                         ))
                     })?;
             }
-            "crm" => {
-                let crm = Crm::from_name(&value).ok_or_else(|| {
-                    Error::invalid_query(format!(
-                        "crm: {value:?} is not one of {}",
-                        Crm::ALL
-                            .iter()
-                            .map(|c| c.name())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?;
-                parsed.crm = Some(crm.name().to_owned());
-            }
+            "crm" => parsed.crm = Some(crm_param(&value)?.name().to_owned()),
             other => {
                 return Err(Error::invalid_query(format!(
                     "{other:?} is not a report parameter; use weeks and crm"

@@ -9,6 +9,8 @@
 //! - `POST /<function>/<crm>/retry` (admin): handle that CRM's failed events again, once their
 //!   cause is fixed.
 //! - `GET /gate-handoff/report` (admin): the coaching report ([`crate::report`]).
+//! - `GET /flag-stale-deals/report` (admin): the portfolio hygiene report
+//!   ([`crate::hygiene_report`]).
 //! - `POST /gate-handoff/<crm>/summaries` (sweep token): the BDRs' weekly summaries
 //!   ([`crate::scheduled`]).
 //! - `POST /flag-stale-deals/<crm>/sweep` (sweep token): one page of the CRM's open deals
@@ -76,7 +78,17 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         (["report"], http::Method::GET) if function == FunctionKind::GateHandoff => {
             crate::report::report(&request).await
         }
-        (["report"], _) if function == FunctionKind::GateHandoff => Err(allowed("GET")),
+        (["report"], http::Method::GET) if function == FunctionKind::FlagStaleDeals => {
+            crate::hygiene_report::report(&request).await
+        }
+        (["report"], _)
+            if matches!(
+                function,
+                FunctionKind::GateHandoff | FunctionKind::FlagStaleDeals
+            ) =>
+        {
+            Err(allowed("GET"))
+        }
         ([crm, "summaries"], http::Method::POST)
             if function == FunctionKind::GateHandoff && Crm::from_name(crm).is_some() =>
         {
@@ -115,7 +127,11 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
 
 fn not_found(function: FunctionKind, path: &str) -> Error {
     let name = function.name();
-    let report = (function == FunctionKind::GateHandoff).then(|| format!("GET /{name}/report"));
+    let report = matches!(
+        function,
+        FunctionKind::GateHandoff | FunctionKind::FlagStaleDeals
+    )
+    .then(|| format!("GET /{name}/report"));
     let endpoints: Vec<String> = [format!("GET /{name}"), format!("GET /{name}/status")]
         .into_iter()
         .chain(report)
@@ -132,7 +148,8 @@ fn not_found(function: FunctionKind, path: &str) -> Error {
 }
 
 /// Health: anonymously, only whether the function can serve (`ok` or `not ok`, with `503`) and
-/// its version; with the admin token, the mode, the playbook and, when it cannot serve, why.
+/// its version; with the admin token, the mode, the playbook, each CRM's enforcement (the mode
+/// in force and why, when poor data paused blocking) and, when it cannot serve, why.
 async fn health(function: FunctionKind, request: &Request) -> Result<Response<String>, Error> {
     let admin = request.headers().contains_key(http::header::AUTHORIZATION);
     if admin {
@@ -160,6 +177,7 @@ async fn health(function: FunctionKind, request: &Request) -> Result<Response<St
         ));
     }
     let playbook = &settings.playbook;
+    let enforcement = crate::enforcement::every_crm(&settings).await?;
     Ok(respond::json(
         200,
         &serde_json::json!({
@@ -173,6 +191,7 @@ async fn health(function: FunctionKind, request: &Request) -> Result<Response<St
                 "content_hash": playbook.content_hash,
             },
             "crms": Crm::ALL.iter().map(|crm| crm.name()).collect::<Vec<_>>(),
+            "enforcement": enforcement,
         }),
     ))
 }
@@ -314,7 +333,8 @@ async fn run_with<A: Adapter>(
     handoffs: &impl HandoffLog,
 ) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
-    let settings = config::settings().await?;
+    let settings =
+        crate::enforcement::settings_for(function, crm, config::settings().await?).await?;
     let store = KvStore::default_store();
     let ledger = sqlite::ledger().await?;
     let client = HttpCrm::new(crm, &store);

@@ -5,14 +5,56 @@
 //! They want `Authorization: Bearer <sweep_token>` (or the admin token), compared in constant
 //! time, and are off while both are empty.
 
+use std::sync::Arc;
+
 use pipeline_guard_core::{
-    Error, crm::Adapter, handoffs::summary::week_containing, pipeline::Api, scheduled,
+    Error,
+    crm::{Adapter, Crm},
+    function::Settings,
+    handoffs::summary::week_containing,
+    pipeline::Api,
+    scheduled,
     signature::credentials::verify_bearer,
 };
 use spin_sdk::http::{Request, Response};
 use time::{Date, OffsetDateTime, macros::format_description};
 
 use crate::{clock::SpinClock, config, crm_client::HttpCrm, kv::KvStore, respond, sqlite};
+
+/// What a scheduled call works with: its clock, its time, the settings and the store that
+/// keeps the CRM's access token.
+pub struct Call {
+    /// Started when the request arrived.
+    pub clock: SpinClock,
+    /// The call's time.
+    pub now: OffsetDateTime,
+    /// The mode and playbook in force.
+    pub settings: Arc<Settings>,
+    /// The key-value store (OAuth tokens).
+    pub store: KvStore,
+}
+
+impl Call {
+    /// An authorized scheduled call ([`authorize`]).
+    pub async fn start(request: &Request) -> Result<Call, Error> {
+        authorize(request).await?;
+        Ok(Call {
+            clock: SpinClock::start(),
+            now: OffsetDateTime::now_utc(),
+            settings: config::settings().await?,
+            store: KvStore::default_store(),
+        })
+    }
+
+    /// `crm`'s API over `client`, within that CRM's limits.
+    pub async fn api<'a>(
+        &'a self,
+        crm: Crm,
+        client: &'a HttpCrm<'a>,
+    ) -> Result<Api<'a, HttpCrm<'a>, SpinClock>, Error> {
+        Ok(Api::new(client, &self.clock, config::limits(crm).await?))
+    }
+}
 
 /// The variable holding the token scheduled calls carry.
 pub const SWEEP_TOKEN_VARIABLE: &str = "sweep_token";
@@ -58,17 +100,13 @@ pub async fn summaries<A: Adapter>(
     adapter: &A,
     request: &Request,
 ) -> Result<Response<String>, Error> {
-    authorize(request).await?;
+    let call = Call::start(request).await?;
     let week = week(request.uri().query())?;
-    let clock = SpinClock::start();
-    let now = OffsetDateTime::now_utc();
-    let crm = adapter.crm();
-    let settings = config::settings().await?;
-    let store = KvStore::default_store();
-    let client = HttpCrm::new(crm, &store);
-    let api = Api::new(&client, &clock, config::limits(crm).await?);
+    let client = HttpCrm::new(adapter.crm(), &call.store);
+    let api = call.api(adapter.crm(), &client).await?;
     let log = sqlite::handoffs().await?;
-    let run = scheduled::send_summaries(adapter, &log, &settings.playbook, week, now, &api).await?;
+    let playbook = &call.settings.playbook;
+    let run = scheduled::send_summaries(adapter, &log, playbook, week, call.now, &api).await?;
     let status = if run.failed.is_empty() { 200 } else { 502 };
     Ok(respond::json(
         status,

@@ -1,6 +1,6 @@
 //! The core's [`Database`] over Spin's `spin:sqlite` (the `default` database: SQLite embedded in
 //! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger and the
-//! handoff log in it.
+//! handoff log, the sweeps and the portfolios in it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -8,6 +8,7 @@ use pipeline_guard_core::{
     Error,
     handoffs::sql::SqlHandoffs,
     ledger::sql::SqlLedger,
+    portfolio::SqlPortfolios,
     ports::{Database, SqlValue},
     sweep::SqlSweeps,
 };
@@ -24,6 +25,9 @@ static HANDOFF_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the sweeps' table exists.
 static SWEEP_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// Whether this instance has made sure the portfolios' tables exist.
+static PORTFOLIO_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// The `default` database.
 async fn open() -> Result<SpinDatabase, Error> {
@@ -63,6 +67,18 @@ pub async fn sweeps() -> Result<SqlSweeps<SpinDatabase>, Error> {
         SWEEP_TABLES_READY.store(true, Ordering::Relaxed);
     }
     Ok(sweeps)
+}
+
+/// The deals' hygiene and the portfolios' measurements in the `default` database; their tables
+/// are created on an instance's first use (flag-stale-deals writes them; the others read the last
+/// measurement, for enforcement).
+pub async fn portfolios() -> Result<SqlPortfolios<SpinDatabase>, Error> {
+    let portfolios = SqlPortfolios::new(open().await?);
+    if !PORTFOLIO_TABLES_READY.load(Ordering::Relaxed) {
+        portfolios.create_tables().await?;
+        PORTFOLIO_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(portfolios)
 }
 
 impl Database for SpinDatabase {

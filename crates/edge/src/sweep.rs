@@ -5,39 +5,35 @@
 //! admin token, constant time, `401` otherwise). Answers the progress JSON: `200` for a page
 //! swept and while another call holds the sweep (`"status": "busy"`: call again later), `503`
 //! with `Retry-After` when the CRM could not list the page (`"status": "retry_later"`: the cursor
-//! stays, and `curl --retry` waits as told and calls again).
+//! stays, and `curl --retry` waits as told and calls again). The call that ends a sweep measures
+//! the portfolio's hygiene (`hygiene_pct`; the report has the rest).
 
-use pipeline_guard_core::{Error, crm::Adapter, pipeline::Api, sweep};
+use pipeline_guard_core::{Error, crm::Adapter, sweep};
 use spin_sdk::http::{Request, Response};
-use time::OffsetDateTime;
 
-use crate::{
-    clock::SpinClock, config, crm_client::HttpCrm, kv::KvStore, respond, routes::claimant,
-    scheduled, sqlite,
-};
+use crate::{crm_client::HttpCrm, respond, routes::claimant, scheduled::Call, sqlite};
 
 /// Sweep one page of `adapter`'s CRM.
 pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Response<String>, Error> {
-    scheduled::authorize(request).await?;
+    let call = Call::start(request).await?;
     if let Some(query) = request.uri().query().filter(|q| !q.is_empty()) {
         return Err(Error::invalid_query(format!(
             "{query:?}: the sweep takes no parameters"
         )));
     }
-    let clock = SpinClock::start();
-    let now = OffsetDateTime::now_utc();
     let crm = adapter.crm();
-    let settings = config::settings().await?;
-    let store = KvStore::default_store();
-    let client = HttpCrm::new(crm, &store);
-    let api = Api::new(&client, &clock, config::limits(crm).await?);
-    let sweeps = sqlite::sweeps().await?;
+    let client = HttpCrm::new(crm, &call.store);
+    let api = call.api(crm, &client).await?;
+    let stores = sweep::Stores {
+        sweeps: sqlite::sweeps().await?,
+        portfolios: sqlite::portfolios().await?,
+    };
     let progress = sweep::sweep_page(
         adapter,
-        &sweeps,
-        &settings.playbook,
-        &claimant(now),
-        now,
+        &stores,
+        &call.settings.playbook,
+        &claimant(call.now),
+        call.now,
         &api,
     )
     .await?;

@@ -283,10 +283,7 @@ async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
         calls: RefCell::new(0),
     };
     let (store, ledger) = (MemoryStore::default(), MemoryLedger::default());
-    let settings = Settings {
-        playbook: Playbook::default_playbook(),
-        mode: Mode::Enforce,
-    };
+    let settings = Settings::new(Playbook::default_playbook(), Mode::Enforce);
     let started = Instant::now();
     let delivery = pipeline_guard_core::event::Delivery::webhook(
         pipeline_guard_core::crm::hubspot::parse(&hubspot_batch(9_000_000))?,

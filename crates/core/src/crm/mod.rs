@@ -58,6 +58,16 @@ impl Crm {
         }
     }
 
+    /// The CRM as people name it (`HubSpot`; `the generic CRM`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Crm::Generic => "the generic CRM",
+            Crm::Hubspot => "HubSpot",
+            Crm::Pipedrive => "Pipedrive",
+            Crm::Salesforce => "Salesforce",
+        }
+    }
+
     /// The CRM whose route segment this is.
     pub fn from_name(name: &str) -> Option<Crm> {
         Crm::ALL.iter().copied().find(|crm| crm.name() == name)

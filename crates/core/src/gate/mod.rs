@@ -92,6 +92,10 @@ pub struct HandoffDecision {
     pub verdict: Verdict,
     /// The mode the decision was made in.
     pub mode: Mode,
+    /// Why an `enforce` install decided in shadow mode: its data is not good enough to block
+    /// anyone yet ([`crate::portfolio::enforcement`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_because: Option<String>,
     /// How the deal entered the handoff stage.
     pub way: Way,
     /// Where the deal is moved back to (blocked, enforce mode, and a stage to return to).
@@ -189,6 +193,7 @@ pub fn decide(
     let mut decision = HandoffDecision {
         verdict,
         mode,
+        paused_because: None,
         way: entry.way,
         moved_back_to,
         not_moved_back: None,
@@ -217,6 +222,12 @@ fn return_stage(entry: &Entry, playbook: &Playbook) -> Option<String> {
 }
 
 impl HandoffDecision {
+    /// Decided in shadow mode although `enforce` is configured, because `why`.
+    pub fn paused(&mut self, why: &str, playbook: &Playbook) {
+        self.paused_because = Some(why.to_owned());
+        self.message = notices::headline(self, playbook);
+    }
+
     /// The deal is not moved back after all, because `why` (it moved on since the event).
     pub fn cancel_move(&mut self, why: &str, playbook: &Playbook) {
         self.moved_back_to = None;

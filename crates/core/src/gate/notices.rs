@@ -39,7 +39,12 @@ pub fn headline(d: &HandoffDecision, playbook: &Playbook) -> String {
             what_happens(d, playbook)
         ),
         (Verdict::Blocked, Mode::Shadow) => format!(
-            "Shadow mode: this handoff to {to} would have been blocked: {}. Nothing was moved.",
+            "{}: this handoff to {to} would have been blocked: {}. Nothing was moved.",
+            if d.paused_because.is_some() {
+                "Blocking is paused (the data is not good enough to block anyone yet)"
+            } else {
+                "Shadow mode"
+            },
             d.rules.failed.join("; ")
         ),
     }
@@ -74,11 +79,15 @@ pub fn notices(d: &HandoffDecision, event: &WebhookEvent, playbook: &Playbook) -
         }
         (Verdict::Blocked, Mode::Shadow) => {
             let title = format!("FYI: this handoff of {deal} would have been blocked");
-            let body = format!(
-                "pipeline-guard runs in shadow mode: nothing was blocked or moved, and you need do nothing now. \
-                 Once the gate is enforced, a handoff like this one will be blocked.\n\n{}",
-                blocked_body(d, playbook, &deal)
-            );
+            let why = match &d.paused_because {
+                Some(why) => format!(
+                    "pipeline-guard is not blocking anyone yet: nothing was blocked or moved, and you need do nothing now. {why}"
+                ),
+                None => "pipeline-guard runs in shadow mode: nothing was blocked or moved, and you need do nothing now. \
+                         Once the gate is enforced, a handoff like this one will be blocked."
+                    .to_owned(),
+            };
+            let body = format!("{why}\n\n{}", blocked_body(d, playbook, &deal));
             vec![Notice::note(bdr, title, body)]
         }
         (Verdict::Validated, mode) => {

@@ -266,6 +266,65 @@ fn shadow_mode_leaves_an_fyi_note_and_no_task() {
 }
 
 #[test]
+fn an_enforce_install_on_poor_data_decides_as_shadow_and_tells_the_bdr_why() {
+    use crate::{
+        crm::Crm,
+        function::{Decision, FunctionKind, Settings},
+        portfolio::enforcement,
+    };
+    let playbook = Playbook::default_playbook();
+    let mut deal = qualified();
+    deal.fields.remove("pain");
+    let event = moved(deal);
+    let poor = enforcement::decide(
+        Crm::Generic,
+        Mode::Enforce,
+        &playbook.staleness.portfolio,
+        Some(&crate::portfolio::Portfolio {
+            crm: "generic".into(),
+            measured_at: NOW,
+            sweep_started_at: NOW,
+            open_deals: 50,
+            measured: 50,
+            sample: None,
+            hygiene_pct: 55,
+            trustworthy: 10,
+            checks: Vec::new(),
+            owners: Vec::new(),
+        }),
+    );
+    let settings = Settings::new(playbook.clone(), Mode::Enforce).under(&poor);
+    let Decision::Handoff(d) = FunctionKind::GateHandoff
+        .decide(&event, &settings, NOW)
+        .unwrap()
+    else {
+        panic!("a handoff")
+    };
+    assert_eq!((d.mode, d.status()), (Mode::Shadow, "would_block"));
+    assert!(d.message.starts_with("Blocking is paused"), "{}", d.message);
+    let wb = d.write_back(&event, &playbook);
+    assert_eq!(wb.move_to_stage, None, "nothing moved");
+    let [note] = &wb.notices[..] else {
+        panic!("{:?}", wb.notices)
+    };
+    assert!(
+        note.body.contains(enforcement::NOT_GOOD_ENOUGH),
+        "{}",
+        note.body
+    );
+    assert!(note.body.contains("55 %"), "{}", note.body);
+
+    let enforced = Settings::new(playbook, Mode::Enforce);
+    let Decision::Handoff(d) = FunctionKind::GateHandoff
+        .decide(&event, &enforced, NOW)
+        .unwrap()
+    else {
+        panic!("a handoff")
+    };
+    assert_eq!((d.status(), d.paused_because), ("blocked", None));
+}
+
+#[test]
 fn every_way_into_a_handoff_stage_is_gated() {
     let playbook = Playbook::default_playbook();
     for change in [Change::Created, Change::Restored] {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use super::sql::SqlHandoffs;
 use crate::{
     Error,
-    playbook::Playbook,
+    playbook::{Playbook, rollout::PerRep},
     ports::{Database, SqlValue},
     statement::{integer, text},
 };
@@ -147,23 +147,7 @@ pub struct BdrRow {
 }
 
 /// Figures per BDR, or why there are none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "view", rename_all = "snake_case")]
-pub enum PerBdr {
-    /// Team totals only, until the rollout date (reps see their own figures first).
-    Hidden {
-        /// The first day per-BDR rows show; none when the playbook sets no date.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        from: Option<Date>,
-        /// Why, in words.
-        why: String,
-    },
-    /// One row per BDR, sorted by BDR (never by a figure).
-    Shown {
-        /// The rows.
-        rows: Vec<BdrRow>,
-    },
-}
+pub type PerBdr = PerRep<BdrRow>;
 
 /// The coaching report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,21 +231,15 @@ impl<D: Database> SqlHandoffs<D> {
                 }
             })
             .collect();
-        let per_bdr = if playbook.rollout.manager_view_open(now) {
-            PerBdr::Shown {
+        let per_bdr = match playbook.rollout.hidden(
+            now,
+            "BDR",
+            "each BDR sees their own weekly summary first",
+        ) {
+            Some(hidden) => hidden,
+            None => PerBdr::Shown {
                 rows: self.per_bdr(&window, playbook).await?,
-            }
-        } else {
-            let from = playbook.rollout.manager_view_from;
-            PerBdr::Hidden {
-                from,
-                why: match from {
-                    Some(date) => format!(
-                        "Team totals only until {date} ([rollout] manager_view_from): each BDR sees their own weekly summary first."
-                    ),
-                    None => "Team totals only: the playbook sets no [rollout] manager_view_from, so figures per BDR are never shown.".to_owned(),
-                },
-            }
+            },
         };
         let waits = self
             .sum(&window, "pg_roll_waits", "hours", "SUM(n)")

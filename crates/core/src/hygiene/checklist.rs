@@ -52,6 +52,19 @@ impl Check {
         }
     }
 
+    /// The check's key, as JSON and the playbook's `[staleness.checklist]` name it
+    /// (`stage_and_close_date`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Check::RequiredFields => "required_fields",
+            Check::StageAndCloseDate => "stage_and_close_date",
+            Check::Contacts => "contacts",
+            Check::CallNotes => "call_notes",
+            Check::LostReason => "lost_reason",
+            Check::ReadableDates => "readable_dates",
+        }
+    }
+
     /// The check's weight in `weights`.
     pub fn weight(self, weights: &ChecklistWeights) -> u32 {
         match self {

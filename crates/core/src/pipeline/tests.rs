@@ -35,10 +35,7 @@ fn event(id: &str, record: &str, at: OffsetDateTime) -> WebhookEvent {
 }
 
 fn shadow_settings() -> Settings {
-    Settings {
-        playbook: Playbook::default_playbook(),
-        mode: Mode::Shadow,
-    }
+    Settings::new(Playbook::default_playbook(), Mode::Shadow)
 }
 
 /// A job for `function` by `claimant`, within a CRM timeout of `crm_timeout_secs`.

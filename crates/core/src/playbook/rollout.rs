@@ -1,7 +1,8 @@
 //! The playbook's `[rollout]` table: when managers may see figures per rep.
 //!
-//! Reps first: until `manager_view_from`, reports show team totals only, while each BDR already
-//! gets a weekly summary of their own handoffs.
+//! Reps first: until `manager_view_from`, reports show team totals only ([`PerRep`]), while each
+//! BDR already gets a weekly summary of their own handoffs and each owner the flags on their own
+//! deals.
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -24,6 +25,44 @@ impl Rollout {
         self.manager_view_from
             .is_some_and(|from| now.date() >= from)
     }
+
+    /// A report's figures per rep at `now`: `None` when they may be shown, else the hidden view
+    /// saying why, naming the `reps` (`BDR`) and what they get `meanwhile` (`each BDR sees their
+    /// own weekly summary first`).
+    pub fn hidden<R>(&self, now: OffsetDateTime, reps: &str, meanwhile: &str) -> Option<PerRep<R>> {
+        if self.manager_view_open(now) {
+            return None;
+        }
+        let from = self.manager_view_from;
+        let why = match from {
+            Some(date) => {
+                format!("Team totals only until {date} ([rollout] manager_view_from): {meanwhile}.")
+            }
+            None => format!(
+                "Team totals only: the playbook sets no [rollout] manager_view_from, so figures per {reps} are never shown."
+            ),
+        };
+        Some(PerRep::Hidden { from, why })
+    }
+}
+
+/// Figures per rep on a report, or why there are none yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "view", rename_all = "snake_case")]
+pub enum PerRep<R> {
+    /// Team totals only, until the rollout date (reps see their own figures first).
+    Hidden {
+        /// The first day per-rep rows show; none when the playbook sets no date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Date>,
+        /// Why, in words.
+        why: String,
+    },
+    /// One row per rep, sorted by rep (never by a figure).
+    Shown {
+        /// The rows.
+        rows: Vec<R>,
+    },
 }
 
 /// An optional ISO date (`2027-01-04`) as TOML text or a TOML date.

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::{Date, Weekday};
 
+use super::PortfolioRules;
 use crate::model::parse_date;
 
 /// Staleness and hygiene rules. Every day count is in business days: the days of
@@ -57,6 +58,9 @@ pub struct Staleness {
     /// The hygiene checklist's weights.
     #[serde(default)]
     pub checklist: ChecklistWeights,
+    /// What a portfolio's hygiene is measured over, and when poor data pauses blocking.
+    #[serde(default)]
+    pub portfolio: PortfolioRules,
 }
 
 /// The weight of each check of the hygiene checklist: its share of a record's hygiene among the
@@ -327,6 +331,7 @@ impl Staleness {
                     .to_owned(),
             );
         }
+        problems.extend(self.portfolio.problems());
         problems
     }
 }

@@ -130,28 +130,29 @@ impl<D: Database> SqlSweeps<D> {
                 ],
             )
             .await?;
-        let Some(row) = rows.into_iter().next() else {
-            return Ok(None);
-        };
-        let int = |i: usize| {
-            row.get(i)
-                .and_then(SqlValue::as_integer)
-                .map_or(0, |n| u64::try_from(n).unwrap_or(0))
-        };
-        Ok(Some(SweepState {
-            cursor: row.first().and_then(SqlValue::as_text).map(str::to_owned),
-            started_at: OffsetDateTime::from_unix_timestamp(int(1) as i64)
-                .map_err(|e| Error::Store(format!("pg_sweeps.started_at: {e}")))?,
-            totals: Tally {
-                seen: int(2),
-                flagged: int(3),
-                cleared: int(4),
-                written: int(5),
-                failed: int(6),
-            },
-            pages: int(7),
-            done: int(8) != 0,
-        }))
+        rows.into_iter().next().map(|row| state(&row)).transpose()
+    }
+
+    /// Every CRM's sweep as it stands (a sweep under way, or the last one when done), by CRM,
+    /// read without taking any lease.
+    pub async fn states(&self) -> Result<Vec<(Crm, SweepState)>, Error> {
+        let rows = self
+            .db
+            .execute(
+                "SELECT cursor, started_at, seen, flagged, cleared, written, failed, pages, done, crm
+                 FROM pg_sweeps ORDER BY crm",
+                Vec::new(),
+            )
+            .await?;
+        rows.iter()
+            .filter_map(|row| {
+                let crm = row
+                    .get(9)
+                    .and_then(SqlValue::as_text)
+                    .and_then(Crm::from_name)?;
+                Some(state(row).map(|state| (crm, state)))
+            })
+            .collect()
     }
 
     /// Keep `state` and give the lease back, if `claimant` still holds it.
@@ -190,4 +191,27 @@ impl<D: Database> SqlSweeps<D> {
             .await
             .map(drop)
     }
+}
+
+/// A sweep's state from its row's columns: cursor, started_at, the five totals, pages, done.
+fn state(row: &[SqlValue]) -> Result<SweepState, Error> {
+    let int = |i: usize| {
+        row.get(i)
+            .and_then(SqlValue::as_integer)
+            .map_or(0, |n| u64::try_from(n).unwrap_or(0))
+    };
+    Ok(SweepState {
+        cursor: row.first().and_then(SqlValue::as_text).map(str::to_owned),
+        started_at: OffsetDateTime::from_unix_timestamp(int(1) as i64)
+            .map_err(|e| Error::Store(format!("pg_sweeps.started_at: {e}")))?,
+        totals: Tally {
+            seen: int(2),
+            flagged: int(3),
+            cleared: int(4),
+            written: int(5),
+            failed: int(6),
+        },
+        pages: int(7),
+        done: int(8) != 0,
+    })
 }

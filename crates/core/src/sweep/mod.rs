@@ -12,7 +12,9 @@
 //! 3. judges each deal with the playbook's [`Rules`], and writes back only what changed (a deal
 //!    whose flag and hygiene score are already in the CRM is written nothing, so a stale deal
 //!    swept every day is told once), batched as a delivery's write-backs are;
-//! 4. keeps the next cursor and the running totals, and gives the lease back.
+//! 4. records each deal's hygiene checklist ([`crate::portfolio`]), and at the last page
+//!    concludes the portfolio's measurement (by check and by owner);
+//! 5. keeps the next cursor and the running totals, and gives the lease back.
 //!
 //! A `429`, a `5xx` or the deadline while listing leaves the cursor where it was: the answer is
 //! [`SweepStatus::RetryLater`] (`503` with `Retry-After` at the edge, which `curl --retry`
@@ -36,6 +38,7 @@ use crate::{
     model::{Record, RecordKind},
     pipeline,
     playbook::Playbook,
+    portfolio::{DealHygiene, SqlPortfolios},
     ports::{Clock, CrmClient, Database},
     staleness::Rules,
     writeback::WriteBack,
@@ -79,6 +82,10 @@ pub struct SweepProgress {
     pub done: bool,
     /// Where the next page starts (`null`: the first page).
     pub cursor: Option<String>,
+    /// The portfolio's hygiene, measured when this call ended the sweep (percent; the report
+    /// has the rest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hygiene_pct: Option<u8>,
     /// Each deal that failed this call, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
@@ -102,6 +109,7 @@ impl SweepProgress {
             pages: state.map_or(0, |s| s.pages),
             done: state.is_some_and(|s| s.done),
             cursor: state.and_then(|s| s.cursor.clone()),
+            hygiene_pct: None,
             failures: Vec::new(),
             error: None,
             retry_after_s: None,
@@ -109,16 +117,26 @@ impl SweepProgress {
     }
 }
 
+/// Where a sweep keeps its state and the deals' hygiene.
+#[derive(Debug)]
+pub struct Stores<S, P> {
+    /// The sweeps' cursors, totals and leases.
+    pub sweeps: SqlSweeps<S>,
+    /// The deals' checklist results and the portfolios' measurements.
+    pub portfolios: SqlPortfolios<P>,
+}
+
 /// Sweep one page of `adapter`'s open deals for `claimant` (unique to this call) at `now`.
-pub async fn sweep_page<A: Adapter, D: Database>(
+pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
     adapter: &A,
-    sweeps: &SqlSweeps<D>,
+    stores: &Stores<S, P>,
     playbook: &Playbook,
     claimant: &str,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<SweepProgress, Error> {
     let crm = adapter.crm();
+    let sweeps = &stores.sweeps;
     let Some(mut state) = sweeps.claim(crm, claimant, now).await? else {
         return Ok(SweepProgress::of(SweepStatus::Busy, crm.name(), None));
     };
@@ -146,7 +164,8 @@ pub async fn sweep_page<A: Adapter, D: Database>(
             return Ok(progress);
         }
     };
-    let (this_call, failures) = judge(adapter, page.records.as_slice(), playbook, now, api).await;
+    let (this_call, failures, hygiene) =
+        judge(adapter, page.records.as_slice(), playbook, now, api).await;
     let unreadable = page
         .unreadable
         .iter()
@@ -157,6 +176,26 @@ pub async fn sweep_page<A: Adapter, D: Database>(
         ..this_call
     };
     let DealPage { next, .. } = page;
+    // Kept before the cursor moves on: a failure here lists the page again on the next call.
+    let measured = async {
+        let portfolios = &stores.portfolios;
+        portfolios.record(crm, state.started_at, &hygiene).await?;
+        match next {
+            None => portfolios
+                .conclude(crm, state.started_at, playbook, now)
+                .await
+                .map(|p| Some(p.hygiene_pct)),
+            Some(_) => Ok(None),
+        }
+    }
+    .await;
+    let hygiene_pct = match measured {
+        Ok(pct) => pct,
+        Err(e) => {
+            sweeps.release(crm, claimant).await?;
+            return Err(e);
+        }
+    };
     state.done = next.is_none();
     state.cursor = next;
     state.pages += 1;
@@ -165,23 +204,27 @@ pub async fn sweep_page<A: Adapter, D: Database>(
     let mut progress = SweepProgress::of(SweepStatus::Swept, crm.name(), Some(&state));
     progress.this_call = this_call;
     progress.failures = failures;
+    progress.hygiene_pct = hygiene_pct;
     Ok(progress)
 }
 
-/// Judge `records` and write back what changed: the tally, and each failed write-back.
+/// Judge `records` and write back what changed: the tally, each failed write-back, and each
+/// deal's hygiene.
 async fn judge<A: Adapter>(
     adapter: &A,
     records: &[Record],
     playbook: &Playbook,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
-) -> (Tally, Vec<String>) {
+) -> (Tally, Vec<String>, Vec<DealHygiene>) {
     let crm = adapter.crm();
     let rules = Rules::of(playbook);
     let mut tally = Tally::default();
     let mut write_backs: Vec<WriteBack> = Vec::new();
+    let mut hygiene = Vec::new();
     for record in records.iter().filter(|r| r.kind == RecordKind::Deal) {
         let report = rules.assess(record, now);
+        hygiene.push(DealHygiene::of(record, &report.hygiene));
         tally.seen += 1;
         if report.stale {
             tally.flagged += 1;
@@ -205,7 +248,7 @@ async fn judge<A: Adapter>(
             }
         }
     }
-    (tally, failures)
+    (tally, failures, hygiene)
 }
 
 /// Whether the record's stale field holds reasons (not only a snooze, not empty).

@@ -25,10 +25,21 @@ fn fixture(path: &str) -> Value {
     serde_json::from_slice(&std::fs::read(&path).expect(&path)).expect("JSON")
 }
 
-fn sweeps() -> SqlSweeps<Sqlite> {
-    let sweeps = SqlSweeps::new(Sqlite::in_memory());
-    block_on(sweeps.create_tables()).unwrap();
-    sweeps
+fn sweeps() -> Stores<Sqlite, Sqlite> {
+    let stores = Stores {
+        sweeps: SqlSweeps::new(Sqlite::in_memory()),
+        portfolios: SqlPortfolios::new(Sqlite::in_memory()),
+    };
+    block_on(stores.sweeps.create_tables()).unwrap();
+    block_on(stores.portfolios.create_tables()).unwrap();
+    stores
+}
+
+/// The CRM's last portfolio measurement.
+fn measured(stores: &Stores<Sqlite, Sqlite>, crm: Crm) -> crate::portfolio::Portfolio {
+    block_on(stores.portfolios.latest(crm))
+        .unwrap()
+        .expect("a measurement")
 }
 
 fn generic_crm() -> RecordingCrm {
@@ -41,7 +52,7 @@ fn generic_crm() -> RecordingCrm {
 fn run<A: Adapter>(
     adapter: &A,
     crm: &impl CrmClient,
-    sweeps: &SqlSweeps<Sqlite>,
+    sweeps: &Stores<Sqlite, Sqlite>,
     claimant: &str,
     now: OffsetDateTime,
 ) -> Result<SweepProgress, Error> {
@@ -110,6 +121,12 @@ fn a_sweep_pages_through_the_open_deals_keeps_its_cursor_and_starts_over_when_do
         (1, 3, 2)
     );
     assert_eq!(listed(&crm), [FIRST, SECOND]);
+    assert_eq!(first.hygiene_pct, None, "measured when the sweep ends");
+    let portfolio = measured(&sweeps, Crm::Generic);
+    assert_eq!(second.hygiene_pct, Some(portfolio.hygiene_pct));
+    assert_eq!((portfolio.open_deals, portfolio.measured), (3, 3));
+    assert_eq!(portfolio.sweep_started_at, NOW);
+    assert!(!portfolio.owners.is_empty());
 
     let again = run(&Generic, &crm, &sweeps, "c", NOW).unwrap();
     assert_eq!(
@@ -167,7 +184,7 @@ fn a_rate_limit_past_the_deadline_keeps_the_cursor_and_says_when_to_call_again()
 fn a_second_sweep_while_the_lease_holds_does_nothing_and_one_after_it_expires_works() {
     let (crm, sweeps) = (generic_crm(), sweeps());
     assert!(
-        block_on(sweeps.claim(Crm::Generic, "first", NOW))
+        block_on(sweeps.sweeps.claim(Crm::Generic, "first", NOW))
             .unwrap()
             .is_some()
     );
@@ -268,8 +285,17 @@ fn hubspot_searches_open_deals_by_id_and_restarts_above_the_last_id_before_the_c
         cursor: Some(r#"{"after":"9900","read":9900}"#.into()),
         ..SweepState::new(NOW)
     };
-    block_on(sweeps.claim(Crm::Hubspot, "z", NOW + time::Duration::hours(1))).unwrap();
-    block_on(sweeps.save(Crm::Hubspot, "z", &state)).unwrap();
+    block_on(
+        sweeps
+            .sweeps
+            .claim(Crm::Hubspot, "z", NOW + time::Duration::hours(1)),
+    )
+    .unwrap();
+    block_on(sweeps.sweeps.save(Crm::Hubspot, "z", &state)).unwrap();
+    assert_eq!(
+        block_on(sweeps.portfolios.latest(Crm::Hubspot)).unwrap(),
+        None
+    );
     let deep = run(&Hubspot, &crm, &sweeps, "b", NOW + time::Duration::hours(1)).unwrap();
     assert_eq!(searches(&crm)[1]["after"], "9900");
     assert_eq!(deep.cursor.as_deref(), Some(r#"{"gt":"9103","read":0}"#));
@@ -309,7 +335,19 @@ fn pipedrive_lists_open_deals_with_the_v2_cursor_and_reads_each_deals_person() {
         "{paths:?}"
     );
     assert!(paths.contains(&"/api/v2/persons/201".to_owned()));
-    run(&Pipedrive, &crm, &sweeps, "b", NOW).unwrap();
+    assert_eq!(
+        block_on(sweeps.portfolios.latest(Crm::Pipedrive)).unwrap(),
+        None
+    );
+    // The next page is the last: the same deal again (listed twice, counted once).
+    let mut last = fixture("pipedrive/api/deals-open-page.json");
+    last["additional_data"]["next_cursor"] = Value::Null;
+    crm.answer("GET", "/api/v2/deals?status=open&sort_by=id", last);
+    let second = run(&Pipedrive, &crm, &sweeps, "b", NOW).unwrap();
+    assert!(second.done, "{second:?}");
+    let portfolio = measured(&sweeps, Crm::Pipedrive);
+    assert_eq!(second.hygiene_pct, Some(portfolio.hygiene_pct));
+    assert_eq!((second.sweep.seen, portfolio.open_deals), (2, 1));
     assert!(
         listed(&crm)
             .iter()
@@ -328,6 +366,17 @@ fn salesforce_queries_open_opportunities_after_the_last_id_with_their_next_activ
     let first = run(&Salesforce, &crm, &sweeps, "a", NOW).unwrap();
     assert_eq!((first.this_call.seen, first.done), (2, true), "{first:?}");
     assert!(first.this_call.flagged >= 1);
+    let portfolio = measured(&sweeps, Crm::Salesforce);
+    assert_eq!(
+        (portfolio.open_deals, first.hygiene_pct),
+        (2, Some(portfolio.hygiene_pct))
+    );
+    let calls = portfolio
+        .checks
+        .iter()
+        .find(|c| c.check == crate::hygiene::Check::CallNotes)
+        .unwrap();
+    assert_eq!(calls.not_applicable, 2, "a listing carries no activities");
     let query = crm.calls()[0].path.clone();
     for part in [
         "IsClosed%20%3D%20false",

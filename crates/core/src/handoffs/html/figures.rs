@@ -1,8 +1,11 @@
 //! Figures in words: counts, shares, durations and dates as the report writes them.
 
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::Date;
 
-use crate::handoffs::report::Counts;
+use crate::{
+    handoffs::report::Counts,
+    html::figures::{one_decimal, times},
+};
 
 /// A counts line in words, for a table cell or a chart's summary.
 pub(super) fn counts_text(c: &Counts) -> String {
@@ -37,19 +40,6 @@ pub(super) fn bdr_counts(c: &Counts) -> String {
     )
 }
 
-/// `n` `things`, in words (`1 handoff`, `7 handoffs`).
-pub(super) fn times(n: u64, thing: &str) -> String {
-    match n {
-        1 => format!("1 {thing}"),
-        n => format!("{n} {thing}s"),
-    }
-}
-
-/// A share as a whole percentage (`42 %`).
-pub(super) fn percent(share: f64) -> String {
-    format!("{:.0} %", share * 100.0)
-}
-
 /// Hours as hours, or as days past 48 hours.
 pub(super) fn duration(hours: f64) -> String {
     if hours > 48.0 {
@@ -59,20 +49,8 @@ pub(super) fn duration(hours: f64) -> String {
     }
 }
 
-/// `x` to a tenth, without a trailing `.0`.
-pub(super) fn one_decimal(x: f64) -> String {
-    let text = format!("{x:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
-}
-
 /// `16 Nov`, for a chart's axis.
 pub(super) fn short_date(date: Date) -> String {
     let month = date.month().to_string();
     format!("{} {}", date.day(), &month[..3])
-}
-
-/// `2026-11-22 14:05 UTC`.
-pub(super) fn timestamp(at: OffsetDateTime) -> String {
-    let at = at.to_offset(UtcOffset::UTC);
-    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
 }

@@ -8,12 +8,16 @@
 
 mod chart;
 mod figures;
-mod page;
 
 use super::report::{Counts, PerBdr, Report};
-use chart::{Bar, Series, WeekColumn};
-use figures::{bdr_counts, counts_text, duration, percent, short_date, times, timestamp};
-use page::{details, row, section, table, tile};
+use crate::html::{
+    chart::{self as bars_chart, Bar},
+    escape,
+    figures::{percent, times, timestamp},
+    page::{self, details, not_measured, row, section, table, tile},
+};
+use chart::{Series, WeekColumn};
+use figures::{bdr_counts, counts_text, duration, short_date};
 
 /// The report as a complete HTML page.
 pub fn render(report: &Report) -> String {
@@ -28,22 +32,6 @@ pub fn render(report: &Report) -> String {
         not_measured(&report.not_measured),
     ];
     page::document("Handoff report · pipeline-guard", &sections.concat())
-}
-
-/// `text` safe inside an element or a quoted attribute.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 fn header(report: &Report) -> String {
@@ -194,7 +182,7 @@ fn missing(report: &Report) -> String {
                 value: format!("{} · {}", percent(d.share), times(d.count, "handoff")),
             })
             .collect();
-        let chart = chart::bars(
+        let chart = bars_chart::bars(
             "missing",
             &bars,
             &bars_label("Dimensions most often missing", &bars),
@@ -229,7 +217,7 @@ fn reasons(report: &Report) -> String {
                 ),
             })
             .collect();
-        let chart = chart::bars(
+        let chart = bars_chart::bars(
             "reasons",
             &bars,
             &bars_label("Most common rejection reasons", &bars),
@@ -315,18 +303,6 @@ fn per_bdr(per_bdr: &PerBdr) -> String {
     format!(
         "<section id=\"per-bdr\" data-view=\"{view}\" aria-labelledby=\"per-bdr-h\">\
          <h2 id=\"per-bdr-h\">Per BDR</h2>{body}</section>"
-    )
-}
-
-fn not_measured(items: &[String]) -> String {
-    let items: String = items
-        .iter()
-        .map(|i| format!("<li>{}</li>", escape(i)))
-        .collect();
-    section(
-        "not-measured",
-        "What this report does not measure",
-        &format!("<ul>{items}</ul>"),
     )
 }
 

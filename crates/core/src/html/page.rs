@@ -1,10 +1,10 @@
-//! The page around the report's sections (one document, its only style inline, nothing fetched)
+//! The page around a report's sections (one document, its only style inline, nothing fetched)
 //! and the blocks they are built of.
 
 use super::escape;
 
 /// The document: `title` (not data: never escaped) and the sections' `body`.
-pub(super) fn document(title: &str, body: &str) -> String {
+pub(crate) fn document(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -57,16 +57,18 @@ tbody th{overflow-wrap:anywhere}\
 td{font-variant-numeric:tabular-nums}\
 thead th{font-weight:600;color:var(--muted)}\
 details{margin:.5rem 0}\
+h3{font-size:1rem;margin:1rem 0 .25rem}\
+.alert{background:#fff4e5;border-left:4px solid #e69f00;padding:.5rem .75rem;margin:.5rem 0}\
 summary{cursor:pointer;color:#0b5394}\
 ";
 
 /// A figure of the summary: its label, the figure, a note under it.
-pub(super) fn tile(label: &str, value: &str, note: &str) -> String {
+pub(crate) fn tile(label: &str, value: &str, note: &str) -> String {
     format!("<div><dt>{label}</dt><dd class=\"figure\">{value}</dd><dd>{note}</dd></div>")
 }
 
 /// A section, `id` and `heading` not data (never escaped), labelled by its heading.
-pub(super) fn section(id: &str, heading: &str, body: &str) -> String {
+pub(crate) fn section(id: &str, heading: &str, body: &str) -> String {
     format!(
         "<section id=\"{id}\" aria-labelledby=\"{id}-h\"><h2 id=\"{id}-h\">{heading}</h2>\
          {body}</section>"
@@ -74,12 +76,12 @@ pub(super) fn section(id: &str, heading: &str, body: &str) -> String {
 }
 
 /// Something shown on demand (a chart's figures as a table): there without a script.
-pub(super) fn details(summary: &str, body: &str) -> String {
+pub(crate) fn details(summary: &str, body: &str) -> String {
     format!("<details><summary>{summary}</summary>{body}</details>")
 }
 
 /// A table row: its first cell (data, escaped) heads it.
-pub(super) fn row(head: &str, figures: &[String]) -> String {
+pub(crate) fn row(head: &str, figures: &[String]) -> String {
     let cells: String = figures
         .iter()
         .map(|f| format!("<td>{}</td>", escape(f)))
@@ -88,11 +90,24 @@ pub(super) fn row(head: &str, figures: &[String]) -> String {
 }
 
 /// A table: `headings` are not data (never escaped); `rows` are finished rows.
-pub(super) fn table(headings: &[&str], rows: impl Iterator<Item = String>) -> String {
+pub(crate) fn table(headings: &[&str], rows: impl Iterator<Item = String>) -> String {
     let head: String = headings
         .iter()
         .map(|h| format!("<th scope=\"col\">{h}</th>"))
         .collect();
     let body: String = rows.collect();
     format!("<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+}
+
+/// The list of what a report's figures do not measure (data, escaped), in its own section.
+pub(crate) fn not_measured(items: &[String]) -> String {
+    let items: String = items
+        .iter()
+        .map(|i| format!("<li>{}</li>", escape(i)))
+        .collect();
+    section(
+        "not-measured",
+        "What this report does not measure",
+        &format!("<ul>{items}</ul>"),
+    )
 }

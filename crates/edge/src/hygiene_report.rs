@@ -1,0 +1,62 @@
+//! `GET /flag-stale-deals/report` (admin): each CRM's portfolio hygiene at its last sweep, by
+//! check and (from the rollout date) by owner, and whether the gate may block, as JSON or, for
+//! `Accept: text/html`, one page with inline SVG ([`pipeline_guard_core::portfolio::report`]).
+//!
+//! Query: `crm` (one CRM only; shown even before its first sweep).
+
+use pipeline_guard_core::{
+    Error,
+    crm::Crm,
+    portfolio::{html, report},
+};
+use spin_sdk::http::{Request, Response};
+use time::OffsetDateTime;
+
+use crate::{
+    config,
+    report::{crm_param, wants_html},
+    respond,
+    routes::authorize,
+    sqlite,
+};
+
+/// The hygiene report, for an admin.
+pub async fn report(request: &Request) -> Result<Response<String>, Error> {
+    authorize(request).await?;
+    let crm = query(request.uri().query())?;
+    let settings = config::settings().await?;
+    let inputs = report::Inputs {
+        portfolios: sqlite::portfolios().await?.all().await?,
+        sweeps: sqlite::sweeps().await?.states().await?,
+    };
+    let report = report::report(
+        &inputs,
+        &settings.playbook,
+        settings.mode,
+        crm,
+        OffsetDateTime::now_utc(),
+    );
+    if wants_html(request) {
+        return Ok(respond::html(200, html::render(&report)));
+    }
+    Ok(respond::json(
+        200,
+        &serde_json::to_value(&report).map_err(|e| Error::Store(e.to_string()))?,
+    ))
+}
+
+/// The report's one parameter; an unknown one or a bad value is refused, naming it.
+fn query(query: Option<&str>) -> Result<Option<Crm>, Error> {
+    let mut crm = None;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "crm" => crm = Some(crm_param(&value)?),
+            other => {
+                return Err(Error::invalid_query(format!(
+                    "{other:?} is not a report parameter; use crm"
+                )));
+            }
+        }
+    }
+    Ok(crm)
+}
