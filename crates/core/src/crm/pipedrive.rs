@@ -34,6 +34,7 @@
 //! activity of type `task` owned by the user who must act (`POST /api/v2/activities`), or a note
 //! (`POST /api/v1/notes`: Pipedrive has no v2 notes API).
 
+mod activities;
 mod list;
 pub mod options;
 mod webhook;

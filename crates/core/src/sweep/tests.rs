@@ -307,12 +307,17 @@ fn hubspot_searches_open_deals_by_id_and_restarts_above_the_last_id_before_the_c
 }
 
 #[test]
-fn pipedrive_lists_open_deals_with_the_v2_cursor_and_reads_each_deals_person() {
+fn pipedrive_lists_open_deals_with_the_v2_cursor_reads_their_activities_and_each_deals_person() {
     let (crm, sweeps) = (RecordingCrm::default(), sweeps());
     crm.answer(
         "GET",
         "/api/v2/deals?",
         fixture("pipedrive/api/deals-open-page.json"),
+    );
+    crm.answer(
+        "GET",
+        "/api/v2/activities?",
+        fixture("pipedrive/api/activities-by-ids.json"),
     );
     crm.answer(
         "GET",
@@ -335,16 +340,40 @@ fn pipedrive_lists_open_deals_with_the_v2_cursor_and_reads_each_deals_person() {
         "{paths:?}"
     );
     assert!(paths.contains(&"/api/v2/persons/201".to_owned()));
+    assert!(
+        paths[0].contains("last_activity_id%2Cnext_activity_id"),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"/api/v2/activities?ids=9001&limit=100".to_owned()),
+        "the last activity read by its id: {paths:?}"
+    );
+    // Rotting from the last call (10 September), not from the stage change or the last email.
+    let flag = crm
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "PATCH")
+        .map(|c| c.body.to_string())
+        .unwrap();
+    assert!(flag.contains("since 2026-09-"), "{flag}");
     assert_eq!(
         block_on(sweeps.portfolios.latest(Crm::Pipedrive)).unwrap(),
         None
     );
-    // The next page is the last: the same deal again (listed twice, counted once).
+    // The next page is the last: the same deal again (listed twice, counted once), now with a
+    // meeting booked for 30 November, which holds rotting back.
     let mut last = fixture("pipedrive/api/deals-open-page.json");
     last["additional_data"]["next_cursor"] = Value::Null;
+    last["data"][0]["next_activity_id"] = 9002.into();
     crm.answer("GET", "/api/v2/deals?status=open&sort_by=id", last);
     let second = run(&Pipedrive, &crm, &sweeps, "b", NOW).unwrap();
     assert!(second.done, "{second:?}");
+    assert_eq!(
+        (second.this_call.flagged, second.this_call.cleared),
+        (0, 0),
+        "held back by the next activity; the CRM's flag is unchanged in this recording"
+    );
+    assert!(listed(&crm).contains(&"/api/v2/activities?ids=9001,9002&limit=100".to_owned()));
     let portfolio = measured(&sweeps, Crm::Pipedrive);
     assert_eq!(second.hygiene_pct, Some(portfolio.hygiene_pct));
     assert_eq!((second.sweep.seen, portfolio.open_deals), (2, 1));

@@ -5,10 +5,10 @@
 //! ([`super::complete`]: option labels, the playbook's fields, the deal's person, one call a
 //! deal as Pipedrive has no batch read of persons), side by side.
 //!
-//! The list is asked for the last email each way (`include_fields`). API v2 deals carry neither
-//! the last done activity's date nor the next activity's (only their ids), so a swept deal's
-//! last activity is its last email and its stage change, and a next activity does not hold it
-//! back; a webhook carrying `last_activity_date` or `next_activity_date` is read with them.
+//! The list is asked for the last email each way and the ids of the last done and next
+//! activities (`include_fields`); API v2 deals carry no activity dates, so the page's activities
+//! are read by id, one call per 100 ([`super::activities`]): a swept deal rots from its last
+//! real activity, and a next activity holds it back, as on a webhook.
 
 use crate::{
     Error,
@@ -37,7 +37,7 @@ pub(super) async fn open_deals(
         .append_pair("sort_direction", "asc")
         .append_pair(
             "include_fields",
-            "last_incoming_mail_time,last_outgoing_mail_time",
+            "last_incoming_mail_time,last_outgoing_mail_time,last_activity_id,next_activity_id",
         )
         .append_pair("limit", &page_size.clamp(1, PAGE).to_string());
     if let Some(cursor) = cursor {
@@ -45,9 +45,17 @@ pub(super) async fn open_deals(
     }
     let call = CrmCall::get(format!("/api/v2/deals?{}", query.finish()));
     let (deals, answer) = send_for_list(&call, "data", api).await?;
+    let mut deals: Vec<serde_json::Map<String, serde_json::Value>> = deals
+        .into_iter()
+        .filter_map(|d| match d {
+            serde_json::Value::Object(deal) => Some(deal),
+            _ => None,
+        })
+        .collect();
+    super::activities::dated(&mut deals, api).await?;
     let mut ids = Vec::new();
     let mut events = Vec::new();
-    for deal in deals.iter().filter_map(|d| d.as_object()) {
+    for deal in &deals {
         let Some(id) = deal
             .get("id")
             .and_then(text)

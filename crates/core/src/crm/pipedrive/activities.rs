@@ -1,0 +1,86 @@
+//! The dates of a page of deals' last and next activities, for a sweep: API v2 deals name only
+//! their activities' ids (`include_fields=last_activity_id,next_activity_id`), so the ids of a
+//! page are read in one call per 100 (`GET /api/v2/activities?ids=…`) and given to each deal as
+//! API v1 and webhooks name them (`last_activity_date`, `next_activity_date`,
+//! `next_activity_time`), which the deal is then read with ([`super::webhook::fill`]).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::{
+    Error,
+    api::Api,
+    crm::list::send_for_list,
+    model::value_text as text,
+    ports::{Clock, CrmClient},
+    writeback::CrmCall,
+};
+
+/// The most ids Pipedrive takes in one `ids` filter.
+const IDS_PER_CALL: usize = 100;
+
+/// Give each of `deals` the dates of its last done and next activities.
+pub(super) async fn dated(
+    deals: &mut [Map<String, Value>],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<(), Error> {
+    let ids: Vec<String> = deals
+        .iter()
+        .flat_map(|deal| [deal.get("last_activity_id"), deal.get("next_activity_id")])
+        .flatten()
+        .filter_map(text)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let calls: Vec<CrmCall> = ids
+        .chunks(IDS_PER_CALL)
+        .map(|chunk| {
+            CrmCall::get(format!(
+                "/api/v2/activities?ids={}&limit={IDS_PER_CALL}",
+                chunk.join(",")
+            ))
+        })
+        .collect();
+    let answers = api
+        .map(calls, |call| async move {
+            send_for_list(&call, "data", api).await
+        })
+        .await;
+    let mut activities: BTreeMap<String, Value> = BTreeMap::new();
+    for answer in answers {
+        for activity in answer?.0 {
+            if let Some(id) = activity.get("id").and_then(text) {
+                activities.insert(id, activity);
+            }
+        }
+    }
+    for deal in deals {
+        let last = deal.get("last_activity_id").and_then(text);
+        if let Some(activity) = last.and_then(|id| activities.get(&id)) {
+            let day = activity.get("due_date").and_then(text).or_else(|| {
+                // `2026-11-20 10:04:00`: its day.
+                let done = activity.get("marked_as_done_time").and_then(text)?;
+                Some(done.chars().take("YYYY-MM-DD".len()).collect())
+            });
+            if let Some(day) = day {
+                deal.insert("last_activity_date".into(), Value::String(day));
+            }
+        }
+        let next = deal.get("next_activity_id").and_then(text);
+        if let Some(activity) = next.and_then(|id| activities.get(&id)) {
+            for (from, to) in [
+                ("due_date", "next_activity_date"),
+                ("due_time", "next_activity_time"),
+            ] {
+                if let Some(value) = activity.get(from).and_then(text) {
+                    deal.insert(to.into(), Value::String(value));
+                }
+            }
+        }
+    }
+    Ok(())
+}
