@@ -38,11 +38,17 @@ impl WriteBack {
     pub fn already_in(&self, record: &Record) -> bool {
         self.move_to_stage.is_none()
             && self.fields.iter().all(|(name, value)| {
-                record
+                let current = record
                     .fields
                     .iter()
                     .find(|(field, _)| field.eq_ignore_ascii_case(name))
-                    .is_some_and(|(_, current)| same_value(current, value))
+                    .map(|(_, current)| current);
+                match current {
+                    Some(current) if !blank(current) => same_value(current, value),
+                    // CRMs read an emptied field back as absent or null (HubSpot, Pipedrive,
+                    // Salesforce): it already holds an empty value.
+                    _ => blank(value),
+                }
             })
     }
 
@@ -52,6 +58,15 @@ impl WriteBack {
             .into_iter()
             .map(|(field, value)| (name(&field), value))
             .collect();
+    }
+}
+
+/// Whether `value` is empty: null, or blank text.
+fn blank(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(s) => s.trim().is_empty(),
+        _ => false,
     }
 }
 

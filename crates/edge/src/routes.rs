@@ -15,6 +15,7 @@
 //!   ([`crate::scheduled`]).
 //! - `POST /flag-stale-deals/<crm>/sweep` (sweep token): one page of the CRM's open deals
 //!   judged for staleness ([`crate::sweep`]).
+//! - Both scheduled routes also take `GET` with `?token=<sweep_token>`, for `spin aka cron`.
 //!
 //! The admin routes want `Authorization: Bearer <admin_token>`, compared in constant time, and
 //! are off while `admin_token` is empty.
@@ -89,7 +90,7 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         {
             Err(allowed("GET"))
         }
-        ([crm, "summaries"], http::Method::POST)
+        ([crm, "summaries"], http::Method::POST | http::Method::GET)
             if function == FunctionKind::GateHandoff && Crm::from_name(crm).is_some() =>
         {
             let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
@@ -98,9 +99,9 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         ([crm, "summaries"], _)
             if function == FunctionKind::GateHandoff && Crm::from_name(crm).is_some() =>
         {
-            Err(allowed("POST"))
+            Err(allowed("POST, GET"))
         }
-        ([crm, "sweep"], http::Method::POST)
+        ([crm, "sweep"], http::Method::POST | http::Method::GET)
             if function == FunctionKind::FlagStaleDeals && Crm::from_name(crm).is_some() =>
         {
             let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
@@ -109,7 +110,7 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         ([crm, "sweep"], _)
             if function == FunctionKind::FlagStaleDeals && Crm::from_name(crm).is_some() =>
         {
-            Err(allowed("POST"))
+            Err(allowed("POST, GET"))
         }
         ([crm], http::Method::POST) if Crm::from_name(crm).is_some() => {
             let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);

@@ -3,7 +3,9 @@
 //! of their handoffs in the last whole week, once (`?week=2026-11-16` for another week).
 //!
 //! They want `Authorization: Bearer <sweep_token>` (or the admin token), compared in constant
-//! time, and are off while both are empty.
+//! time, and are off while both are empty. A scheduler that can send no header (`spin aka cron`
+//! calls a path and query with `GET`) passes the sweep token as `?token=`; the admin token is
+//! never taken from a URL, which logs may keep.
 
 use std::sync::Arc;
 
@@ -59,13 +61,28 @@ impl Call {
 /// The variable holding the token scheduled calls carry.
 pub const SWEEP_TOKEN_VARIABLE: &str = "sweep_token";
 
-/// Refuse a request that carries neither the sweep token nor the admin token.
+/// The query parameter a scheduler without headers passes the sweep token in.
+pub const TOKEN_PARAMETER: &str = "token";
+
+/// Refuse a request that carries neither the sweep token nor the admin token: in its
+/// `Authorization` header, or (the sweep token only) as `?token=`.
 pub async fn authorize(request: &Request) -> Result<(), Error> {
-    let presented = request
+    let header = request
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let sweep = config::variable(SWEEP_TOKEN_VARIABLE).await?;
+    if header.is_none()
+        && let Some(token) = parameters(request)?.remove(TOKEN_PARAMETER)
+    {
+        if sweep.trim().is_empty() {
+            return Err(Error::Config(format!(
+                "variable `{SWEEP_TOKEN_VARIABLE}` is empty: set it to pass a token in the URL"
+            )));
+        }
+        return verify_bearer(Some(&format!("Bearer {token}")), sweep.trim());
+    }
+    let presented = header;
     let admin = config::admin_token().await?;
     let tokens: Vec<&str> = [sweep.trim()]
         .into_iter()
@@ -95,13 +112,28 @@ pub async fn authorize(request: &Request) -> Result<(), Error> {
     )
 }
 
+/// A scheduled route's query parameters, by name; a name given twice is refused.
+pub fn parameters(request: &Request) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let mut parameters = std::collections::BTreeMap::new();
+    let query = request.uri().query().unwrap_or_default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if parameters
+            .insert(key.clone().into_owned(), value.into_owned())
+            .is_some()
+        {
+            return Err(Error::invalid_query(format!("{key:?} is given twice")));
+        }
+    }
+    Ok(parameters)
+}
+
 /// Send the weekly summaries of `adapter`'s CRM.
 pub async fn summaries<A: Adapter>(
     adapter: &A,
     request: &Request,
 ) -> Result<Response<String>, Error> {
     let call = Call::start(request).await?;
-    let week = week(request.uri().query())?;
+    let week = week(parameters(request)?)?;
     let client = HttpCrm::new(adapter.crm(), &call.store);
     let api = call.api(adapter.crm(), &client).await?;
     let log = sqlite::handoffs().await?;
@@ -115,25 +147,22 @@ pub async fn summaries<A: Adapter>(
 }
 
 /// The `week` parameter: any day of the week wanted (`2026-11-16`); none: the last whole week.
-fn week(query: Option<&str>) -> Result<Option<i64>, Error> {
-    let mut week = None;
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "week" => {
-                let day = Date::parse(&value, format_description!("[year]-[month]-[day]"))
-                    .map_err(|_| {
-                        Error::invalid_query(format!(
-                            "week: {value:?} is not a date like 2026-11-16"
-                        ))
-                    })?;
-                week = Some(week_containing(day));
-            }
-            other => {
-                return Err(Error::invalid_query(format!(
-                    "{other:?} is not a parameter here; use week"
-                )));
-            }
-        }
+fn week(mut parameters: std::collections::BTreeMap<String, String>) -> Result<Option<i64>, Error> {
+    parameters.remove(TOKEN_PARAMETER);
+    let week = parameters
+        .remove("week")
+        .map(|value| {
+            Date::parse(&value, format_description!("[year]-[month]-[day]"))
+                .map(week_containing)
+                .map_err(|_| {
+                    Error::invalid_query(format!("week: {value:?} is not a date like 2026-11-16"))
+                })
+        })
+        .transpose()?;
+    match parameters.keys().next() {
+        Some(other) => Err(Error::invalid_query(format!(
+            "{other:?} is not a parameter here; use week"
+        ))),
+        None => Ok(week),
     }
-    Ok(week)
 }

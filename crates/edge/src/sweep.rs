@@ -2,7 +2,8 @@
 //! ([`pipeline_guard_core::sweep`]), for a scheduler that calls until the answer says `done`.
 //!
 //! Authorized like the other scheduled routes ([`scheduled::authorize`]: the sweep token or the
-//! admin token, constant time, `401` otherwise). Answers the progress JSON: `200` for a page
+//! admin token, constant time, `401` otherwise; `GET` with `?token=` for `spin aka cron`).
+//! `?pages=N` (at most 20) sweeps up to N pages in one call while the deadline allows. Answers the progress JSON: `200` for a page
 //! swept and while another call holds the sweep (`"status": "busy"`: call again later), `503`
 //! with `Retry-After` when the CRM could not list the page (`"status": "retry_later"`: the cursor
 //! stays, and `curl --retry` waits as told and calls again). The call that ends a sweep measures
@@ -11,16 +12,18 @@
 use pipeline_guard_core::{Error, crm::Adapter, sweep};
 use spin_sdk::http::{Request, Response};
 
-use crate::{crm_client::HttpCrm, respond, routes::claimant, scheduled::Call, sqlite};
+use crate::{
+    crm_client::HttpCrm,
+    respond,
+    routes::claimant,
+    scheduled::{self, Call, TOKEN_PARAMETER},
+    sqlite,
+};
 
 /// Sweep one page of `adapter`'s CRM.
 pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Response<String>, Error> {
     let call = Call::start(request).await?;
-    if let Some(query) = request.uri().query().filter(|q| !q.is_empty()) {
-        return Err(Error::invalid_query(format!(
-            "{query:?}: the sweep takes no parameters"
-        )));
-    }
+    let pages = pages(scheduled::parameters(request)?)?;
     let crm = adapter.crm();
     let client = HttpCrm::new(crm, &call.store);
     let api = call.api(crm, &client).await?;
@@ -28,13 +31,14 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
         sweeps: sqlite::sweeps().await?,
         portfolios: sqlite::portfolios().await?,
     };
-    let progress = sweep::sweep_page(
+    let progress = sweep::sweep_pages(
         adapter,
         &stores,
         &call.settings.playbook,
         &claimant(call.now),
         call.now,
         &api,
+        pages,
     )
     .await?;
     let body = serde_json::to_value(&progress).map_err(|e| Error::Store(e.to_string()))?;
@@ -54,4 +58,32 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
             .insert(http::header::RETRY_AFTER, value);
     }
     Ok(response)
+}
+
+/// The `pages` parameter: how many pages one call may sweep (1..=[`sweep::MAX_PAGES`], default
+/// 1), for a scheduler that calls only every few minutes.
+fn pages(mut parameters: std::collections::BTreeMap<String, String>) -> Result<u32, Error> {
+    parameters.remove(TOKEN_PARAMETER);
+    let pages = parameters
+        .remove("pages")
+        .map(|value| {
+            value
+                .parse()
+                .ok()
+                .filter(|n| (1..=sweep::MAX_PAGES).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid_query(format!(
+                        "pages: {value:?} is not a number of pages within 1..={}",
+                        sweep::MAX_PAGES
+                    ))
+                })
+        })
+        .transpose()?
+        .unwrap_or(1);
+    match parameters.keys().next() {
+        Some(other) => Err(Error::invalid_query(format!(
+            "{other:?} is not a parameter of the sweep; use pages (and token)"
+        ))),
+        None => Ok(pages),
+    }
 }

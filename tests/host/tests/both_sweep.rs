@@ -126,3 +126,47 @@ async fn on_both_hosts_the_sweep_pages_flags_once_refuses_strangers_and_resumes_
     })
     .await
 }
+
+/// `spin aka cron` calls a path and query with `GET` and no header: the sweep token in the URL.
+fn cron_call(query: &str) -> http::Request<bytes::Bytes> {
+    get(&format!("/flag-stale-deals/generic/sweep?{query}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_cron_get_with_the_token_in_the_url_sweeps_several_pages_in_one_call()
+-> anyhow::Result<()> {
+    on_every_host("sweep by cron", |runtime, crm| async move {
+        answer_pages(&crm);
+        let node = node(runtime, &crm)
+            .variable("sweep_token", SWEEP)
+            .variable("admin_token", "admin-token-never-in-urls")
+            .start()
+            .await?;
+        for query in ["token=wrong", "token=admin-token-never-in-urls", "pages=2"] {
+            let refused = node.request(cron_call(query)).await?;
+            assert_eq!(refused.status(), 401, "{query}: {}", json(&refused));
+        }
+        assert!(received(&crm).is_empty(), "nothing listed for a stranger");
+        for query in [
+            format!("token={SWEEP}&pages=21"),
+            format!("token={SWEEP}&cursor=p2"),
+        ] {
+            let bad = node.request(cron_call(&query)).await?;
+            assert_eq!(bad.status(), 400, "{query}: {}", json(&bad));
+        }
+
+        let swept = node
+            .request(cron_call(&format!("token={SWEEP}&pages=5")))
+            .await?;
+        assert_eq!(swept.status(), 200, "{}", json(&swept));
+        let swept = json(&swept);
+        assert_eq!(
+            (&swept["done"], &swept["pages"], &swept["this_call"]["seen"]),
+            (&json!(true), &json!(2), &json!(3)),
+            "both pages in one call, and no further: {swept}"
+        );
+        assert!(swept["hygiene_pct"].is_u64(), "{swept}");
+        Ok(())
+    })
+    .await
+}

@@ -185,6 +185,41 @@ fn a_snooze_holds_rotting_back_until_its_date_and_is_recorded_with_its_reason() 
     assert_eq!(r.flag, "snoozed until 2026-12-01 (no reason given)");
 }
 
+/// Regression: HubSpot, Pipedrive and Salesforce read an emptied field back as absent or null,
+/// so every clean deal was written again on every sweep.
+#[test]
+fn a_clean_deal_whose_crm_reads_the_emptied_flag_back_as_absent_is_written_nothing() {
+    let deal = complete_deal();
+    let clean = assess(&deal, &playbook(), NOW);
+    assert!(!clean.stale, "{:?}", clean.reasons);
+    let mut read_back = written(deal, &clean);
+    let flag = &playbook().write_back.stale;
+    assert_eq!(read_back.fields[flag.as_str()], serde_json::json!(""));
+    for emptied in [None, Some(serde_json::Value::Null)] {
+        match &emptied {
+            None => read_back.fields.remove(flag.as_str()),
+            Some(null) => read_back.fields.insert(flag.clone(), null.clone()),
+        };
+        let again = assess(&read_back, &playbook(), NOW + time::Duration::days(1));
+        assert!(
+            again
+                .write_back(&read_back, &playbook())
+                .already_in(&read_back),
+            "{emptied:?}"
+        );
+    }
+    // A flag the CRM still holds is not an empty one.
+    read_back
+        .fields
+        .insert(flag.clone(), "rotting in Proposal since 2026-11-02".into());
+    let again = assess(&read_back, &playbook(), NOW);
+    assert!(
+        !again
+            .write_back(&read_back, &playbook())
+            .already_in(&read_back)
+    );
+}
+
 #[test]
 fn the_same_state_judged_again_writes_nothing_and_tells_nobody() {
     let mut deal = complete_deal();

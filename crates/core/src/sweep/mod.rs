@@ -44,8 +44,10 @@ use crate::{
     writeback::WriteBack,
 };
 
-/// How many deals one call lists (adapters may take fewer: Pipedrive reads a person per deal).
+/// How many deals one page lists (adapters may take fewer: Pipedrive reads a person per deal).
 pub const PAGE_SIZE: usize = 100;
+/// The most pages one call may ask for (`?pages=`).
+pub const MAX_PAGES: u32 = 20;
 /// How long a scheduler waits after a `5xx` or the deadline before calling again.
 const RETRY_AFTER_S: u64 = 30;
 
@@ -205,6 +207,55 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
     progress.this_call = this_call;
     progress.failures = failures;
     progress.hygiene_pct = hygiene_pct;
+    Ok(progress)
+}
+
+/// Sweep up to `pages` pages in one call, each as [`sweep_page`] does, while the deadline leaves
+/// time for another page as long as the longest so far: for a scheduler that may call only every
+/// few minutes. The answer adds up the pages this call swept; it stops at the sweep's end, at a
+/// busy or retry-later page, and at the first error after a page was kept (which the next call
+/// meets again).
+pub async fn sweep_pages<A: Adapter, S: Database, P: Database>(
+    adapter: &A,
+    stores: &Stores<S, P>,
+    playbook: &Playbook,
+    claimant: &str,
+    now: OffsetDateTime,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    pages: u32,
+) -> Result<SweepProgress, Error> {
+    let mut progress = sweep_page(adapter, stores, playbook, claimant, now, api).await?;
+    let mut slowest = api.limits().deadline.saturating_sub(api.remaining());
+    for _ in 1..pages.clamp(1, MAX_PAGES) {
+        if progress.status != SweepStatus::Swept || progress.done || api.remaining() < slowest * 2 {
+            break;
+        }
+        let before = api.remaining();
+        let next = match sweep_page(adapter, stores, playbook, claimant, now, api).await {
+            Ok(next) => next,
+            Err(e) => {
+                progress.failures.push(format!("the next page: {e}"));
+                break;
+            }
+        };
+        slowest = slowest.max(before.saturating_sub(api.remaining()));
+        let this_call = progress.this_call.plus(next.this_call);
+        let mut failures = std::mem::take(&mut progress.failures);
+        failures.extend(next.failures.iter().cloned());
+        progress = match next.status {
+            // What this call did stands; the state is the last page's.
+            SweepStatus::Swept => SweepProgress {
+                this_call,
+                failures,
+                ..next
+            },
+            SweepStatus::Busy | SweepStatus::RetryLater => {
+                progress.this_call = this_call;
+                progress.failures = failures;
+                break;
+            }
+        };
+    }
     Ok(progress)
 }
 

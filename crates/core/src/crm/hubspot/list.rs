@@ -107,8 +107,16 @@ fn next(
     after: Option<&str>,
     limit: usize,
 ) -> Option<Cursor> {
-    let after = after?;
     let read = cursor.read + count;
+    // At the cap HubSpot may name no next page although deals remain: a full page there
+    // restarts the query above the last id (an empty page ends the sweep).
+    let Some(after) = after else {
+        return (count >= limit && read + limit > SEARCH_CAP).then(|| Cursor {
+            gt: last.cloned().or_else(|| cursor.gt.clone()),
+            after: None,
+            read: 0,
+        });
+    };
     if read + limit <= SEARCH_CAP {
         return Some(Cursor {
             gt: cursor.gt.clone(),
@@ -151,9 +159,19 @@ mod tests {
         let early = next(&Cursor::default(), Some(&last), 100, Some("100"), 100).unwrap();
         assert_eq!((early.after.as_deref(), early.read), (Some("100"), 100));
         assert_eq!(
-            next(&near, Some(&last), 100, None, 100),
+            next(&near, Some(&last), 60, None, 100),
             None,
-            "the last page"
+            "a short page is the last"
+        );
+        assert_eq!(
+            next(&Cursor::default(), Some(&last), 100, None, 100),
+            None,
+            "a full page far from the cap without a next page is the last"
+        );
+        assert_eq!(
+            next(&near, Some(&last), 100, None, 100),
+            Some(restarted),
+            "at the cap HubSpot may name no next page while deals remain: restart above the last id"
         );
     }
 }
