@@ -343,6 +343,19 @@ impl Host {
             .map(|c| c.runtime.stats.snapshot())
             .unwrap_or_default()
     }
+
+    /// The peak linear memory, in bytes, of each instance of `component` dropped so far (every
+    /// memory of the instance together; memories never shrink, so it is the size it ended
+    /// with), in the order they were dropped; empty if it is not loaded. With
+    /// [`InstanceReuse::fresh_per_request`] each instance serves one request, so these are the
+    /// requests' peaks. For benchmarks: measuring changes nothing the guest sees.
+    pub fn memory_peaks(&self, component: &str) -> Vec<usize> {
+        self.app
+            .components
+            .get(component)
+            .map(|c| c.runtime.stats.memory_peaks())
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

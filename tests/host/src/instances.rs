@@ -5,14 +5,14 @@
 //! `ProxyHandler` does the scheduling, as in Spin and `wasmtime serve`).
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use wasmtime::component::{GuestTaskId, ResourceTable};
-use wasmtime::{Store, StoreContextMut};
+use wasmtime::{ResourceLimiter, Store, StoreContextMut};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::WasiHttpCtx;
 use wasmtime_wasi_http::handler::{
@@ -90,6 +90,8 @@ pub(crate) struct StatsCounters {
     instances: AtomicUsize,
     requests: AtomicUsize,
     max_per_instance: AtomicUsize,
+    /// The [`MemoryPeak::peak`] of each instance dropped so far, in the order they were dropped.
+    memory_peaks: Mutex<Vec<usize>>,
 }
 
 impl StatsCounters {
@@ -99,6 +101,57 @@ impl StatsCounters {
             requests: self.requests.load(Ordering::Relaxed),
             max_requests_per_instance: self.max_per_instance.load(Ordering::Relaxed),
         }
+    }
+
+    pub(crate) fn memory_peaks(&self) -> Vec<usize> {
+        self.memory_peaks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// Measures an instance's linear memory: a [`ResourceLimiter`] that allows every growth (as a
+/// store without a limiter does: same default counts of instances, tables and memories) and
+/// records the total size of the store's linear memories, and the largest it reached. Memories
+/// never shrink, so the peak is the size when the instance is dropped; with
+/// [`InstanceReuse::fresh_per_request`] it is one request's peak. Benchmarks read it with
+/// [`crate::Host::memory_peaks`].
+#[derive(Debug, Default)]
+pub(crate) struct MemoryPeak {
+    /// Bytes of linear memory the store holds now (every memory of every core instance).
+    total: usize,
+    /// The most `total` has been.
+    peak: usize,
+    /// The growth last allowed, taken back if it then fails.
+    pending: usize,
+}
+
+impl ResourceLimiter for MemoryPeak {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.pending = desired.saturating_sub(current);
+        self.total += self.pending;
+        self.peak = self.peak.max(self.total);
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.total -= std::mem::take(&mut self.pending);
+        Ok(())
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
     }
 }
 
@@ -111,6 +164,8 @@ pub(crate) struct InstanceState {
     pub(crate) variables: ComponentVariables,
     pub(crate) kv: KvAccess,
     pub(crate) sqlite: SqliteInstance,
+    /// The store's linear memory, measured ([`MemoryPeak`]).
+    memory: MemoryPeak,
 }
 
 impl WasiView for InstanceState {
@@ -161,6 +216,7 @@ impl ComponentRuntime {
             variables: self.variables.clone(),
             kv: self.kv.clone(),
             sqlite: SqliteInstance::new(self.sqlite.clone()),
+            memory: MemoryPeak::default(),
         }
     }
 }
@@ -178,6 +234,7 @@ impl HandlerState for ComponentHandler {
     ) -> wasmtime::Result<Instance<InstanceState, IdleExpiration, ReuseLimits>> {
         let runtime = &self.0;
         let mut store = Store::new(runtime.pre.engine(), runtime.new_state());
+        store.limiter(|state| &mut state.memory);
         let service = runtime.pre.instantiate_async(&mut store).await?;
         runtime.stats.instances.fetch_add(1, Ordering::Relaxed);
         Ok(Instance {
@@ -274,6 +331,12 @@ impl WorkerState for ReuseLimits {
                 self.runtime.id
             );
         }
+        self.runtime
+            .stats
+            .memory_peaks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(store.data().memory.peak);
         drop(store);
     }
 }

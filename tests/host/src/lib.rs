@@ -52,7 +52,9 @@
 //!   (runs `sql` on a SQLite database: seed it, read it back),
 //!   `denied_outbound() -> Vec<`[`DeniedRequest`]`>`,
 //!   `instances_created(component) -> usize`,
-//!   `instance_stats(component) -> `[`InstanceStats`], `manifest() -> &`[`Manifest`].
+//!   `instance_stats(component) -> `[`InstanceStats`],
+//!   `memory_peaks(component) -> Vec<usize>` (each dropped instance's peak linear memory),
+//!   `manifest() -> &`[`Manifest`].
 //! - [`FakeCrm`]: `start()`, `url()`, `addr()`, `requests() -> Vec<`[`RecordedRequest`]`>`,
 //!   `clear()`, `respond(method, path_prefix, status, json)`,
 //!   `fail_next(n, status)`, `delay_next(n, duration)`, `inject(n, `[`Fault`]`)`.
