@@ -34,13 +34,13 @@
 //! activity of type `task` owned by the user who must act (`POST /api/v2/activities`), or a note
 //! (`POST /api/v1/notes`: Pipedrive has no v2 notes API).
 
-mod activities;
+mod by_id;
 mod list;
 pub mod options;
 mod webhook;
 mod write;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -237,9 +237,20 @@ fn contact(id: &str, person: &Map<String, Value>, role: Option<String>) -> Conta
 /// Label the option fields the playbook reads, map the playbook's fields and fetch a deal's
 /// person.
 pub async fn complete(
+    event: WebhookEvent,
+    playbook: &Playbook,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<WebhookEvent, Error> {
+    complete_with(event, playbook, api, None).await
+}
+
+/// [`complete`], a deal's person taken from `persons` (read for a whole page, by id; a person
+/// not there was deleted) instead of fetched on its own.
+pub(super) async fn complete_with(
     mut event: WebhookEvent,
     playbook: &Playbook,
     api: &Api<'_, impl CrmClient, impl Clock>,
+    persons: Option<&BTreeMap<String, Map<String, Value>>>,
 ) -> Result<WebhookEvent, Error> {
     let record = &mut event.record;
     let mapped = super::mapped_fields(playbook, Crm::Pipedrive, record.kind);
@@ -266,27 +277,39 @@ pub async fn complete(
         }
         RecordKind::Deal => {
             if let Some(person_id) = record.text("person_id") {
-                let call = CrmCall::get(format!("/api/v2/persons/{}", path_segment(&person_id)));
-                match api.send(&call).await {
-                    Ok(answer) => {
-                        if let Some(person) = answer["data"].as_object() {
-                            let role = person_role(person, role_field, api).await?;
-                            let authority = playbook.staleness.authority_field.as_deref();
-                            let authority = person_role(person, authority, api).await?;
-                            let mut contact = contact(&person_id, person, role);
-                            contact.authority = authority;
-                            record.contacts.push(contact);
-                        }
-                    }
-                    // The person was deleted since: the deal has no contact.
-                    Err(Error::CrmRecordGone { .. }) => {}
-                    Err(e) => return Err(e),
+                let person = match persons {
+                    Some(persons) => persons.get(&person_id).cloned(),
+                    None => person(&person_id, api).await?,
+                };
+                if let Some(person) = &person {
+                    let role = person_role(person, role_field, api).await?;
+                    let authority = playbook.staleness.authority_field.as_deref();
+                    let authority = person_role(person, authority, api).await?;
+                    let mut contact = contact(&person_id, person, role);
+                    contact.authority = authority;
+                    record.contacts.push(contact);
                 }
             }
         }
     }
     event.complete = true;
     Ok(event)
+}
+
+/// `GET /api/v2/persons/<id>`: the person, or `None` when it was deleted since.
+async fn person(
+    id: &str,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<Option<Map<String, Value>>, Error> {
+    let call = CrmCall::get(format!("/api/v2/persons/{}", path_segment(id)));
+    match api.send(&call).await {
+        Ok(mut answer) => Ok(match answer["data"].take() {
+            Value::Object(person) => Some(person),
+            _ => None,
+        }),
+        Err(Error::CrmRecordGone { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Replace the option ids a webhook sent with their labels: those of fields in `read` from the
@@ -352,6 +375,55 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// A swept deal's person is taken from the page's persons, never fetched on its own; a
+    /// person not among them was deleted: no contact, and no call.
+    #[test]
+    fn a_listed_deal_takes_its_person_from_the_page() {
+        use crate::memory::{RecordingCrm, StoppedClock};
+        let crm = RecordingCrm::default();
+        let clock = StoppedClock::default();
+        let api = Api::new(
+            &crm,
+            &clock,
+            crate::api::Limits::within(std::time::Duration::from_secs(10)),
+        );
+        let person: Value = serde_json::from_str(include_str!(
+            "../../../../fixtures/pipedrive/api/person-201.json"
+        ))
+        .unwrap();
+        let Value::Object(person) = person["data"].clone() else {
+            panic!("a person")
+        };
+        let persons = BTreeMap::from([("201".to_owned(), person)]);
+        let playbook = Playbook::default_playbook();
+        let deal = |person: &str| {
+            let mut record = crate::model::Record::new_deal("102");
+            record.fields.insert("person_id".into(), person.into());
+            crate::crm::list::listed(record, false)
+        };
+        let known = futures::executor::block_on(complete_with(
+            deal("201"),
+            &playbook,
+            &api,
+            Some(&persons),
+        ))
+        .unwrap();
+        let contact = &known.record.contacts[0];
+        assert_eq!(
+            (contact.name.as_deref(), contact.title.as_deref()),
+            (Some("Dana Ortiz"), Some("CFO"))
+        );
+        let gone = futures::executor::block_on(complete_with(
+            deal("999"),
+            &playbook,
+            &api,
+            Some(&persons),
+        ))
+        .unwrap();
+        assert!(gone.record.contacts.is_empty());
+        assert!(crm.calls().is_empty(), "{:?}", crm.calls());
+    }
 
     fn accept(company: &str, meta_company: Value) -> Result<Delivery, Error> {
         use base64::Engine as _;

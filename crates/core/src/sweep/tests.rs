@@ -307,7 +307,7 @@ fn hubspot_searches_open_deals_by_id_and_restarts_above_the_last_id_before_the_c
 }
 
 #[test]
-fn pipedrive_lists_open_deals_with_the_v2_cursor_reads_their_activities_and_each_deals_person() {
+fn pipedrive_lists_open_deals_with_the_v2_cursor_and_reads_their_activities_and_persons_by_id() {
     let (crm, sweeps) = (RecordingCrm::default(), sweeps());
     crm.answer(
         "GET",
@@ -321,8 +321,8 @@ fn pipedrive_lists_open_deals_with_the_v2_cursor_reads_their_activities_and_each
     );
     crm.answer(
         "GET",
-        "/api/v2/persons/201",
-        fixture("pipedrive/api/person-201.json"),
+        "/api/v2/persons?",
+        fixture("pipedrive/api/persons-by-ids.json"),
     );
     let first = run(&Pipedrive, &crm, &sweeps, "a", NOW).unwrap();
     assert_eq!(
@@ -339,7 +339,16 @@ fn pipedrive_lists_open_deals_with_the_v2_cursor_reads_their_activities_and_each
         paths[0].starts_with("/api/v2/deals?status=open&sort_by=id"),
         "{paths:?}"
     );
-    assert!(paths.contains(&"/api/v2/persons/201".to_owned()));
+    assert!(
+        paths.contains(&"/api/v2/persons?ids=201&limit=100".to_owned()),
+        "the page's persons read in one call: {paths:?}"
+    );
+    let contacts_read = crm
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.starts_with("/api/v2/persons"))
+        .count();
+    assert_eq!(contacts_read, 1);
     assert!(
         paths[0].contains("last_activity_id%2Cnext_activity_id"),
         "{paths:?}"

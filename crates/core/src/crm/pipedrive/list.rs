@@ -2,8 +2,8 @@
 //! `GET /api/v2/deals?status=open&sort_by=id&limit=…&cursor=…`, the next page's cursor in
 //! `additional_data.next_cursor` (`null` on the last page). Each deal is read as a webhook's
 //! `data` is ([`super::webhook::fill`]) and completed as a webhook's deal is
-//! ([`super::complete`]: option labels, the playbook's fields, the deal's person, one call a
-//! deal as Pipedrive has no batch read of persons), side by side.
+//! ([`super::complete_with`]: option labels, the playbook's fields, the deal's person), the
+//! page's persons read a hundred a call ([`super::by_id::persons`]).
 //!
 //! The list is asked for the last email each way and the ids of the last done and next
 //! activities (`include_fields`); API v2 deals carry no activity dates, so the page's activities
@@ -20,8 +20,8 @@ use crate::{
     writeback::CrmCall,
 };
 
-/// The most deals one page takes: each costs a call for its person.
-const PAGE: usize = 50;
+/// The most deals one page takes: Pipedrive's most, and one call for their persons.
+const PAGE: usize = 100;
 
 /// List one page of open deals from `cursor`.
 pub(super) async fn open_deals(
@@ -52,7 +52,8 @@ pub(super) async fn open_deals(
             _ => None,
         })
         .collect();
-    super::activities::dated(&mut deals, api).await?;
+    super::by_id::dated(&mut deals, api).await?;
+    let persons = super::by_id::persons(&deals, api).await?;
     let mut ids = Vec::new();
     let mut events = Vec::new();
     for deal in &deals {
@@ -73,7 +74,9 @@ pub(super) async fn open_deals(
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
     let completed = api
-        .map(events, |event| super::complete(event, playbook, api))
+        .map(events, |event| {
+            super::complete_with(event, playbook, api, Some(&persons))
+        })
         .await;
     page_of(&ids, completed, next)
 }

@@ -1,10 +1,14 @@
-//! The dates of a page of deals' last and next activities, for a sweep: API v2 deals name only
-//! their activities' ids (`include_fields=last_activity_id,next_activity_id`), so the ids of a
-//! page are read in one call per 100 (`GET /api/v2/activities?ids=…`) and given to each deal as
-//! API v1 and webhooks name them (`last_activity_date`, `next_activity_date`,
-//! `next_activity_time`), which the deal is then read with ([`super::webhook::fill`]).
+//! What a page of listed deals names by id, read a hundred at a time for a sweep: their last and
+//! next activities and their persons.
+//!
+//! API v2 deals name only their activities' ids (`include_fields=last_activity_id,
+//! next_activity_id`), so the page's activities are read by id (`GET /api/v2/activities?ids=…`)
+//! and their dates given to each deal as API v1 and webhooks name them (`last_activity_date`,
+//! `next_activity_date`, `next_activity_time`), which the deal is then read with
+//! ([`super::webhook::fill`]). The page's persons are read the same way
+//! (`GET /api/v2/persons?ids=…`) rather than one call a deal.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -19,6 +23,62 @@ use crate::{
 
 /// The most ids Pipedrive takes in one `ids` filter.
 const IDS_PER_CALL: usize = 100;
+
+/// The persons `deals` name (`person_id`), by id; a person deleted since is not there.
+pub(super) async fn persons(
+    deals: &[Map<String, Value>],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<BTreeMap<String, Map<String, Value>>, Error> {
+    Ok(by_ids(deals, &["person_id"], "persons", api)
+        .await?
+        .into_iter()
+        .filter_map(|(id, person)| match person {
+            Value::Object(person) => Some((id, person)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The `entity` items (`activities`, `persons`) whose ids `deals` hold in `keys`, by id, a
+/// hundred a call, side by side.
+async fn by_ids(
+    deals: &[Map<String, Value>],
+    keys: &[&str],
+    entity: &str,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<BTreeMap<String, Value>, Error> {
+    let ids: Vec<String> = deals
+        .iter()
+        .flat_map(|deal| keys.iter().filter_map(|key| deal.get(*key)))
+        .filter_map(text)
+        .filter(|id| super::webhook::is_id(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let calls: Vec<CrmCall> = ids
+        .chunks(IDS_PER_CALL)
+        .map(|chunk| {
+            CrmCall::get(format!(
+                "/api/v2/{entity}?ids={}&limit={IDS_PER_CALL}",
+                chunk.join(",")
+            ))
+        })
+        .collect();
+    let answers = api
+        .map(calls, |call| async move {
+            send_for_list(&call, "data", api).await
+        })
+        .await;
+    let mut items = BTreeMap::new();
+    for answer in answers {
+        for item in answer?.0 {
+            if let Some(id) = item.get("id").and_then(text) {
+                items.insert(id, item);
+            }
+        }
+    }
+    Ok(items)
+}
 
 /// Give each of `deals` the dates of its last done and next activities.
 pub(super) async fn dated(
