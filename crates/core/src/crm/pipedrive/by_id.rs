@@ -85,39 +85,13 @@ pub(super) async fn dated(
     deals: &mut [Map<String, Value>],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<(), Error> {
-    let ids: Vec<String> = deals
-        .iter()
-        .flat_map(|deal| [deal.get("last_activity_id"), deal.get("next_activity_id")])
-        .flatten()
-        .filter_map(text)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let calls: Vec<CrmCall> = ids
-        .chunks(IDS_PER_CALL)
-        .map(|chunk| {
-            CrmCall::get(format!(
-                "/api/v2/activities?ids={}&limit={IDS_PER_CALL}",
-                chunk.join(",")
-            ))
-        })
-        .collect();
-    let answers = api
-        .map(calls, |call| async move {
-            send_for_list(&call, "data", api).await
-        })
-        .await;
-    let mut activities: BTreeMap<String, Value> = BTreeMap::new();
-    for answer in answers {
-        for activity in answer?.0 {
-            if let Some(id) = activity.get("id").and_then(text) {
-                activities.insert(id, activity);
-            }
-        }
-    }
+    let activities = by_ids(
+        deals,
+        &["last_activity_id", "next_activity_id"],
+        "activities",
+        api,
+    )
+    .await?;
     for deal in deals {
         let last = deal.get("last_activity_id").and_then(text);
         if let Some(activity) = last.and_then(|id| activities.get(&id)) {
