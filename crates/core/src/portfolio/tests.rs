@@ -244,6 +244,13 @@ fn enforcement_falls_back_to_shadow_below_the_threshold_and_says_why() {
     assert_eq!(e.mode, Mode::Enforce);
     assert!(e.why.unwrap().contains("fallback_to_shadow is off"));
 
+    for crm in Crm::ALL {
+        let e = enforcement::decide(*crm, Mode::Enforce, &rules, Some(&poor));
+        assert!(e.fell_back(), "{crm:?}");
+        assert_eq!(e.crm, crm.name());
+        assert!(e.why.unwrap().contains(crm.label()), "{crm:?}");
+    }
+
     let mut strict = rules;
     strict.threshold = 80;
     let e = enforcement::decide(Crm::Hubspot, Mode::Enforce, &strict, Some(&good));

@@ -304,6 +304,20 @@ fn hubspot_searches_open_deals_by_id_and_restarts_above_the_last_id_before_the_c
     assert_eq!(restarted["filterGroups"][0]["filters"][1]["operator"], "GT");
     assert_eq!(restarted["filterGroups"][0]["filters"][1]["value"], "9103");
     assert!(restarted.get("after").is_none());
+
+    // The last page: no next page, fewer deals than asked for. The sweep ends and measures.
+    let mut last = fixture("hubspot/api/search-open-deals.json");
+    last.as_object_mut().map(|o| o.remove("paging"));
+    crm.answer("POST", "/crm/v3/objects/deals/search", last);
+    let end = run(&Hubspot, &crm, &sweeps, "d", NOW + time::Duration::hours(1)).unwrap();
+    assert!(end.done, "{end:?}");
+    let portfolio = measured(&sweeps, Crm::Hubspot);
+    assert_eq!(end.hygiene_pct, Some(portfolio.hygiene_pct));
+    assert_eq!(
+        portfolio.open_deals, 3,
+        "the three deals, each counted once"
+    );
+    assert!(portfolio.owners.iter().all(|o| o.deals > 0));
 }
 
 #[test]
