@@ -91,7 +91,7 @@ impl SweepState {
 /// The sweeps' rows over a [`Database`].
 #[derive(Debug)]
 pub struct SqlSweeps<D> {
-    db: D,
+    pub(super) db: D,
 }
 
 impl<D: Database> SqlSweeps<D> {
@@ -100,9 +100,9 @@ impl<D: Database> SqlSweeps<D> {
         SqlSweeps { db }
     }
 
-    /// Create the table when it does not exist yet.
+    /// Create the tables that do not exist yet (one read when they all do).
     pub async fn create_tables(&self) -> Result<(), Error> {
-        self.db.execute(SCHEMA, Vec::new()).await.map(drop)
+        crate::statement::create_missing(&self.db, &[SCHEMA, super::untold::SCHEMA]).await
     }
 
     /// Take `crm`'s sweep for `claimant` until `now + LEASE`: its state, or `None` while another

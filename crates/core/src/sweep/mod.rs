@@ -12,6 +12,7 @@
 //! 3. judges each deal with the playbook's [`Rules`], and writes back only what changed (a deal
 //!    whose flag and hygiene score are already in the CRM is written nothing, so a stale deal
 //!    swept every day is told once), batched as a delivery's write-backs are;
+//!    A deal whose notice failed is told again by the next sweep ([`untold`]).
 //! 4. records each deal's hygiene checklist ([`crate::portfolio`]), and at the last page
 //!    concludes the portfolio's measurement (by check and by owner);
 //! 5. keeps the next cursor and the running totals, and gives the lease back.
@@ -25,6 +26,9 @@
 pub mod lease;
 #[cfg(test)]
 mod tests;
+mod untold;
+
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -166,8 +170,24 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
             return Ok(progress);
         }
     };
-    let (this_call, failures, hygiene) =
-        judge(adapter, page.records.as_slice(), playbook, now, api).await;
+    let ids: Vec<&str> = page.records.iter().map(|r| r.id.as_str()).collect();
+    let untold = match sweeps.untold(crm, &ids).await {
+        Ok(untold) => untold,
+        Err(e) => {
+            sweeps.release(crm, claimant).await?;
+            return Err(e);
+        }
+    };
+    let judged = judge(
+        adapter,
+        page.records.as_slice(),
+        &untold,
+        playbook,
+        now,
+        api,
+    )
+    .await;
+    let (this_call, failures, hygiene) = (judged.tally, judged.failures, judged.hygiene);
     let unreadable = page
         .unreadable
         .iter()
@@ -178,8 +198,16 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
         ..this_call
     };
     let DealPage { next, .. } = page;
+    // Only deals that were untold can stop being so.
+    let told_now: Vec<&str> = judged
+        .settled
+        .iter()
+        .copied()
+        .filter(|deal| untold.contains(*deal))
+        .collect();
     // Kept before the cursor moves on: a failure here lists the page again on the next call.
     let measured = async {
+        sweeps.settle_untold(crm, &judged.untold, &told_now).await?;
         let portfolios = &stores.portfolios;
         portfolios.record(crm, state.started_at, &hygiene).await?;
         match next {
@@ -259,47 +287,97 @@ pub async fn sweep_pages<A: Adapter, S: Database, P: Database>(
     Ok(progress)
 }
 
-/// Judge `records` and write back what changed: the tally, each failed write-back, and each
-/// deal's hygiene.
-async fn judge<A: Adapter>(
+/// What judging a page did.
+struct Judged<'r> {
+    /// Its counts.
+    tally: Tally,
+    /// Each failed write-back, and why.
+    failures: Vec<String>,
+    /// Each deal's hygiene.
+    hygiene: Vec<DealHygiene>,
+    /// Deals whose write-back carrying a notice failed: told again by the next sweep.
+    untold: Vec<&'r str>,
+    /// Deals judged whose write-back, if any, was written in full.
+    settled: Vec<&'r str>,
+}
+
+/// Judge `records` (those in `untold` as never told) and write back what changed.
+async fn judge<'r, A: Adapter>(
     adapter: &A,
-    records: &[Record],
+    records: &'r [Record],
+    untold: &BTreeSet<String>,
     playbook: &Playbook,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
-) -> (Tally, Vec<String>, Vec<DealHygiene>) {
+) -> Judged<'r> {
     let crm = adapter.crm();
     let rules = Rules::of(playbook);
-    let mut tally = Tally::default();
-    let mut write_backs: Vec<WriteBack> = Vec::new();
-    let mut hygiene = Vec::new();
+    let mut judged = Judged {
+        tally: Tally::default(),
+        failures: Vec::new(),
+        hygiene: Vec::new(),
+        untold: Vec::new(),
+        settled: Vec::new(),
+    };
+    let mut write_backs: Vec<(&'r str, WriteBack)> = Vec::new();
     for record in records.iter().filter(|r| r.kind == RecordKind::Deal) {
-        let report = rules.assess(record, now);
-        hygiene.push(DealHygiene::of(record, &report.hygiene));
-        tally.seen += 1;
+        let flagged = was_flagged(record, playbook);
+        let told_or_not;
+        let seen = if untold.contains(&record.id) {
+            told_or_not = never_told(record, crm, playbook);
+            &told_or_not
+        } else {
+            record
+        };
+        let report = rules.assess(seen, now);
+        judged
+            .hygiene
+            .push(DealHygiene::of(record, &report.hygiene));
+        judged.tally.seen += 1;
         if report.stale {
-            tally.flagged += 1;
-        } else if was_flagged(record, playbook) {
-            tally.cleared += 1;
+            judged.tally.flagged += 1;
+        } else if flagged {
+            judged.tally.cleared += 1;
         }
-        let mut write_back = report.write_back(record, playbook);
+        let mut write_back = report.write_back(seen, playbook);
         write_back.rename_fields(|field| crm.outgoing_field(playbook, record.kind, field));
-        if !write_back.already_in(record) {
-            write_backs.push(write_back);
+        // Against what the CRM holds: an untold deal that is clean now still has its flag
+        // emptied; one to be told is written even when its flag reads the same.
+        if write_back.notices.is_empty() && write_back.already_in(record) {
+            judged.settled.push(record.id.as_str());
+        } else {
+            write_backs.push((record.id.as_str(), write_back));
         }
     }
-    let mut failures = Vec::new();
-    let results = pipeline::write_backs(adapter, &write_backs, now, api).await;
-    for (write_back, result) in write_backs.iter().zip(results) {
+    let planned: Vec<WriteBack> = write_backs.iter().map(|(_, wb)| wb.clone()).collect();
+    let results = pipeline::write_backs(adapter, &planned, now, api).await;
+    for ((deal, write_back), result) in write_backs.into_iter().zip(results) {
         match result {
-            Ok(_) => tally.written += 1,
+            Ok(_) => {
+                judged.tally.written += 1;
+                judged.settled.push(deal);
+            }
             Err(e) => {
-                tally.failed += 1;
-                failures.push(format!("deal {}: {e}", write_back.record_id));
+                judged.tally.failed += 1;
+                judged.failures.push(format!("deal {deal}: {e}"));
+                if !write_back.notices.is_empty() {
+                    judged.untold.push(deal);
+                }
             }
         }
     }
-    (tally, failures, hygiene)
+    judged
+}
+
+/// `record` as if its owner had never been told its state: its stale field emptied.
+fn never_told(record: &Record, crm: crate::crm::Crm, playbook: &Playbook) -> Record {
+    let mut record = record.clone();
+    let stale = &playbook.write_back.stale;
+    record.fields.remove(stale);
+    record
+        .fields
+        .remove(&crm.outgoing_field(playbook, record.kind, stale));
+    record
 }
 
 /// Whether the record's stale field holds reasons (not only a snooze, not empty).

@@ -447,3 +447,83 @@ fn salesforce_queries_open_opportunities_after_the_last_id_with_their_next_activ
             .starts_with("/services/data/v65.0/composite/sobjects")
     }));
 }
+
+/// A CRM that took the stale flag ("owner told …") but not the task (HubSpot updates the deal,
+/// then creates the task): the next sweep must tell the owner again, not take them as told.
+#[test]
+fn an_owner_whose_task_failed_is_told_by_the_next_sweep() {
+    // What a sweep writes to the stale deal D-202 when the CRM takes everything.
+    let reference = generic_crm();
+    run(&Generic, &reference, &sweeps(), "ref", NOW).unwrap();
+    let written = reference
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/records/deals/D-202")
+        .unwrap()
+        .body;
+    assert!(!written["notices"].as_array().unwrap().is_empty());
+    // The listing as the CRM shows it after taking the flag and losing the task.
+    let mut told = fixture("generic/api/open-deals-page-1.json");
+    for (field, value) in written["fields"].as_object().unwrap() {
+        told["records"][1]["fields"][field] = value.clone();
+    }
+    let listing_after = || {
+        let crm = RecordingCrm::default();
+        crm.answer("GET", FIRST, told.clone());
+        crm
+    };
+
+    let stores = sweeps();
+    let failing = generic_crm();
+    failing.refuse(
+        "PATCH",
+        "/records/deals/D-202",
+        Error::CrmRejected {
+            call: "PATCH /records/deals/D-202".into(),
+            reason: "task: owner inactive".into(),
+        },
+    );
+    let first = run(&Generic, &failing, &stores, "a", NOW).unwrap();
+    assert_eq!(first.this_call.failed, 1, "{first:?}");
+    assert_eq!(
+        block_on(stores.sweeps.untold(Crm::Generic, &["D-201", "D-202"])).unwrap(),
+        BTreeSet::from(["D-202".to_owned()])
+    );
+
+    // The next sweep: the CRM shows the flag, yet the owner is told (a task again).
+    let crm = listing_after();
+    let again = run(&Generic, &crm, &stores, "b", NOW + time::Duration::hours(1)).unwrap();
+    let patch = crm
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/records/deals/D-202")
+        .expect("D-202 written again");
+    assert!(
+        !patch.body["notices"].as_array().unwrap().is_empty(),
+        "{}",
+        patch.body
+    );
+    assert_eq!(again.this_call.failed, 0);
+    assert!(
+        block_on(stores.sweeps.untold(Crm::Generic, &["D-202"]))
+            .unwrap()
+            .is_empty(),
+        "told now"
+    );
+
+    // Without the failure, the same listing is already told: nothing is written.
+    let crm = listing_after();
+    run(
+        &Generic,
+        &crm,
+        &sweeps(),
+        "c",
+        NOW + time::Duration::hours(1),
+    )
+    .unwrap();
+    assert!(
+        crm.calls().iter().all(|c| c.path != "/records/deals/D-202"),
+        "{:?}",
+        crm.calls()
+    );
+}
