@@ -5,20 +5,31 @@
 //!
 //! The portfolio is generated deterministically (40 owners, five stages): most deals are fresh
 //! and already carry what the previous sweep wrote (an empty stale flag and their hygiene score,
-//! stored the way each CRM stores an empty text: `""` in the generic API, absent elsewhere); the
-//! others rot (no activity for 40 to 200 days), passed their close date, lack a next step or an
-//! amount, or several of these. Which deals are stale is checked natively with the same playbook
-//! (`pipeline_guard_core::staleness`) before the run, and the sweep must find exactly those:
-//! `sweep.seen` the portfolio's size and `sweep.flagged` the stale deals, else the benchmark fails.
+//! stored the way each CRM stores an empty text: `""` in the generic API, absent elsewhere); some
+//! have been idle as long as rotting ones but are held back by a next activity booked after
+//! today; the others rot (no activity for 40 to 200 days), passed their close date, lack a next
+//! step or an amount, or several of these. A third of the deals that rot or lack a next step have
+//! an overdue next activity (which holds nothing back), a quarter of the others one booked after
+//! today. Which deals are stale is checked natively with the same playbook
+//! (`pipeline_guard_core::staleness`) before the run, on each deal as each CRM's adapter will read
+//! it (its last and next activity, its stage and its contact's role), and the sweep must find
+//! exactly those: `sweep.seen` the portfolio's size and `sweep.flagged` the stale deals, else the
+//! benchmark fails. What the previous sweep wrote on a clean deal is that native judgement, per
+//! CRM.
 //!
 //! Each fake pages as the CRM's API does and as the adapter asks: the generic
 //! `GET /records/deals?status=open&limit=…&cursor=…`; HubSpot's CRM search (filters, sort by
 //! `hs_object_id`, `after`, a `400` past its 10,000 results a query) with the batch reads of
 //! deals (with history), contact associations and contacts; Pipedrive's v2 deals with `cursor`
-//! and a person read a deal; Salesforce SOQL (`Id >` pages, `nextRecordsUrl` batches, the
-//! `Tasks`/`Events` subqueries answered as Salesforce does: `null` when empty) with the
-//! contact-role query. Write-backs (updates, tasks, notes) are answered as each CRM answers
-//! success. Every CRM request is counted by kind: listing, completion reads, write-backs.
+//! (the last emails and the last and next activities' ids only when `include_fields` names
+//! them), then the page's activities and persons read by id (`GET /api/v2/activities?ids=…`,
+//! `GET /api/v2/persons?ids=…`, at most 100 ids a call; a deal's last done activity is on its
+//! last activity day, or before it when an email came later); Salesforce SOQL (`Id >` pages,
+//! `nextRecordsUrl` batches, the `Tasks`/`Events` subqueries answered as Salesforce does: the
+//! first open task or coming event after today, `null` when empty) with the contact-role query.
+//! Write-backs (updates, tasks, notes) are answered as each CRM answers success. Every CRM
+//! request is counted by kind: listing, completion reads (Pipedrive's activities and persons by
+//! id among them), write-backs.
 //!
 //! Prints a Markdown table: deals, calls, wall time and time per 1,000 deals, CRM calls (per
 //! 1,000 deals by kind), deals flagged and written, and peak memory per call. On the test host
@@ -26,6 +37,10 @@
 //! peak linear memory is its own ([`pipeline_guard_test_host::Host::memory_peaks`]; max and p50
 //! over the calls); on Spin only the process's peak RSS (`VmHWM`, process-wide, all calls and
 //! Spin's own memory) can be seen from outside.
+//!
+//! Each sweep calls with the default of one page a call (the figure reported); the generic CRM
+//! on the test host is also swept with `?pages=10` (up to ten pages a call while the deadline
+//! allows), an extra row that shows how many calls a sweep takes then.
 //!
 //! Run it after building the components (`./scripts/test` does):
 //! `cargo run -p pipeline-guard-test-host --example bench_sweep -- [--deals N]
@@ -120,6 +135,11 @@ impl Crm {
             Crm::Salesforce => "salesforce",
         }
     }
+
+    /// The CRM's place in [`Crm::ALL`] (and in [`Deal::prior`]).
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// One generated open deal, in canonical terms; each fake renders it in its CRM's shape.
@@ -129,12 +149,18 @@ struct Deal {
     stage: usize,
     amount: Option<u64>,
     close: Date,
+    /// The last real activity: the last email, or the day of the last done activity (midnight
+    /// UTC) when that came after the emails ([`Deal::activity_carries`]).
     last_activity: OffsetDateTime,
     stage_entered: OffsetDateTime,
+    /// The next open activity: booked after today (it holds rotting back), or overdue (it
+    /// holds nothing back).
+    next_activity: Option<OffsetDateTime>,
     next_step: bool,
     contact: bool,
-    /// What the previous sweep wrote (flag, hygiene), for a deal it found clean.
-    prior: Option<(String, u8)>,
+    /// What the previous sweep wrote (flag, hygiene) on a deal it found clean, per CRM (by
+    /// [`Crm::index`]): judged natively on the deal as that CRM's adapter reads it.
+    prior: [Option<(String, u8)>; 4],
 }
 
 impl Deal {
@@ -155,16 +181,65 @@ impl Deal {
             .then(|| format!("Call the CFO about pricing on day {}", self.n % 28 + 1))
     }
 
-    /// The canonical record, as the generic API answers it.
-    fn record(&self) -> Record {
+    /// What the previous sweep wrote on this deal in `crm`, if it found it clean.
+    fn prior(&self, crm: Crm) -> Option<&(String, u8)> {
+        self.prior[crm.index()].as_ref()
+    }
+
+    /// Whether deal `n`'s last real activity is its last done activity (two deals in five: its
+    /// day, the emails days older) rather than its last email.
+    fn activity_carries(n: usize) -> bool {
+        n % 5 < 2
+    }
+
+    /// The day of the deal's last done activity in Pipedrive: its last activity day when that
+    /// activity carries it, else a day or more before the last email; one deal in five has none.
+    fn last_done_day(&self) -> Option<Date> {
+        if Deal::activity_carries(self.n) {
+            Some(self.last_activity.date())
+        } else {
+            (self.n % 5 != 4)
+                .then(|| self.last_activity.date() - Days::days(1 + (self.n % 9) as i64))
+        }
+    }
+
+    /// The last email in and out (Pipedrive): the last activity itself, unless the last done
+    /// activity carries it, when they are days older.
+    fn last_mails(&self) -> (OffsetDateTime, OffsetDateTime) {
+        if Deal::activity_carries(self.n) {
+            (
+                self.last_activity - Days::days(4),
+                self.last_activity - Days::days(3),
+            )
+        } else {
+            (self.last_activity - Days::hours(2), self.last_activity)
+        }
+    }
+
+    /// Pipedrive's ids of the deal's last done and next activities.
+    fn last_activity_id(&self) -> Option<u64> {
+        self.last_done_day().map(|_| 2_000_000 + 2 * self.n as u64)
+    }
+    fn next_activity_id(&self) -> Option<u64> {
+        self.next_activity.map(|_| 2_000_001 + 2 * self.n as u64)
+    }
+
+    /// The canonical record as `crm`'s adapter reads it (the generic API answers it as is):
+    /// Pipedrive names stages by id, and reads no buying role from a person unless the playbook
+    /// names the person field holding it (the default playbook names none).
+    fn record(&self, crm: Crm) -> Record {
         let mut record = Record::new_deal(self.generic_id());
         record.name = Some(format!("Deal {}", self.n));
         record.owner_id = Some(format!("ae-{:02}", self.owner));
-        record.stage = Some(STAGES[self.stage].to_owned());
+        record.stage = Some(match crm {
+            Crm::Pipedrive => (1 + self.stage).to_string(),
+            _ => STAGES[self.stage].to_owned(),
+        });
         record.amount = self.amount.map(|a| a as f64);
         record.close_date = Some(self.close);
         record.stage_entered_at = Some(self.stage_entered);
         record.last_activity_at = Some(self.last_activity);
+        record.next_activity_at = self.next_activity;
         if let Some(step) = self.next_step_text() {
             record.fields.insert("next_step".into(), step.into());
         }
@@ -174,11 +249,11 @@ impl Deal {
                 name: Some(format!("Buyer {}", self.n)),
                 email: Some(format!("buyer{}@example.com", self.n)),
                 title: Some("CFO".into()),
-                role: Some("economic_buyer".into()),
+                role: (crm != Crm::Pipedrive).then(|| "economic_buyer".into()),
                 authority: None,
             });
         }
-        if let Some((flag, hygiene)) = &self.prior {
+        if let Some((flag, hygiene)) = self.prior(crm) {
             record.fields.insert("pg_stale".into(), flag.clone().into());
             record.fields.insert("pg_hygiene".into(), (*hygiene).into());
         }
@@ -192,6 +267,8 @@ struct Portfolio {
     stale: usize,
     /// Deals by generator category, for the header.
     mix: BTreeMap<&'static str, usize>,
+    /// The day the deals are judged on (UTC).
+    today: Date,
 }
 
 fn generate(count: usize, playbook: &Playbook, now: OffsetDateTime) -> anyhow::Result<Portfolio> {
@@ -200,9 +277,12 @@ fn generate(count: usize, playbook: &Playbook, now: OffsetDateTime) -> anyhow::R
     let mut deals = Vec::with_capacity(count);
     let mut mix = BTreeMap::new();
     let mut expected_stale = 0;
+    // A next activity `days` after today (before it, when negative), at 10:00 UTC.
+    let booked = |days: i64| today.midnight().assume_utc() + Days::hours(24 * days + 10);
     for n in 0..count {
         let category = match draw.next(100) {
-            0..70 => "fresh",
+            0..64 => "fresh",
+            64..70 => "held back",
             70..82 => "rotting",
             82..90 => "close date passed",
             90..95 => "no next step",
@@ -210,13 +290,24 @@ fn generate(count: usize, playbook: &Playbook, now: OffsetDateTime) -> anyhow::R
             _ => "rotting, no next step",
         };
         *mix.entry(category).or_insert(0) += 1;
-        let rotting = category.starts_with("rotting");
-        let idle_hours = if rotting {
+        let idle = category.starts_with("rotting") || category == "held back";
+        let idle_hours = if idle {
             24 * (40 + draw.next(160) as i64)
         } else {
             1 + draw.next(40) as i64
         };
-        let last_activity = now - Days::hours(idle_hours);
+        let mut last_activity = now - Days::hours(idle_hours);
+        if Deal::activity_carries(n) {
+            // A done activity's day is all Pipedrive gives of it.
+            last_activity = last_activity.replace_time(time::Time::MIDNIGHT);
+        }
+        let next_activity = match category {
+            "held back" => Some(booked(2 + (n % 28) as i64)),
+            "rotting" | "no next step" | "rotting, no next step" => {
+                (n % 3 == 0).then(|| booked(-1 - (n % 20) as i64))
+            }
+            _ => (n % 4 == 0).then(|| booked(2 + (n % 28) as i64)),
+        };
         let close = if category == "close date passed" {
             today - Days::days(3 + draw.next(57) as i64)
         } else {
@@ -230,32 +321,42 @@ fn generate(count: usize, playbook: &Playbook, now: OffsetDateTime) -> anyhow::R
             close,
             last_activity,
             stage_entered: last_activity - Days::days(10 + draw.next(60) as i64),
+            next_activity,
             next_step: !category.contains("no next step"),
             contact: draw.next(10) != 0,
-            prior: None,
+            prior: Default::default(),
         };
-        if category != "fresh" {
+        if !["fresh", "held back"].contains(&category) {
             expected_stale += 1;
         }
         deals.push(deal);
     }
-    // Judged natively with the same playbook: the generator's stale deals must be exactly those,
-    // and a clean deal carries what the previous sweep wrote.
+    // Judged natively with the same playbook, on each deal as each CRM's adapter reads it: the
+    // generator's stale deals must be exactly those, and a clean deal carries what the previous
+    // sweep wrote there.
     let rules = staleness::Rules::of(playbook);
-    let mut stale = 0;
-    for deal in &mut deals {
-        let report = rules.assess(&deal.record(), now);
-        if report.stale {
-            stale += 1;
-        } else {
-            deal.prior = Some((report.flag.clone(), report.hygiene.score_pct));
+    for crm in Crm::ALL {
+        let mut stale = 0;
+        for deal in &mut deals {
+            let report = rules.assess(&deal.record(crm), now);
+            if report.stale {
+                stale += 1;
+            } else {
+                deal.prior[crm.index()] = Some((report.flag.clone(), report.hygiene.score_pct));
+            }
         }
+        anyhow::ensure!(
+            stale == expected_stale,
+            "the generator means {expected_stale} stale deals, the playbook finds {stale} as {} reads them",
+            crm.name()
+        );
     }
-    anyhow::ensure!(
-        stale == expected_stale,
-        "the generator means {expected_stale} stale deals, the playbook finds {stale}"
-    );
-    Ok(Portfolio { deals, stale, mix })
+    Ok(Portfolio {
+        deals,
+        stale: expected_stale,
+        mix,
+        today,
+    })
 }
 
 /// CRM requests by kind.
@@ -414,7 +515,7 @@ impl Fake {
         };
         let prior = n
             .and_then(|n| self.portfolio.deals.get(n))
-            .and_then(|d| d.prior.as_ref());
+            .and_then(|d| d.prior(self.crm));
         if let Some((flag, score)) = prior
             && text(stale) == *flag
             && text(hygiene).parse::<f64>().ok() == Some(f64::from(*score))
@@ -452,7 +553,7 @@ impl Fake {
                 let (deals, next) = self.page(offset, limit.min(500));
                 let records: Vec<Value> = deals
                     .iter()
-                    .map(|d| serde_json::to_value(d.record()).expect("a record"))
+                    .map(|d| serde_json::to_value(d.record(Crm::Generic)).expect("a record"))
                     .collect();
                 let body = json!({
                     "records": records,
@@ -492,10 +593,10 @@ impl Fake {
             "hs_is_closed_won": "false",
             "notes_last_updated": rfc3339(deal.last_activity),
             "notes_last_contacted": rfc3339(deal.last_activity),
-            "notes_next_activity_date": null,
+            "notes_next_activity_date": deal.next_activity.map(rfc3339),
             "hs_next_step": deal.next_step_text(),
-            "pg_stale": deal.prior.as_ref().map(|(flag, _)| flag.clone()).filter(|f| !f.is_empty()),
-            "pg_hygiene": deal.prior.as_ref().map(|(_, h)| h.to_string()),
+            "pg_stale": deal.prior(self.crm).map(|(flag, _)| flag.clone()).filter(|f| !f.is_empty()),
+            "pg_hygiene": deal.prior(self.crm).map(|(_, h)| h.to_string()),
             "createdate": rfc3339(created),
             "hs_lastmodifieddate": rfc3339(deal.last_activity),
         });
@@ -683,17 +784,10 @@ impl Fake {
         }
     }
 
-    fn pipedrive_deal(&self, deal: &Deal) -> Value {
-        let pipedrive_time = |at: OffsetDateTime| {
-            format!(
-                "{} {:02}:{:02}:{:02}",
-                at.date(),
-                at.hour(),
-                at.minute(),
-                at.second()
-            )
-        };
-        json!({
+    /// A v2 deal; the fields v2 gives only when asked (`include_fields`) as `include` asks.
+    fn pipedrive_deal(&self, deal: &Deal, include: &[&str]) -> Value {
+        let (incoming, outgoing) = deal.last_mails();
+        let mut object = json!({
             "id": deal.pipedrive_id(),
             "title": format!("Deal {}", deal.n),
             "owner_id": 1000 + deal.owner,
@@ -708,14 +802,101 @@ impl Fake {
             "stage_change_time": rfc3339(deal.stage_entered),
             "status": "open",
             "expected_close_date": deal.close.to_string(),
-            "last_incoming_mail_time": pipedrive_time(deal.last_activity - Days::hours(2)),
-            "last_outgoing_mail_time": pipedrive_time(deal.last_activity),
             "custom_fields": {
                 "next_step": deal.next_step_text(),
-                "pg_stale": deal.prior.as_ref().map(|(flag, _)| flag.clone()).filter(|f| !f.is_empty()),
-                "pg_hygiene": deal.prior.as_ref().map(|(_, h)| *h),
+                "pg_stale": deal.prior(self.crm).map(|(flag, _)| flag.clone()).filter(|f| !f.is_empty()),
+                "pg_hygiene": deal.prior(self.crm).map(|(_, h)| *h),
             },
-        })
+        });
+        let optional = [
+            ("last_incoming_mail_time", json!(rfc3339(incoming))),
+            ("last_outgoing_mail_time", json!(rfc3339(outgoing))),
+            ("last_activity_id", json!(deal.last_activity_id())),
+            ("next_activity_id", json!(deal.next_activity_id())),
+        ];
+        for (name, value) in optional {
+            if include.contains(&name) {
+                object[name] = value;
+            }
+        }
+        object
+    }
+
+    /// Pipedrive's activity `id`: a deal's last done activity (even ids) or its next one.
+    fn pipedrive_activity(&self, id: u64) -> Option<Value> {
+        let offset = id.checked_sub(2_000_000)?;
+        let deal = self.portfolio.deals.get((offset / 2) as usize)?;
+        let done = offset % 2 == 0;
+        let (due, time) = if done {
+            let day = deal.last_done_day()?;
+            (day, time::Time::from_hms(15, 0, 0).expect("a time"))
+        } else {
+            let at = deal.next_activity?;
+            (at.date(), at.time())
+        };
+        let stamp = |at: OffsetDateTime| rfc3339(at);
+        let added = deal.stage_entered.min(due.with_time(time).assume_utc()) - Days::days(1);
+        Some(json!({
+            "id": id,
+            "subject": if done { "Discovery call" } else { "Pricing follow-up" },
+            "type": if done { "call" } else { "meeting" },
+            "owner_id": 1000 + deal.owner,
+            "creator_user_id": 1000 + deal.owner,
+            "is_deleted": false,
+            "add_time": stamp(added),
+            "update_time": stamp(added),
+            "deal_id": deal.pipedrive_id(),
+            "lead_id": null,
+            "person_id": deal.contact.then_some(500_000 + deal.n as u64),
+            "org_id": null,
+            "project_id": null,
+            "due_date": due.to_string(),
+            "due_time": format!("{:02}:{:02}", time.hour(), time.minute()),
+            "duration": "00:30",
+            "busy": true,
+            "done": done,
+            "marked_as_done_time": done.then(|| stamp(due.with_time(time).assume_utc() + Days::minutes(31))),
+            "location": null,
+            "participants": [],
+            "attendees": null,
+            "public_description": null,
+            "priority": null,
+            "note": null,
+        }))
+    }
+
+    /// Pipedrive's person `id` (a deal's buyer).
+    fn pipedrive_person(&self, id: u64) -> Option<Value> {
+        let n = id.checked_sub(500_000)?;
+        self.portfolio.deals.get(n as usize).filter(|d| d.contact)?;
+        Some(json!({
+            "id": id, "name": format!("Buyer {n}"), "first_name": "Buyer", "last_name": n.to_string(),
+            "owner_id": 1001, "org_id": null,
+            "emails": [{"value": format!("buyer{n}@example.com"), "primary": true, "label": "work"}],
+            "phones": [], "job_title": "CFO", "add_time": "2025-01-02T09:00:00Z",
+            "update_time": "2025-01-02T09:00:00Z", "visible_to": 3, "label_ids": [], "custom_fields": {},
+        }))
+    }
+
+    /// `GET /api/v2/<entity>?ids=…`: the items found (at most 100 ids, as Pipedrive takes).
+    fn pipedrive_by_ids(
+        query: &str,
+        item: impl Fn(u64) -> Option<Value>,
+    ) -> Option<(Kind, http::Response<Full<Bytes>>)> {
+        let q = query_pairs(query);
+        let ids: Vec<u64> = q
+            .get("ids")?
+            .split(',')
+            .map(|id| id.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        let limit: usize = q.get("limit").map_or(Some(100), |l| l.parse().ok())?;
+        if ids.len() > 100 || limit > 100 {
+            let error = json!({"success": false, "error": "ids: at most 100", "code": "ERR_SCHEMA_VALIDATION_FAILED"});
+            return Some((Kind::Read, answer(400, &error)));
+        }
+        let data: Vec<Value> = ids.into_iter().filter_map(item).take(limit).collect();
+        let body = json!({"success": true, "data": data, "additional_data": {"next_cursor": null}});
+        Some((Kind::Read, answer(200, &body)))
     }
 
     fn pipedrive(
@@ -747,8 +928,15 @@ impl Fake {
                     Some(cursor) => cursor.strip_prefix("eyJpZCI6")?.parse().ok()?,
                     None => 0,
                 };
+                let include: Vec<&str> = q
+                    .get("include_fields")
+                    .map(|f| f.split(',').collect())
+                    .unwrap_or_default();
                 let (deals, next) = self.page(offset, limit);
-                let data: Vec<Value> = deals.iter().map(|d| self.pipedrive_deal(d)).collect();
+                let data: Vec<Value> = deals
+                    .iter()
+                    .map(|d| self.pipedrive_deal(d, &include))
+                    .collect();
                 let body = json!({
                     "success": true,
                     "data": data,
@@ -756,16 +944,19 @@ impl Fake {
                 });
                 Some((Kind::List, answer(200, &body)))
             }
+            "GET" if path == "/api/v2/activities" => {
+                Self::pipedrive_by_ids(query, |id| self.pipedrive_activity(id))
+            }
+            "GET" if path == "/api/v2/persons" => {
+                Self::pipedrive_by_ids(query, |id| self.pipedrive_person(id))
+            }
             "GET" if path.starts_with("/api/v2/persons/") => {
                 let id: u64 = path.trim_start_matches("/api/v2/persons/").parse().ok()?;
-                let n = id - 500_000;
-                let body = json!({"success": true, "data": {
-                    "id": id, "name": format!("Buyer {n}"), "owner_id": 1001, "org_id": null,
-                    "emails": [{"value": format!("buyer{n}@example.com"), "primary": true, "label": "work"}],
-                    "phones": [], "job_title": "CFO", "add_time": "2025-01-02T09:00:00Z",
-                    "update_time": "2025-01-02T09:00:00Z", "visible_to": 3, "custom_fields": {},
-                }});
-                Some((Kind::Read, answer(200, &body)))
+                let (status, body) = match self.pipedrive_person(id) {
+                    Some(person) => (200, json!({"success": true, "data": person})),
+                    None => (404, json!({"success": false, "error": "Person not found"})),
+                };
+                Some((Kind::Read, answer(status, &body)))
             }
             "PATCH" if path.starts_with("/api/v2/deals/") => {
                 self.records_updated.fetch_add(1, Ordering::Relaxed);
@@ -821,12 +1012,31 @@ impl Fake {
             "LastModifiedDate": stamp(deal.last_activity),
             "LastModifiedById": format!("005{:015}", deal.owner),
             "Situation__c": null, "Pain__c": null, "Impact__c": null,
-            "pg_stale__c": deal.prior.as_ref().map(|(flag, _)| flag.clone()).filter(|f| !f.is_empty()),
-            "pg_hygiene__c": deal.prior.as_ref().map(|(_, h)| *h),
-            // Salesforce answers an empty child relationship as `null`.
-            "Tasks": null,
-            "Events": null,
+            "pg_stale__c": deal.prior(self.crm).map(|(flag, _)| flag.clone()).filter(|f| !f.is_empty()),
+            "pg_hygiene__c": deal.prior(self.crm).map(|(_, h)| *h),
+            "Tasks": self.salesforce_next(deal, "Tasks"),
+            "Events": self.salesforce_next(deal, "Events"),
         })
+    }
+
+    /// The `Tasks` or `Events` subquery of `deal`: its first open task (even deals) or coming
+    /// event (odd ones) after today, and `null`, as Salesforce answers an empty child
+    /// relationship, when it has none.
+    fn salesforce_next(&self, deal: &Deal, relation: &str) -> Value {
+        let today = self.portfolio.today;
+        let Some(at) = deal.next_activity.filter(|at| at.date() > today) else {
+            return Value::Null;
+        };
+        let row = match (relation, deal.n % 2) {
+            ("Tasks", 0) => {
+                json!({"attributes": {"type": "Task"}, "ActivityDate": at.date().to_string()})
+            }
+            ("Events", 1) => json!({"attributes": {"type": "Event"}, "StartDateTime": format!(
+                "{}T{:02}:{:02}:00.000+0000", at.date(), at.hour(), at.minute()
+            )}),
+            _ => return Value::Null,
+        };
+        json!({"totalSize": 1, "done": true, "records": [row]})
     }
 
     /// A query's answer: its first batch, and a locator for the rest.
@@ -898,7 +1108,18 @@ impl Fake {
                     // The next activities of opportunities listed without their subqueries.
                     let rows = quoted(from)
                         .iter()
-                        .map(|id| json!({"attributes": {"type": "Opportunity"}, "Id": id, "Tasks": null, "Events": null}))
+                        .filter_map(|id| {
+                            let deal = self
+                                .portfolio
+                                .deals
+                                .get(id.strip_prefix("006")?.parse::<usize>().ok()?)?;
+                            Some(json!({
+                                "attributes": {"type": "Opportunity"},
+                                "Id": id,
+                                "Tasks": self.salesforce_next(deal, "Tasks"),
+                                "Events": self.salesforce_next(deal, "Events"),
+                            }))
+                        })
                         .collect();
                     Some((Kind::Read, answer(200, &self.salesforce_rows(rows))))
                 } else {
@@ -1036,9 +1257,15 @@ struct Run {
     memory: String,
 }
 
-async fn sweep_once(target: &Target, crm: Crm) -> anyhow::Result<http::Response<Bytes>> {
+/// One sweep call; `pages` asks for up to that many pages (`?pages=N`), else the default one.
+async fn sweep_once(
+    target: &Target,
+    crm: Crm,
+    pages: Option<u32>,
+) -> anyhow::Result<http::Response<Bytes>> {
+    let query = pages.map_or_else(String::new, |n| format!("?pages={n}"));
     let request = http::Request::post(format!(
-        "http://pipeline-guard.test/flag-stale-deals/{}/sweep",
+        "http://pipeline-guard.test/flag-stale-deals/{}/sweep{query}",
         crm.name()
     ))
     .header("authorization", format!("Bearer {SWEEP}"))
@@ -1051,13 +1278,14 @@ async fn run_sweep(
     target: &Target,
     crm: Crm,
     deals: usize,
+    pages: Option<u32>,
 ) -> anyhow::Result<(usize, usize, Duration, Duration, Value)> {
     let started = Instant::now();
     let (mut calls, mut retries, mut slowest) = (0, 0, Duration::ZERO);
     let expected_calls = deals.div_ceil(50) + 10;
     loop {
         let call_started = Instant::now();
-        let response = sweep_once(target, crm).await?;
+        let response = sweep_once(target, crm, pages).await?;
         let took = call_started.elapsed();
         let body: Value = serde_json::from_slice(response.body()).with_context(|| {
             format!(
@@ -1102,6 +1330,7 @@ async fn measure(
     crm: Crm,
     runtime: &Runtime,
     portfolio: &Arc<Portfolio>,
+    pages: Option<u32>,
 ) -> anyhow::Result<(Run, Arc<Fake>)> {
     let (fake, url) = Fake::start(crm, portfolio.clone()).await?;
     let state = tempfile::tempdir()?;
@@ -1128,7 +1357,7 @@ async fn measure(
         }
     };
     let (calls, retries, wall, slowest_call, sweep) =
-        run_sweep(&target, crm, portfolio.deals.len()).await?;
+        run_sweep(&target, crm, portfolio.deals.len(), pages).await?;
     let memory = match &target {
         Target::Test(host) => {
             // Each instance is dropped just after its call: give the last one a moment.
@@ -1238,7 +1467,8 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let playbook = Playbook::from_toml(DEFAULT_PLAYBOOK)?;
-    let now = OffsetDateTime::now_utc();
+    // Whole seconds, as the CRMs' times are.
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
     let generated = Instant::now();
     let portfolio = Arc::new(generate(options.deals, &playbook, now)?);
     let mix: Vec<String> = portfolio
@@ -1258,74 +1488,86 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut failed = Vec::new();
+    // Each CRM on each host at one page a call; the generic CRM on the test host also at
+    // `?pages=10`.
+    let mut sweeps = Vec::new();
     for crm in &options.crms {
         for runtime in &runtimes {
-            eprintln!("{} on {} …", crm.name(), runtime.name());
-            let (run, fake) = match measure(*crm, runtime, &portfolio).await {
-                Ok(measured) => measured,
-                Err(e) => {
-                    eprintln!("{} on {}: {e:#}", crm.name(), runtime.name());
-                    failed.push(format!("{} on {}: {e:#}", crm.name(), runtime.name()));
-                    continue;
-                }
-            };
-            let sweep = &run.sweep["sweep"];
-            let seen = sweep["seen"].as_u64().unwrap_or(0);
-            let flagged = sweep["flagged"].as_u64().unwrap_or(0);
-            let deals = options.deals;
-            let counts = &fake.counts;
-            let total: u64 = [
-                Kind::List,
-                Kind::Read,
-                Kind::Update,
-                Kind::Create,
-                Kind::Other,
-            ]
-            .iter()
-            .map(|k| counts.get(*k))
-            .sum();
-            println!(
-                "| {} | {} | {deals} | {}{} | {:.1} s | {:.2} s | {:.0} ms | {total} | {} / {} / {} / {} | {flagged} | {} ({} records, {} unchanged; {} tasks) | {} |",
+            sweeps.push((*crm, runtime, None));
+            if *crm == Crm::Generic && matches!(runtime, Runtime::TestHost) {
+                sweeps.push((*crm, runtime, Some(10)));
+            }
+        }
+    }
+    for (crm, runtime, pages) in sweeps {
+        let host = match pages {
+            Some(n) => format!("{}, `?pages={n}`", runtime.name()),
+            None => runtime.name().to_string(),
+        };
+        eprintln!("{} on {host} …", crm.name());
+        let (run, fake) = match measure(crm, runtime, &portfolio, pages).await {
+            Ok(measured) => measured,
+            Err(e) => {
+                eprintln!("{} on {host}: {e:#}", crm.name());
+                failed.push(format!("{} on {host}: {e:#}", crm.name()));
+                continue;
+            }
+        };
+        let sweep = &run.sweep["sweep"];
+        let seen = sweep["seen"].as_u64().unwrap_or(0);
+        let flagged = sweep["flagged"].as_u64().unwrap_or(0);
+        let deals = options.deals;
+        let counts = &fake.counts;
+        let total: u64 = [
+            Kind::List,
+            Kind::Read,
+            Kind::Update,
+            Kind::Create,
+            Kind::Other,
+        ]
+        .iter()
+        .map(|k| counts.get(*k))
+        .sum();
+        println!(
+            "| {} | {} | {deals} | {}{} | {:.1} s | {:.2} s | {:.0} ms | {total} | {} / {} / {} / {} | {flagged} | {} ({} records, {} unchanged; {} tasks) | {} |",
+            crm.name(),
+            host,
+            run.calls,
+            if run.retries > 0 {
+                format!(" (+{} busy/503)", run.retries)
+            } else {
+                String::new()
+            },
+            run.wall.as_secs_f64(),
+            run.wall.as_secs_f64() * 1000.0 / deals as f64,
+            run.slowest_call.as_secs_f64() * 1000.0,
+            per_thousand(counts.get(Kind::List), deals),
+            per_thousand(counts.get(Kind::Read), deals),
+            per_thousand(counts.get(Kind::Update), deals),
+            per_thousand(counts.get(Kind::Create), deals),
+            sweep["written"],
+            fake.records_updated.load(Ordering::Relaxed),
+            fake.unchanged_rewrites.load(Ordering::Relaxed),
+            fake.notices_created.load(Ordering::Relaxed),
+            run.memory,
+        );
+        let mut wrong = Vec::new();
+        if seen != deals as u64 {
+            wrong.push(format!("seen {seen}, not {deals}"));
+        }
+        if flagged != portfolio.stale as u64 {
+            wrong.push(format!("flagged {flagged}, not {}", portfolio.stale));
+        }
+        if sweep["failed"] != 0 {
+            wrong.push(format!("failed {}", sweep["failed"]));
+        }
+        if !wrong.is_empty() {
+            failed.push(format!(
+                "{} on {host}: {} ({})",
                 crm.name(),
-                runtime.name(),
-                run.calls,
-                if run.retries > 0 {
-                    format!(" (+{} busy/503)", run.retries)
-                } else {
-                    String::new()
-                },
-                run.wall.as_secs_f64(),
-                run.wall.as_secs_f64() * 1000.0 / deals as f64,
-                run.slowest_call.as_secs_f64() * 1000.0,
-                per_thousand(counts.get(Kind::List), deals),
-                per_thousand(counts.get(Kind::Read), deals),
-                per_thousand(counts.get(Kind::Update), deals),
-                per_thousand(counts.get(Kind::Create), deals),
-                sweep["written"],
-                fake.records_updated.load(Ordering::Relaxed),
-                fake.unchanged_rewrites.load(Ordering::Relaxed),
-                fake.notices_created.load(Ordering::Relaxed),
-                run.memory,
-            );
-            let mut wrong = Vec::new();
-            if seen != deals as u64 {
-                wrong.push(format!("seen {seen}, not {deals}"));
-            }
-            if flagged != portfolio.stale as u64 {
-                wrong.push(format!("flagged {flagged}, not {}", portfolio.stale));
-            }
-            if sweep["failed"] != 0 {
-                wrong.push(format!("failed {}", sweep["failed"]));
-            }
-            if !wrong.is_empty() {
-                failed.push(format!(
-                    "{} on {}: {} ({})",
-                    crm.name(),
-                    runtime.name(),
-                    wrong.join(", "),
-                    run.sweep
-                ));
-            }
+                wrong.join(", "),
+                run.sweep
+            ));
         }
     }
     anyhow::ensure!(
