@@ -111,6 +111,18 @@ pub struct Record {
     /// What has happened on the record.
     #[serde(default)]
     pub activities: Vec<Activity>,
+    /// Whether the CRM can say what role each contact plays: Pipedrive only through a person
+    /// field the playbook names. Without it the hygiene checklist asks contacts for no role.
+    #[serde(default = "read", skip_serializing_if = "is_read")]
+    pub contact_roles_read: bool,
+}
+
+fn read() -> bool {
+    true
+}
+
+fn is_read(read: &bool) -> bool {
+    *read
 }
 
 impl Record {
@@ -133,6 +145,7 @@ impl Record {
             fields: BTreeMap::new(),
             contacts: Vec::new(),
             activities: Vec::new(),
+            contact_roles_read: true,
         }
     }
 

@@ -276,6 +276,7 @@ pub(super) async fn complete_with(
             }
         }
         RecordKind::Deal => {
+            record.contact_roles_read = role_field.is_some();
             if let Some(person_id) = record.text("person_id") {
                 let person = match persons {
                     Some(persons) => persons.get(&person_id).cloned(),

@@ -17,8 +17,8 @@ pub enum Check {
     RequiredFields,
     /// The close date is ahead and the deal is not rotting (open deals).
     StageAndCloseDate,
-    /// Every contact has a title, a role and (when the playbook names the field) an authority
-    /// level.
+    /// Every contact has a title, a role (when the CRM can say it:
+    /// [`Record::contact_roles_read`]) and (when the playbook names the field) an authority level.
     Contacts,
     /// Calls and meetings are logged with notes capturing the playbook's topics (pain, timeline,
     /// next steps); not applicable to a record that carries no activities.
@@ -255,7 +255,7 @@ fn contacts(record: &Record, needs_authority: bool) -> Vec<String> {
             let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
             let missing: Vec<&str> = [
                 (blank(&contact.title), "title"),
-                (blank(&contact.role), "role"),
+                (record.contact_roles_read && blank(&contact.role), "role"),
                 (
                     needs_authority && blank(&contact.authority),
                     "authority level",
@@ -353,6 +353,29 @@ mod tests {
             ),
         });
         deal
+    }
+
+    /// Pipedrive says a contact's role only through a person field the playbook names: without
+    /// it no contact could ever pass, so no role is asked for.
+    #[test]
+    fn a_role_is_asked_for_only_when_the_crm_can_say_it() {
+        let mut deal = clean_deal();
+        deal.contacts[0].role = None;
+        let playbook = Playbook::default_playbook();
+        let c = checklist(&deal, &playbook, TODAY, Rotting::No, &[]);
+        assert_eq!(
+            c.result(Check::Contacts).unwrap().gaps,
+            ["Dana Ruiz: no role"]
+        );
+        deal.contact_roles_read = false;
+        let c = checklist(&deal, &playbook, TODAY, Rotting::No, &[]);
+        assert_eq!(c.passed(Check::Contacts), Some(true));
+        deal.contacts[0].title = None;
+        let c = checklist(&deal, &playbook, TODAY, Rotting::No, &[]);
+        assert_eq!(
+            c.result(Check::Contacts).unwrap().gaps,
+            ["Dana Ruiz: no title"]
+        );
     }
 
     #[test]
