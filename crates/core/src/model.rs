@@ -113,12 +113,8 @@ pub struct Record {
     pub activities: Vec<Activity>,
     /// Whether the CRM can say what role each contact plays: Pipedrive only through a person
     /// field the playbook names. Without it the hygiene checklist asks contacts for no role.
-    #[serde(default = "read", skip_serializing_if = "is_read")]
+    #[serde(skip_serializing_if = "is_read")]
     pub contact_roles_read: bool,
-}
-
-fn read() -> bool {
-    true
 }
 
 fn is_read(read: &bool) -> bool {
@@ -434,6 +430,12 @@ mod wire {
         contacts: Vec<Contact>,
         #[serde(default)]
         activities: Vec<Activity>,
+        #[serde(default = "read")]
+        contact_roles_read: bool,
+    }
+
+    fn read() -> bool {
+        true
     }
 
     /// A JSON value as the text a date is read from: `null` is nothing, anything else its text.
@@ -466,6 +468,7 @@ mod wire {
                 fields: wire.fields,
                 contacts: wire.contacts,
                 activities: wire.activities,
+                contact_roles_read: wire.contact_roles_read,
                 ..record
             }
         }

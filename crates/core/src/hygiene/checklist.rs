@@ -368,6 +368,10 @@ mod tests {
             ["Dana Ruiz: no role"]
         );
         deal.contact_roles_read = false;
+        // Kept through a JSON round trip (a pending event read back).
+        let deal: Record = serde_json::from_value(serde_json::to_value(&deal).unwrap()).unwrap();
+        assert!(!deal.contact_roles_read);
+        let mut deal = deal;
         let c = checklist(&deal, &playbook, TODAY, Rotting::No, &[]);
         assert_eq!(c.passed(Check::Contacts), Some(true));
         deal.contacts[0].title = None;
