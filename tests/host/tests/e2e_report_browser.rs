@@ -13,9 +13,10 @@
 //! `BLESS=1` writes `docs/report.png` instead.
 
 mod both;
+mod browser;
 mod util;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use both::node;
 use pipeline_guard_test_host::{
@@ -280,28 +281,6 @@ async fn seed(
     deliver(node, &verdicts).await
 }
 
-/// What the browser check needs that is not here; empty when it can run.
-fn missing(chromium: &Path, scripts: &Path) -> Vec<String> {
-    let mut missing = Vec::new();
-    if !chromium.exists() {
-        missing.push(format!(
-            "{} (apt-get install -y chromium)",
-            chromium.display()
-        ));
-    }
-    let node = std::process::Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        missing.push("node (Node.js)".to_owned());
-    }
-    if !scripts.join("node_modules/playwright-core").exists() {
-        missing.push(format!(
-            "{}/node_modules (npm ci --prefix tests/browser)",
-            scripts.display()
-        ));
-    }
-    missing
-}
-
 /// Runs the browser check on `node`'s report; fails with its output unless every check passed.
 async fn check_in_browser(
     node: &Node,
@@ -313,59 +292,33 @@ async fn check_in_browser(
     let url = format!("http://{addr}/gate-handoff/report?weeks={WEEKS}");
     // What a refused request must not show: the reps, and a deal.
     let forbid = [BDRS.join(","), "D-101".to_owned()].join(",");
-    let output = tokio::process::Command::new("node")
-        .arg(root().join("tests/browser/report.mjs"))
-        .args([
-            "--url",
-            &url,
-            "--token",
-            ADMIN,
-            "--per-bdr",
-            per_bdr,
-            "--min-charts",
-            "3",
-            "--forbid",
-            &forbid,
-        ])
-        .arg("--screenshot")
-        .arg(screenshot)
-        .arg("--chromium")
-        .arg(chromium)
-        .current_dir(root())
-        .output()
-        .await?;
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    println!("-- report.mjs, per BDR {per_bdr}:\n{said}");
-    anyhow::ensure!(
-        output.status.success(),
-        "the browser check failed ({}):\n{said}",
-        output.status
-    );
-    Ok(())
+    let args = [
+        "--url",
+        &url,
+        "--token",
+        ADMIN,
+        "--per-bdr",
+        per_bdr,
+        "--min-charts",
+        "3",
+        "--forbid",
+        &forbid,
+    ];
+    browser::run_script(
+        "report.mjs",
+        &args,
+        chromium,
+        screenshot,
+        &format!("per BDR {per_bdr}"),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_report_page_passes_the_browser_check_on_a_phone() -> anyhow::Result<()> {
-    let chromium =
-        PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
-    let missing = missing(&chromium, &root().join("tests/browser"));
-    if !missing.is_empty() {
-        let required = std::env::var("PIPELINE_GUARD_BROWSER").is_ok_and(|v| v == "required");
-        anyhow::ensure!(
-            !required,
-            "PIPELINE_GUARD_BROWSER=required, but missing: {}",
-            missing.join(", ")
-        );
-        eprintln!(
-            "SKIPPED the browser check of the report: missing {}",
-            missing.join(", ")
-        );
+    let Some(chromium) = browser::chromium_for("the report")? else {
         return Ok(());
-    }
+    };
     let crm = FakeCrm::start().await?;
     let state = tempfile::tempdir()?;
 
@@ -400,8 +353,8 @@ async fn the_report_page_passes_the_browser_check_on_a_phone() -> anyhow::Result
     );
     deliver(&enforce, &[stray, unreadable]).await?;
 
-    let screenshots = target_dir().join("report-browser");
-    std::fs::create_dir_all(&screenshots)?;
+    let (screenshots, screenshot) =
+        browser::screenshots("report-browser", "report.png", "report.png")?;
     check_in_browser(
         &enforce,
         "hidden",
@@ -412,10 +365,6 @@ async fn the_report_page_passes_the_browser_check_on_a_phone() -> anyhow::Result
     drop(enforce);
 
     let open = start(&crm, state.path(), "enforce", 60, "2020-01-06").await?;
-    let screenshot = match std::env::var("BLESS") {
-        Ok(_) => root().join("docs/report.png"),
-        Err(_) => screenshots.join("report.png"),
-    };
     check_in_browser(&open, "shown", &screenshot, &chromium).await?;
     println!(
         "the report passed the browser check; screenshot: {}",

@@ -53,7 +53,8 @@ table{border-collapse:collapse;width:100%;font-size:.8125rem;margin:.5rem 0}\
 th,td{text-align:left;padding:.3rem .25rem;border-bottom:1px solid var(--line);\
 vertical-align:top}\
 tbody th{overflow-wrap:anywhere}\
-#per-bdr tbody th{width:30%}\
+#per-bdr tbody th,.per-owner tbody th{width:30%}\
+[id^=crm-] details thead th{font-size:.6875rem;padding:.3rem .2rem}\
 td{font-variant-numeric:tabular-nums}\
 thead th{font-weight:600;color:var(--muted)}\
 details{margin:.5rem 0}\

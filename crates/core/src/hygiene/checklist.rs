@@ -45,7 +45,7 @@ impl Check {
         match self {
             Check::RequiredFields => "required fields filled in",
             Check::StageAndCloseDate => "stage and close date accurate",
-            Check::Contacts => "contacts have a title, a role and an authority level",
+            Check::Contacts => "contacts have a title and a role (and an authority level if asked)",
             Check::CallNotes => "calls logged with notes on pain, timeline and next steps",
             Check::LostReason => "lost deals have a documented reason",
             Check::ReadableDates => "dates readable",

@@ -121,7 +121,12 @@ fn measurement(id: &str, m: &Measurement, sweep: Option<&SweepView>) -> String {
                 if s.done { "done" } else { "under way" }.to_owned()
             }),
             &sweep.map_or(String::new(), |s| {
-                format!("{} so far · page {}", times(s.seen, "deal"), s.pages)
+                let deals = times(s.seen, "deal");
+                if s.done {
+                    format!("{deals} · {}", times(s.pages, "page"))
+                } else {
+                    format!("{deals} so far · page {}", s.pages)
+                }
             }),
         ),
     ];
