@@ -13,6 +13,10 @@
 //! Run it after building the components (`./scripts/test` does):
 //! `cargo run -p pipeline-guard-test-host --example bench`.
 
+mod common;
+
+use common::{root, target_dir};
+
 use std::{
     cell::RefCell,
     net::SocketAddr,
@@ -46,16 +50,6 @@ const LATENCY: Duration = Duration::from_millis(150);
 const EVENTS: usize = 100;
 const REQUESTS: usize = 2000;
 const CLIENTS: usize = 8;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
 
 fn fixture(path: &str) -> Value {
     let path = root().join("fixtures").join(path);

@@ -8,8 +8,12 @@
 //! Run it after building the components (`./scripts/test` does):
 //! `cargo run -p pipeline-guard-test-host --example bench_report`.
 
+mod common;
+
+use common::{Draw, root, target_dir};
+
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     time::{Duration, Instant},
 };
 
@@ -24,28 +28,6 @@ const BDRS: usize = 50;
 const REQUESTS: usize = 10;
 const ADMIN: &str = "bench-admin-token";
 const DIMENSIONS: [&str; 5] = ["situation", "pain", "impact", "next_step", "economic_buyer"];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
-
-/// A small deterministic generator (xorshift), so every run seeds the same year.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % below
-    }
-}
 
 /// Write a year of handoffs into the database file in `dir`: what gate-handoff would have kept.
 fn seed(dir: &Path) -> anyhow::Result<Duration> {

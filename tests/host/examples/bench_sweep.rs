@@ -47,11 +47,14 @@
 //! [--crm generic|hubspot|pipedrive|salesforce|all] [--host test|spin|both]`
 //! (default: 100,000 deals, every CRM, both hosts).
 
+mod common;
+
+use common::{Draw, root, target_dir};
+
 use std::{
     collections::{BTreeMap, HashMap},
     convert::Infallible,
     net::SocketAddr,
-    path::{Path, PathBuf},
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -92,28 +95,6 @@ const HUBSPOT_SEARCH_CAP: usize = 10_000;
 /// The rows Salesforce answers per query batch (then `nextRecordsUrl`).
 const SALESFORCE_BATCH: usize = 2_000;
 const SALESFORCE_API: &str = "/services/data/v65.0";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
-
-/// A small deterministic generator (xorshift), so every run sweeps the same portfolio.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % below
-    }
-}
 
 /// The CRMs a sweep runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +207,7 @@ impl Deal {
 
     /// The canonical record as `crm`'s adapter reads it (the generic API answers it as is):
     /// Pipedrive names stages by id, and reads no buying role from a person unless the playbook
-    /// names the person field holding it (the default playbook names none).
+    /// names the person field holding it (the default playbook names none: no role is asked).
     fn record(&self, crm: Crm) -> Record {
         let mut record = Record::new_deal(self.generic_id());
         record.name = Some(format!("Deal {}", self.n));
@@ -240,6 +221,7 @@ impl Deal {
         record.stage_entered_at = Some(self.stage_entered);
         record.last_activity_at = Some(self.last_activity);
         record.next_activity_at = self.next_activity;
+        record.contact_roles_read = crm != Crm::Pipedrive;
         if let Some(step) = self.next_step_text() {
             record.fields.insert("next_step".into(), step.into());
         }
