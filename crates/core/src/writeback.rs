@@ -34,8 +34,21 @@ impl WriteBack {
     /// nothing: then the CRM already says it, and writing again (note included) would only repeat
     /// a notice or, in CRMs that send a webhook for every save, echo back as a new event.
     /// Field names match regardless of case (Salesforce's are case-insensitive); numbers match by
-    /// value (`72` and `"72.0"`), everything else by its text.
+    /// value (`72` and `"72.0"`), everything else by its text. A field the record does not carry
+    /// may hold anything (a webhook carries the fields the CRM chose to send): it is written.
     pub fn already_in(&self, record: &Record) -> bool {
+        self.held_by(record, false)
+    }
+
+    /// [`WriteBack::already_in`] for a record read with every field this write-back sets asked
+    /// for (a sweep's listing): a field it does not carry is empty in the CRM (HubSpot, Pipedrive
+    /// and Salesforce read an emptied field back as absent or null), so emptying it writes
+    /// nothing.
+    pub fn already_in_read(&self, record: &Record) -> bool {
+        self.held_by(record, true)
+    }
+
+    fn held_by(&self, record: &Record, absent_is_empty: bool) -> bool {
         self.move_to_stage.is_none()
             && self.fields.iter().all(|(name, value)| {
                 let current = record
@@ -45,9 +58,8 @@ impl WriteBack {
                     .map(|(_, current)| current);
                 match current {
                     Some(current) if !blank(current) => same_value(current, value),
-                    // CRMs read an emptied field back as absent or null (HubSpot, Pipedrive,
-                    // Salesforce): it already holds an empty value.
-                    _ => blank(value),
+                    Some(_) => blank(value),
+                    None => absent_is_empty && blank(value),
                 }
             })
     }

@@ -72,13 +72,21 @@ pub async fn authorize(request: &Request) -> Result<(), Error> {
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let sweep = config::variable(SWEEP_TOKEN_VARIABLE).await?;
+    // Read leniently: a malformed query is refused only once the caller is known.
+    let in_url = form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == TOKEN_PARAMETER)
+        .map(|(_, token)| token.into_owned());
     if header.is_none()
-        && let Some(token) = parameters(request)?.remove(TOKEN_PARAMETER)
+        && let Some(token) = in_url
     {
         if sweep.trim().is_empty() {
-            return Err(Error::Config(format!(
-                "variable `{SWEEP_TOKEN_VARIABLE}` is empty: set it to pass a token in the URL"
+            // The caller may be anyone: the configuration is logged, not told.
+            respond::log(&Error::Config(format!(
+                "a scheduled call passed ?{TOKEN_PARAMETER}= but variable `{SWEEP_TOKEN_VARIABLE}` is empty"
             )));
+            return Err(Error::MissingSignature {
+                header: "Authorization",
+            });
         }
         return verify_bearer(Some(&format!("Bearer {token}")), sweep.trim());
     }
@@ -127,13 +135,27 @@ pub fn parameters(request: &Request) -> Result<std::collections::BTreeMap<String
     Ok(parameters)
 }
 
+/// The one `parameter` a scheduled route takes besides the token, if given; any other is refused,
+/// naming the one taken.
+pub fn only(request: &Request, parameter: &str) -> Result<Option<String>, Error> {
+    let mut parameters = parameters(request)?;
+    parameters.remove(TOKEN_PARAMETER);
+    let value = parameters.remove(parameter);
+    match parameters.keys().next() {
+        Some(other) => Err(Error::invalid_query(format!(
+            "{other:?} is not a parameter here; use {parameter}"
+        ))),
+        None => Ok(value),
+    }
+}
+
 /// Send the weekly summaries of `adapter`'s CRM.
 pub async fn summaries<A: Adapter>(
     adapter: &A,
     request: &Request,
 ) -> Result<Response<String>, Error> {
     let call = Call::start(request).await?;
-    let week = week(parameters(request)?)?;
+    let week = week(only(request, "week")?)?;
     let client = HttpCrm::new(adapter.crm(), &call.store);
     let api = call.api(adapter.crm(), &client).await?;
     let log = sqlite::handoffs().await?;
@@ -147,10 +169,8 @@ pub async fn summaries<A: Adapter>(
 }
 
 /// The `week` parameter: any day of the week wanted (`2026-11-16`); none: the last whole week.
-fn week(mut parameters: std::collections::BTreeMap<String, String>) -> Result<Option<i64>, Error> {
-    parameters.remove(TOKEN_PARAMETER);
-    let week = parameters
-        .remove("week")
+fn week(value: Option<String>) -> Result<Option<i64>, Error> {
+    value
         .map(|value| {
             Date::parse(&value, format_description!("[year]-[month]-[day]"))
                 .map(week_containing)
@@ -158,11 +178,5 @@ fn week(mut parameters: std::collections::BTreeMap<String, String>) -> Result<Op
                     Error::invalid_query(format!("week: {value:?} is not a date like 2026-11-16"))
                 })
         })
-        .transpose()?;
-    match parameters.keys().next() {
-        Some(other) => Err(Error::invalid_query(format!(
-            "{other:?} is not a parameter here; use week"
-        ))),
-        None => Ok(week),
-    }
+        .transpose()
 }

@@ -16,14 +16,14 @@ use crate::{
     crm_client::HttpCrm,
     respond,
     routes::claimant,
-    scheduled::{self, Call, TOKEN_PARAMETER},
+    scheduled::{self, Call},
     sqlite,
 };
 
-/// Sweep one page of `adapter`'s CRM.
+/// Sweep a page (or `?pages=N`) of `adapter`'s CRM.
 pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Response<String>, Error> {
     let call = Call::start(request).await?;
-    let pages = pages(scheduled::parameters(request)?)?;
+    let pages = pages(scheduled::only(request, "pages")?)?;
     let crm = adapter.crm();
     let client = HttpCrm::new(crm, &call.store);
     let api = call.api(crm, &client).await?;
@@ -62,28 +62,18 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
 
 /// The `pages` parameter: how many pages one call may sweep (1..=[`sweep::MAX_PAGES`], default
 /// 1), for a scheduler that calls only every few minutes.
-fn pages(mut parameters: std::collections::BTreeMap<String, String>) -> Result<u32, Error> {
-    parameters.remove(TOKEN_PARAMETER);
-    let pages = parameters
-        .remove("pages")
-        .map(|value| {
-            value
-                .parse()
-                .ok()
-                .filter(|n| (1..=sweep::MAX_PAGES).contains(n))
-                .ok_or_else(|| {
-                    Error::invalid_query(format!(
-                        "pages: {value:?} is not a number of pages within 1..={}",
-                        sweep::MAX_PAGES
-                    ))
-                })
+fn pages(value: Option<String>) -> Result<u32, Error> {
+    let Some(value) = value else {
+        return Ok(1);
+    };
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=sweep::MAX_PAGES).contains(n))
+        .ok_or_else(|| {
+            Error::invalid_query(format!(
+                "pages: {value:?} is not a number of pages within 1..={}",
+                sweep::MAX_PAGES
+            ))
         })
-        .transpose()?
-        .unwrap_or(1);
-    match parameters.keys().next() {
-        Some(other) => Err(Error::invalid_query(format!(
-            "{other:?} is not a parameter of the sweep; use pages (and token)"
-        ))),
-        None => Ok(pages),
-    }
 }

@@ -40,8 +40,8 @@ pub const SCHEMA: &[&str] = &[
     )",
 ];
 
-/// Deals per upsert statement (14 parameters each).
-const CHUNK: usize = 200;
+/// Deals per upsert statement (12 parameters each: within SQLite's oldest limit of 999).
+const CHUNK: usize = 80;
 
 /// The measured deals of a sweep: `?1` the CRM, `?2` the sweep, `?3` how many (-1: all).
 const MEASURED: &str = "WITH m AS (SELECT * FROM pg_hygiene_deals WHERE crm = ?1 AND sweep = ?2

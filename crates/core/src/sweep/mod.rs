@@ -48,7 +48,7 @@ use crate::{
     writeback::WriteBack,
 };
 
-/// How many deals one page lists (adapters may take fewer: Pipedrive reads a person per deal).
+/// How many deals one page lists (an adapter may take fewer).
 pub const PAGE_SIZE: usize = 100;
 /// The most pages one call may ask for (`?pages=`).
 pub const MAX_PAGES: u32 = 20;
@@ -207,7 +207,12 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
         .collect();
     // Kept before the cursor moves on: a failure here lists the page again on the next call.
     let measured = async {
-        sweeps.settle_untold(crm, &judged.untold, &told_now).await?;
+        sweeps
+            .settle_untold(crm, &judged.untold, &told_now, now)
+            .await?;
+        if next.is_none() {
+            sweeps.forget_untold_before(crm, state.started_at).await?;
+        }
         let portfolios = &stores.portfolios;
         portfolios.record(crm, state.started_at, &hygiene).await?;
         match next {
@@ -239,10 +244,10 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
 }
 
 /// Sweep up to `pages` pages in one call, each as [`sweep_page`] does, while the deadline leaves
-/// time for another page as long as the longest so far: for a scheduler that may call only every
-/// few minutes. The answer adds up the pages this call swept; it stops at the sweep's end, at a
-/// busy or retry-later page, and at the first error after a page was kept (which the next call
-/// meets again).
+/// twice the time the slowest page took: for a scheduler that may call only every few minutes.
+/// The answer adds up the pages this call swept; it stops at the sweep's end, at a busy or
+/// retry-later page (its `error` and `retry_after_s` kept), and at the first error after a page
+/// was kept (in `error`; the next call meets it again).
 pub async fn sweep_pages<A: Adapter, S: Database, P: Database>(
     adapter: &A,
     stores: &Stores<S, P>,
@@ -262,7 +267,7 @@ pub async fn sweep_pages<A: Adapter, S: Database, P: Database>(
         let next = match sweep_page(adapter, stores, playbook, claimant, now, api).await {
             Ok(next) => next,
             Err(e) => {
-                progress.failures.push(format!("the next page: {e}"));
+                progress.error = Some(format!("the next page: {e}"));
                 break;
             }
         };
@@ -280,6 +285,8 @@ pub async fn sweep_pages<A: Adapter, S: Database, P: Database>(
             SweepStatus::Busy | SweepStatus::RetryLater => {
                 progress.this_call = this_call;
                 progress.failures = failures;
+                progress.error = next.error;
+                progress.retry_after_s = next.retry_after_s;
                 break;
             }
         };
@@ -343,7 +350,7 @@ async fn judge<'r, A: Adapter>(
         write_back.rename_fields(|field| crm.outgoing_field(playbook, record.kind, field));
         // Against what the CRM holds: an untold deal that is clean now still has its flag
         // emptied; one to be told is written even when its flag reads the same.
-        if write_back.notices.is_empty() && write_back.already_in(record) {
+        if write_back.notices.is_empty() && write_back.already_in_read(record) {
             judged.settled.push(record.id.as_str());
         } else {
             write_backs.push((record.id.as_str(), write_back));

@@ -7,7 +7,7 @@
 //!
 //! The list is asked for the last email each way and the ids of the last done and next
 //! activities (`include_fields`); API v2 deals carry no activity dates, so the page's activities
-//! are read by id, one call per 100 ([`super::activities`]): a swept deal rots from its last
+//! are read by id, one call per 100 ([`super::by_id`]): a swept deal rots from its last
 //! real activity, and a next activity holds it back, as on a webhook.
 
 use crate::{
