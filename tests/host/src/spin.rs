@@ -111,6 +111,9 @@ impl SpinUp {
             .or_else(|| temporary.as_ref().map(|t| t.path().to_path_buf()))
             .context("a state dir")?;
         let mut command = std::process::Command::new(cli);
+        // Its own process group: `spin up` runs the app in a child (`spin trigger http`), which
+        // a kill of `spin up` alone would leave running, listening, after the test.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         command
             .args(["up", "--listen", &addr.to_string(), "--state-dir"])
             .arg(&state)
@@ -146,7 +149,15 @@ impl SpinUp {
 }
 
 impl Drop for SpinUp {
+    /// Stops `spin up` and the trigger process it started: the whole process group.
     fn drop(&mut self) {
+        if let Ok(group) = i32::try_from(self.child.id()) {
+            // SAFETY: `kill` only sends a signal; the group is the one `start` made for this
+            // child, so no other process is signalled.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
