@@ -326,7 +326,9 @@ async fn judge<'r, A: Adapter>(
         untold: Vec::new(),
         settled: Vec::new(),
     };
-    let mut write_backs: Vec<(&'r str, WriteBack)> = Vec::new();
+    // The write-backs, and the deal each is for.
+    let mut write_backs: Vec<WriteBack> = Vec::new();
+    let mut deals: Vec<&'r str> = Vec::new();
     for record in records.iter().filter(|r| r.kind == RecordKind::Deal) {
         let flagged = was_flagged(record, playbook);
         let told_or_not;
@@ -353,12 +355,12 @@ async fn judge<'r, A: Adapter>(
         if write_back.notices.is_empty() && write_back.already_in_read(record) {
             judged.settled.push(record.id.as_str());
         } else {
-            write_backs.push((record.id.as_str(), write_back));
+            write_backs.push(write_back);
+            deals.push(record.id.as_str());
         }
     }
-    let planned: Vec<WriteBack> = write_backs.iter().map(|(_, wb)| wb.clone()).collect();
-    let results = pipeline::write_backs(adapter, &planned, now, api).await;
-    for ((deal, write_back), result) in write_backs.into_iter().zip(results) {
+    let results = pipeline::write_backs(adapter, &write_backs, now, api).await;
+    for ((deal, write_back), result) in deals.into_iter().zip(&write_backs).zip(results) {
         match result {
             Ok(_) => {
                 judged.tally.written += 1;
