@@ -30,6 +30,7 @@
 //!   the hygiene report, and enforcement falling back to shadow while the data is poor.
 //! - [`mode`]: shadow (observe) or enforce (act).
 //! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM.
+//! - [`crm_id`]: which CRM a thing belongs to: an identifier that imports nothing.
 //! - [`crm`]: one adapter per CRM (generic JSON, HubSpot, Pipedrive, Salesforce): inbound
 //!   webhooks to events, write-backs to API calls, the answer each CRM expects.
 //! - [`secret`]: secrets whose `Debug` and `Display` never show them.
@@ -64,6 +65,7 @@
 
 pub mod api;
 pub mod crm;
+pub mod crm_id;
 pub mod engagement;
 pub mod error;
 pub mod event;

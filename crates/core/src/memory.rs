@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     event::WebhookEvent,
     function::FunctionKind,
     ledger::{Claim, Claiming, FailedEvent, Ledger, Retention, Settled, Settlement},

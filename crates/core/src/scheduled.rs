@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use crate::{
     Error,
     api::Api,
-    crm::adapter::Adapter,
+    crm::{FieldNames, adapter::Adapter},
     handoffs::{
         report::week_start,
         sql::SqlHandoffs,
@@ -45,7 +45,8 @@ pub async fn send_summaries<A: Adapter, D: Database>(
         .filter(|s| claimed.contains(&s.bdr))
         .collect();
     let write_backs: Vec<_> = mine.iter().map(|s| s.write_back(playbook)).collect();
-    let results = pipeline::write_backs(adapter, &write_backs, now, api).await;
+    let names = FieldNames::new(playbook, adapter.facts());
+    let results = pipeline::write_backs(adapter, &names, &write_backs, now, api).await;
     let mut run = SummaryRun {
         week_start: Some(week_start(week)),
         bdrs: summaries.len(),

@@ -15,7 +15,9 @@ pub struct WriteBack {
     pub record_kind: RecordKind,
     /// The CRM record's id.
     pub record_id: String,
-    /// Field values to set, by CRM field name (from the playbook's `write_back` table).
+    /// Field values to set, by canonical field name (the playbook's `write_back` table) until
+    /// the CRM's names are put in when the calls are rendered
+    /// ([`crate::crm::FieldNames::rename`]).
     pub fields: BTreeMap<String, serde_json::Value>,
     /// Move the deal to this stage (a blocked handoff going back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,7 +39,13 @@ impl WriteBack {
     /// value (`72` and `"72.0"`), everything else by its text. A field the record does not carry
     /// may hold anything (a webhook carries the fields the CRM chose to send): it is written.
     pub fn already_in(&self, record: &Record) -> bool {
-        self.held_by(record, false)
+        self.held_by(record, false, str::to_owned)
+    }
+
+    /// [`WriteBack::already_in`] for a record whose fields carry the CRM's names, given by `name`
+    /// for each field this write-back sets.
+    pub fn already_in_named(&self, record: &Record, name: impl Fn(&str) -> String) -> bool {
+        self.held_by(record, false, name)
     }
 
     /// [`WriteBack::already_in`] for a record read with every field this write-back sets asked
@@ -45,16 +53,28 @@ impl WriteBack {
     /// and Salesforce read an emptied field back as absent or null), so emptying it writes
     /// nothing.
     pub fn already_in_read(&self, record: &Record) -> bool {
-        self.held_by(record, true)
+        self.held_by(record, true, str::to_owned)
     }
 
-    fn held_by(&self, record: &Record, absent_is_empty: bool) -> bool {
+    /// [`WriteBack::already_in_read`] for a record whose fields carry the CRM's names, given by
+    /// `name` for each field this write-back sets.
+    pub fn already_in_read_named(&self, record: &Record, name: impl Fn(&str) -> String) -> bool {
+        self.held_by(record, true, name)
+    }
+
+    fn held_by(
+        &self,
+        record: &Record,
+        absent_is_empty: bool,
+        named: impl Fn(&str) -> String,
+    ) -> bool {
         self.move_to_stage.is_none()
             && self.fields.iter().all(|(name, value)| {
+                let name = named(name);
                 let current = record
                     .fields
                     .iter()
-                    .find(|(field, _)| field.eq_ignore_ascii_case(name))
+                    .find(|(field, _)| field.eq_ignore_ascii_case(&name))
                     .map(|(_, current)| current);
                 match current {
                     Some(current) if !blank(current) => same_value(current, value),

@@ -70,7 +70,6 @@ fn accept(
     given: &Value,
     now: OffsetDateTime,
 ) -> Result<Delivery, Error> {
-    let crm = adapter.crm();
     let request = &given["request"];
     let mut headers = http::HeaderMap::new();
     for (name, value) in request["headers"].as_object().expect("request.headers") {
@@ -84,7 +83,7 @@ fn accept(
         );
     }
     let mut secrets = Secrets::new();
-    for name in crm.secret_variables() {
+    for name in adapter.facts().secret_variables {
         let value = given["secrets"][*name].as_str().unwrap_or_default();
         secrets.insert(*name, value.to_owned());
     }

@@ -11,7 +11,7 @@ use std::{
 
 use pipeline_guard_core::{
     Error,
-    crm::{ApiAuth, Crm, FunctionSecret, Secrets, oauth::OAuthVariables},
+    crm::{self, ApiAuth, Crm, FunctionSecret, Secrets, oauth::OAuthVariables},
     function::Settings,
     mode::Mode,
     pipeline::Limits,
@@ -58,9 +58,10 @@ pub async fn settings() -> Result<Arc<Settings>, Error> {
 /// How far a delivery from `crm` may go: a deadline with margin under the CRM's own timeout
 /// (the generic CRM's is `generic_timeout_ms`), and `crm_concurrency` calls at once.
 pub async fn limits(crm: Crm) -> Result<Limits, Error> {
-    let timeout = match crm {
-        Crm::Generic => Duration::from_millis(number("generic_timeout_ms", 1000, 600_000).await?),
-        other => other.answer_timeout(),
+    let facts = crm::facts(crm);
+    let timeout = match facts.answer_timeout_variable {
+        Some(name) => Duration::from_millis(number(name, 1000, 600_000).await?),
+        None => facts.answer_timeout,
     };
     let mut limits = Limits::within(timeout);
     limits.concurrency = usize::try_from(number("crm_concurrency", 1, 64).await?).unwrap_or(8);
@@ -98,10 +99,11 @@ pub async fn public_base_url() -> Result<String, Error> {
 /// replaces the shared one.
 pub async fn secrets(crm: Crm) -> Result<Secrets, Error> {
     let mut secrets = Secrets::new();
-    for name in crm.secret_variables() {
+    let facts = crm::facts(crm);
+    for name in facts.secret_variables {
         secrets.insert(*name, variable(name).await?);
     }
-    if let Some(own) = crm.function_secret() {
+    if let Some(own) = facts.function_secret {
         prefer_function_secret(&mut secrets, own, variable(own.variable).await?);
     }
     Ok(secrets)
@@ -148,7 +150,7 @@ pub struct ClientCredentials {
 /// The API access configured for `crm`: client credentials when the CRM takes them and they are
 /// set, else its API token.
 pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
-    let names = crm.api_variables();
+    let names = crm::facts(crm).api_variables;
     let base_url = variable(names.url)
         .await?
         .trim()
@@ -159,19 +161,14 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
             "variable `{}` is empty: set `{}_api_origin` to {}",
             names.url,
             crm.name(),
-            match crm {
-                Crm::Salesforce => "your org's My Domain (https://<domain>.my.salesforce.com)",
-                _ => "the CRM API's scheme://host[:port]",
-            }
+            names.origin
         )));
     }
-    if crm == Crm::Salesforce
-        && ["://login.salesforce.com", "://test.salesforce.com"]
-            .iter()
-            .any(|login| base_url.contains(login))
-    {
+    if let Some(why) = (names.wrong_origin)(&base_url) {
         return Err(Error::Config(format!(
-            "`salesforce_api_origin` is {base_url}, a login host: set it to your org's My Domain (https://<domain>.my.salesforce.com); the client credentials flow and the REST API are served there"
+            "`{}_api_origin` is {base_url}, {why}: set it to {}",
+            crm.name(),
+            names.origin
         )));
     }
     if let Some(oauth) = names.oauth {
@@ -219,7 +216,9 @@ mod tests {
 
     #[test]
     fn a_function_secret_replaces_the_shared_one_only_when_set() {
-        let own = Crm::Hubspot.function_secret().expect("HubSpot has one");
+        let own = crm::facts(Crm::Hubspot)
+            .function_secret
+            .expect("HubSpot has one");
         let shared = || Secrets::from([(own.replaces, "shared".to_owned())]);
         let mut secrets = shared();
         prefer_function_secret(&mut secrets, own, "  ".into());

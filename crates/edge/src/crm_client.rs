@@ -12,7 +12,7 @@ use std::{
 
 use pipeline_guard_core::{
     Error,
-    crm::{Crm, oauth},
+    crm::{self, Crm, oauth},
     ports::{CrmClient, Store},
     writeback::CrmCall,
 };
@@ -216,14 +216,18 @@ impl HttpCrm<'_> {
             };
             answer = self.call(call, &token, left).await?;
         }
-        let hint = match (answer.status, renewable, self.crm.api_variables().oauth) {
+        let hint = match (
+            answer.status,
+            renewable,
+            crm::facts(self.crm).api_variables.oauth,
+        ) {
             (http::StatusCode::UNAUTHORIZED, None, Some(o)) => format!(
                 " (the access token was refused; it may have expired: set `{}` and `{}` to have it renewed)",
                 o.client_id, o.client_secret
             ),
             (http::StatusCode::UNAUTHORIZED | http::StatusCode::FORBIDDEN, None, None) => format!(
                 " (check `{}`: the CRM refused it)",
-                self.crm.api_variables().token
+                crm::facts(self.crm).api_variables.token
             ),
             _ => String::new(),
         };

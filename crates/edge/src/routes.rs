@@ -256,11 +256,12 @@ async fn deliver<A: Adapter>(
     let clock = SpinClock::start();
     let now = OffsetDateTime::now_utc();
     let crm = adapter.crm();
+    let facts = adapter.facts();
     // Nothing is read of a request that carries no credentials at all, nor of one the function
     // is not configured to authenticate.
-    if !crm.presents_credentials(request.headers(), request.uri().query()) {
+    if !facts.presents_credentials(request.headers(), request.uri().query()) {
         return Err(Error::MissingSignature {
-            header: crm.credential_header(),
+            header: facts.credential_hint,
         });
     }
     // Before the request is authenticated, what is wrong with the configuration is logged, not

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use super::{Crm, Reply, Secrets, list::DealPage};
+use super::{Crm, Facts, FieldNames, Reply, Secrets, list::DealPage};
 use crate::{
     Error,
     api::Api,
@@ -52,13 +52,23 @@ pub type Steps = Vec<Vec<BatchCall>>;
 /// A CRM adapter.
 #[allow(async_fn_in_trait)] // Spin components are single-threaded: no `Send` bound wanted.
 pub trait Adapter {
+    /// What this CRM is like: its variables, credentials, timeouts, tenants and field names.
+    const FACTS: Facts;
+
+    /// [`Adapter::FACTS`], for code that holds an adapter.
+    fn facts(&self) -> &'static Facts {
+        &Self::FACTS
+    }
+
     /// The CRM this adapter speaks.
-    fn crm(&self) -> Crm;
+    fn crm(&self) -> Crm {
+        Self::FACTS.crm
+    }
 
     /// What this CRM's webhooks are authenticated with, and the tenants they may come from.
     type Credentials;
 
-    /// The credentials, from the CRM's secret variables ([`Crm::secret_variables`]), checked
+    /// The credentials, from the CRM's secret variables ([`Facts::secret_variables`]), checked
     /// once: a required one missing or empty, or a tenant id of the wrong shape, is a
     /// configuration error naming the variable.
     fn credentials(&self, secrets: &Secrets) -> Result<Self::Credentials, Error>;
@@ -75,11 +85,12 @@ pub trait Adapter {
     /// Fetch what the events' records lack (CRMs that send only the changed property), for the
     /// whole batch at once: one result per event, in order. A record deleted since comes back as
     /// a [`crate::event::Change::Deleted`] event; a CRM answer without the record's data is an
-    /// [`Error::CrmRejected`], never an empty record.
+    /// [`Error::CrmRejected`], never an empty record. Fields are read by the CRM's `names`.
     async fn complete(
         &self,
         events: Vec<WebhookEvent>,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>>;
 
@@ -102,10 +113,12 @@ pub trait Adapter {
         cursor: Option<&str>,
         page_size: usize,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<DealPage, Error>;
 
-    /// The calls that carry out `write_backs`, batched where the CRM's API allows.
+    /// The calls that carry out `write_backs` (their fields by the CRM's names), batched where
+    /// the CRM's API allows.
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps;
 
     /// The write-backs a successful answer to a batch `call` says were refused (a multi-status

@@ -268,7 +268,7 @@ fn shadow_mode_leaves_an_fyi_note_and_no_task() {
 #[test]
 fn an_enforce_install_on_poor_data_decides_as_shadow_and_tells_the_bdr_why() {
     use crate::{
-        crm::Crm,
+        crm_id::Crm,
         function::{Decision, FunctionKind, Settings},
         portfolio::enforcement,
     };

@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    crm::Crm,
+    crm_id::Crm,
     event::WebhookEvent,
     handoffs::{DealHistory, RecordedHandoff, VerdictRecord},
     mode::Mode,

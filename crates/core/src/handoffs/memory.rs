@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use super::{DealHistory, HandoffLog, HandoffRecord, RecordedHandoff, VerdictRecord};
-use crate::{Error, crm::Crm};
+use crate::{Error, crm_id::Crm};
 
 /// Handoffs and verdicts in memory.
 #[derive(Debug, Default)]

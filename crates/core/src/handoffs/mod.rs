@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     event::WebhookEvent,
     gate::{HandoffDecision, Verdict},
     score::{DimensionScore, Status},

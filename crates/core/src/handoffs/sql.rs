@@ -6,7 +6,7 @@
 use super::{DealHistory, HandoffLog, HandoffRecord, RecordedHandoff, VerdictRecord};
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     ports::{Database, SqlValue},
     statement::{
         columns, corrupt, create_missing, integer, optional_text, placeholders, rows, text,

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     model::RecordKind,
     playbook::Playbook,
     ports::{Database, SqlValue},

@@ -14,7 +14,7 @@ use super::{
     sql::SqlHandoffs,
     summary::{last_week, week_containing},
 };
-use crate::{crm::Crm, playbook::Playbook, ports::Database, score::Status, test_sqlite::Sqlite};
+use crate::{crm_id::Crm, playbook::Playbook, ports::Database, score::Status, test_sqlite::Sqlite};
 
 /// Sunday 2026-11-22, noon: the week of 2026-11-16 is the last whole one.
 const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);

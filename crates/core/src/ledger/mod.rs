@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     event::WebhookEvent,
     function::{Brief, FunctionKind},
     outcome::EventStatus,

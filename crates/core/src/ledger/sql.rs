@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     event::WebhookEvent,
     function::FunctionKind,
     outcome::EventStatus,

@@ -6,7 +6,10 @@ use super::{Job, decide::DecidedEvent};
 use crate::{
     Error,
     api::Api,
-    crm::adapter::{Adapter, BatchCall},
+    crm::{
+        FieldNames,
+        adapter::{Adapter, BatchCall},
+    },
     ports::{Clock, CrmClient},
     writeback::WriteBack,
 };
@@ -39,6 +42,7 @@ fn fail(results: &mut [Applied], partial: &mut [bool], event: usize, error: Erro
 pub(super) async fn apply<A: Adapter>(
     adapter: &A,
     job: &Job<'_>,
+    names: &FieldNames,
     decided: &[DecidedEvent],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Written {
@@ -46,24 +50,27 @@ pub(super) async fn apply<A: Adapter>(
         .iter()
         .map(|d| d.held.clone().map_or(Ok(d.write_back.as_ref()), Err))
         .collect();
-    write(adapter, job.now, planned, api).await
+    write(adapter, names, job.now, planned, api).await
 }
 
 /// Carry out write-backs that were not decided from a delivery (a scheduled summary, a sweep),
 /// batched as a delivery's are: the calls made for each, or why it failed.
 pub async fn write_backs<A: Adapter>(
     adapter: &A,
+    names: &FieldNames,
     write_backs: &[WriteBack],
     now: time::OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Vec<Result<Vec<String>, Error>> {
     let planned = write_backs.iter().map(|wb| Ok(Some(wb))).collect();
-    write(adapter, now, planned, api).await.results
+    write(adapter, names, now, planned, api).await.results
 }
 
-/// Carry out `planned` write-backs (an error: one held back; `None`: nothing to write).
+/// Carry out `planned` write-backs (an error: one held back; `None`: nothing to write), their
+/// fields renamed to the CRM's `names` first: the one place a write-back leaves the playbook's.
 async fn write<A: Adapter>(
     adapter: &A,
+    names: &FieldNames,
     now: time::OffsetDateTime,
     planned: Vec<Result<Option<&WriteBack>, Error>>,
     api: &Api<'_, impl CrmClient, impl Clock>,
@@ -73,11 +80,17 @@ async fn write<A: Adapter>(
         .map(|p| p.as_ref().map(|_| Vec::new()).map_err(Clone::clone))
         .collect();
     let mut partial = vec![false; planned.len()];
-    let targets: Vec<(usize, &WriteBack)> = planned
+    let renamed: Vec<(usize, WriteBack)> = planned
         .iter()
         .enumerate()
         .filter_map(|(i, p)| p.as_ref().ok().copied().flatten().map(|wb| (i, wb)))
+        .map(|(i, wb)| {
+            let mut wb = wb.clone();
+            names.rename(wb.record_kind, &mut wb);
+            (i, wb)
+        })
         .collect();
+    let targets: Vec<(usize, &WriteBack)> = renamed.iter().map(|(i, wb)| (*i, wb)).collect();
     let steps = adapter
         .render(
             &targets

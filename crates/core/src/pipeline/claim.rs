@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{Fresh, Job, Tally};
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     event::{Change, WebhookEvent},
     ledger::{Claim, Claiming, Ledger, event_key, stream_key},
     outcome::{EventOutcome, EventStatus},

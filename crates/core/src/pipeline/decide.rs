@@ -3,7 +3,7 @@
 use super::{Fresh, Job, Tally};
 use crate::{
     Error,
-    crm::Crm,
+    crm::FieldNames,
     function::Decision,
     ports::Store,
     review::{self, ScoreHistogram},
@@ -39,19 +39,18 @@ pub(super) struct Decided {
 /// The review histogram is read once for the batch.
 pub(super) async fn decide(
     job: &Job<'_>,
-    crm: Crm,
+    names: &FieldNames,
     events: Vec<Fresh>,
     store: &impl Store,
     tally: &mut Tally,
 ) -> Result<Decided, Error> {
     let playbook = &job.settings.playbook;
-    let names = &playbook.write_back;
     let mut histogram: Option<(String, ScoreHistogram)> = None;
     let mut decided = Vec::with_capacity(events.len());
     for fresh in events {
         let event = &fresh.event;
         let kind = event.record.kind;
-        let echo = event.only_touched(|field| crm.is_write_back_field(names, kind, field));
+        let echo = event.only_touched(|field| names.is_write_back(kind, field));
         let mut decision = if echo {
             Decision::skipped("only pipeline-guard's own fields changed (its own write-back)")
         } else {
@@ -83,17 +82,13 @@ pub(super) async fn decide(
         }
         let write_back = decision
             .write_back(event, playbook)
-            .map(|mut write_back| {
-                write_back.rename_fields(|field| crm.outgoing_field(playbook, kind, field));
-                write_back
-            })
             // A resumed write-back is carried out whole: the record holds the fields its first
             // attempt wrote, not the task that attempt did not create. A handoff is told every
             // time: a deal moved into the stage again is a new handoff, even with the same score.
             .filter(|write_back| {
                 fresh.resume
                     || matches!(decision, Decision::Handoff(_))
-                    || !write_back.already_in(&event.record)
+                    || !names.already_in(write_back, &event.record)
             });
         decided.push(DecidedEvent {
             fresh,

@@ -7,7 +7,7 @@
 use super::decide::DecidedEvent;
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     function::Decision,
     handoffs::{HandoffLog, HandoffRecord},
     playbook::Playbook,
@@ -58,11 +58,7 @@ pub(super) async fn journal(
             }
             Some(concluded) => {
                 records.push(concluded.record(fresh, crm));
-                let kind = fresh.record.kind;
-                event.write_back = concluded.write_back(fresh, playbook).map(|mut wb| {
-                    wb.rename_fields(|field| crm.outgoing_field(playbook, kind, field));
-                    wb
-                });
+                event.write_back = concluded.write_back(fresh, playbook);
                 event.decision = Decision::Verdict(Box::new(concluded));
             }
         }

@@ -35,7 +35,7 @@ use time::OffsetDateTime;
 pub use crate::api::{Api, Limits};
 use crate::{
     Error,
-    crm::adapter::Adapter,
+    crm::{FieldNames, adapter::Adapter},
     event::{Delivery, WebhookEvent},
     function::{FunctionKind, Settings},
     handoffs::HandoffLog,
@@ -116,12 +116,12 @@ where
         Ok(ordered) => ordered,
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
     };
-    let completed = complete(adapter, job, ordered, &api, &mut tally).await;
-    let mut decided =
-        match decide::decide(job, adapter.crm(), completed, ports.store, &mut tally).await {
-            Ok(decided) => decided,
-            Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
-        };
+    let names = FieldNames::new(&job.settings.playbook, adapter.facts());
+    let completed = complete(adapter, job, &names, ordered, &api, &mut tally).await;
+    let mut decided = match decide::decide(job, &names, completed, ports.store, &mut tally).await {
+        Ok(decided) => decided,
+        Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
+    };
     let playbook = &job.settings.playbook;
     let journaled =
         journal::journal(adapter.crm(), playbook, &mut decided.events, ports.handoffs).await;
@@ -129,7 +129,7 @@ where
         return settle::abandon(job, ports.ledger, tally, e).await;
     }
     recheck::recheck(adapter, &mut decided.events, playbook, &api).await;
-    let applied = apply::apply(adapter, job, &decided.events, &api).await;
+    let applied = apply::apply(adapter, job, &names, &decided.events, &api).await;
     settle::settle(job, ports, decided, applied, tally, delivery.workflow).await
 }
 
@@ -237,24 +237,25 @@ impl Tally {
 async fn complete<A: Adapter>(
     adapter: &A,
     job: &Job<'_>,
+    names: &FieldNames,
     ordered: Vec<Fresh>,
     api: &Api<'_, impl CrmClient, impl Clock>,
     tally: &mut Tally,
 ) -> Vec<Fresh> {
-    let crm = adapter.crm();
-    let names = &job.settings.playbook.write_back;
     // An echo of pipeline-guard's own write-back is skipped undecided: nothing to fetch.
     let (ready, partial): (Vec<Fresh>, Vec<Fresh>) = ordered.into_iter().partition(|f| {
         let kind = f.event.record.kind;
         f.event.complete
             || f.event
-                .only_touched(|field| crm.is_write_back_field(names, kind, field))
+                .only_touched(|field| names.is_write_back(kind, field))
     });
     if partial.is_empty() {
         return ready;
     }
     let events = partial.iter().map(|f| f.event.clone()).collect();
-    let fetched = adapter.complete(events, &job.settings.playbook, api).await;
+    let fetched = adapter
+        .complete(events, &job.settings.playbook, names, api)
+        .await;
     let mut completed = ready;
     for (mut fresh, result) in partial.into_iter().zip(fetched) {
         match result {
@@ -279,7 +280,9 @@ async fn decide_only<A: Adapter>(
     let (ready, partial): (Vec<_>, Vec<_>) = delivery.events.into_iter().partition(|e| e.complete);
     let mut events: Vec<Result<WebhookEvent, Error>> = ready.into_iter().map(Ok).collect();
     if !partial.is_empty() {
-        events.extend(adapter.complete(partial, &job.settings.playbook, api).await);
+        let playbook = &job.settings.playbook;
+        let names = FieldNames::new(playbook, adapter.facts());
+        events.extend(adapter.complete(partial, playbook, &names, api).await);
     }
     let results = events
         .into_iter()

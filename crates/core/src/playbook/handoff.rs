@@ -137,7 +137,7 @@ impl Handoff {
         ])
     }
 
-    /// The name `crm_table` (a [`crate::crm::Crm::field_table`]) knows the canonical handoff
+    /// The name `crm_table` (a [`crate::crm::Facts::field_table`]) knows the canonical handoff
     /// field `field` (a people or verdict field) by, when `crm_fields` names it.
     pub fn field_in<'a>(&'a self, crm_table: &str, field: &'a str) -> &'a str {
         self.crm_fields

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Portfolio;
-use crate::{crm::Crm, mode::Mode, playbook::PortfolioRules};
+use crate::{crm_id::Crm, mode::Mode, playbook::PortfolioRules};
 
 /// The words that say why blocking is paused.
 pub const NOT_GOOD_ENOUGH: &str = "the data is not good enough to block anyone yet";

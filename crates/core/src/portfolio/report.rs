@@ -13,7 +13,7 @@ use super::{
     enforcement::{self, Enforcement},
 };
 use crate::{
-    crm::Crm,
+    crm_id::Crm,
     mode::Mode,
     playbook::{Playbook, rollout::PerRep},
     sweep::SweepState,

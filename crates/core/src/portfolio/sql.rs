@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::{CheckFigure, DealHygiene, OwnerRow, Portfolio, UNKNOWN_OWNER, mean_pct};
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     hygiene::Check,
     playbook::Playbook,
     ports::{Database, SqlValue},

@@ -6,7 +6,7 @@ use time::macros::{date, datetime};
 
 use super::{report::Inputs, *};
 use crate::{
-    crm::Crm,
+    crm_id::Crm,
     mode::Mode,
     playbook::{Measure, Playbook, rollout::PerRep},
     ports::Database,

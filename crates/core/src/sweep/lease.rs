@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     ports::{Database, SqlValue},
 };
 

@@ -38,7 +38,7 @@ pub use lease::{SqlSweeps, SweepState, Tally};
 use crate::{
     Error,
     api::Api,
-    crm::{Adapter, DealPage},
+    crm::{Adapter, DealPage, FieldNames},
     model::{Record, RecordKind},
     pipeline,
     playbook::Playbook,
@@ -142,6 +142,7 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<SweepProgress, Error> {
     let crm = adapter.crm();
+    let names = FieldNames::new(playbook, adapter.facts());
     let sweeps = &stores.sweeps;
     let Some(mut state) = sweeps.claim(crm, claimant, now).await? else {
         return Ok(SweepProgress::of(SweepStatus::Busy, crm.name(), None));
@@ -150,7 +151,7 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
         state = SweepState::new(now);
     }
     let page = match adapter
-        .list_open_deals(state.cursor.as_deref(), PAGE_SIZE, playbook, api)
+        .list_open_deals(state.cursor.as_deref(), PAGE_SIZE, playbook, &names, api)
         .await
     {
         Ok(page) => page,
@@ -180,6 +181,7 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
     };
     let judged = judge(
         adapter,
+        &names,
         page.records.as_slice(),
         &untold,
         playbook,
@@ -311,13 +313,13 @@ struct Judged<'r> {
 /// Judge `records` (those in `untold` as never told) and write back what changed.
 async fn judge<'r, A: Adapter>(
     adapter: &A,
+    names: &FieldNames,
     records: &'r [Record],
     untold: &BTreeSet<String>,
     playbook: &Playbook,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Judged<'r> {
-    let crm = adapter.crm();
     let rules = Rules::of(playbook);
     let mut judged = Judged {
         tally: Tally::default(),
@@ -333,7 +335,7 @@ async fn judge<'r, A: Adapter>(
         let flagged = was_flagged(record, playbook);
         let told_or_not;
         let seen = if untold.contains(&record.id) {
-            told_or_not = never_told(record, crm, playbook);
+            told_or_not = never_told(record, names, playbook);
             &told_or_not
         } else {
             record
@@ -348,18 +350,17 @@ async fn judge<'r, A: Adapter>(
         } else if flagged {
             judged.tally.cleared += 1;
         }
-        let mut write_back = report.write_back(seen, playbook);
-        write_back.rename_fields(|field| crm.outgoing_field(playbook, record.kind, field));
+        let write_back = report.write_back(seen, playbook);
         // Against what the CRM holds: an untold deal that is clean now still has its flag
         // emptied; one to be told is written even when its flag reads the same.
-        if write_back.notices.is_empty() && write_back.already_in_read(record) {
+        if write_back.notices.is_empty() && names.already_in_read(&write_back, record) {
             judged.settled.push(record.id.as_str());
         } else {
             write_backs.push(write_back);
             deals.push(record.id.as_str());
         }
     }
-    let results = pipeline::write_backs(adapter, &write_backs, now, api).await;
+    let results = pipeline::write_backs(adapter, names, &write_backs, now, api).await;
     for ((deal, write_back), result) in deals.into_iter().zip(&write_backs).zip(results) {
         match result {
             Ok(_) => {
@@ -379,13 +380,11 @@ async fn judge<'r, A: Adapter>(
 }
 
 /// `record` as if its owner had never been told its state: its stale field emptied.
-fn never_told(record: &Record, crm: crate::crm::Crm, playbook: &Playbook) -> Record {
+fn never_told(record: &Record, names: &FieldNames, playbook: &Playbook) -> Record {
     let mut record = record.clone();
     let stale = &playbook.write_back.stale;
     record.fields.remove(stale);
-    record
-        .fields
-        .remove(&crm.outgoing_field(playbook, record.kind, stale));
+    record.fields.remove(&names.outgoing(record.kind, stale));
     record
 }
 

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::SqlSweeps;
 use crate::{
     Error,
-    crm::Crm,
+    crm_id::Crm,
     ports::{Database, SqlValue},
     statement::{placeholders, rows},
 };

@@ -1,6 +1,6 @@
 //! A page of open deals from HubSpot's CRM search: `POST /crm/v3/objects/deals/search` with
 //! `hs_is_closed` `EQ` `false`, sorted by `hs_object_id` ascending, paged with `after`; the page's
-//! deals then read as a webhook's are ([`super::fetch::complete`]: a batch read with the stage
+//! deals then read as a webhook's are ([`super::complete::complete`]: a batch read with the stage
 //! history, the contact associations and the contacts), since search answers no history.
 //!
 //! Search answers at most 10,000 results per query. Sorted by id, the query restarts before
@@ -10,11 +10,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::fetch;
+use super::complete;
 use crate::{
     Error,
     api::Api,
-    crm::list::{DealPage, listed, page_of, send_for_list},
+    crm::{
+        FieldNames,
+        list::{DealPage, listed, page_of, send_for_list},
+    },
     model::Record,
     playbook::Playbook,
     ports::{Clock, CrmClient},
@@ -45,6 +48,7 @@ pub(super) async fn open_deals(
     cursor: Option<&str>,
     page_size: usize,
     playbook: &Playbook,
+    names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<DealPage, Error> {
     let cursor: Cursor = match cursor {
@@ -69,7 +73,7 @@ pub(super) async fn open_deals(
         .iter()
         .map(|id| listed(Record::new_deal(id.clone()), false))
         .collect();
-    let completed = fetch::complete(events, playbook, api).await;
+    let completed = complete::complete(events, playbook, names, api).await;
     page_of(&ids, completed, next.map(|c| json!(c).to_string()))
 }
 

@@ -5,7 +5,7 @@
 //! next_activity_id`), so the page's activities are read by id (`GET /api/v2/activities?ids=…`)
 //! and their dates given to each deal as API v1 and webhooks name them (`last_activity_date`,
 //! `next_activity_date`, `next_activity_time`), which the deal is then read with
-//! ([`super::webhook::fill`]). The page's persons are read the same way
+//! ([`super::accept::fill`]). The page's persons are read the same way
 //! (`GET /api/v2/persons?ids=…`) rather than one call a deal.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,7 +51,7 @@ async fn by_ids(
         .iter()
         .flat_map(|deal| keys.iter().filter_map(|key| deal.get(*key)))
         .filter_map(text)
-        .filter(|id| super::webhook::is_id(id))
+        .filter(|id| super::accept::is_id(id))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

@@ -1,7 +1,7 @@
 //! A page of open deals from Pipedrive's v2 API:
 //! `GET /api/v2/deals?status=open&sort_by=id&limit=…&cursor=…`, the next page's cursor in
 //! `additional_data.next_cursor` (`null` on the last page). Each deal is read as a webhook's
-//! `data` is ([`super::webhook::fill`]) and completed as a webhook's deal is
+//! `data` is ([`super::accept::fill`]) and completed as a webhook's deal is
 //! ([`super::complete_with`]: option labels, the playbook's fields, the deal's person), the
 //! page's persons read a hundred a call ([`super::by_id::persons`]).
 //!
@@ -13,7 +13,10 @@
 use crate::{
     Error,
     api::Api,
-    crm::list::{DealPage, listed, page_of, send_for_list},
+    crm::{
+        FieldNames,
+        list::{DealPage, listed, page_of, send_for_list},
+    },
     model::{Record, RecordKind, value_text as text},
     playbook::Playbook,
     ports::{Clock, CrmClient},
@@ -28,6 +31,7 @@ pub(super) async fn open_deals(
     cursor: Option<&str>,
     page_size: usize,
     playbook: &Playbook,
+    names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<DealPage, Error> {
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -60,12 +64,12 @@ pub(super) async fn open_deals(
         let Some(id) = deal
             .get("id")
             .and_then(text)
-            .filter(|id| super::webhook::is_id(id))
+            .filter(|id| super::accept::is_id(id))
         else {
             continue;
         };
         let mut record = Record::new_deal(id.clone());
-        super::webhook::fill(&mut record, RecordKind::Deal, deal);
+        super::accept::fill(&mut record, RecordKind::Deal, deal);
         ids.push(id);
         events.push(listed(record, false));
     }
@@ -75,7 +79,7 @@ pub(super) async fn open_deals(
         .map(str::to_owned);
     let completed = api
         .map(events, |event| {
-            super::complete_with(event, playbook, api, Some(&persons))
+            super::complete_with(event, playbook, names, api, Some(&persons))
         })
         .await;
     page_of(&ids, completed, next)

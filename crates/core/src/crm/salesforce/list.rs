@@ -10,14 +10,13 @@
 
 use std::collections::BTreeSet;
 
-use super::{NEXT_ACTIVITY_SUBQUERIES, record, soql};
+use super::{NEXT_ACTIVITY_SUBQUERIES, complete, record};
 use crate::{
     Error,
     api::Api,
     crm::{
-        Crm,
+        FieldNames,
         list::{DealPage, listed, page_of},
-        mapped_fields,
     },
     model::RecordKind,
     playbook::Playbook,
@@ -50,6 +49,7 @@ pub(super) async fn open_deals(
     cursor: Option<&str>,
     page_size: usize,
     playbook: &Playbook,
+    names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<DealPage, Error> {
     let after = match cursor {
@@ -64,9 +64,9 @@ pub(super) async fn open_deals(
     let limit = page_size.clamp(1, PAGE);
     let soql = format!(
         "SELECT {}, {NEXT_ACTIVITY_SUBQUERIES} FROM Opportunity WHERE IsClosed = false{after} ORDER BY Id ASC LIMIT {limit}",
-        fields(playbook).join(", ")
+        fields(playbook, names).join(", ")
     );
-    let rows = soql::query(&soql, api).await?;
+    let rows = complete::query(&soql, api).await?;
     let mut ids = Vec::new();
     let mut events = Vec::new();
     for (i, row) in rows.into_iter().enumerate() {
@@ -97,7 +97,7 @@ pub(super) async fn open_deals(
         .into_iter()
         .map(|(id, e)| (id, e.expect("partitioned")))
         .unzip();
-    let completed = super::complete(read_events, playbook, api).await;
+    let completed = super::complete(read_events, playbook, names, api).await;
     let mut page = page_of(&read_ids, completed, next)?;
     for (id, error) in unreadable {
         if let Err(e) = error {
@@ -114,13 +114,10 @@ pub(super) async fn open_deals(
 /// a deal whose flag is unchanged is written nothing) and the staleness fields that are
 /// Salesforce API names (custom fields end in `__c`); each once, whatever its case, as SOQL
 /// refuses a field selected twice.
-fn fields(playbook: &Playbook) -> Vec<String> {
+fn fields(playbook: &Playbook, names: &FieldNames) -> Vec<String> {
     let api_name =
         |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    let written = playbook
-        .write_back
-        .names()
-        .map(|name| Crm::Salesforce.outgoing_field(playbook, RecordKind::Deal, name));
+    let written = names.written(RecordKind::Deal).map(str::to_owned);
     let staleness = playbook
         .staleness
         .read_fields()
@@ -131,7 +128,7 @@ fn fields(playbook: &Playbook) -> Vec<String> {
     FIELDS
         .iter()
         .map(|f| (*f).to_owned())
-        .chain(mapped_fields(playbook, Crm::Salesforce, RecordKind::Deal).into_keys())
+        .chain(names.incoming(RecordKind::Deal).keys().cloned())
         .chain(written)
         .chain(staleness)
         .filter(|f| api_name(f) && seen.insert(f.to_ascii_lowercase()))

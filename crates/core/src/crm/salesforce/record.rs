@@ -12,8 +12,8 @@
 //! What staleness reads: the last real activity is `LastActivityDate` (the latest event or
 //! closed task), the stage entry `LastStageChangeDate`, and the next activity the earliest open
 //! task or coming event after today, from the `Tasks` and `Events` subqueries of
-//! [`super::soql::NEXT_ACTIVITY_SUBQUERIES`] when the record carries them (a sweep's query, or
-//! the read [`super::soql::complete`] makes). A date that cannot be read is kept as unreadable,
+//! [`super::complete::NEXT_ACTIVITY_SUBQUERIES`] when the record carries them (a sweep's query, or
+//! the read [`super::complete::complete`] makes). A date that cannot be read is kept as unreadable,
 //! never dropped.
 //!
 //! An opportunity's outbound message must include `StageName` (a Flow callout too, unless it

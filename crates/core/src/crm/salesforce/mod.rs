@@ -53,24 +53,24 @@
 //! notice, owned by the user it is for: open for a task (high priority for a blocked BDR),
 //! completed for a note.
 
+mod accept;
+mod complete;
 mod list;
-mod outbound;
 mod record;
-mod soql;
 mod write;
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
-pub use outbound::parse;
+pub use accept::parse;
+pub use complete::{NEXT_ACTIVITY_SUBQUERIES, complete};
 pub(crate) use record::is_id;
 pub use record::{FlowCallout, parse_callout};
-pub use soql::{NEXT_ACTIVITY_SUBQUERIES, complete};
 pub use write::{COLLECTION_LIMIT, default_field_name, render};
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Reply, Secrets, Steps, Tenant, Tenants,
-    WebhookSecret, oauth::OAuthVariables, secret,
+    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Facts, FieldNames, FieldRules, Reply, Secrets,
+    Steps, Tenant, Tenants, WebhookSecret, oauth::OAuthVariables, secret,
 };
 use crate::{
     Error,
@@ -83,6 +83,7 @@ use crate::{
     signature::credentials::verify_tokens,
     writeback::WriteBack,
 };
+use std::time::Duration;
 
 /// The Spin variable holding the shared token.
 pub const TOKEN_VARIABLE: &str = "salesforce_webhook_token";
@@ -108,6 +109,13 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
         client_secret: CLIENT_SECRET_VARIABLE,
         token_path: "/services/oauth2/token",
     }),
+    origin: "your org's My Domain (https://<domain>.my.salesforce.com)",
+    wrong_origin: |url| {
+        ["://login.salesforce.com", "://test.salesforce.com"]
+            .iter()
+            .any(|login| url.contains(login))
+            .then_some("a login host: the client credentials flow and the REST API are served on your org's My Domain")
+    },
 };
 /// The REST API version pipeline-guard calls (Winter '26).
 pub const API_VERSION: &str = "v65.0";
@@ -127,10 +135,34 @@ pub struct SalesforceCredentials {
     pub org: Tenants,
 }
 
+impl Salesforce {
+    /// A Salesforce org id: an outbound message's `OrganizationId`.
+    pub const TENANT: Tenant = Tenant {
+        variable: ORG_VARIABLE,
+        described: "a Salesforce org id (15 or 18 letters and digits, Setup → Company Information)",
+        is_valid: is_id,
+        // An 18-character id only adds a case checksum to the 15 characters that are the id.
+        key: |id| id.get(..15).unwrap_or(id),
+    };
+}
+
 impl Adapter for Salesforce {
-    fn crm(&self) -> Crm {
-        Crm::Salesforce
-    }
+    const FACTS: Facts = Facts {
+        crm: Crm::Salesforce,
+        secret_variables: &[TOKEN_VARIABLE, NEXT_TOKEN_VARIABLE, ORG_VARIABLE],
+        function_secret: None,
+        api_variables: API_VARIABLES,
+        credential_headers: &[TOKEN_HEADER],
+        credential_query: Some("token"),
+        credential_hint: "x-pipeline-guard-token (or ?token=)",
+        answer_timeout: Duration::from_secs(60),
+        answer_timeout_variable: None,
+        tenant: Some(Salesforce::TENANT),
+        fields: FieldRules {
+            table: |_| None,
+            custom: default_field_name,
+        },
+    };
 
     /// The shared tokens and the org served.
     type Credentials = SalesforceCredentials;
@@ -140,7 +172,7 @@ impl Adapter for Salesforce {
         tokens.extend(secret(secrets, NEXT_TOKEN_VARIABLE).ok());
         Ok(SalesforceCredentials {
             tokens,
-            org: Tenants::from_secrets(secrets, Tenant::SalesforceOrg)?,
+            org: Tenants::from_secrets(secrets, Salesforce::TENANT)?,
         })
     }
 
@@ -167,7 +199,7 @@ impl Adapter for Salesforce {
             Ok(delivery)
         } else {
             request.require_content_type("text/xml")?;
-            let (org, events) = outbound::read(request.body, now)?;
+            let (org, events) = accept::read(request.body, now)?;
             credentials
                 .org
                 .check("notifications.OrganizationId", Some(&org))?;
@@ -179,9 +211,10 @@ impl Adapter for Salesforce {
         &self,
         events: Vec<WebhookEvent>,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>> {
-        complete(events, playbook, api).await
+        complete(events, playbook, names, api).await
     }
 
     async fn current_stages(
@@ -189,7 +222,7 @@ impl Adapter for Salesforce {
         ids: &[String],
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<std::collections::BTreeMap<String, String>, Error> {
-        soql::current_stages(ids, api).await
+        complete::current_stages(ids, api).await
     }
 
     /// SOQL for open opportunities after the last id read, the page completed as a webhook's
@@ -199,9 +232,10 @@ impl Adapter for Salesforce {
         cursor: Option<&str>,
         page_size: usize,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<super::DealPage, Error> {
-        list::open_deals(cursor, page_size, playbook, api).await
+        list::open_deals(cursor, page_size, playbook, names, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {

@@ -34,10 +34,10 @@
 //! activity of type `task` owned by the user who must act (`POST /api/v2/activities`), or a note
 //! (`POST /api/v1/notes`: Pipedrive has no v2 notes API).
 
+mod accept;
 mod by_id;
 mod list;
 pub mod options;
-mod webhook;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,12 +45,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-pub use webhook::parse;
+pub use accept::parse;
 pub use write::render;
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, Tenant, Tenants, WebhookSecret,
-    adapter::one_record_per_call, path_segment, secret,
+    Adapter, ApiAuth, ApiVariables, Crm, Facts, FieldNames, FieldRules, Secrets, Steps, Tenant,
+    Tenants, WebhookSecret, adapter::one_record_per_call, path_segment, secret,
 };
 use crate::{
     Error,
@@ -64,6 +64,7 @@ use crate::{
     signature::credentials::{AUTHORIZATION_HEADER, verify_basic},
     writeback::{CrmCall, WriteBack},
 };
+use std::time::Duration;
 
 /// The Spin variable holding the webhook's HTTP Basic user.
 pub const USER_VARIABLE: &str = "pipedrive_webhook_user";
@@ -77,6 +78,8 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
     token: "pipedrive_api_token",
     auth: ApiAuth::Header("x-api-token"),
     oauth: None,
+    origin: ApiVariables::ANY_ORIGIN,
+    wrong_origin: |_| None,
 };
 
 /// Pipedrive's adapter.
@@ -94,10 +97,37 @@ pub struct PipedriveCredentials {
     pub company: Tenants,
 }
 
+impl Pipedrive {
+    /// A Pipedrive company id: `meta.company_id`.
+    pub const TENANT: Tenant = Tenant {
+        variable: COMPANY_VARIABLE,
+        described: "a Pipedrive company id (digits, the webhooks' meta.company_id)",
+        is_valid: Tenant::is_number,
+        key: |id| id,
+    };
+}
+
 impl Adapter for Pipedrive {
-    fn crm(&self) -> Crm {
-        Crm::Pipedrive
-    }
+    const FACTS: Facts = Facts {
+        crm: Crm::Pipedrive,
+        secret_variables: &[USER_VARIABLE, PASSWORD_VARIABLE, COMPANY_VARIABLE],
+        function_secret: None,
+        api_variables: API_VARIABLES,
+        credential_headers: &[AUTHORIZATION_HEADER],
+        credential_query: None,
+        credential_hint: AUTHORIZATION_HEADER,
+        answer_timeout: Duration::from_secs(10),
+        answer_timeout_variable: None,
+        tenant: Some(Pipedrive::TENANT),
+        fields: FieldRules {
+            // A person field's key is not the deal field's: persons have their own table.
+            table: |kind| match kind {
+                RecordKind::Lead => Some(PERSON_FIELDS),
+                RecordKind::Deal => None,
+            },
+            custom: str::to_owned,
+        },
+    };
 
     /// The HTTP Basic user and password set on the webhook, and the company served.
     type Credentials = PipedriveCredentials;
@@ -106,7 +136,7 @@ impl Adapter for Pipedrive {
         Ok(PipedriveCredentials {
             user: secret(secrets, USER_VARIABLE)?,
             password: secret(secrets, PASSWORD_VARIABLE)?,
-            company: Tenants::from_secrets(secrets, Tenant::PipedriveCompany)?,
+            company: Tenants::from_secrets(secrets, Pipedrive::TENANT)?,
         })
     }
 
@@ -122,7 +152,7 @@ impl Adapter for Pipedrive {
             credentials.password.expose(),
         )?;
         request.require_content_type("application/json")?;
-        let (company, events) = webhook::read(request.body)?;
+        let (company, events) = accept::read(request.body)?;
         credentials
             .company
             .check("meta.company_id", company.as_deref())?;
@@ -134,9 +164,10 @@ impl Adapter for Pipedrive {
         &self,
         events: Vec<WebhookEvent>,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>> {
-        api.map(events, |event| complete(event, playbook, api))
+        api.map(events, |event| complete(event, playbook, names, api))
             .await
     }
 
@@ -184,9 +215,10 @@ impl Adapter for Pipedrive {
         cursor: Option<&str>,
         page_size: usize,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<super::DealPage, Error> {
-        list::open_deals(cursor, page_size, playbook, api).await
+        list::open_deals(cursor, page_size, playbook, names, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
@@ -194,18 +226,21 @@ impl Adapter for Pipedrive {
     }
 }
 
+/// The playbook's `crm_fields` table for Pipedrive's persons: a person custom field's key is not
+/// the deal field's.
+const PERSON_FIELDS: &str = "pipedrive_person";
+
 /// The person custom field the contact dimension reads buying roles from, if the playbook names
 /// one: its `pipedrive_person` entry (a contact dimension always reads persons, so its
 /// `pipedrive` entry is taken as a person field's key too).
 fn role_field(playbook: &Playbook) -> Option<&str> {
-    let table = Crm::Pipedrive.field_table(RecordKind::Lead);
     playbook
         .dimensions
         .iter()
         .filter(|d| matches!(d.evidence, EvidenceRule::Contact { .. }))
         .find_map(|d| {
             d.crm_fields
-                .get(table)
+                .get(PERSON_FIELDS)
                 .or_else(|| d.crm_fields.get(Crm::Pipedrive.name()))
         })
         .map(String::as_str)
@@ -239,9 +274,10 @@ fn contact(id: &str, person: &Map<String, Value>, role: Option<String>) -> Conta
 pub async fn complete(
     event: WebhookEvent,
     playbook: &Playbook,
+    names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<WebhookEvent, Error> {
-    complete_with(event, playbook, api, None).await
+    complete_with(event, playbook, names, api, None).await
 }
 
 /// [`complete`], a deal's person taken from `persons` (read for a whole page, by id; a person
@@ -249,11 +285,12 @@ pub async fn complete(
 pub(super) async fn complete_with(
     mut event: WebhookEvent,
     playbook: &Playbook,
+    names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
     persons: Option<&BTreeMap<String, Map<String, Value>>>,
 ) -> Result<WebhookEvent, Error> {
     let record = &mut event.record;
-    let mapped = super::mapped_fields(playbook, Crm::Pipedrive, record.kind);
+    let mapped = names.incoming(record.kind);
     let role_field = role_field(playbook);
     let mut read: BTreeSet<&str> = mapped.keys().map(String::as_str).collect();
     if record.kind == RecordKind::Lead {
@@ -261,8 +298,8 @@ pub(super) async fn complete_with(
     }
     label_options(record, &read, api).await?;
     for (key, canonical) in mapped {
-        if let Some(value) = record.fields.get(&key).cloned() {
-            record.fields.insert(canonical, value);
+        if let Some(value) = record.fields.get(key).cloned() {
+            record.fields.insert(canonical.clone(), value);
         }
     }
     match record.kind {
@@ -356,7 +393,7 @@ async fn person_role(
     else {
         return Ok(None);
     };
-    let value = webhook::custom_value(value);
+    let value = accept::custom_value(value);
     let Some(ids) = value
         .as_ref()
         .and_then(|v| options::typed_ids(v).or_else(|| options::plain_ids(v)))
@@ -390,7 +427,7 @@ mod tests {
             crate::api::Limits::within(std::time::Duration::from_secs(10)),
         );
         let person: Value = serde_json::from_str(include_str!(
-            "../../../../fixtures/pipedrive/api/person-201.json"
+            "../../../../../fixtures/pipedrive/api/person-201.json"
         ))
         .unwrap();
         let Value::Object(person) = person["data"].clone() else {
@@ -406,6 +443,7 @@ mod tests {
         let known = futures::executor::block_on(complete_with(
             deal("201"),
             &playbook,
+            &FieldNames::new(&playbook, &Pipedrive::FACTS),
             &api,
             Some(&persons),
         ))
@@ -418,6 +456,7 @@ mod tests {
         let gone = futures::executor::block_on(complete_with(
             deal("999"),
             &playbook,
+            &FieldNames::new(&playbook, &Pipedrive::FACTS),
             &api,
             Some(&persons),
         ))
@@ -496,7 +535,13 @@ mod tests {
             &clock,
             crate::api::Limits::within(std::time::Duration::from_secs(10)),
         );
-        let event = futures::executor::block_on(complete(event, &playbook, &api)).unwrap();
+        let event = futures::executor::block_on(complete(
+            event,
+            &playbook,
+            &FieldNames::new(&playbook, &Pipedrive::FACTS),
+            &api,
+        ))
+        .unwrap();
         assert_eq!(
             event.record.text("situation").as_deref(),
             Some("Spreadsheets, Manual bank exports")

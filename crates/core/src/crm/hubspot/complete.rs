@@ -32,7 +32,7 @@ use super::{
 use crate::{
     Error,
     api::Api,
-    crm::Crm,
+    crm::FieldNames,
     event::{Change, WebhookEvent},
     gate::{self, notices::NEXT_ACTIVITY_FIELD},
     model::{Contact, DealStatus, RecordKind, parse_date, parse_time},
@@ -71,11 +71,12 @@ struct Reads {
 pub async fn complete(
     events: Vec<WebhookEvent>,
     playbook: &Playbook,
+    names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Vec<Result<WebhookEvent, Error>> {
     // HubSpot's deal and contact properties share their names: one table serves both.
-    let mapped = crate::crm::mapped_fields(playbook, Crm::Hubspot, RecordKind::Deal);
-    let names = property_names(playbook, &mapped);
+    let mapped = names.incoming(RecordKind::Deal);
+    let properties = property_names(names);
     let ids = |kind: RecordKind| -> Vec<String> {
         events
             .iter()
@@ -89,7 +90,7 @@ pub async fn complete(
 
     let staleness = &playbook.staleness;
     let authority = staleness.authority_field.as_deref();
-    let deal_properties: Vec<String> = names(DEAL_PROPERTIES)
+    let deal_properties: Vec<String> = properties(DEAL_PROPERTIES)
         .into_iter()
         .chain(STALENESS_PROPERTIES.iter().map(|p| (*p).to_owned()))
         .chain(staleness.read_fields().map(str::to_owned))
@@ -116,7 +117,7 @@ pub async fn complete(
             .map(|s| (*s).to_owned())
             .collect()
     } else {
-        names(CONTACT_PROPERTIES)
+        properties(CONTACT_PROPERTIES)
     };
     contact_properties.extend(authority.map(str::to_owned));
     let movers: Vec<Option<String>> = events
@@ -148,22 +149,16 @@ pub async fn complete(
 
 /// The property names to read for a record kind: `builtin`, the playbook's mapped fields and
 /// its write-back fields.
-fn property_names(
-    playbook: &Playbook,
-    mapped: &BTreeMap<String, String>,
-) -> impl Fn(&[&str]) -> Vec<String> {
-    let written: Vec<String> = playbook
-        .write_back
-        .names()
-        .map(|name| Crm::Hubspot.write_back_field(&playbook.write_back, RecordKind::Deal, name))
+fn property_names(names: &FieldNames) -> impl Fn(&[&str]) -> Vec<String> {
+    let mapped = names.incoming(RecordKind::Deal).keys().map(String::as_str);
+    let read: BTreeSet<String> = mapped
+        .chain(names.written(RecordKind::Deal))
+        .map(str::to_owned)
         .collect();
-    let mapped: Vec<String> = mapped.keys().cloned().collect();
     move |builtin: &[&str]| {
+        let builtin = builtin.iter().map(|s| (*s).to_owned());
         builtin
-            .iter()
-            .map(|s| (*s).to_owned())
-            .chain(mapped.iter().cloned())
-            .chain(written.iter().cloned())
+            .chain(read.iter().cloned())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect()

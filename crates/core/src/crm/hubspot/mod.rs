@@ -34,7 +34,7 @@
 //! back, once a batch read shows the deal still in the handoff stage), then the decision's tasks
 //! and notes, each assigned to its person's owner id and associated with the record.
 
-mod fetch;
+mod complete;
 mod history;
 mod list;
 mod owners;
@@ -46,8 +46,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Secrets, Steps, Tenant, Tenants, WebhookSecret,
-    secret,
+    Adapter, ApiAuth, ApiVariables, BatchCall, Crm, Facts, FieldNames, FieldRules, FunctionSecret,
+    Secrets, Steps, Tenant, Tenants, WebhookSecret, secret,
 };
 use crate::{
     Error,
@@ -63,6 +63,7 @@ use crate::{
     },
     writeback::WriteBack,
 };
+use std::time::Duration;
 
 /// The Spin variable holding the HubSpot app's client secret.
 pub const SECRET_VARIABLE: &str = "hubspot_client_secret";
@@ -81,6 +82,8 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
     token: "hubspot_api_token",
     auth: ApiAuth::Bearer,
     oauth: None,
+    origin: ApiVariables::ANY_ORIGIN,
+    wrong_origin: |_| None,
 };
 
 /// Deal properties always fetched (beyond those the playbook names).
@@ -145,10 +148,33 @@ pub struct HubspotCredentials {
     pub workflow_v1_v2: bool,
 }
 
+impl Hubspot {
+    /// A HubSpot portal (account) id: `portalId` on every event.
+    pub const TENANT: Tenant = Tenant {
+        variable: PORTALS_VARIABLE,
+        described: "a HubSpot portal id (digits; list several with commas)",
+        is_valid: Tenant::is_number,
+        key: |id| id,
+    };
+}
+
 impl Adapter for Hubspot {
-    fn crm(&self) -> Crm {
-        Crm::Hubspot
-    }
+    const FACTS: Facts = Facts {
+        crm: Crm::Hubspot,
+        secret_variables: &[SECRET_VARIABLE, PORTALS_VARIABLE, WORKFLOW_V1_V2_VARIABLE],
+        function_secret: Some(FunctionSecret {
+            variable: FUNCTION_SECRET_VARIABLE,
+            replaces: SECRET_VARIABLE,
+        }),
+        api_variables: API_VARIABLES,
+        credential_headers: &[SIGNATURE_V3_HEADER, SIGNATURE_HEADER],
+        credential_query: None,
+        credential_hint: SIGNATURE_V3_HEADER,
+        answer_timeout: Duration::from_secs(5),
+        answer_timeout_variable: None,
+        tenant: Some(Hubspot::TENANT),
+        fields: FieldRules::PLAIN,
+    };
 
     /// The app's client secret and the portals served.
     type Credentials = HubspotCredentials;
@@ -156,7 +182,7 @@ impl Adapter for Hubspot {
     fn credentials(&self, secrets: &Secrets) -> Result<HubspotCredentials, Error> {
         Ok(HubspotCredentials {
             secret: secret(secrets, SECRET_VARIABLE)?,
-            portals: Tenants::from_secrets(secrets, Tenant::HubspotPortal)?,
+            portals: Tenants::from_secrets(secrets, Hubspot::TENANT)?,
             workflow_v1_v2: switch(secrets, WORKFLOW_V1_V2_VARIABLE)?,
         })
     }
@@ -176,9 +202,10 @@ impl Adapter for Hubspot {
         &self,
         events: Vec<WebhookEvent>,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>> {
-        fetch::complete(events, playbook, api).await
+        complete::complete(events, playbook, names, api).await
     }
 
     async fn current_stages(
@@ -186,7 +213,7 @@ impl Adapter for Hubspot {
         ids: &[String],
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<std::collections::BTreeMap<String, String>, Error> {
-        fetch::current_stages(ids, api).await
+        complete::current_stages(ids, api).await
     }
 
     /// CRM search for open deals, then the page read as a webhook's deals are ([`list`]).
@@ -195,9 +222,10 @@ impl Adapter for Hubspot {
         cursor: Option<&str>,
         page_size: usize,
         playbook: &Playbook,
+        names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<super::DealPage, Error> {
-        list::open_deals(cursor, page_size, playbook, api).await
+        list::open_deals(cursor, page_size, playbook, names, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
@@ -575,7 +603,7 @@ mod tests {
     fn portals(listed: &str) -> Tenants {
         let mut secrets = Secrets::new();
         secrets.insert(PORTALS_VARIABLE, listed.into());
-        Tenants::from_secrets(&secrets, Tenant::HubspotPortal).unwrap()
+        Tenants::from_secrets(&secrets, Hubspot::TENANT).unwrap()
     }
 
     #[test]

@@ -47,8 +47,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{
-    Adapter, ApiAuth, ApiVariables, Crm, Secrets, Steps, WebhookSecret,
-    adapter::one_record_per_call, secret,
+    Adapter, ApiAuth, ApiVariables, Crm, Facts, FieldNames, FieldRules, Secrets, Steps,
+    WebhookSecret, adapter::one_record_per_call, secret,
 };
 use crate::{
     Error,
@@ -64,6 +64,7 @@ use crate::{
     },
     writeback::{CrmCall, WriteBack},
 };
+use std::time::Duration;
 
 /// The Spin variable holding the HMAC secret generic webhooks are signed with.
 pub const SECRET_VARIABLE: &str = "generic_webhook_secret";
@@ -73,6 +74,8 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
     token: "generic_api_token",
     auth: ApiAuth::Bearer,
     oauth: None,
+    origin: ApiVariables::ANY_ORIGIN,
+    wrong_origin: |_| None,
 };
 /// The most events one delivery may carry.
 pub const MAX_EVENTS: usize = 100;
@@ -122,9 +125,20 @@ enum EventType {
 pub struct Generic;
 
 impl Adapter for Generic {
-    fn crm(&self) -> Crm {
-        Crm::Generic
-    }
+    const FACTS: Facts = Facts {
+        crm: Crm::Generic,
+        secret_variables: &[SECRET_VARIABLE],
+        function_secret: None,
+        api_variables: API_VARIABLES,
+        credential_headers: &[GENERIC_SIGNATURE_HEADER],
+        credential_query: None,
+        credential_hint: GENERIC_SIGNATURE_HEADER,
+        // The edge reads the `generic_timeout_ms` variable instead.
+        answer_timeout: Duration::from_secs(10),
+        answer_timeout_variable: Some("generic_timeout_ms"),
+        tenant: None,
+        fields: FieldRules::PLAIN,
+    };
 
     /// The HMAC secret.
     type Credentials = WebhookSecret;
@@ -159,6 +173,7 @@ impl Adapter for Generic {
         &self,
         events: Vec<WebhookEvent>,
         _playbook: &Playbook,
+        _names: &FieldNames,
         _api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>> {
         events.into_iter().map(Ok).collect()
@@ -203,6 +218,7 @@ impl Adapter for Generic {
         cursor: Option<&str>,
         page_size: usize,
         _playbook: &Playbook,
+        _names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<super::DealPage, Error> {
         list::open_deals(cursor, page_size, api).await

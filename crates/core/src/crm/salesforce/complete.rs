@@ -13,7 +13,7 @@ use super::{
 use crate::{
     Error,
     api::Api,
-    crm::{Crm, mapped_fields, path_segment},
+    crm::{FieldNames, path_segment},
     event::WebhookEvent,
     model::{Contact, DealStatus, Record, RecordKind},
     playbook::Playbook,
@@ -34,11 +34,12 @@ pub const NEXT_ACTIVITY_SUBQUERIES: &str = "(SELECT ActivityDate FROM Tasks WHER
 pub async fn complete(
     mut events: Vec<WebhookEvent>,
     playbook: &Playbook,
+    names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Vec<Result<WebhookEvent, Error>> {
     for event in &mut events {
         let record = &mut event.record;
-        for (name, canonical) in &mapped_fields(playbook, Crm::Salesforce, record.kind) {
+        for (name, canonical) in names.incoming(record.kind) {
             let value = record
                 .fields
                 .iter()
