@@ -11,9 +11,10 @@ use std::{path::Path, time::Duration};
 
 use bolero::{TypeGenerator, check};
 use pipeline_guard_core::{
+    crm::generic::signature::{SignedRequest, verify_generic},
     crm::{generic, hubspot, pipedrive, salesforce},
     playbook::Playbook,
-    signature::{self, SignedRequest, credentials},
+    signature::credentials,
 };
 use time::macros::datetime;
 
@@ -251,12 +252,12 @@ fn fuzz_signature_and_credential_headers() {
         let part = |i: usize| parts.get(i).copied().unwrap_or("");
         let request = SignedRequest {
             method: part(0),
-            path: signature::generic::path_of(part(1)),
+            path: generic::signature::path_of(part(1)),
             body: part(2).as_bytes(),
         };
-        let _ = signature::verify_generic("s", Some(part(3)), Some(part(4)), request, now);
+        let _ = verify_generic("s", Some(part(3)), Some(part(4)), request, now);
         let (method, url, body) = (part(0), part(1), part(2).as_bytes());
-        let _ = signature::hubspot::verify_v3(
+        let _ = hubspot::signature::verify_v3(
             "s",
             method,
             url,
@@ -266,8 +267,8 @@ fn fuzz_signature_and_credential_headers() {
             now,
         );
         let _ =
-            signature::hubspot::verify_v1_v2("s", Some(part(3)), method, url, body, Some(part(4)));
-        let _ = signature::hubspot::v3_uri(url);
+            hubspot::signature::verify_v1_v2("s", Some(part(3)), method, url, body, Some(part(4)));
+        let _ = hubspot::signature::v3_uri(url);
         let _ = credentials::verify_basic(Some(part(0)), "u", "p");
         let _ = credentials::verify_bearer(Some(part(1)), "t");
     };

@@ -1,6 +1,9 @@
-//! CRM adapters: one folder per CRM, each a type implementing [`Adapter`] with the same files
-//! (`accept` and `signature` for its webhooks, `complete` for the records they lack, `list` for a
-//! sweep's pages, `write` for its API calls): its webhook into
+//! CRM adapters: one folder per CRM, each a type implementing [`Adapter`] with the same files:
+//! `mod.rs` (its facts and its `impl Adapter`), `accept.rs` (a webhook authenticated and read;
+//! `signature.rs` beside it for a CRM that signs, shared credentials from
+//! [`crate::signature::credentials`] for one that does not), `complete.rs` (what a webhook's
+//! records lack, and stages read again before a move), `list.rs` (a sweep's pages) and `write.rs`
+//! (write-backs as API calls), with helpers of its own beside them: its webhook into
 //! [`crate::event::WebhookEvent`]s, its records completed for a whole batch, write-backs into its
 //! API calls, and the answer it expects. What a CRM is like (variables, credentials, timeouts,
 //! tenants, field names) is its [`Adapter::FACTS`].

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{from_value, is_record_id};
+use super::accept::{from_value, is_record_id};
 use crate::{
     Error,
     api::Api,

@@ -2,9 +2,9 @@
 //!
 //! # Inbound
 //! `POST /<function>/generic` with `Content-Type: application/json`, signed with
-//! [`crate::signature::verify_generic`]'s headers over the timestamp, the method, the path the
+//! [`signature::verify_generic`]'s headers over the timestamp, the method, the path the
 //! sender called (function route included, so a request signed for one function is refused by
-//! the others) and the body ([`crate::signature::generic`] defines the signing string). The body
+//! the others) and the body ([`signature`] defines the signing string). The body
 //! is one event, or
 //! `{"events": [...]}` with up to [`MAX_EVENTS`] of them:
 //!
@@ -41,9 +41,15 @@
 //! absent) on the last page. The cursor is the API's own, kept as it is between calls; the
 //! records carry what a webhook's do (contacts, dates, the playbook's fields).
 
+mod accept;
+mod complete;
 mod list;
+pub mod signature;
+mod write;
 
-use serde::Deserialize;
+pub use accept::{MAX_EVENTS, parse};
+pub use write::render;
+
 use time::OffsetDateTime;
 
 use super::{
@@ -53,17 +59,13 @@ use super::{
 use crate::{
     Error,
     api::Api,
-    event::{Change, Delivery, WebhookEvent},
+    event::{Delivery, WebhookEvent},
     inbound::InboundRequest,
-    model::Record,
     playbook::Playbook,
     ports::{Clock, CrmClient},
-    signature::{
-        GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, SignedRequest, generic::path_of,
-        verify_generic,
-    },
-    writeback::{CrmCall, WriteBack},
+    writeback::WriteBack,
 };
+use signature::GENERIC_SIGNATURE_HEADER;
 use std::time::Duration;
 
 /// The Spin variable holding the HMAC secret generic webhooks are signed with.
@@ -77,48 +79,6 @@ pub const API_VARIABLES: ApiVariables = ApiVariables {
     origin: ApiVariables::ANY_ORIGIN,
     wrong_origin: |_| None,
 };
-/// The most events one delivery may carry.
-pub const MAX_EVENTS: usize = 100;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Batch {
-    events: Vec<GenericEvent>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GenericEvent {
-    event_id: String,
-    #[serde(with = "time::serde::rfc3339")]
-    occurred_at: OffsetDateTime,
-    #[serde(rename = "type")]
-    kind: EventType,
-    #[serde(default)]
-    previous_stage: Option<String>,
-    /// The CRM user who made the change (the BDR of a handoff).
-    #[serde(default)]
-    changed_by: Option<String>,
-    /// The owner before the change, when the sender knows it (`null`: it had none).
-    #[serde(default, deserialize_with = "present")]
-    previous_owner_id: Option<Option<String>>,
-    record: Record,
-}
-
-/// A field that may be sent as `null`: `Some(None)` then, `None` when absent.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum EventType {
-    Created,
-    Restored,
-    Updated,
-    StageChanged,
-    Deleted,
-}
 
 /// The generic JSON webhook's adapter.
 #[derive(Debug, Clone, Copy)]
@@ -153,19 +113,7 @@ impl Adapter for Generic {
         secret: &WebhookSecret,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
-        request.require_content_type("application/json")?;
-        verify_generic(
-            secret.expose(),
-            request.header(GENERIC_TIMESTAMP_HEADER),
-            request.header(GENERIC_SIGNATURE_HEADER),
-            SignedRequest {
-                method: request.method,
-                path: path_of(request.url),
-                body: request.body,
-            },
-            now,
-        )?;
-        parse(request.body).map(Delivery::webhook)
+        accept::accept(request, secret, now)
     }
 
     /// Generic webhooks carry the whole record.
@@ -179,37 +127,13 @@ impl Adapter for Generic {
         events.into_iter().map(Ok).collect()
     }
 
-    /// `GET /records/deals/<id>` for each deal: the canonical record, whose `stage` is read. A
-    /// record answered without its stage is a fault of the answer: the move waits for the retry.
+    /// `GET /records/deals/<id>` for each deal ([`complete::current_stages`]).
     async fn current_stages(
         &self,
         ids: &[String],
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<std::collections::BTreeMap<String, String>, Error> {
-        let answers = api
-            .map(ids.iter(), |id| async move {
-                let call = CrmCall::get(format!("/records/deals/{}", super::path_segment(id)));
-                let answer = api.send(&call).await;
-                (id, call, answer)
-            })
-            .await;
-        let mut stages = std::collections::BTreeMap::new();
-        for (id, call, answer) in answers {
-            match answer {
-                Ok(record) => {
-                    let stage = record["stage"]
-                        .as_str()
-                        .ok_or_else(|| Error::CrmUnavailable {
-                            call: call.to_string(),
-                            reason: format!("deal {id} was read again without its stage"),
-                        })?;
-                    stages.insert(id.clone(), stage.to_owned());
-                }
-                Err(Error::CrmRecordGone { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(stages)
+        complete::current_stages(ids, api).await
     }
 
     /// `GET /records/deals?status=open&limit=…&cursor=…` ([`list`]).
@@ -226,130 +150,8 @@ impl Adapter for Generic {
 
     /// One call per write-back, all at once.
     fn render(&self, write_backs: &[WriteBack], _now: OffsetDateTime) -> Steps {
-        one_record_per_call(write_backs, |wb| vec![render(wb)])
+        one_record_per_call(write_backs, |wb| vec![write::render(wb)])
     }
-}
-
-/// Parse a generic webhook body (already authenticated).
-pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| Error::InvalidBody {
-            path: ".".into(),
-            message: format!("not valid JSON: {e}"),
-        })?;
-    let (events, prefix) = if value.get("events").is_some() {
-        let batch: Batch = from_value(value)?;
-        if batch.events.len() > MAX_EVENTS {
-            return Err(Error::InvalidBody {
-                path: "events".into(),
-                message: format!(
-                    "{} events in one delivery; send at most {MAX_EVENTS}",
-                    batch.events.len()
-                ),
-            });
-        }
-        (batch.events, "events")
-    } else {
-        (vec![from_value(value)?], "")
-    };
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, event)| {
-            let at = if prefix.is_empty() {
-                String::new()
-            } else {
-                format!("{prefix}[{i}].")
-            };
-            into_event(event, &at)
-        })
-        .collect()
-}
-
-fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
-    serde_path_to_error::deserialize(value).map_err(|e| Error::InvalidBody {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
-}
-
-/// A record id that is safe as an API path segment: 1 to 128 of `[A-Za-z0-9_.:-]`, and no dot
-/// segment.
-fn is_record_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
-        && id != "."
-        && id != ".."
-}
-
-fn into_event(event: GenericEvent, at: &str) -> Result<WebhookEvent, Error> {
-    let invalid = |field: &str, message: &str| Error::InvalidBody {
-        path: format!("{at}{field}"),
-        message: message.to_owned(),
-    };
-    if event.event_id.trim().is_empty() {
-        return Err(invalid(
-            "event_id",
-            "must not be empty: it is the de-duplication key",
-        ));
-    }
-    if !is_record_id(&event.record.id) {
-        return Err(invalid(
-            "record.id",
-            "must be 1 to 128 letters, digits, `_`, `.`, `:` or `-`, and not `.` or `..`: it goes into the API's paths",
-        ));
-    }
-    let change = match event.kind {
-        EventType::Created => Change::Created,
-        EventType::Restored => Change::Restored,
-        EventType::Updated => Change::Updated,
-        EventType::Deleted => Change::Deleted,
-        EventType::StageChanged => Change::StageChanged {
-            from: event.previous_stage.clone(),
-            to: event.record.stage.clone().ok_or_else(|| {
-                invalid(
-                    "record.stage",
-                    "a stage_changed event must carry the new stage",
-                )
-            })?,
-        },
-    };
-    let owner_changed = event
-        .previous_owner_id
-        .map(|previous| previous != event.record.owner_id);
-    Ok(WebhookEvent {
-        dedupe_key: format!("generic:{}", event.event_id),
-        event_id: event.event_id,
-        occurred_at: event.occurred_at,
-        change,
-        record: event.record,
-        changed_fields: Vec::new(),
-        changed_by: event.changed_by,
-        owner_changed,
-        complete: true,
-    })
-}
-
-/// The one API call that carries out a write-back.
-pub fn render(write_back: &WriteBack) -> CrmCall {
-    let mut body = serde_json::json!({ "fields": write_back.fields });
-    if let Some(stage) = &write_back.move_to_stage {
-        body["stage"] = stage.clone().into();
-    }
-    if !write_back.notices.is_empty() {
-        body["notices"] = serde_json::json!(write_back.notices);
-    }
-    CrmCall::with_body(
-        "PATCH",
-        format!(
-            "/records/{}s/{}",
-            write_back.record_kind.as_str(),
-            super::path_segment(&write_back.record_id)
-        ),
-        body,
-    )
 }
 
 #[cfg(test)]

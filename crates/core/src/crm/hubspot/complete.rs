@@ -141,8 +141,8 @@ pub async fn complete(
         .into_iter()
         .zip(movers)
         .map(|(event, mover)| match event.record.kind {
-            RecordKind::Deal => complete_deal(event, mover, &reads, &mapped, authority),
-            RecordKind::Lead => complete_lead(event, &reads, &mapped, authority),
+            RecordKind::Deal => complete_deal(event, mover, &reads, mapped, authority),
+            RecordKind::Lead => complete_lead(event, &reads, mapped, authority),
         })
         .collect()
 }

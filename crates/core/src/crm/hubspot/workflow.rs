@@ -224,13 +224,13 @@ mod tests {
 
     use super::*;
     use crate::{
+        crm::hubspot::signature::{sign_v1, sign_v2, sign_v3},
         crm::{
             Adapter, Secrets,
             hubspot::{Hubspot, SECRET_VARIABLE, WORKFLOW_V1_V2_VARIABLE},
         },
         inbound::InboundRequest,
         ledger::Retention,
-        signature::hubspot::{sign_v1, sign_v2, sign_v3},
     };
 
     fn event(body: &str, object: Option<&str>) -> WebhookEvent {

@@ -17,12 +17,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::{contact, options};
+use super::{PipedriveCredentials, complete::contact, options};
 use crate::{
     Error,
-    event::{Change, WebhookEvent},
+    event::{Change, Delivery, WebhookEvent},
     gate::notices::NEXT_ACTIVITY_FIELD,
+    inbound::InboundRequest,
     model::{DealStatus, Record, RecordKind, parse_date, parse_time, value_text as text},
+    signature::credentials::{AUTHORIZATION_HEADER, verify_basic},
 };
 
 /// Fields Pipedrive changes on every save; they say nothing about what the change was.
@@ -85,6 +87,25 @@ pub(super) fn is_id(id: &str) -> bool {
 /// Parse a webhooks v2 body (already authenticated).
 pub fn parse(body: &[u8]) -> Result<Vec<WebhookEvent>, Error> {
     read(body).map(|(_, events)| events)
+}
+
+/// Authenticate a webhook with the HTTP Basic `credentials` set on it (Pipedrive does not sign)
+/// and read its events from the company served.
+pub(super) fn accept(
+    request: &InboundRequest<'_>,
+    credentials: &PipedriveCredentials,
+) -> Result<Delivery, Error> {
+    verify_basic(
+        request.header(AUTHORIZATION_HEADER),
+        credentials.user.expose(),
+        credentials.password.expose(),
+    )?;
+    request.require_content_type("application/json")?;
+    let (company, events) = read(request.body)?;
+    credentials
+        .company
+        .check("meta.company_id", company.as_deref())?;
+    Ok(Delivery::webhook(events))
 }
 
 /// Parse a webhooks v2 body: the company it comes from (`meta.company_id`), and its event.

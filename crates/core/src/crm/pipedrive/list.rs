@@ -79,7 +79,7 @@ pub(super) async fn open_deals(
         .map(str::to_owned);
     let completed = api
         .map(events, |event| {
-            super::complete_with(event, playbook, names, api, Some(&persons))
+            super::complete::complete_with(event, playbook, names, api, Some(&persons))
         })
         .await;
     page_of(&ids, completed, next)

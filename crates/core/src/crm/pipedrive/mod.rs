@@ -36,13 +36,13 @@
 
 mod accept;
 mod by_id;
+mod complete;
 mod list;
 pub mod options;
 mod write;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 pub use accept::parse;
@@ -50,19 +50,18 @@ pub use write::render;
 
 use super::{
     Adapter, ApiAuth, ApiVariables, Crm, Facts, FieldNames, FieldRules, Secrets, Steps, Tenant,
-    Tenants, WebhookSecret, adapter::one_record_per_call, path_segment, secret,
+    Tenants, WebhookSecret, adapter::one_record_per_call, secret,
 };
 use crate::{
     Error,
     api::Api,
     event::{Delivery, WebhookEvent},
-    evidence::EvidenceRule,
     inbound::InboundRequest,
-    model::{Contact, Record, RecordKind, value_text as text},
+    model::RecordKind,
     playbook::Playbook,
     ports::{Clock, CrmClient},
-    signature::credentials::{AUTHORIZATION_HEADER, verify_basic},
-    writeback::{CrmCall, WriteBack},
+    signature::credentials::AUTHORIZATION_HEADER,
+    writeback::WriteBack,
 };
 use std::time::Duration;
 
@@ -122,7 +121,7 @@ impl Adapter for Pipedrive {
         fields: FieldRules {
             // A person field's key is not the deal field's: persons have their own table.
             table: |kind| match kind {
-                RecordKind::Lead => Some(PERSON_FIELDS),
+                RecordKind::Lead => Some(complete::PERSON_FIELDS),
                 RecordKind::Deal => None,
             },
             custom: str::to_owned,
@@ -146,17 +145,7 @@ impl Adapter for Pipedrive {
         credentials: &Self::Credentials,
         _now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
-        verify_basic(
-            request.header(AUTHORIZATION_HEADER),
-            credentials.user.expose(),
-            credentials.password.expose(),
-        )?;
-        request.require_content_type("application/json")?;
-        let (company, events) = accept::read(request.body)?;
-        credentials
-            .company
-            .check("meta.company_id", company.as_deref())?;
-        Ok(Delivery::webhook(events))
+        accept::accept(request, credentials)
     }
 
     /// Pipedrive sends one webhook per deal: each event is completed on its own, side by side.
@@ -167,46 +156,19 @@ impl Adapter for Pipedrive {
         names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Vec<Result<WebhookEvent, Error>> {
-        api.map(events, |event| complete(event, playbook, names, api))
-            .await
+        api.map(events, |event| {
+            complete::complete(event, playbook, names, api)
+        })
+        .await
     }
 
-    /// `GET /api/v2/deals?ids=…`, a hundred deals a call.
+    /// `GET /api/v2/deals?ids=…`, a hundred deals a call ([`complete::current_stages`]).
     async fn current_stages(
         &self,
         ids: &[String],
         api: &Api<'_, impl CrmClient, impl Clock>,
-    ) -> Result<std::collections::BTreeMap<String, String>, Error> {
-        let calls: Vec<CrmCall> = ids
-            .chunks(100)
-            .map(|chunk| {
-                let ids: Vec<String> = chunk.iter().map(|id| path_segment(id)).collect();
-                CrmCall::get(format!("/api/v2/deals?ids={}&limit=100", ids.join(",")))
-            })
-            .collect();
-        let mut stages = std::collections::BTreeMap::new();
-        for (call, answer) in calls.iter().zip(api.send_all(&calls).await) {
-            let answer = answer?;
-            let Some(deals) = answer["data"].as_array() else {
-                return Err(Error::CrmRejected {
-                    call: call.to_string(),
-                    reason: "the answer has no `data` list".into(),
-                });
-            };
-            for deal in deals {
-                let Some(id) = text(&deal["id"]) else {
-                    continue;
-                };
-                // A deal answered without its stage is a fault of the answer: the move waits for
-                // the retry.
-                let stage = text(&deal["stage_id"]).ok_or_else(|| Error::CrmUnavailable {
-                    call: call.to_string(),
-                    reason: format!("deal {id} was read again without its stage"),
-                })?;
-                stages.insert(id, stage);
-            }
-        }
-        Ok(stages)
+    ) -> Result<BTreeMap<String, String>, Error> {
+        complete::current_stages(ids, api).await
     }
 
     /// `GET /api/v2/deals?status=open&cursor=…`, each deal completed as a webhook's ([`list`]).
@@ -226,193 +188,14 @@ impl Adapter for Pipedrive {
     }
 }
 
-/// The playbook's `crm_fields` table for Pipedrive's persons: a person custom field's key is not
-/// the deal field's.
-const PERSON_FIELDS: &str = "pipedrive_person";
-
-/// The person custom field the contact dimension reads buying roles from, if the playbook names
-/// one: its `pipedrive_person` entry (a contact dimension always reads persons, so its
-/// `pipedrive` entry is taken as a person field's key too).
-fn role_field(playbook: &Playbook) -> Option<&str> {
-    playbook
-        .dimensions
-        .iter()
-        .filter(|d| matches!(d.evidence, EvidenceRule::Contact { .. }))
-        .find_map(|d| {
-            d.crm_fields
-                .get(PERSON_FIELDS)
-                .or_else(|| d.crm_fields.get(Crm::Pipedrive.name()))
-        })
-        .map(String::as_str)
-}
-
-/// A person as a contact: name, primary email, job title and buying role (the text of the
-/// playbook's role field), written as a canonical role (`Economic Buyer` → `economic_buyer`).
-fn contact(id: &str, person: &Map<String, Value>, role: Option<String>) -> Contact {
-    let emails = person.get("emails").and_then(Value::as_array);
-    let email = emails
-        .and_then(|emails| {
-            emails
-                .iter()
-                .find(|e| e["primary"] == true)
-                .or_else(|| emails.first())
-        })
-        .and_then(|e| text(&e["value"]));
-    let role = role.map(|role| Contact::role_key(&role));
-    Contact {
-        id: id.to_owned(),
-        name: person.get("name").and_then(text),
-        email,
-        title: person.get("job_title").and_then(text),
-        role,
-        authority: None,
-    }
-}
-
-/// Label the option fields the playbook reads, map the playbook's fields and fetch a deal's
-/// person.
-pub async fn complete(
-    event: WebhookEvent,
-    playbook: &Playbook,
-    names: &FieldNames,
-    api: &Api<'_, impl CrmClient, impl Clock>,
-) -> Result<WebhookEvent, Error> {
-    complete_with(event, playbook, names, api, None).await
-}
-
-/// [`complete`], a deal's person taken from `persons` (read for a whole page, by id; a person
-/// not there was deleted) instead of fetched on its own.
-pub(super) async fn complete_with(
-    mut event: WebhookEvent,
-    playbook: &Playbook,
-    names: &FieldNames,
-    api: &Api<'_, impl CrmClient, impl Clock>,
-    persons: Option<&BTreeMap<String, Map<String, Value>>>,
-) -> Result<WebhookEvent, Error> {
-    let record = &mut event.record;
-    let mapped = names.incoming(record.kind);
-    let role_field = role_field(playbook);
-    let mut read: BTreeSet<&str> = mapped.keys().map(String::as_str).collect();
-    if record.kind == RecordKind::Lead {
-        read.extend(role_field);
-    }
-    label_options(record, &read, api).await?;
-    for (key, canonical) in mapped {
-        if let Some(value) = record.fields.get(key).cloned() {
-            record.fields.insert(canonical.clone(), value);
-        }
-    }
-    match record.kind {
-        RecordKind::Lead => {
-            let role = role_field
-                .and_then(|key| record.fields.get(key))
-                .and_then(text)
-                .map(|role| Contact::role_key(&role));
-            if let Some(me) = record.contacts.first_mut() {
-                me.role = role;
-            }
-        }
-        RecordKind::Deal => {
-            record.contact_roles_read = role_field.is_some();
-            if let Some(person_id) = record.text("person_id") {
-                let person = match persons {
-                    Some(persons) => persons.get(&person_id).cloned(),
-                    None => person(&person_id, api).await?,
-                };
-                if let Some(person) = &person {
-                    let role = person_role(person, role_field, api).await?;
-                    let authority = playbook.staleness.authority_field.as_deref();
-                    let authority = person_role(person, authority, api).await?;
-                    let mut contact = contact(&person_id, person, role);
-                    contact.authority = authority;
-                    record.contacts.push(contact);
-                }
-            }
-        }
-    }
-    event.complete = true;
-    Ok(event)
-}
-
-/// `GET /api/v2/persons/<id>`: the person, or `None` when it was deleted since.
-async fn person(
-    id: &str,
-    api: &Api<'_, impl CrmClient, impl Clock>,
-) -> Result<Option<Map<String, Value>>, Error> {
-    let call = CrmCall::get(format!("/api/v2/persons/{}", path_segment(id)));
-    match api.send(&call).await {
-        Ok(mut answer) => Ok(match answer["data"].take() {
-            Value::Object(person) => Some(person),
-            _ => None,
-        }),
-        Err(Error::CrmRecordGone { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Replace the option ids a webhook sent with their labels: those of fields in `read` from the
-/// field definitions (fetched only if one is there), the others' as plain ids.
-async fn label_options(
-    record: &mut Record,
-    read: &BTreeSet<&str>,
-    api: &Api<'_, impl CrmClient, impl Clock>,
-) -> Result<(), Error> {
-    let typed: Vec<(String, Vec<String>)> = record
-        .fields
-        .iter()
-        .filter_map(|(key, value)| Some((key.clone(), options::typed_ids(value)?)))
-        .collect();
-    let labels = if typed.iter().any(|(key, _)| read.contains(key.as_str())) {
-        let entity = match record.kind {
-            RecordKind::Deal => "deal",
-            RecordKind::Lead => "person",
-        };
-        Some(options::OptionLabels::fetch(api, entity).await?)
-    } else {
-        None
-    };
-    for (key, ids) in typed {
-        let text = match &labels {
-            Some(labels) if read.contains(key.as_str()) => labels.text(&key, &ids),
-            _ => ids.join(","),
-        };
-        record.fields.insert(key, Value::String(text));
-    }
-    Ok(())
-}
-
-/// A deal's person's buying role (or authority level): the text of `role_field`, its label when
-/// it is an option field (the API sends option ids).
-async fn person_role(
-    person: &Map<String, Value>,
-    role_field: Option<&str>,
-    api: &Api<'_, impl CrmClient, impl Clock>,
-) -> Result<Option<String>, Error> {
-    let Some((key, value)) =
-        role_field.and_then(|key| Some((key, person.get("custom_fields")?.get(key)?)))
-    else {
-        return Ok(None);
-    };
-    let value = accept::custom_value(value);
-    let Some(ids) = value
-        .as_ref()
-        .and_then(|v| options::typed_ids(v).or_else(|| options::plain_ids(v)))
-    else {
-        return Ok(value.as_ref().and_then(text));
-    };
-    let labels = options::OptionLabels::fetch(api, "person").await?;
-    Ok(if labels.has(key) {
-        Some(labels.text(key, &ids))
-    } else {
-        value.as_ref().and_then(text)
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
-    use super::*;
+    use super::{
+        complete::{complete, complete_with},
+        *,
+    };
 
     /// A swept deal's person is taken from the page's persons, never fetched on its own; a
     /// person not among them was deleted: no contact, and no call.

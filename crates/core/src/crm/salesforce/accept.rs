@@ -1,6 +1,8 @@
 //! Outbound messages: the SOAP `notifications` envelope, read with an XML parser (namespaces
 //! resolved, entities decoded), up to [`MAX_NOTIFICATIONS`] `Notification`s, each an `Id` and the
-//! `sObject` with the fields the admin chose ([`super::record`] makes each an event).
+//! `sObject` with the fields the admin chose ([`super::record`] makes each an event); and Flow
+//! callouts' JSON ([`super::record::read_callout`]). Salesforce does not sign either: both carry a
+//! shared token.
 
 use quick_xml::{
     NsReader,
@@ -10,8 +12,43 @@ use quick_xml::{
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{MAX_NOTIFICATIONS, record::into_event};
-use crate::{Error, event::WebhookEvent};
+use super::{MAX_NOTIFICATIONS, SalesforceCredentials, TOKEN_HEADER, is_json, record};
+use crate::{
+    Error,
+    event::{Delivery, WebhookEvent},
+    inbound::InboundRequest,
+    signature::credentials::verify_tokens,
+};
+
+/// An outbound message or a Flow callout, with a shared token, from the org served.
+pub(super) fn accept(
+    request: &InboundRequest<'_>,
+    credentials: &SalesforceCredentials,
+    now: OffsetDateTime,
+) -> Result<Delivery, Error> {
+    let presented = request
+        .header(TOKEN_HEADER)
+        .map(str::to_owned)
+        .or_else(|| request.query("token"));
+    let tokens: Vec<&str> = credentials.tokens.iter().map(|t| t.expose()).collect();
+    verify_tokens(
+        presented.as_deref(),
+        &tokens,
+        "x-pipeline-guard-token (or ?token=)",
+    )?;
+    if is_json(request.header("content-type")) {
+        let (org, delivery) = record::read_callout(request.body, now)?;
+        credentials.org.check("organization_id", org.as_deref())?;
+        Ok(delivery)
+    } else {
+        request.require_content_type("text/xml")?;
+        let (org, events) = read(request.body, now)?;
+        credentials
+            .org
+            .check("notifications.OrganizationId", Some(&org))?;
+        Ok(Delivery::webhook(events))
+    }
+}
 
 const SOAP_ENVELOPE: &[u8] = b"http://schemas.xmlsoap.org/soap/envelope/";
 const OUTBOUND: &[u8] = b"http://soap.sforce.com/2005/09/outbound";
@@ -186,7 +223,7 @@ pub(super) fn read(body: &[u8], now: OffsetDateTime) -> Result<(String, Vec<Webh
         .map(|(i, n)| {
             let at = format!("Notification[{i}]");
             let dedupe_key = format!("salesforce:{organization}:{}", n.id);
-            into_event(dedupe_key, n.id, &n.object, n.fields, None, now, &at)
+            record::into_event(dedupe_key, n.id, &n.object, n.fields, None, now, &at)
         })
         .collect::<Result<_, _>>()?;
     Ok((organization, events))

@@ -80,7 +80,6 @@ use crate::{
     outcome::DeliveryOutcome,
     playbook::Playbook,
     ports::{Clock, CrmClient},
-    signature::credentials::verify_tokens,
     writeback::WriteBack,
 };
 use std::time::Duration;
@@ -183,28 +182,7 @@ impl Adapter for Salesforce {
         credentials: &SalesforceCredentials,
         now: OffsetDateTime,
     ) -> Result<Delivery, Error> {
-        let presented = request
-            .header(TOKEN_HEADER)
-            .map(str::to_owned)
-            .or_else(|| request.query("token"));
-        let tokens: Vec<&str> = credentials.tokens.iter().map(|t| t.expose()).collect();
-        verify_tokens(
-            presented.as_deref(),
-            &tokens,
-            "x-pipeline-guard-token (or ?token=)",
-        )?;
-        if is_json(request.header("content-type")) {
-            let (org, delivery) = record::read_callout(request.body, now)?;
-            credentials.org.check("organization_id", org.as_deref())?;
-            Ok(delivery)
-        } else {
-            request.require_content_type("text/xml")?;
-            let (org, events) = accept::read(request.body, now)?;
-            credentials
-                .org
-                .check("notifications.OrganizationId", Some(&org))?;
-            Ok(Delivery::webhook(events))
-        }
+        accept::accept(request, credentials, now)
     }
 
     async fn complete(
@@ -271,7 +249,7 @@ impl Adapter for Salesforce {
     }
 }
 
-fn is_json(content_type: Option<&str>) -> bool {
+pub(super) fn is_json(content_type: Option<&str>) -> bool {
     content_type_is(content_type, "application/json")
 }
 

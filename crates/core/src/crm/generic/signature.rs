@@ -26,8 +26,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::OffsetDateTime;
 
-use super::within_window;
 use crate::Error;
+use crate::signature::within_window;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -4,7 +4,7 @@
 //! | --- | --- | --- | --- |
 //! | v1 | `X-HubSpot-Signature` (`X-HubSpot-Signature-Version: v1`) | hex(SHA-256(client secret + body)): the body | replayed at any time, to any URL |
 //! | v2 | same, `v2` | hex(SHA-256(secret + method + URL + body)): also the method and the URL | replayed at any time, to the same URL only |
-//! | v3 | `X-HubSpot-Signature-v3` + `X-HubSpot-Request-Timestamp` (ms) | base64(HMAC-SHA256(secret, method + URI + body + timestamp)): also the time | replayed to the same URL within 5 minutes ([`super::REPLAY_WINDOW_SECONDS`]) only |
+//! | v3 | `X-HubSpot-Signature-v3` + `X-HubSpot-Request-Timestamp` (ms) | base64(HMAC-SHA256(secret, method + URI + body + timestamp)): also the time | replayed to the same URL within 5 minutes ([`crate::signature::REPLAY_WINDOW_SECONDS`]) only |
 //!
 //! v3's URI is the full URL HubSpot called with a fixed set of escapes decoded ([`v3_uri`]).
 //! HubSpot signs its requests with v3, and adds v1 (Webhooks API) or v2 (workflow actions, CRM
@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use super::within_window;
 use crate::Error;
+use crate::signature::within_window;
 
 /// The v3 signature header.
 pub const SIGNATURE_V3_HEADER: &str = "x-hubspot-signature-v3";
