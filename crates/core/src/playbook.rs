@@ -24,8 +24,9 @@ pub use verdict::{VerdictFields, VerdictValue};
 use crate::{
     Error,
     engagement::Engagement,
-    evidence::EvidenceRule,
+    evidence::{EvidenceRule, Judgement, Subject},
     fit::Fit,
+    model::Record,
     tier::{self, Tier},
 };
 
@@ -113,6 +114,24 @@ impl Dimension {
     /// The canonical record field holding the evidence.
     pub fn field(&self) -> &str {
         self.field.as_deref().unwrap_or(&self.key)
+    }
+
+    /// Judge this dimension's evidence on `record` at time `now`; `placeholders` are the
+    /// playbook's values that are never evidence (`handoff.placeholders`).
+    pub fn judge(
+        &self,
+        record: &Record,
+        placeholders: &[String],
+        now: time::OffsetDateTime,
+    ) -> Judgement {
+        let subject = Subject {
+            record,
+            field: self.field(),
+            name: &self.name,
+            question: &self.question,
+            placeholders,
+        };
+        self.evidence.judge(&subject, now)
     }
 }
 
@@ -296,7 +315,7 @@ impl Playbook {
                     "{at}.field: name the record field holding the evidence"
                 ));
             }
-            for problem in d.evidence.problems() {
+            for problem in d.evidence.problems(&d.name) {
                 problems.push(format!("{at}.evidence.{problem}"));
             }
             if d.question.trim().is_empty() {

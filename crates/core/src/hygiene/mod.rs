@@ -13,7 +13,7 @@ pub use checklist::{Check, CheckResult, Checklist, Outcome, Rotting, checklist};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{model::Record, playbook::Playbook};
+use crate::{model::Record, placeholder, playbook::Playbook};
 
 /// How complete one record is against the playbook's required fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,12 +26,13 @@ pub struct Hygiene {
     pub trustworthy: bool,
 }
 
-/// Check a record's required fields.
+/// Check a record's required fields; one holding a placeholder ("TBD") is empty.
 pub fn assess(record: &Record, playbook: &Playbook) -> Hygiene {
     let required = &playbook.staleness.required_fields;
+    let placeholders = &playbook.handoff.placeholders;
     let missing: Vec<String> = required
         .iter()
-        .filter(|field| !record.has(field))
+        .filter(|field| !placeholder::filled(record, field, placeholders))
         .cloned()
         .collect();
     let complete_pct = if required.is_empty() {
