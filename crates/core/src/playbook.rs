@@ -496,8 +496,8 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused_with_their_path() {
         let typo = DEFAULT_PLAYBOOK.replace(
-            "evidence = { kind = \"text\", min_words = 4 }",
-            "evidence = { kind = \"text\", min_word = 4 }",
+            "evidence = { kind = \"text\", min_words = 3, requires = [\"date\", \"person\"] }",
+            "evidence = { kind = \"text\", min_word = 3, requires = [\"date\", \"person\"] }",
         );
         let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&typo) else {
             panic!("a typo was accepted");

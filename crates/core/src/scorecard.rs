@@ -331,7 +331,8 @@ mod tests {
     fn thin_evidence_is_yellow_and_missing_is_red_with_a_question() {
         let playbook = Playbook::default_playbook();
         let mut deal = qualified_deal();
-        deal.fields.insert("pain".into(), "slow close".into());
+        deal.fields
+            .insert("pain".into(), "close delays reporting".into());
         deal.fields.remove("impact");
         let card = score(&deal, &playbook, NOW);
         let gaps: Vec<_> = card.gaps().map(|d| (d.key.as_str(), d.status)).collect();

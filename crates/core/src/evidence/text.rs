@@ -78,7 +78,7 @@ impl<'r> Reading<'r> {
                 words::find_phrases(&self.words, list.iter().map(String::as_str))
                     .into_iter()
                     .find(|(at, _)| !words::negated(&self.words, *at))
-                    .map(|(at, _)| self.words[at].raw.clone())
+                    .map(|(at, phrase)| words::shown(&self.words, at, phrase))
             }
         }
     }

@@ -90,7 +90,7 @@ impl<'r> Check<'r> {
             Check::Quantity => "a figure".to_owned(),
             Check::Consequence => "a consequence".to_owned(),
             Check::Date => "a date".to_owned(),
-            Check::Person => "who".to_owned(),
+            Check::Person => "a person, role or meeting".to_owned(),
             Check::Words(name, _) => name.replace('_', " "),
         }
     }

@@ -2,7 +2,7 @@
 //! playbook can add its own words (`extend = { consequence = ["fines"] }`). A word denied just
 //! before it ("no delays", "does not cost") does not count.
 
-use super::words::{Word, find_phrases, negated};
+use super::words::{Word, find_phrases, negated, shown};
 
 /// What a problem does to the business, in the words reps use for it.
 pub const CONSEQUENCE_WORDS: &[&str] = &[
@@ -80,7 +80,7 @@ pub const CONSEQUENCE_WORDS: &[&str] = &[
 pub fn find(words: &[Word], extra: &[String]) -> Option<String> {
     hits(words, extra)
         .into_iter()
-        .map(|(at, _)| words[at].raw.clone())
+        .map(|(at, phrase)| shown(words, at, phrase))
         .next()
 }
 

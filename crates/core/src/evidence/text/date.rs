@@ -312,7 +312,7 @@ mod tests {
             ("demo on 2026-12-10", "2026-12-10 (2026-12-10)"),
             ("call Friday", "Friday (2026-12-11)"),
             ("next Tuesday", "Tuesday (2026-12-08)"),
-            ("by end of Q1", "Q1"),
+            ("by end of Q1", "end of Q1"),
             ("within two weeks", "within two weeks"),
             ("in a month", "in a month"),
             ("tomorrow at 10", "tomorrow"),

@@ -7,7 +7,7 @@
 
 use super::{
     date,
-    words::{FUNCTION_WORDS, Word, find_phrases},
+    words::{FUNCTION_WORDS, Word, find_phrases, shown},
 };
 
 /// Roles that name who is involved.
@@ -95,13 +95,14 @@ const AFTER_NAME: &[&str] = &["to", "will", "and", "is", "has", "s"];
 
 /// The first person, role or meeting in `words`, by the lists plus `extra`.
 pub fn find(words: &[Word], extra: &[String]) -> Option<String> {
-    let listed = hits(words, extra).into_iter().next().map(|(at, _)| at);
+    let listed = hits(words, extra).into_iter().next();
     let named = (0..words.len()).find(|&at| is_name(words, at));
-    [listed, named]
-        .into_iter()
-        .flatten()
-        .min()
-        .map(|at| words[at].raw.clone())
+    match (listed, named) {
+        (Some((at, phrase)), named) if named.is_none_or(|n| at <= n) => {
+            Some(shown(words, at, phrase))
+        }
+        (_, named) => named.map(|at| words[at].raw.clone()),
+    }
 }
 
 /// Every word (by index) naming a role or a meeting, with the phrase.

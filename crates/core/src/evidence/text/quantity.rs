@@ -82,9 +82,11 @@ fn with_unit(words: &[Word], at: usize) -> String {
         Some(b) if is_currency(&words[b]) => b,
         _ => at,
     };
+    let counted = |w: &Word| !FUNCTION_WORDS.contains(&w.lower.as_str()) && !w.is_figure();
     let end = match words.get(at + 1) {
         Some(w) if w.lower == "%" || is_currency(w) || w.is_one_of(TIME_UNITS) => at + 1,
-        Some(w) if !FUNCTION_WORDS.contains(&w.lower.as_str()) && !w.is_figure() => at + 1,
+        // After a currency the amount is complete: "$60k a year", not "$60k costs".
+        Some(w) if start == at && counted(w) => at + 1,
         _ => at,
     };
     span(words, start, end)

@@ -64,7 +64,11 @@ pub fn words(text: &str) -> Vec<Word> {
                 && current.chars().last().is_some_and(|p| p.is_ascii_digit())
                 && chars.get(i + 1).is_some_and(char::is_ascii_digit)
         };
-        if c.is_alphanumeric() || (!current.is_empty() && between_digits(c)) {
+        let in_address = |c: char| {
+            (c == '@' || (c == '.' && current.contains('@')))
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
+        };
+        if c.is_alphanumeric() || (!current.is_empty() && (between_digits(c) || in_address(c))) {
             if current.is_empty() {
                 starts_sentence = sentence_start;
                 sentence_start = false;
@@ -73,6 +77,7 @@ pub fn words(text: &str) -> Vec<Word> {
             continue;
         }
         if matches!(c, '\'' | '’') && !current.is_empty() {
+            current.push(c);
             continue;
         }
         push(&mut words, &mut current, starts_sentence);
@@ -93,23 +98,48 @@ fn push(words: &mut Vec<Word>, current: &mut String, starts_sentence: bool) {
 }
 
 fn word(raw: String, starts_sentence: bool) -> Word {
+    let raw = raw.trim_end_matches(['\'', '’']).to_owned();
     Word {
-        lower: raw.to_lowercase(),
+        lower: raw.to_lowercase().replace(['\'', '’'], ""),
         raw,
         starts_sentence,
     }
 }
 
-/// Whether the words `phrase` (lower case, spaces between) start at `at` in `words`.
+/// The words of `phrase`, cut as a text is ("Sign-off" is "sign", "off"); the built-in lists,
+/// already plain lower-case words, are not cut again.
+fn parts(phrase: &str) -> Vec<String> {
+    let plain = phrase
+        .chars()
+        .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == ' ');
+    if plain {
+        phrase.split_whitespace().map(str::to_owned).collect()
+    } else {
+        words(phrase).into_iter().map(|w| w.lower).collect()
+    }
+}
+
+/// Whether the words of `phrase` start at `at` in `words`, the first in any inflection.
 pub fn phrase_at(words: &[Word], at: usize, phrase: &str) -> bool {
-    let mut parts = phrase.split_whitespace();
-    let first = parts.next();
-    let matched =
-        first.is_some_and(|first| words.get(at).is_some_and(|w| inflects(first, &w.lower)));
-    matched
-        && parts
+    let parts = parts(phrase);
+    let Some((first, rest)) = parts.split_first() else {
+        return false;
+    };
+    words.get(at).is_some_and(|w| inflects(first, &w.lower))
+        && rest
+            .iter()
             .enumerate()
-            .all(|(k, part)| words.get(at + 1 + k).is_some_and(|w| w.lower == part))
+            .all(|(k, part)| words.get(at + 1 + k).is_some_and(|w| w.lower == *part))
+}
+
+/// The words of `phrase` as `words` has them at `at`, as written ("Kick off").
+pub fn shown(words: &[Word], at: usize, phrase: &str) -> String {
+    let end = (at + parts(phrase).len()).min(words.len());
+    words[at..end.max(at + 1)]
+        .iter()
+        .map(|w| w.raw.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The words at which one of `phrases` starts, with the phrase as written.
