@@ -246,7 +246,12 @@ impl TextRule {
             problems.push("min_words: must be at least 1".to_owned());
         }
         let mut known: Vec<&str> = BUILT_IN.to_vec();
-        known.extend(self.any_of.keys().map(String::as_str));
+        known.extend(
+            self.any_of
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !BUILT_IN.contains(k)),
+        );
         for (i, requirement) in self.requires.iter().enumerate() {
             if requirement.any_of.is_empty() {
                 problems.push(format!("requires[{i}]: name a check for {name}"));

@@ -7,6 +7,7 @@
 //! nothing.
 
 use super::{
+    consequence::CONSEQUENCE_WORDS,
     date,
     words::{FUNCTION_WORDS, TIME_UNITS, Word, number_word},
 };
@@ -82,7 +83,13 @@ fn with_unit(words: &[Word], at: usize) -> String {
         Some(b) if is_currency(&words[b]) => b,
         _ => at,
     };
-    let counted = |w: &Word| !FUNCTION_WORDS.contains(&w.lower.as_str()) && !w.is_figure();
+    // The word after a figure names what it counts ("300 tickets"), unless it says what
+    // happens ("14,000 costs them").
+    let counted = |w: &Word| {
+        !FUNCTION_WORDS.contains(&w.lower.as_str())
+            && !w.is_figure()
+            && !w.is_one_of(CONSEQUENCE_WORDS)
+    };
     let end = match words.get(at + 1) {
         Some(w) if w.lower == "%" || is_currency(w) || w.is_one_of(TIME_UNITS) => at + 1,
         // After a currency the amount is complete: "$60k a year", not "$60k costs".
