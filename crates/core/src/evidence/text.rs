@@ -267,9 +267,13 @@ impl TextRule {
         }
         for (list, words) in &self.any_of {
             let required = self.requires.iter().any(|r| r.any_of.contains(list));
-            if BUILT_IN.contains(&list.as_str()) {
+            if EXTENDABLE.contains(&list.as_str()) {
                 problems.push(format!(
                     "any_of.{list}: {list} is a built-in check; name the list otherwise, or add words with extend.{list}"
+                ));
+            } else if BUILT_IN.contains(&list.as_str()) {
+                problems.push(format!(
+                    "any_of.{list}: {list} is a built-in check; name the list otherwise"
                 ));
             } else if words.iter().all(|w| w.trim().is_empty()) {
                 problems.push(format!("any_of.{list}: list the words that show it"));
@@ -290,3 +294,6 @@ impl TextRule {
         problems
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -61,6 +61,12 @@ mod tests {
         assert_eq!(h.complete_pct, 50);
         assert_eq!(h.missing, vec!["close_date", "next_step"]);
         assert!(!h.trustworthy);
+        deal.fields.insert("next_step".into(), "T.B.D.".into());
+        assert_eq!(
+            assess(&deal, &playbook).complete_pct,
+            50,
+            "a placeholder is empty"
+        );
         deal.fields
             .insert("next_step".into(), "demo with CFO on Friday".into());
         let h = assess(&deal, &playbook);
