@@ -104,7 +104,7 @@ fn date_at(words: &[Word], at: usize, today: Date) -> Option<(String, When)> {
         "in" | "within" => return within(words, at).map(|end| (text(end), When::Ahead(None))),
         _ => {}
     }
-    if quarter(&word.lower) && !at.checked_sub(1).is_some_and(|b| words[b].lower == "last") {
+    if quarter(&word.lower) && at.checked_sub(1).is_none_or(|b| words[b].lower != "last") {
         return Some((word.raw.clone(), When::Ahead(None)));
     }
     None
