@@ -64,13 +64,19 @@ fn unknown_gate_dimensions_are_refused_with_their_path() {
 fn a_broken_playbook_lists_every_problem_and_fails() {
     let (ok, _, err) = pipeline_guard(&["check", "fixtures/scoring/invalid-evidence-rules.toml"]);
     assert!(!ok);
-    assert!(err.contains("7 problem(s)"), "{err}");
+    assert!(err.contains("11 problem(s)"), "{err}");
     assert!(
         err.contains("dimensions[0].evidence.min: 50000 is above max 1000"),
         "{err}"
     );
     assert!(
         err.contains("dimensions[4].crm_fields.zoho: unknown CRM"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "dimensions[5].evidence.requires[1]: Next step requires \"persn\", which is no check"
+        ),
         "{err}"
     );
 }

@@ -2,25 +2,28 @@
 //!
 //! Teams keep evidence in different shapes: narrative text, a scored picklist, a number, a date,
 //! a yes/no, or a contact with the right role. Each [`EvidenceRule`] turns one of those into
-//! green, yellow or red, with the evidence it used and a one-line reason.
+//! green, yellow or red, with the evidence it used and a one-line reason. Narrative text is
+//! judged on what it says ([`text`]); the other kinds on their value ([`value`], [`contact`]).
+
+mod contact;
+pub mod text;
+mod value;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{
-    model::{Record, parse_date},
-    score::Status,
-};
+pub use text::TextRule;
+
+use crate::{model::Record, score::Status};
 
 /// How a dimension's evidence is judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EvidenceRule {
-    /// Narrative text: green with at least `min_words` words, yellow with fewer, red when empty.
-    Text {
-        /// Words that make the evidence complete.
-        min_words: usize,
-    },
+    /// Narrative text: green when it says what the rule requires (a figure, a consequence, a
+    /// date, a person, the playbook's own words) in at least `min_words` words, yellow when it
+    /// says some of it, red when it says none or is no evidence at all.
+    Text(TextRule),
     /// A picklist value mapped to a status; a value the playbook does not list is red.
     Picklist {
         /// Values that are green.
@@ -72,6 +75,21 @@ pub struct Judgement {
     pub reason: String,
 }
 
+/// What a rule judges: one dimension's field on a record.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The record.
+    pub record: &'a Record,
+    /// The record field holding the evidence.
+    pub field: &'a str,
+    /// The dimension's name, as reasons say it (`Pain`).
+    pub name: &'a str,
+    /// The dimension's discovery question, asked when the playbook's own checks miss.
+    pub question: &'a str,
+    /// The playbook's placeholders (`handoff.placeholders`): values that are never evidence.
+    pub placeholders: &'a [String],
+}
+
 impl Judgement {
     fn new(status: Status, evidence: Option<String>, reason: impl Into<String>) -> Self {
         Judgement {
@@ -83,168 +101,27 @@ impl Judgement {
 }
 
 impl EvidenceRule {
-    /// Judge the value of `field` on `record` at time `now`.
-    pub fn judge(&self, record: &Record, field: &str, now: OffsetDateTime) -> Judgement {
-        let text = record.text(field);
-        let missing = || Judgement::new(Status::Red, None, format!("no evidence in `{field}`"));
+    /// Judge `subject`'s evidence at time `now`.
+    pub fn judge(&self, subject: &Subject<'_>, now: OffsetDateTime) -> Judgement {
+        let (record, field) = (subject.record, subject.field);
         match self {
-            EvidenceRule::Text { min_words } => {
-                let Some(text) = text else { return missing() };
-                let words = text.split_whitespace().count();
-                if words >= *min_words {
-                    Judgement::new(
-                        Status::Green,
-                        Some(text),
-                        format!("{words} words of evidence in `{field}`"),
-                    )
-                } else {
-                    Judgement::new(
-                        Status::Yellow,
-                        Some(text),
-                        format!("only {words} word(s) in `{field}`; {min_words} make it complete"),
-                    )
-                }
-            }
+            EvidenceRule::Text(rule) => rule.judge(subject, now),
             EvidenceRule::Picklist { green, yellow, red } => {
-                let Some(value) = text else { return missing() };
-                let listed =
-                    |values: &[String]| values.iter().any(|v| v.eq_ignore_ascii_case(&value));
-                let (status, reason) = if listed(green) {
-                    (Status::Green, format!("`{field}` is {value:?}"))
-                } else if listed(yellow) {
-                    (Status::Yellow, format!("`{field}` is only {value:?}"))
-                } else if listed(red) {
-                    (Status::Red, format!("`{field}` is {value:?}"))
-                } else {
-                    (
-                        Status::Red,
-                        format!("`{field}` is {value:?}, which the playbook does not count"),
-                    )
-                };
-                Judgement::new(status, Some(value), reason)
+                value::picklist(record, field, [green, yellow, red])
             }
-            EvidenceRule::Number { min, max } => {
-                let Some(value) = record.number(field) else {
-                    return match text {
-                        Some(t) => Judgement::new(
-                            Status::Red,
-                            Some(t),
-                            format!("`{field}` is not a number"),
-                        ),
-                        None => missing(),
-                    };
-                };
-                let in_range = min.is_none_or(|m| value >= m) && max.is_none_or(|m| value <= m);
-                let wanted = match (min, max) {
-                    (Some(min), Some(max)) => format!("between {min} and {max}"),
-                    (Some(min), None) => format!("at least {min}"),
-                    (None, Some(max)) => format!("at most {max}"),
-                    (None, None) => "any value".to_owned(),
-                };
-                let (status, verdict) = if in_range {
-                    (Status::Green, "is")
-                } else {
-                    (Status::Yellow, "should be")
-                };
-                Judgement::new(
-                    status,
-                    Some(value.to_string()),
-                    format!("`{field}` = {value}; it {verdict} {wanted}"),
-                )
-            }
-            EvidenceRule::Date { within_days } => {
-                let Some(raw) = text else { return missing() };
-                let Some(date) = parse_date(&raw) else {
-                    return Judgement::new(
-                        Status::Red,
-                        Some(raw),
-                        format!("`{field}` is not a date"),
-                    );
-                };
-                let days = (date - now.date()).whole_days();
-                if (0..=i64::from(*within_days)).contains(&days) {
-                    Judgement::new(
-                        Status::Green,
-                        Some(raw),
-                        format!("`{field}` is {date}, in {days} day(s)"),
-                    )
-                } else if days < 0 {
-                    Judgement::new(
-                        Status::Yellow,
-                        Some(raw),
-                        format!("`{field}` is {date}, {} day(s) ago", -days),
-                    )
-                } else {
-                    Judgement::new(
-                        Status::Yellow,
-                        Some(raw),
-                        format!("`{field}` is {date}, more than {within_days} days out"),
-                    )
-                }
-            }
-            EvidenceRule::Boolean => match record.flag(field) {
-                Some(true) => Judgement::new(
-                    Status::Green,
-                    Some("yes".into()),
-                    format!("`{field}` is yes"),
-                ),
-                Some(false) => Judgement::new(
-                    Status::Red,
-                    Some("no".into()),
-                    format!("`{field}` is recorded as no"),
-                ),
-                None => missing(),
-            },
-            EvidenceRule::Contact { roles, titles } => {
-                let has_role = record.contacts.iter().find(|c| {
-                    c.role
-                        .as_deref()
-                        .is_some_and(|role| roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
-                });
-                if let Some(contact) = has_role {
-                    let who = contact.name.clone().unwrap_or_else(|| contact.id.clone());
-                    let role = contact.role.clone().unwrap_or_default();
-                    return Judgement::new(
-                        Status::Green,
-                        Some(format!("{who} ({role})")),
-                        format!("{who} is on the record as {role}"),
-                    );
-                }
-                let by_title = record.contacts.iter().find(|c| {
-                    c.title.as_deref().is_some_and(|title| {
-                        let title = title.to_lowercase();
-                        titles.iter().any(|t| title.contains(&t.to_lowercase()))
-                    })
-                });
-                match by_title {
-                    Some(contact) => {
-                        let who = contact.name.clone().unwrap_or_else(|| contact.id.clone());
-                        let title = contact.title.clone().unwrap_or_default();
-                        Judgement::new(
-                            Status::Yellow,
-                            Some(format!("{who}, {title}")),
-                            format!(
-                                "{who} ({title}) has the authority by title, but the role is not confirmed"
-                            ),
-                        )
-                    }
-                    None => Judgement::new(
-                        Status::Red,
-                        None,
-                        "no contact with that role or authority on the record",
-                    ),
-                }
-            }
+            EvidenceRule::Number { min, max } => value::number(record, field, *min, *max),
+            EvidenceRule::Date { within_days } => value::date(record, field, *within_days, now),
+            EvidenceRule::Boolean => value::boolean(record, field),
+            EvidenceRule::Contact { roles, titles } => contact::judge(record, roles, titles),
         }
     }
 
-    /// Problems with the rule itself, each `field: what is wrong`, relative to the rule.
-    pub fn problems(&self) -> Vec<String> {
+    /// Problems with the rule itself, each `field: what is wrong`, relative to the rule, for
+    /// the dimension called `name`.
+    pub fn problems(&self, name: &str) -> Vec<String> {
         let mut problems = Vec::new();
         match self {
-            EvidenceRule::Text { min_words } if *min_words == 0 => {
-                problems.push("min_words: must be at least 1".to_owned());
-            }
+            EvidenceRule::Text(rule) => problems.extend(rule.problems(name)),
             EvidenceRule::Picklist { green, .. } if green.is_empty() => {
                 problems.push("green: list at least one value that counts as green".to_owned());
             }
@@ -286,8 +163,19 @@ mod tests {
         record
     }
 
+    fn judge(rule: &EvidenceRule, record: &Record, field: &str) -> Judgement {
+        let subject = Subject {
+            record,
+            field,
+            name: field,
+            question: "What is it?",
+            placeholders: &[],
+        };
+        rule.judge(&subject, NOW)
+    }
+
     fn status(rule: &EvidenceRule, record: &Record, field: &str) -> Status {
-        rule.judge(record, field, NOW).status
+        judge(rule, record, field).status
     }
 
     #[test]
@@ -305,7 +193,7 @@ mod tests {
             status(&rule, &with("pain_level", "Suspected".into()), "pain_level"),
             Status::Yellow
         );
-        let j = rule.judge(&with("pain_level", "maybe".into()), "pain_level", NOW);
+        let j = judge(&rule, &with("pain_level", "maybe".into()), "pain_level");
         assert_eq!(j.status, Status::Red);
         assert!(j.reason.contains("does not count"));
     }
@@ -410,7 +298,7 @@ mod tests {
         });
         assert_eq!(status(&rule, &deal, "economic_buyer"), Status::Yellow);
         deal.contacts[0].role = Some("Economic_Buyer".into());
-        let j = rule.judge(&deal, "economic_buyer", NOW);
+        let j = judge(&rule, &deal, "economic_buyer");
         assert_eq!(j.status, Status::Green);
         assert_eq!(j.evidence.as_deref(), Some("Dana Ruiz (Economic_Buyer)"));
     }

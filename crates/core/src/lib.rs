@@ -8,13 +8,15 @@
 //! - [`model`]: the canonical lead/deal record, its contacts and activities.
 //! - [`event`]: a CRM change as pipeline-guard sees it, and its de-duplication key.
 //! - [`playbook`]: the team's qualification playbook (TOML), validated on load.
-//! - [`evidence`]: what counts as evidence for a dimension (text, picklist, number, date, …).
+//! - [`evidence`]: what counts as evidence for a dimension: text judged on what it says (a
+//!   figure, a consequence, a date ahead, a person), a picklist, a number, a date, ….
 //! - [`score`]: the types a score is made of (status, part, dimension score), shared by the rules
 //!   below.
 //! - [`fit`], [`engagement`]: the secondary parts of a score.
 //! - [`tier`]: hot / warm / cold / disqualified, with requirements.
 //! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
-//! - [`placeholder`]: values that are never evidence ("TBD", one word repeated, a copy).
+//! - [`placeholder`]: values that are never evidence ("TBD" however punctuated or repeated, one
+//!   word repeated), for every score, staleness and hygiene check; the normalised text.
 //! - [`review`]: flagging the top share of recent scores for human review.
 //! - [`gate`]: the BDR→AE handoff decision, and the AE's verdict on it.
 //! - [`handoffs`]: the record of every handoff and verdict, the coaching report, the weekly

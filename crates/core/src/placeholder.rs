@@ -1,42 +1,100 @@
-//! Placeholder values: what reps type when they have nothing to write ("TBD", "n/a", "-"), one
-//! word repeated, or a copy of another dimension's text. None of them is evidence, in any score.
+//! Placeholder values: what reps type when they have nothing to write ("TBD", "n/a", "-",
+//! "see above"), however punctuated, spaced or repeated ("T.B.D.", "n/a n/a n/a", "N/A - TBD"),
+//! and one word repeated. None of them is evidence, in any score, staleness or hygiene check:
+//! [`placeholder`] is the one rule they all ask, [`filled`] its form for a record's field.
+
+use crate::model::Record;
 
 /// Why `text` is a placeholder rather than evidence, if it is one. `placeholders` is the
-/// playbook's list (`handoff.placeholders`), compared without case, surrounding whitespace and
-/// punctuation.
+/// playbook's list (`handoff.placeholders`). Both are compared [`normalised`] and without
+/// spaces, so a text made only of listed values, each punctuated or spaced any way and in any
+/// number ("t.b.d. / N-A"), is one; so is a text labelled only with its own field ("Next step:
+/// TBD").
 pub fn placeholder(text: &str, placeholders: &[String]) -> Option<String> {
-    let text = normalize(text);
-    let bare = text.trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
-    if bare.is_empty() {
-        return Some(format!("{text:?} is only punctuation"));
+    let normal = normalised(text);
+    if normal.is_empty() {
+        return Some(format!("{:?} is only punctuation", text.trim()));
     }
-    let listed = placeholders.iter().map(|p| normalize(p)).find(|p| {
-        *p == text
-            || p.trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace()) == bare
-    });
-    if listed.is_some() {
-        return Some(format!("{text:?} is a placeholder"));
+    let words: Vec<&str> = normal.split(' ').collect();
+    let unlabelled: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !LABELS.contains(w))
+        .collect();
+    let listed: Vec<String> = placeholders
+        .iter()
+        .map(|p| normalised(p).replace(' ', ""))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if !unlabelled.is_empty() && made_of(&unlabelled.concat(), &listed) {
+        return Some(format!("{:?} is a placeholder", text.trim()));
     }
-    let mut words = bare
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty());
-    let first = words.next()?;
-    let mut count = 1;
-    for word in words {
-        if word != first {
-            return None;
-        }
-        count += 1;
-    }
-    (count > 1).then(|| format!("{first:?} repeated is not evidence"))
+    let first = words[0];
+    (words.len() > 1 && words.iter().all(|w| *w == first))
+        .then(|| format!("{first:?} repeated is not evidence"))
 }
 
-/// Text as it is compared with other text: lower case, whitespace collapsed.
-pub fn normalize(text: &str) -> String {
+/// Words that only label a placeholder ("Next step: TBD", "still n/a for now").
+const LABELS: &[&str] = &[
+    "next",
+    "step",
+    "steps",
+    "pain",
+    "impact",
+    "situation",
+    "status",
+    "still",
+    "is",
+    "are",
+    "currently",
+    "for",
+    "now",
+    "yet",
+    "all",
+    "here",
+];
+
+/// Whether `text` is one or more of `pieces` end to end.
+fn made_of(text: &str, pieces: &[String]) -> bool {
+    let mut reachable = vec![false; text.len() + 1];
+    reachable[0] = true;
+    for start in 0..text.len() {
+        if !reachable[start] || !text.is_char_boundary(start) {
+            continue;
+        }
+        for piece in pieces {
+            if text[start..].starts_with(piece.as_str()) {
+                reachable[start + piece.len()] = true;
+            }
+        }
+    }
+    reachable[text.len()]
+}
+
+/// Text as it is compared with other text: lower case, every punctuation mark and symbol
+/// removed (inside words too: "N.A." is "na"), whitespace collapsed to single spaces. Two
+/// evidence values with the same normalised text say the same thing.
+pub fn normalised(text: &str) -> String {
     text.split_whitespace()
+        .map(|word| {
+            word.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|word| !word.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
-        .to_lowercase()
+}
+
+/// Whether `record` holds evidence in `field` at all: the field is there (see [`Record::has`])
+/// and its text is no placeholder. Staleness and hygiene ask it for "is there a next step", so
+/// "TBD" is no next step anywhere.
+pub fn filled(record: &Record, field: &str, placeholders: &[String]) -> bool {
+    record.has(field)
+        && record
+            .text(field)
+            .is_none_or(|text| placeholder(&text, placeholders).is_none())
 }
 
 #[cfg(test)]
@@ -44,20 +102,35 @@ mod tests {
     use super::*;
 
     fn defaults() -> Vec<String> {
-        ["tbd", "n/a", "-", "?"].map(String::from).to_vec()
+        ["tbd", "n/a", "-", "?", "see above", "x", "to be determined"]
+            .map(String::from)
+            .to_vec()
     }
 
     #[test]
-    fn listed_values_punctuation_and_repeats_are_placeholders() {
+    fn listed_values_however_punctuated_spaced_or_repeated_are_placeholders() {
         for text in [
             "TBD",
             " tbd. ",
+            "T.B.D.",
+            "t b d",
             "N/A",
+            "N.A.",
+            "n/a n/a n/a n/a n/a n/a",
+            "tbd n/a tbd n/a",
+            "N/A - TBD",
             "-",
             "?",
             "???",
             "...",
+            "—",
+            "see above",
+            "See above!",
+            "x",
+            "Next step: TBD",
+            "Next steps to be determined",
             "pain pain pain pain pain pain",
+            "test test test test test test",
         ] {
             assert!(placeholder(text, &defaults()).is_some(), "{text}");
         }
@@ -69,8 +142,30 @@ mod tests {
             "Month-end close takes nine days",
             "TBD with the CFO next week",
             "nine",
+            "Next step",
+            "x-ray machines are down 3 days a month",
         ] {
             assert_eq!(placeholder(text, &defaults()), None, "{text}");
         }
+    }
+
+    #[test]
+    fn normalised_text_drops_case_punctuation_and_spacing() {
+        assert_eq!(normalised("  N/A -  T.B.D.!  "), "na tbd");
+        assert_eq!(
+            normalised("Month-end close: 9 days."),
+            "monthend close 9 days"
+        );
+    }
+
+    #[test]
+    fn a_field_holding_a_placeholder_is_not_filled() {
+        let mut deal = Record::new_deal("D-1");
+        assert!(!filled(&deal, "next_step", &defaults()));
+        deal.fields.insert("next_step".into(), "T.B.D.".into());
+        assert!(!filled(&deal, "next_step", &defaults()));
+        deal.fields
+            .insert("next_step".into(), "Demo with the CFO on Friday".into());
+        assert!(filled(&deal, "next_step", &defaults()));
     }
 }

@@ -24,8 +24,9 @@ pub use verdict::{VerdictFields, VerdictValue};
 use crate::{
     Error,
     engagement::Engagement,
-    evidence::EvidenceRule,
+    evidence::{EvidenceRule, Judgement, Subject},
     fit::Fit,
+    model::Record,
     tier::{self, Tier},
 };
 
@@ -113,6 +114,24 @@ impl Dimension {
     /// The canonical record field holding the evidence.
     pub fn field(&self) -> &str {
         self.field.as_deref().unwrap_or(&self.key)
+    }
+
+    /// Judge this dimension's evidence on `record` at time `now`; `placeholders` are the
+    /// playbook's values that are never evidence (`handoff.placeholders`).
+    pub fn judge(
+        &self,
+        record: &Record,
+        placeholders: &[String],
+        now: time::OffsetDateTime,
+    ) -> Judgement {
+        let subject = Subject {
+            record,
+            field: self.field(),
+            name: &self.name,
+            question: &self.question,
+            placeholders,
+        };
+        self.evidence.judge(&subject, now)
     }
 }
 
@@ -296,7 +315,7 @@ impl Playbook {
                     "{at}.field: name the record field holding the evidence"
                 ));
             }
-            for problem in d.evidence.problems() {
+            for problem in d.evidence.problems(&d.name) {
                 problems.push(format!("{at}.evidence.{problem}"));
             }
             if d.question.trim().is_empty() {
@@ -477,8 +496,8 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused_with_their_path() {
         let typo = DEFAULT_PLAYBOOK.replace(
-            "evidence = { kind = \"text\", min_words = 4 }",
-            "evidence = { kind = \"text\", min_word = 4 }",
+            "evidence = { kind = \"text\", min_words = 3, requires = [\"date\", \"person\"] }",
+            "evidence = { kind = \"text\", min_word = 3, requires = [\"date\", \"person\"] }",
         );
         let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&typo) else {
             panic!("a typo was accepted");

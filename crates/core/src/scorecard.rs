@@ -173,7 +173,10 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
     let mut dimensions: Vec<DimensionScore> = playbook
         .dimensions
         .iter()
-        .map(|d| score_dimension(record, d, d.weight * scale, now))
+        .map(|d| {
+            let placeholders = &playbook.handoff.placeholders;
+            score_dimension(record, d, d.weight * scale, placeholders, now)
+        })
         .collect();
     discount_non_evidence(&mut dimensions, playbook);
     let fit = playbook.fit.as_ref().map(|f| f.score(record));
@@ -202,31 +205,32 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
     }
 }
 
-/// Texts that are no evidence turn their dimension red: placeholders, and a text copied from
-/// another dimension. Of dimensions sharing one text, only the heaviest keeps it (the first on a
-/// tie), so copying a text never lowers a score more than leaving the field empty would.
+/// A text copied from another dimension is no evidence: of dimensions sharing one text (as
+/// [`placeholder::normalised`] compares it), only the heaviest keeps it (the first on a tie), so
+/// copying a text never lowers a score more than leaving the field empty would. Placeholders and
+/// filler the text rule itself refuses.
 fn discount_non_evidence(dimensions: &mut [DimensionScore], playbook: &Playbook) {
     let texts: Vec<Option<String>> = playbook
         .dimensions
         .iter()
         .zip(dimensions.iter())
         .map(|(d, score)| match (&d.evidence, &score.evidence) {
-            (EvidenceRule::Text { .. }, Some(text)) => Some(placeholder::normalize(text)),
+            (EvidenceRule::Text(_), Some(text)) => Some(placeholder::normalised(text)),
             _ => None,
         })
         .collect();
     for (i, d) in playbook.dimensions.iter().enumerate() {
         let Some(text) = &texts[i] else { continue };
-        let raw = dimensions[i].evidence.clone().unwrap_or_default();
+        if dimensions[i].status == Status::Red {
+            continue;
+        }
         let copied = playbook.dimensions.iter().enumerate().find(|(j, other)| {
             *j != i
                 && texts[*j].as_ref() == Some(text)
                 && (other.weight > d.weight || (other.weight == d.weight && *j < i))
         });
-        let why = placeholder::placeholder(&raw, &playbook.handoff.placeholders)
-            .or_else(|| copied.map(|(_, other)| format!("it copies {}'s text", other.name)));
-        if let Some(why) = why {
-            dimensions[i].not_evidence(d, &why);
+        if let Some((_, other)) = copied {
+            dimensions[i].not_evidence(d, &format!("it copies {}'s text", other.name));
         }
     }
 }
@@ -245,9 +249,10 @@ fn score_dimension(
     record: &Record,
     dimension: &Dimension,
     max_points: f64,
+    placeholders: &[String],
     now: OffsetDateTime,
 ) -> DimensionScore {
-    let judgement = dimension.evidence.judge(record, dimension.field(), now);
+    let judgement = dimension.judge(record, placeholders, now);
     let points = match judgement.status {
         Status::Green => max_points,
         Status::Yellow => max_points / 2.0,
@@ -326,7 +331,8 @@ mod tests {
     fn thin_evidence_is_yellow_and_missing_is_red_with_a_question() {
         let playbook = Playbook::default_playbook();
         let mut deal = qualified_deal();
-        deal.fields.insert("pain".into(), "slow close".into());
+        deal.fields
+            .insert("pain".into(), "close delays reporting".into());
         deal.fields.remove("impact");
         let card = score(&deal, &playbook, NOW);
         let gaps: Vec<_> = card.gaps().map(|d| (d.key.as_str(), d.status)).collect();

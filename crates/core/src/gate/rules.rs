@@ -128,7 +128,7 @@ pub fn describe(playbook: &Playbook) -> Vec<String> {
             playbook.staleness.required_fields.join(", ")
         ),
         format!(
-            "Never evidence: {}, one word repeated, a copy of another dimension's text.",
+            "Never evidence: {}, however punctuated or repeated; one word repeated; filler or keyword salad; a copy of another dimension's text.",
             handoff.placeholders.join(", ")
         ),
         format!(

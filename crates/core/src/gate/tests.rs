@@ -184,7 +184,7 @@ fn an_incomplete_record_cannot_validate() {
 fn the_threshold_counts_only_qualification_by_default() {
     let mut deal = qualified();
     deal.contacts.clear();
-    deal.fields.insert("impact".into(), "more".into());
+    deal.fields.insert("impact".into(), "$180k".into());
     let mut playbook = Playbook::default_playbook();
     playbook.handoff.threshold = 75;
     let d = gate_with(&moved(deal), Mode::Enforce, &playbook);

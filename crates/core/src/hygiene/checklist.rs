@@ -6,6 +6,7 @@ use time::{Date, UtcOffset};
 
 use crate::{
     model::{ActivityKind, Contact, DealStatus, Record, date_label},
+    placeholder,
     playbook::{ChecklistWeights, Playbook},
 };
 
@@ -167,7 +168,7 @@ pub fn checklist(
                 Check::CallNotes => call_notes(record, &staleness.call_note_topics),
                 Check::LostReason => (record.status == DealStatus::Lost).then(|| {
                     let field = &staleness.lost_reason_field;
-                    if record.has(field) {
+                    if placeholder::filled(record, field, &playbook.handoff.placeholders) {
                         Vec::new()
                     } else {
                         vec![format!("no reason in {field}")]

@@ -13,7 +13,7 @@ pub use checklist::{Check, CheckResult, Checklist, Outcome, Rotting, checklist};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{model::Record, playbook::Playbook};
+use crate::{model::Record, placeholder, playbook::Playbook};
 
 /// How complete one record is against the playbook's required fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,12 +26,13 @@ pub struct Hygiene {
     pub trustworthy: bool,
 }
 
-/// Check a record's required fields.
+/// Check a record's required fields; one holding a placeholder ("TBD") is empty.
 pub fn assess(record: &Record, playbook: &Playbook) -> Hygiene {
     let required = &playbook.staleness.required_fields;
+    let placeholders = &playbook.handoff.placeholders;
     let missing: Vec<String> = required
         .iter()
-        .filter(|field| !record.has(field))
+        .filter(|field| !placeholder::filled(record, field, placeholders))
         .cloned()
         .collect();
     let complete_pct = if required.is_empty() {
@@ -60,6 +61,12 @@ mod tests {
         assert_eq!(h.complete_pct, 50);
         assert_eq!(h.missing, vec!["close_date", "next_step"]);
         assert!(!h.trustworthy);
+        deal.fields.insert("next_step".into(), "T.B.D.".into());
+        assert_eq!(
+            assess(&deal, &playbook).complete_pct,
+            50,
+            "a placeholder is empty"
+        );
         deal.fields
             .insert("next_step".into(), "demo with CFO on Friday".into());
         let h = assess(&deal, &playbook);

@@ -45,9 +45,9 @@ pub struct Handoff {
     /// too incomplete to validate a handoff; by default `staleness.hygiene_threshold`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_completeness: Option<u8>,
-    /// Values that never count as evidence, in any score (compared without case and surrounding
-    /// punctuation). One word repeated, and a copy of another dimension's text, never count
-    /// either.
+    /// Values that never count as evidence, in any score, staleness or hygiene check (compared
+    /// without case, punctuation or spacing, alone or several together: "T.B.D.", "n/a n/a").
+    /// One word repeated, and a copy of another dimension's text, never count either.
     #[serde(default = "default_placeholders")]
     pub placeholders: Vec<String>,
     /// The canonical record field naming the BDR (a "BDR owner" property); without it the BDR
@@ -92,6 +92,16 @@ const PLACEHOLDERS: &[&str] = &[
     "asdf",
     "pending",
     "see notes",
+    "see above",
+    "see below",
+    "same as above",
+    "to be determined",
+    "to be confirmed",
+    "to be decided",
+    "not applicable",
+    "nil",
+    "null",
+    "no idea",
 ];
 
 fn default_counts() -> Vec<ScorePart> {

@@ -29,6 +29,7 @@ pub use snooze::Snooze;
 use crate::{
     hygiene::{self, Checklist, Rotting},
     model::{DealStatus, Record},
+    placeholder,
     playbook::Playbook,
     writeback::{Notice, Priority, WriteBack},
 };
@@ -178,7 +179,7 @@ impl<'a> Rules<'a> {
             });
         }
         let next_step = &self.playbook.staleness.next_step_field;
-        if !record.has(next_step)
+        if !placeholder::filled(record, next_step, &self.playbook.handoff.placeholders)
             && today.next_activity.is_none()
             && !today.unreadable("next_activity_at")
         {
@@ -210,7 +211,7 @@ impl<'a> Rules<'a> {
     /// Why a lost deal is flagged: it does not say why it was lost.
     fn lost_deal(&self, record: &Record) -> Vec<StaleReason> {
         let field = &self.playbook.staleness.lost_reason_field;
-        if record.has(field) {
+        if placeholder::filled(record, field, &self.playbook.handoff.placeholders) {
             Vec::new()
         } else {
             vec![StaleReason::LostWithoutReason {

@@ -389,6 +389,32 @@ fn an_open_deal_without_a_next_step_is_flagged_unless_something_is_scheduled() {
 }
 
 #[test]
+fn a_placeholder_next_step_or_lost_reason_is_none() {
+    let mut deal = complete_deal();
+    deal.last_activity_at = Some(datetime!(2026-11-20 10:00 UTC));
+    for placeholder in ["TBD", "T.B.D.", "n/a n/a n/a", "N/A - TBD", "???"] {
+        deal.fields.insert("next_step".into(), placeholder.into());
+        let r = assess(&deal, &playbook(), NOW);
+        assert_eq!(
+            r.reasons,
+            [StaleReason::NoNextStep {
+                field: "next_step".into()
+            }],
+            "{placeholder}"
+        );
+    }
+    deal.status = DealStatus::Lost;
+    deal.fields.insert("lost_reason".into(), "n.a.".into());
+    let r = assess(&deal, &playbook(), NOW);
+    assert_eq!(
+        r.reasons,
+        [StaleReason::LostWithoutReason {
+            field: "lost_reason".into()
+        }]
+    );
+}
+
+#[test]
 fn a_lost_deal_without_a_reason_is_flagged_and_with_one_is_not() {
     let mut deal = complete_deal();
     deal.status = DealStatus::Lost;

@@ -1,0 +1,299 @@
+//! Narrative text judged on what it says, not on how long it is.
+//!
+//! A text rule names the checks its dimension requires (`quantity`, `consequence`, `date`,
+//! `person`, or a word list of the playbook's own) and a floor of words. A placeholder, filler,
+//! a word stuffed in again and again or keyword salad is no evidence at all: red. Otherwise the
+//! dimension is green when every requirement holds and the floor is met, red when no requirement
+//! holds, and yellow in between; its reason names what is missing with the question to ask.
+
+mod check;
+mod consequence;
+mod date;
+mod gamed;
+mod person;
+mod quantity;
+mod words;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub use check::{BUILT_IN, Check, EXTENDABLE, Requirement};
+
+use super::{Judgement, Subject};
+use crate::{placeholder, score::Status};
+use words::Word;
+
+/// How narrative text is judged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextRule {
+    /// The fewest words complete evidence has.
+    pub min_words: usize,
+    /// What the text must say: each entry one check, or several joined by "or", any of which
+    /// will do (`["quantity or consequence"]`, `["date", "person"]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Requirement>,
+    /// The playbook's own checks: a name and the words, any of which shows it
+    /// (`{ decision = ["signed", "approved"] }`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub any_of: BTreeMap<String, Vec<String>>,
+    /// Words added to a built-in check's list (`{ consequence = ["fines"], person = ["Dana"] }`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extend: BTreeMap<String, Vec<String>>,
+}
+
+/// A text, read once for every check.
+struct Reading<'r> {
+    rule: &'r TextRule,
+    words: Vec<Word>,
+    dating: date::Dating,
+}
+
+impl<'r> Reading<'r> {
+    fn new(rule: &'r TextRule, text: &str, now: OffsetDateTime) -> Reading<'r> {
+        let words = words::words(text);
+        let today = now.to_offset(time::UtcOffset::UTC).date();
+        let dating = date::find(&words, today);
+        Reading {
+            rule,
+            words,
+            dating,
+        }
+    }
+
+    fn extended(&self, check: &str) -> &[String] {
+        self.rule.extend.get(check).map_or(&[], Vec::as_slice)
+    }
+
+    /// What `check` found in the text, as written.
+    fn find(&self, check: Check<'_>) -> Option<String> {
+        match check {
+            Check::Quantity => quantity::find(&self.words),
+            Check::Consequence => consequence::find(&self.words, self.extended("consequence")),
+            Check::Date => self.dating.ahead.clone(),
+            Check::Person => person::find(&self.words, self.extended("person")),
+            Check::Words(_, list) => {
+                words::find_phrases(&self.words, list.iter().map(String::as_str))
+                    .into_iter()
+                    .find(|(at, _)| !words::negated(&self.words, *at))
+                    .map(|(at, phrase)| words::shown(&self.words, at, phrase))
+            }
+        }
+    }
+
+    /// The words any check recognises: what keyword salad is made of.
+    fn keywords(&self) -> Vec<usize> {
+        let lists = self.rule.any_of.values().flatten();
+        let mut keywords: Vec<usize> = consequence::hits(&self.words, self.extended("consequence"))
+            .into_iter()
+            .chain(person::hits(&self.words, self.extended("person")))
+            .chain(words::find_phrases(&self.words, lists.map(String::as_str)))
+            .map(|(at, _)| at)
+            .chain((0..self.words.len()).filter(|&at| {
+                let w = &self.words[at];
+                date::is_month(w)
+                    || date::is_weekday(w)
+                    || matches!(w.lower.as_str(), "today" | "tomorrow")
+            }))
+            .collect();
+        keywords.sort_unstable();
+        keywords.dedup();
+        keywords
+    }
+}
+
+/// One requirement as the text meets it: the check that held and what it found, or every
+/// check it names.
+enum Met<'r> {
+    Holds(Check<'r>, String),
+    Missing(Vec<Check<'r>>),
+}
+
+impl TextRule {
+    /// Judge the text `subject` holds, at time `now`.
+    pub fn judge(&self, subject: &Subject<'_>, now: OffsetDateTime) -> Judgement {
+        let field = subject.field;
+        let Some(text) = subject.record.text(field) else {
+            return Judgement::new(Status::Red, None, format!("no evidence in `{field}`"));
+        };
+        let reading = Reading::new(self, &text, now);
+        let not_evidence = placeholder::placeholder(&text, subject.placeholders)
+            .or_else(|| gamed::not_evidence(&reading.words, &reading.keywords()));
+        if let Some(why) = not_evidence {
+            return Judgement::new(
+                Status::Red,
+                Some(text),
+                format!("`{field}` holds no evidence: {why}"),
+            );
+        }
+        let words = text.split_whitespace().count();
+        let met: Vec<Met<'_>> = self
+            .requirements()
+            .map(|checks| meet(&reading, checks))
+            .collect();
+        let (status, reason) = self.verdict(subject, &reading, &met, words);
+        Judgement::new(status, Some(text), reason)
+    }
+
+    /// Each requirement's checks; a name the playbook validation refused is skipped.
+    fn requirements(&self) -> impl Iterator<Item = Vec<Check<'_>>> {
+        self.requires.iter().map(|r| {
+            r.any_of
+                .iter()
+                .filter_map(|name| Check::named(name, &self.any_of))
+                .collect()
+        })
+    }
+
+    fn verdict(
+        &self,
+        subject: &Subject<'_>,
+        reading: &Reading<'_>,
+        met: &[Met<'_>],
+        words: usize,
+    ) -> (Status, String) {
+        let (field, min_words) = (subject.field, self.min_words);
+        let floor = (words < min_words)
+            .then(|| format!("only {words} word(s) in `{field}`; {min_words} make it complete"));
+        let found: Vec<String> = met
+            .iter()
+            .filter_map(|m| match m {
+                Met::Holds(check, what) => Some(format!("{} ({what})", check.found())),
+                Met::Missing(_) => None,
+            })
+            .collect();
+        let missing: Vec<&[Check<'_>]> = met
+            .iter()
+            .filter_map(|m| match m {
+                Met::Missing(checks) => Some(checks.as_slice()),
+                Met::Holds(..) => None,
+            })
+            .collect();
+        if met.is_empty() {
+            return match floor {
+                None => (
+                    Status::Green,
+                    format!("{words} words of evidence in `{field}`"),
+                ),
+                Some(floor) => (Status::Yellow, floor),
+            };
+        }
+        if missing.is_empty() {
+            let has = format!("{} gives {}", subject.name, found.join(" and "));
+            return match floor {
+                None => (Status::Green, has),
+                Some(floor) => (Status::Yellow, format!("{has}, but {floor}")),
+            };
+        }
+        let mut reason = names_no(subject, reading, &missing);
+        if !found.is_empty() {
+            reason.push_str(&format!("; it gives {}", found.join(" and ")));
+        }
+        if let Some(floor) = floor {
+            reason.push_str(&format!("; {floor}"));
+        }
+        let status = if found.is_empty() {
+            Status::Red
+        } else {
+            Status::Yellow
+        };
+        (status, reason)
+    }
+}
+
+fn meet<'r>(reading: &Reading<'_>, checks: Vec<Check<'r>>) -> Met<'r> {
+    for check in &checks {
+        if let Some(found) = reading.find(*check) {
+            return Met::Holds(*check, found);
+        }
+    }
+    Met::Missing(checks)
+}
+
+/// "Pain names no figure, cost or consequence: ask 'what does it cost them when it happens?'"
+fn names_no(subject: &Subject<'_>, reading: &Reading<'_>, missing: &[&[Check<'_>]]) -> String {
+    let what: Vec<String> = missing
+        .iter()
+        .map(|checks| {
+            let mut names: Vec<String> = checks.iter().map(|c| c.missing()).collect();
+            if let (Some(passed), true) = (&reading.dating.passed, checks.contains(&Check::Date)) {
+                names.push(format!("date ahead ({passed} has passed)"));
+                names.retain(|n| n != "date");
+            }
+            format!("no {}", names.join(", "))
+        })
+        .collect();
+    let asks: Vec<String> = missing
+        .iter()
+        .filter_map(|checks| checks.last())
+        .map(|check| format!("'{}'", check.question(subject.question)))
+        .collect();
+    format!(
+        "{} names {}: ask {}",
+        subject.name,
+        what.join(" and "),
+        asks.join(" and ")
+    )
+}
+
+impl TextRule {
+    /// Problems with the rule, each `field: what is wrong`, for the dimension called `name`.
+    pub fn problems(&self, name: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.min_words == 0 {
+            problems.push("min_words: must be at least 1".to_owned());
+        }
+        let mut known: Vec<&str> = BUILT_IN.to_vec();
+        known.extend(
+            self.any_of
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !BUILT_IN.contains(k)),
+        );
+        for (i, requirement) in self.requires.iter().enumerate() {
+            if requirement.any_of.is_empty() {
+                problems.push(format!("requires[{i}]: name a check for {name}"));
+            }
+            for check in &requirement.any_of {
+                if Check::named(check, &self.any_of).is_none() {
+                    problems.push(format!(
+                        "requires[{i}]: {name} requires {check:?}, which is no check; use one of {}",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        for (list, words) in &self.any_of {
+            let required = self.requires.iter().any(|r| r.any_of.contains(list));
+            if EXTENDABLE.contains(&list.as_str()) {
+                problems.push(format!(
+                    "any_of.{list}: {list} is a built-in check; name the list otherwise, or add words with extend.{list}"
+                ));
+            } else if BUILT_IN.contains(&list.as_str()) {
+                problems.push(format!(
+                    "any_of.{list}: {list} is a built-in check; name the list otherwise"
+                ));
+            } else if words.iter().all(|w| w.trim().is_empty()) {
+                problems.push(format!("any_of.{list}: list the words that show it"));
+            } else if !required {
+                problems.push(format!(
+                    "any_of.{list}: {name} never requires it; add \"{list}\" to requires or remove the list"
+                ));
+            }
+        }
+        for check in self.extend.keys() {
+            if !EXTENDABLE.contains(&check.as_str()) {
+                problems.push(format!(
+                    "extend.{check}: only {} take more words",
+                    EXTENDABLE.join(" and ")
+                ));
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests;
