@@ -13,6 +13,9 @@ use crate::{
     score::Part,
 };
 
+/// The part of a record ([`Record::not_read`]) its activities are.
+pub const ACTIVITIES: &str = "activities";
+
 /// An engagement signal read from the record's activities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +28,8 @@ pub enum Signal {
     EmailReply,
     /// A meeting held.
     Meeting,
+    /// A call logged with the buyer.
+    Call,
 }
 
 impl Signal {
@@ -39,6 +44,7 @@ impl Signal {
             ActivityKind::Download => Some(Signal::ContentDownload),
             ActivityKind::EmailReply => Some(Signal::EmailReply),
             ActivityKind::Meeting => Some(Signal::Meeting),
+            ActivityKind::Call => Some(Signal::Call),
             _ => None,
         }
     }
@@ -56,14 +62,29 @@ pub struct Engagement {
     pub full_at: f64,
     /// Points per signal.
     pub signals: BTreeMap<Signal, f64>,
+    /// What a CRM's own activity types are, by CRM and type, where its adapter's default table
+    /// says otherwise (`[engagement.activity_types.pipedrive] lunch = "meeting"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub activity_types: BTreeMap<String, BTreeMap<String, ActivityKind>>,
 }
 
 impl Engagement {
-    /// Score a record's engagement at time `now`.
+    /// What `crm` (its route name) calls an activity of its type `crm_type`, where the playbook
+    /// says; else the adapter's default stands.
+    pub fn activity_type(&self, crm: &str, crm_type: &str) -> Option<ActivityKind> {
+        let types = self.activity_types.get(crm)?;
+        types
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(crm_type))
+            .map(|(_, kind)| kind.clone())
+    }
+
+    /// Score a record's engagement at time `now`: activities up to `now` (a meeting booked ahead
+    /// is not engagement yet), each signal's points halving every half-life.
     pub fn score(&self, record: &Record, now: OffsetDateTime) -> Part {
         let mut total = 0.0;
         let mut counted: BTreeMap<Signal, usize> = BTreeMap::new();
-        for activity in &record.activities {
+        for activity in record.activities.iter().filter(|a| a.at <= now) {
             let Some(signal) = Signal::of(&activity.kind, activity.subject.as_deref()) else {
                 continue;
             };
@@ -91,6 +112,11 @@ impl Engagement {
             "{total:.1} decayed signal points of {} for full engagement (half-life {} days)",
             self.full_at, self.half_life_days
         ));
+        if let Some(why) = record.not_read.get(ACTIVITIES) {
+            reasons.push(format!("engagement not read: {why}"));
+        } else if !record.activities_read && record.activities.is_empty() {
+            reasons.push("no activities were read: engagement is not measured".to_owned());
+        }
         Part {
             points: self.weight * share,
             max_points: self.weight,
@@ -118,6 +144,13 @@ impl Engagement {
                 problems.push(format!("signals.{signal:?}: must be >= 0 (found {points})"));
             }
         }
+        for crm in self.activity_types.keys() {
+            if crate::crm_id::Crm::from_name(crm).is_none() {
+                problems.push(format!(
+                    "activity_types.{crm}: unknown CRM; use hubspot, pipedrive or salesforce"
+                ));
+            }
+        }
         problems
     }
 }
@@ -136,6 +169,7 @@ mod tests {
             signals: [(Signal::Meeting, 5.0), (Signal::PricingPageVisit, 3.0)]
                 .into_iter()
                 .collect(),
+            activity_types: BTreeMap::new(),
         }
     }
 
@@ -158,6 +192,63 @@ mod tests {
         assert!((engagement().score(&record, now).points - 2.5).abs() < 1e-9);
         record.activities[0] = meeting(now - time::Duration::days(28));
         assert!((engagement().score(&record, now).points - 1.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_meeting_booked_ahead_is_not_engagement_yet() {
+        let now = datetime!(2026-11-21 12:00 UTC);
+        let mut record = Record::new_deal("D");
+        record
+            .activities
+            .push(meeting(now + time::Duration::days(3)));
+        assert_eq!(engagement().score(&record, now).points, 0.0);
+    }
+
+    #[test]
+    fn a_read_that_failed_is_said_and_scores_nothing() {
+        let now = datetime!(2026-11-21 12:00 UTC);
+        let mut record = Record::new_deal("D");
+        let unread = engagement().score(&record, now);
+        assert!(
+            unread.reasons.iter().any(|r| r.contains("not measured")),
+            "{unread:?}"
+        );
+        record.not_read.insert(
+            ACTIVITIES.into(),
+            "HubSpot answered 403: missing scope crm.objects.calls.read".into(),
+        );
+        let part = engagement().score(&record, now);
+        assert_eq!(part.points, 0.0);
+        assert!(
+            part.reasons
+                .iter()
+                .any(|r| r == "engagement not read: HubSpot answered 403: missing scope crm.objects.calls.read"),
+            "{part:?}"
+        );
+        record.activities_read = true;
+        record.not_read.clear();
+        let measured = engagement().score(&record, now);
+        assert!(
+            !measured.reasons.iter().any(|r| r.contains("not")),
+            "{measured:?}"
+        );
+    }
+
+    #[test]
+    fn a_playbook_names_what_a_crm_activity_type_is() {
+        let mut engagement = engagement();
+        engagement.activity_types.insert(
+            "pipedrive".into(),
+            [("lunch".to_owned(), ActivityKind::Meeting)]
+                .into_iter()
+                .collect(),
+        );
+        assert_eq!(
+            engagement.activity_type("pipedrive", "Lunch"),
+            Some(ActivityKind::Meeting)
+        );
+        assert_eq!(engagement.activity_type("pipedrive", "call"), None);
+        assert_eq!(engagement.activity_type("hubspot", "lunch"), None);
     }
 
     #[test]

@@ -111,6 +111,13 @@ pub struct Record {
     /// What has happened on the record.
     #[serde(default)]
     pub activities: Vec<Activity>,
+    /// Whether the record's activities were read from the CRM (or sent with it): only then does
+    /// an empty [`Record::activities`] mean nothing is logged, and not that nobody looked.
+    pub activities_read: bool,
+    /// What the CRM would not give for this record, by part (`activities`, `company`), each with
+    /// the CRM's reason: the score is computed without it and says so.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_read: BTreeMap<String, String>,
     /// Whether the CRM can say what role each contact plays: Pipedrive only through a person
     /// field the playbook names. Without it the hygiene checklist asks contacts for no role.
     #[serde(skip_serializing_if = "is_read")]
@@ -141,6 +148,8 @@ impl Record {
             fields: BTreeMap::new(),
             contacts: Vec::new(),
             activities: Vec::new(),
+            activities_read: false,
+            not_read: BTreeMap::new(),
             contact_roles_read: true,
         }
     }
@@ -428,8 +437,14 @@ mod wire {
         fields: BTreeMap<String, Value>,
         #[serde(default)]
         contacts: Vec<Contact>,
+        /// Absent: not sent, so not read; present, even empty: these are the activities.
         #[serde(default)]
-        activities: Vec<Activity>,
+        activities: Option<Vec<Activity>>,
+        /// Said when a record is stored and read back, so an empty list not read stays unread.
+        #[serde(default)]
+        activities_read: Option<bool>,
+        #[serde(default)]
+        not_read: BTreeMap<String, String>,
         #[serde(default = "read")]
         contact_roles_read: bool,
     }
@@ -467,7 +482,9 @@ mod wire {
                 amount: wire.amount,
                 fields: wire.fields,
                 contacts: wire.contacts,
-                activities: wire.activities,
+                activities_read: wire.activities_read.unwrap_or(wire.activities.is_some()),
+                activities: wire.activities.unwrap_or_default(),
+                not_read: wire.not_read,
                 contact_roles_read: wire.contact_roles_read,
                 ..record
             }

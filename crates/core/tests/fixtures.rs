@@ -4,7 +4,8 @@
 //! `crm_calls`, or the `error`.
 //!
 //! Conditions: `function`, `mode`, `now`; optionally `playbook` (a file under `fixtures/`, else
-//! the default), `crm_answers` (what the CRM's API answers), `handoffs` and `verdicts` (what
+//! the default), `crm_answers` (what the CRM's API answers, over `<crm>/api/defaults.json`),
+//! `handoffs` and `verdicts` (what
 //! the handoff log holds from earlier deliveries; what a case adds shows as `handoff_log`), and
 //! `request` with `secrets`: the
 //! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
@@ -111,6 +112,19 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
     );
     // What the CRM's API answers, as `{"GET /crm/v3/objects/deals/88": "api/deal-88.json"}`,
     // files relative to the CRM's fixture folder.
+    // What the CRM answers when a case says nothing of a call (`<crm>/api/defaults.json`: an
+    // empty timeline, no company), before the case's own answers, which take precedence.
+    let defaults = common::fixtures_dir()
+        .join(crm.name())
+        .join("api/defaults.json");
+    if let Ok(text) = std::fs::read(&defaults) {
+        let defaults: serde_json::Map<String, Value> =
+            serde_json::from_slice(&text).expect("api/defaults.json");
+        for (call, body) in defaults {
+            let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
+            client.answer(method, path, body);
+        }
+    }
     for (call, file) in given["crm_answers"].as_object().into_iter().flatten() {
         let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
         let file = common::fixtures_dir()

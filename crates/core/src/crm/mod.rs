@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use crate::Error;
 
 pub mod adapter;
+
 mod answer;
+pub mod company;
 mod facts;
 mod fields;
 pub mod generic;

@@ -278,13 +278,13 @@ fn who(contact: &Contact) -> &str {
         .unwrap_or(&contact.id)
 }
 
-/// `None` when the record carries no activities at all: the CRM did not send them, so whether
-/// calls are logged cannot be told.
+/// `None` when the record's activities were neither read nor sent: whether calls are logged
+/// cannot be told.
 fn call_notes(
     record: &Record,
     topics: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> Option<Vec<String>> {
-    if record.activities.is_empty() {
+    if !record.activities_read && record.activities.is_empty() {
         return None;
     }
     let calls: Vec<_> = record

@@ -25,15 +25,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::{
-    CONTACT_PROPERTIES, DEAL_PROPERTIES, buying_role, full_name,
+    CONTACT_PROPERTIES, DEAL_PROPERTIES, buying_role,
+    companies::{self, Companies, FIELDS},
+    full_name,
     history::{self, History},
     owners, property,
+    timeline::{self, Timelines},
 };
 use crate::{
     Error,
     api::Api,
-    crm::FieldNames,
+    crm::{FieldNames, company},
+    engagement::ACTIVITIES,
     event::{Change, WebhookEvent},
+    fit::COMPANY,
     gate::{self, notices::NEXT_ACTIVITY_FIELD},
     model::{Contact, DealStatus, RecordKind, parse_date, parse_time},
     playbook::Playbook,
@@ -57,7 +62,7 @@ const DEAL_CONTACT_PROPERTIES: &[&str] = &[
 const STALENESS_PROPERTIES: &[&str] = &["notes_last_contacted", "closed_lost_reason"];
 
 /// What a batch read found for one id.
-type Found = Result<Option<Map<String, Value>>, Error>;
+pub(super) type Found = Result<Option<Map<String, Value>>, Error>;
 
 /// What the batch's reads found: by record id, and the owner id of each user who moved a deal.
 struct Reads {
@@ -65,6 +70,9 @@ struct Reads {
     associations: Result<BTreeMap<String, Vec<String>>, Error>,
     contacts: BTreeMap<String, Found>,
     owners: BTreeMap<String, Result<Option<String>, Error>>,
+    timelines: Timelines,
+    companies: Companies,
+    company_fields: Vec<(String, String)>,
 }
 
 /// Complete every event: one result per event, in order.
@@ -97,38 +105,50 @@ pub async fn complete(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let (deals, associations) = futures::join!(
-        read(
-            api,
-            "deals",
-            &deal_ids,
-            &deal_properties,
-            history::PROPERTIES
-        ),
-        associated_contacts(api, &deal_ids),
-    );
-    let mut contact_ids: BTreeSet<String> = lead_ids.iter().cloned().collect();
-    if let Ok(associations) = &associations {
-        contact_ids.extend(associations.values().flatten().cloned());
-    }
-    let mut contact_properties: Vec<String> = if lead_ids.is_empty() {
-        DEAL_CONTACT_PROPERTIES
+    let company_fields = company::properties(FIELDS, playbook.fit.as_ref(), "hubspot");
+    let company_properties: Vec<String> = company_fields.iter().map(|(_, p)| p.clone()).collect();
+    // Three chains of two rounds each, side by side: the records, the deals' timelines, their
+    // companies.
+    let records = async {
+        let (deals, associations) = futures::join!(
+            read(
+                api,
+                "deals",
+                &deal_ids,
+                &deal_properties,
+                history::PROPERTIES
+            ),
+            associated(api, "contacts", &deal_ids),
+        );
+        let mut contact_ids: BTreeSet<String> = lead_ids.iter().cloned().collect();
+        if let Ok(associations) = &associations {
+            contact_ids.extend(associations.values().flatten().cloned());
+        }
+        let mut contact_properties: Vec<String> = if lead_ids.is_empty() {
+            DEAL_CONTACT_PROPERTIES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect()
+        } else {
+            properties(CONTACT_PROPERTIES)
+        };
+        contact_properties.extend(authority.map(str::to_owned));
+        let movers: Vec<Option<String>> = events
             .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
-    } else {
-        properties(CONTACT_PROPERTIES)
+            .map(|event| mover(event, &deals, playbook))
+            .collect();
+        let users: BTreeSet<String> = movers.iter().flatten().cloned().collect();
+        let contact_ids: Vec<String> = contact_ids.into_iter().collect();
+        let (contacts, owners) = futures::join!(
+            read(api, "contacts", &contact_ids, &contact_properties, &[]),
+            owners::owner_ids(&users, api),
+        );
+        (deals, associations, contacts, owners, movers)
     };
-    contact_properties.extend(authority.map(str::to_owned));
-    let movers: Vec<Option<String>> = events
-        .iter()
-        .map(|event| mover(event, &deals, playbook))
-        .collect();
-    let users: BTreeSet<String> = movers.iter().flatten().cloned().collect();
-    let contact_ids: Vec<String> = contact_ids.into_iter().collect();
-    let (contacts, owners) = futures::join!(
-        read(api, "contacts", &contact_ids, &contact_properties, &[]),
-        owners::owner_ids(&users, api),
+    let ((deals, associations, contacts, owners, movers), timelines, companies) = futures::join!(
+        records,
+        timeline::timelines(api, &deal_ids, playbook.engagement.as_ref()),
+        companies::companies(api, &deal_ids, &company_properties),
     );
 
     let reads = Reads {
@@ -136,6 +156,9 @@ pub async fn complete(
         associations,
         contacts,
         owners,
+        timelines,
+        companies,
+        company_fields,
     };
     events
         .into_iter()
@@ -226,7 +249,27 @@ fn complete_deal(
         Some(user) => reads.owners.get(&user).cloned().unwrap_or(Ok(None))?,
         None => None,
     };
-    deal(event, &object, mapped, contacts)
+    let mut event = deal(event, &object, mapped, contacts)?;
+    let record = &mut event.record;
+    match reads.timelines.get(&id).cloned().unwrap_or(Ok(Vec::new())) {
+        Ok(activities) => {
+            record.activities = activities;
+            record.activities_read = true;
+        }
+        Err(e) if e.is_transient() => return Err(e),
+        Err(e) => {
+            record.not_read.insert(ACTIVITIES.into(), e.to_string());
+        }
+    }
+    match reads.companies.get(&id).cloned().unwrap_or(Ok(None)) {
+        Ok(Some(company)) => company::apply(record, &company, &reads.company_fields),
+        Ok(None) => {}
+        Err(e) if e.is_transient() => return Err(e),
+        Err(e) => {
+            record.not_read.insert(COMPANY.into(), e.to_string());
+        }
+    }
+    Ok(event)
 }
 
 /// A contact's event (scored as a lead) with its record.
@@ -272,7 +315,7 @@ pub async fn current_stages(
 /// Read `ids` of `object` (`deals`, `contacts`) with `properties`: by id, the record's JSON
 /// object (with `properties` and, when asked, `propertiesWithHistory`), `None` when HubSpot says
 /// it does not exist, or the error that kept it from being read.
-async fn read(
+pub(super) async fn read(
     api: &Api<'_, impl CrmClient, impl Clock>,
     object: &str,
     ids: &[String],
@@ -334,36 +377,59 @@ async fn read(
     found
 }
 
-/// The contacts associated with each of `deal_ids`.
-async fn associated_contacts(
+/// The `to` objects (`contacts`, `calls`, `companies`, …) associated with each of `deal_ids`, by
+/// deal: their ids with the association type ids HubSpot gives them (a primary company is 5).
+pub(super) async fn associations(
     api: &Api<'_, impl CrmClient, impl Clock>,
+    to: &str,
     deal_ids: &[String],
-) -> Result<BTreeMap<String, Vec<String>>, Error> {
+) -> Result<BTreeMap<String, Vec<(String, Vec<u64>)>>, Error> {
     if deal_ids.is_empty() {
         return Ok(BTreeMap::new());
     }
     let call = CrmCall::with_body(
         "POST",
-        "/crm/v4/associations/deals/contacts/batch/read",
+        format!("/crm/v4/associations/deals/{to}/batch/read"),
         json!({ "inputs": deal_ids.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() }),
     );
     let answer = api.send(&call).await?;
     let Some(results) = answer["results"].as_array() else {
         return Err(refused(&call, "the answer has no `results`".into()));
     };
-    let mut contacts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut associated: BTreeMap<String, Vec<(String, Vec<u64>)>> = BTreeMap::new();
     for result in results {
         let Some(deal) = id_text(&result["from"]["id"]) else {
             continue;
         };
-        let ids = result["to"]
+        let to = result["to"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|to| id_text(&to["toObjectId"]));
-        contacts.entry(deal).or_default().extend(ids);
+            .filter_map(|to| {
+                let types = to["associationTypes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t["typeId"].as_u64())
+                    .collect();
+                Some((id_text(&to["toObjectId"])?, types))
+            });
+        associated.entry(deal).or_default().extend(to);
     }
-    Ok(contacts)
+    Ok(associated)
+}
+
+/// [`associations`] without their types: the `to` ids associated with each deal.
+pub(super) async fn associated(
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    to: &str,
+    deal_ids: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    let associated = associations(api, to, deal_ids).await?;
+    Ok(associated
+        .into_iter()
+        .map(|(deal, to)| (deal, to.into_iter().map(|(id, _)| id).collect()))
+        .collect())
 }
 
 /// The ids a multi-status answer reports as not found.
@@ -484,7 +550,7 @@ fn lead(
 }
 
 /// A record object's `properties` (checked present by [`read`]).
-fn properties_of(object: &Map<String, Value>) -> Map<String, Value> {
+pub(super) fn properties_of(object: &Map<String, Value>) -> Map<String, Value> {
     object
         .get("properties")
         .and_then(Value::as_object)

@@ -35,11 +35,13 @@
 //! and notes, each assigned to its person's owner id and associated with the record.
 
 mod accept;
+mod companies;
 mod complete;
 mod history;
 mod list;
 mod owners;
 pub mod signature;
+mod timeline;
 pub mod workflow;
 mod write;
 

@@ -1,6 +1,17 @@
 //! Fit with the ideal customer profile: a secondary part of the score.
+//!
+//! HubSpot, Pipedrive and Salesforce keep firmographics on the company (organization, Account),
+//! not the deal: their adapters read the deal's company into the canonical fields fit reads
+//! (`employees`, `industry`, `country`, and `region`, from the country where the CRM keeps none:
+//! [`region`]), by a default table per CRM that [`Fit::company_fields`] overrides.
+
+mod region;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub use region::region_of;
 
 use crate::{model::Record, score::Part};
 
@@ -22,7 +33,14 @@ pub struct Fit {
     /// Buyer title fragments that fit, matched against the record's contacts.
     #[serde(default)]
     pub buyer_titles: Vec<String>,
+    /// The company's fields by CRM, where its adapter's defaults say otherwise: canonical field
+    /// → the CRM's company property (`[fit.company_fields.hubspot] employees = "company_size"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub company_fields: BTreeMap<String, BTreeMap<String, String>>,
 }
+
+/// The part of a record ([`crate::model::Record::not_read`]) its company is.
+pub const COMPANY: &str = "company";
 
 /// A numeric band on a record field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,7 +95,7 @@ impl Fit {
         }
         for set in [&self.industries, &self.regions].into_iter().flatten() {
             match record.text(&set.field) {
-                Some(v) if set.values.iter().any(|f| f.eq_ignore_ascii_case(&v)) => {
+                Some(v) if set.values.iter().any(|f| fits(f, &v)) => {
                     matched += 1;
                     reasons.push(format!("{} {v:?} fits", set.field));
                 }
@@ -102,6 +120,9 @@ impl Fit {
                 None => reasons.push("no contact with a buyer title".to_owned()),
             }
         }
+        if let Some(why) = record.not_read.get(COMPANY) {
+            reasons.push(format!("company not read: {why}"));
+        }
         let criteria = self.criteria();
         let points = if criteria == 0 {
             0.0
@@ -113,6 +134,15 @@ impl Fit {
             max_points: self.weight,
             reasons,
         }
+    }
+
+    /// The CRM property holding the company's `canonical` field in `crm` (its route name): the
+    /// playbook's entry, else `default`.
+    pub fn company_field<'a>(&'a self, crm: &str, canonical: &str, default: &'a str) -> &'a str {
+        self.company_fields
+            .get(crm)
+            .and_then(|fields| fields.get(canonical))
+            .map_or(default, String::as_str)
     }
 
     /// Problems with the fit section, relative to it.
@@ -134,6 +164,68 @@ impl Fit {
                 band.min, band.max
             ));
         }
+        for (crm, fields) in &self.company_fields {
+            if crate::crm_id::Crm::from_name(crm).is_none() {
+                problems.push(format!(
+                    "company_fields.{crm}: unknown CRM; use hubspot, pipedrive or salesforce"
+                ));
+            }
+            for (canonical, property) in fields {
+                if property.trim().is_empty() {
+                    problems.push(format!(
+                        "company_fields.{crm}.{canonical}: name the company property"
+                    ));
+                }
+            }
+        }
         problems
+    }
+}
+
+/// Whether a record's value fits a profile value: the same words, or the profile's words within
+/// the CRM's value (HubSpot's `COMPUTER_SOFTWARE` fits `software`).
+fn fits(profile: &str, value: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (profile, value) = (words(profile), words(value));
+    !profile.is_empty()
+        && value
+            .windows(profile.len())
+            .any(|window| window == profile.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crm_value_fits_when_it_holds_the_profile_words() {
+        assert!(fits("software", "COMPUTER_SOFTWARE"));
+        assert!(fits("financial services", "Financial Services"));
+        assert!(fits("EMEA", "emea"));
+        assert!(!fits("software", "Hardware"));
+        assert!(!fits("financial services", "services"));
+        assert!(!fits("", "anything"));
+    }
+
+    #[test]
+    fn a_playbook_renames_a_company_field_for_one_crm() {
+        let fit: Fit = toml::from_str(
+            "weight = 10\nregions = { field = \"region\", values = [\"EMEA\"] }\n[company_fields.hubspot]\nemployees = \"company_size\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            fit.company_field("hubspot", "employees", "numberofemployees"),
+            "company_size"
+        );
+        assert_eq!(
+            fit.company_field("salesforce", "employees", "NumberOfEmployees"),
+            "NumberOfEmployees"
+        );
+        assert!(fit.problems().is_empty());
     }
 }
