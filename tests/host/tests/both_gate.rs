@@ -62,6 +62,7 @@ const HUBSPOT_CASES: &[&str] = &[
     "hubspot/deal-handoff-moved-on-before-move-back",
     "hubspot/deal-created-in-handoff-stage",
     "hubspot/deal-handoff-no-ae",
+    "hubspot/deal-handoff-read-with-timeline-and-company",
 ];
 
 #[tokio::test(flavor = "multi_thread")]
