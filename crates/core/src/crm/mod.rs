@@ -130,6 +130,33 @@ mod tests {
         assert!(!facts(Crm::Generic).presents_credentials(&headers, None));
     }
 
+    /// Issue: HubSpot answering the re-read before a move back with an empty object settled the
+    /// event as processed, and the move was lost for good; every CRM now keeps it pending.
+    #[test]
+    fn a_re_read_answered_with_an_empty_object_waits_for_the_retry() {
+        use crate::{
+            api::{Api, Limits},
+            memory::{RecordingCrm, StoppedClock},
+        };
+        for crm in Crm::ALL {
+            let (client, clock) = (RecordingCrm::default(), StoppedClock::default());
+            let api = Api::new(
+                &client,
+                &clock,
+                Limits::within(std::time::Duration::from_secs(10)),
+            );
+            // Every call is answered `{}`; the ids are valid for every CRM.
+            let ids = ["0065g00000AbCdEAAV".to_owned()];
+            let read = with_adapter!(*crm, adapter => futures::executor::block_on(
+                adapter.current_stages(&ids, &api)
+            ));
+            match read {
+                Err(e) => assert!(e.is_transient(), "{crm:?}: {e}"),
+                Ok(stages) => panic!("{crm:?}: read as {stages:?}"),
+            }
+        }
+    }
+
     #[test]
     fn credentials_are_checked_once_and_never_shown() {
         let mut secrets = Secrets::new();

@@ -64,7 +64,7 @@ pub fn sign_generic(secret: &str, timestamp: i64, request: SignedRequest<'_>) ->
     format!(
         "sha256={}",
         hex::encode(
-            generic_mac(secret, timestamp, request)
+            generic_mac(secret, &timestamp.to_string(), request)
                 .finalize()
                 .into_bytes()
         )
@@ -85,8 +85,11 @@ pub fn verify_generic(
     let signature = signature.ok_or(Error::MissingSignature {
         header: GENERIC_SIGNATURE_HEADER,
     })?;
-    let timestamp: i64 = timestamp.trim().parse().map_err(|_| Error::BadSignature)?;
-    within_window(timestamp, now)?;
+    // The signature covers the header's text as sent: `+1763726400` or `01763726400` is not the
+    // `1763726400` that was signed, even though it reads as the same time.
+    let timestamp = timestamp.trim();
+    let seconds: i64 = timestamp.parse().map_err(|_| Error::BadSignature)?;
+    within_window(seconds, now)?;
     let given = signature
         .trim()
         .strip_prefix("sha256=")
@@ -98,11 +101,11 @@ pub fn verify_generic(
         .map_err(|_| Error::BadSignature)
 }
 
-fn generic_mac(secret: &str, timestamp: i64, request: SignedRequest<'_>) -> HmacSha256 {
+fn generic_mac(secret: &str, timestamp: &str, request: SignedRequest<'_>) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key size");
     for part in [
-        timestamp.to_string().as_bytes(),
+        timestamp.as_bytes(),
         request.method.as_bytes(),
         request.path.as_bytes(),
     ] {
@@ -132,6 +135,25 @@ mod tests {
     fn verify(signature: &str, request: SignedRequest<'_>) -> Result<(), Error> {
         let ts = NOW.unix_timestamp().to_string();
         verify_generic("s3cret", Some(&ts), Some(signature), request, NOW)
+    }
+
+    #[test]
+    fn a_timestamp_header_written_otherwise_than_signed_is_refused() {
+        let ts = NOW.unix_timestamp();
+        let signed = post("/score-lead/generic", b"{}");
+        let sig = sign_generic("s3cret", ts, signed);
+        for sent in [format!("+{ts}"), format!("0{ts}"), format!("{ts}.0")] {
+            assert_eq!(
+                verify_generic("s3cret", Some(&sent), Some(&sig), signed, NOW),
+                Err(Error::BadSignature),
+                "{sent}"
+            );
+        }
+        let sent = format!(" {ts} ");
+        assert_eq!(
+            verify_generic("s3cret", Some(&sent), Some(&sig), signed, NOW),
+            Ok(())
+        );
     }
 
     #[test]

@@ -291,13 +291,15 @@ fn complete_lead(
 }
 
 /// The stage each deal of `ids` sits in now, with one batch read a hundred deals. A deal
-/// answered without its stage is a fault of the answer: the move waits for the retry.
+/// answered without its stage, or an answer that does not account for it (an empty object), is
+/// a fault of the answer: the move waits for the retry.
 pub async fn current_stages(
     ids: &[String],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<BTreeMap<String, String>, Error> {
     let mut stages = BTreeMap::new();
-    for (id, found) in read(api, "deals", ids, &["dealstage".to_owned()], &[]).await {
+    let stage = ["dealstage".to_owned()];
+    for (id, found) in read_or(api, "deals", ids, &stage, &[], unavailable).await {
         let Some(object) = found? else {
             continue;
         };
@@ -321,6 +323,19 @@ pub(super) async fn read(
     ids: &[String],
     properties: &[String],
     history: &[&str],
+) -> BTreeMap<String, Found> {
+    read_or(api, object, ids, properties, history, refused).await
+}
+
+/// [`read`], an answer that does not account for a record (neither found nor not found, or
+/// found without its properties) made into an error by `unheld`.
+async fn read_or(
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    object: &str,
+    ids: &[String],
+    properties: &[String],
+    history: &[&str],
+    unheld: fn(&CrmCall, String) -> Error,
 ) -> BTreeMap<String, Found> {
     let per_call = if history.is_empty() {
         BATCH
@@ -361,12 +376,12 @@ pub(super) async fn read(
         for id in chunk {
             let result = match results.get(id) {
                 Some(record) if record["properties"].is_object() => Ok(record.as_object().cloned()),
-                Some(_) => Err(refused(
+                Some(_) => Err(unheld(
                     call,
                     format!("record {id} came back without its properties"),
                 )),
                 None if missing.contains(id) => Ok(None),
-                None => Err(refused(
+                None => Err(unheld(
                     call,
                     format!("the answer does not hold record {id}"),
                 )),
@@ -450,6 +465,13 @@ fn id_text(value: &Value) -> Option<String> {
         .as_str()
         .map(str::to_owned)
         .or_else(|| value.as_u64().map(|n| n.to_string()))
+}
+
+fn unavailable(call: &CrmCall, reason: String) -> Error {
+    Error::CrmUnavailable {
+        call: call.to_string(),
+        reason,
+    }
 }
 
 fn refused(call: &CrmCall, reason: String) -> Error {

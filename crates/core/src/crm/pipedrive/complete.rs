@@ -217,8 +217,10 @@ pub(super) async fn current_stages(
     let mut stages = BTreeMap::new();
     for (call, answer) in calls.iter().zip(api.send_all(&calls).await) {
         let answer = answer?;
+        // An answer without the list (an empty object) is a fault of the answer: the move
+        // waits for the retry.
         let Some(deals) = answer["data"].as_array() else {
-            return Err(Error::CrmRejected {
+            return Err(Error::CrmUnavailable {
                 call: call.to_string(),
                 reason: "the answer has no `data` list".into(),
             });

@@ -188,7 +188,15 @@ pub(super) async fn current_stages(
         quoted.join(",")
     );
     let mut stages = BTreeMap::new();
-    for row in query(&soql, api).await? {
+    // An answer without its rows (an empty object) is a fault of the answer: the move waits for
+    // the retry.
+    let rows = query(&soql, api).await.map_err(|e| match e {
+        Error::CrmRejected { call, reason } if reason == NO_RECORDS => {
+            Error::CrmUnavailable { call, reason }
+        }
+        e => e,
+    })?;
+    for row in rows {
         let Some(id) = row["Id"].as_str() else {
             continue;
         };
@@ -207,6 +215,9 @@ pub(super) async fn current_stages(
     Ok(stages)
 }
 
+/// Why a query answer is refused that holds no rows at all.
+const NO_RECORDS: &str = "the query answer has no `records`";
+
 /// The rows of a SOQL query, every page (`nextRecordsUrl`).
 pub(super) async fn query(
     soql: &str,
@@ -223,7 +234,7 @@ pub(super) async fn query(
         let Some(records) = answer["records"].as_array() else {
             return Err(Error::CrmRejected {
                 call: call.to_string(),
-                reason: "the query answer has no `records`".into(),
+                reason: NO_RECORDS.into(),
             });
         };
         rows.extend(records.iter().cloned());
