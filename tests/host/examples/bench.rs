@@ -78,8 +78,9 @@ fn hubspot_batch(first_id: u64) -> Vec<u8> {
     serde_json::to_vec(&events).expect("json")
 }
 
-/// What HubSpot's batch APIs answer for every deal id from `first_id`.
-fn hubspot_answers(first_id: u64) -> [(&'static str, &'static str, Value); 4] {
+/// What HubSpot's batch APIs answer for every deal id from `first_id`: each deal with two
+/// contacts, a timeline of two calls, a meeting, an email and a note, and one company.
+fn hubspot_answers(first_id: u64) -> Vec<(&'static str, &'static str, Value)> {
     let template = fixture("hubspot/api/deals-batch-9001.json")["results"][0].clone();
     let deals: Vec<Value> = (0..EVENTS as u64)
         .map(|i| {
@@ -96,7 +97,7 @@ fn hubspot_answers(first_id: u64) -> [(&'static str, &'static str, Value); 4] {
             ]})
         })
         .collect();
-    [
+    let mut answers = vec![
         (
             "POST",
             "/crm/v3/objects/deals/batch/read",
@@ -118,7 +119,86 @@ fn hubspot_answers(first_id: u64) -> [(&'static str, &'static str, Value); 4] {
             "/crm/v3/owners/",
             fixture("hubspot/api/owner-user-31337.json"),
         ),
-    ]
+    ];
+    answers.extend(timeline_answers(first_id));
+    answers
+}
+
+/// Each deal's timeline (calls, meetings, emails, notes) and company, as associations v4 and
+/// the objects' batch reads answer them.
+fn timeline_answers(first_id: u64) -> Vec<(&'static str, &'static str, Value)> {
+    let kinds: [(&str, &str, u64, Value); 5] = [
+        (
+            "/crm/v4/associations/deals/calls/batch/read",
+            "/crm/v3/objects/calls/batch/read",
+            2,
+            json!({"hs_timestamp": "2026-11-18T15:00:00.000Z", "hs_call_status": "COMPLETED", "hs_call_body": "<p>Pain: close takes nine days.</p>"}),
+        ),
+        (
+            "/crm/v4/associations/deals/meetings/batch/read",
+            "/crm/v3/objects/meetings/batch/read",
+            1,
+            json!({"hs_timestamp": "2026-11-19T14:00:00.000Z", "hs_meeting_start_time": "2026-11-19T14:00:00.000Z", "hs_meeting_outcome": "COMPLETED"}),
+        ),
+        (
+            "/crm/v4/associations/deals/emails/batch/read",
+            "/crm/v3/objects/emails/batch/read",
+            1,
+            json!({"hs_timestamp": "2026-11-20T16:45:00.000Z", "hs_email_direction": "INCOMING_EMAIL"}),
+        ),
+        (
+            "/crm/v4/associations/deals/notes/batch/read",
+            "/crm/v3/objects/notes/batch/read",
+            1,
+            json!({"hs_timestamp": "2026-11-20T17:00:00.000Z", "hs_note_body": "Demo booked with the CFO on 3 December."}),
+        ),
+        (
+            "/crm/v4/associations/deals/companies/batch/read",
+            "/crm/v3/objects/companies/batch/read",
+            0,
+            json!({"numberofemployees": "420", "industry": "COMPUTER_SOFTWARE", "country": "Germany"}),
+        ),
+    ];
+    let mut answers = Vec::new();
+    for (n, (associations, batch_read, per_deal, properties)) in kinds.into_iter().enumerate() {
+        // Activities are the deal's own; every deal shares one company.
+        let ids = |deal: u64| -> Vec<String> {
+            if per_deal == 0 {
+                vec!["8801".to_owned()]
+            } else {
+                (0..per_deal)
+                    .map(|k| format!("{}{deal}{k}", n + 1))
+                    .collect()
+            }
+        };
+        let deals = (0..EVENTS as u64).map(|i| first_id + i);
+        let associated: Vec<Value> = deals
+            .clone()
+            .map(|deal| {
+                let to: Vec<Value> = ids(deal)
+                    .into_iter()
+                    .map(|id| json!({"toObjectId": id, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 5}]}))
+                    .collect();
+                json!({"from": {"id": deal.to_string()}, "to": to})
+            })
+            .collect();
+        let mut objects: Vec<Value> = deals
+            .flat_map(ids)
+            .map(|id| json!({"id": id, "properties": properties, "archived": false}))
+            .collect();
+        objects.dedup();
+        answers.push((
+            "POST",
+            associations,
+            json!({"status": "COMPLETE", "results": associated}),
+        ));
+        answers.push((
+            "POST",
+            batch_read,
+            json!({"status": "COMPLETE", "results": objects}),
+        ));
+    }
+    answers
 }
 
 fn sign_v3(url: &str, body: &[u8], timestamp: &str) -> String {
