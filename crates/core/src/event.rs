@@ -80,6 +80,13 @@ pub struct WebhookEvent {
 }
 
 impl WebhookEvent {
+    /// The time the record is scored as of: when the change happened, never after `now`. A
+    /// next step's date is ahead or passed, and engagement decays, as the record stood then, so a
+    /// retry or a replay judges the change it carries, not the day it is handled.
+    pub fn as_of(&self, now: OffsetDateTime) -> OffsetDateTime {
+        self.occurred_at.min(now)
+    }
+
     /// Whether the CRM named the fields this change touched and every one of them satisfies
     /// `field`.
     pub fn only_touched(&self, field: impl Fn(&str) -> bool) -> bool {

@@ -58,7 +58,7 @@ impl FunctionKind {
         let playbook = &settings.playbook;
         Ok(match self {
             FunctionKind::ScoreLead => {
-                Decision::Scored(Box::new(scorecard::score(record, playbook, now)))
+                Decision::Scored(Box::new(scorecard::score(record, playbook, event.as_of(now))))
             }
             FunctionKind::GateHandoff => match gate::route(event, playbook)? {
                 Route::Enters(entry) => {

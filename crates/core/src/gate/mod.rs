@@ -168,7 +168,7 @@ pub fn decide(
     now: OffsetDateTime,
 ) -> HandoffDecision {
     let record = &event.record;
-    let scorecard = scorecard::score(record, playbook, now);
+    let scorecard = scorecard::score(record, playbook, event.as_of(now));
     let mut rules = rules::check(&scorecard, playbook);
     let people = people::identify(event, &playbook.handoff);
     rules.failed.extend(people.missing_ae(&playbook.handoff));
