@@ -8,8 +8,10 @@
 //! `check` prints every problem in the playbook at once, each with its path and a fix, exactly as
 //! the deployed functions report them, and exits 1 when there is any; a valid playbook's handoff
 //! gate rules are printed in words. With `--explain`, it also scores one record (canonical JSON,
-//! as in the generic webhook's `record`), prints the scorecard, and which gate rules a handoff of
-//! it would pass and fail (who the BDR and the AE are depends on the move, so it is not judged).
+//! as in the generic webhook's `record`), prints the scorecard, the question to ask next and the
+//! gaps, and which gate rules a handoff of it would pass and fail (who the BDR and the AE are
+//! depends on the move, so it is not judged). `--json` prints `{"scorecard", "write_back",
+//! "handoff_rules"}`: `write_back` is what score-lead would write, by the playbook's field names.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -105,10 +107,21 @@ fn check(
         );
         let gate = rules::check(&card, &playbook);
         if json {
-            let explained = serde_json::json!({ "scorecard": card, "handoff_rules": gate });
+            let write_back = card.write_back(&record, &playbook).fields;
+            let explained = serde_json::json!({
+                "scorecard": card,
+                "write_back": write_back,
+                "handoff_rules": gate,
+            });
             println!("{}", serde_json::to_string_pretty(&explained)?);
         } else {
             println!("{}", card.summary());
+            if let Some(question) = card.next_question() {
+                println!("Ask next: {question}");
+            }
+            if let Some(gaps) = card.gaps_line() {
+                println!("Gaps: {gaps}");
+            }
             println!("{}", card.explain());
             let verdict = if gate.failed.is_empty() {
                 "would pass"

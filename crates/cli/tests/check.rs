@@ -81,21 +81,80 @@ fn a_broken_playbook_lists_every_problem_and_fails() {
     );
 }
 
-#[test]
-fn explain_prints_the_scorecard_for_one_record() {
-    let dir = std::env::temp_dir().join(format!("pg-cli-{}", std::process::id()));
+/// The record of the scoring case `case`, written to a file of its own; its path.
+fn record_file(case: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("pg-cli-{}-{case}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let case: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../fixtures/scoring/default-engagement-heavy-without-pain.json"),
+                .join(format!("../../fixtures/scoring/{case}.json")),
         )
         .expect("case"),
     )
     .expect("json");
     let record = dir.join("record.json");
     std::fs::write(&record, case["record"].to_string()).expect("write record");
-    let record = record.to_string_lossy().into_owned();
+    record.to_string_lossy().into_owned()
+}
+
+#[test]
+fn explain_as_json_prints_each_dimension_and_what_score_lead_would_write() {
+    let record = record_file("default-engagement-decayed");
+    let (ok, out, err) = pipeline_guard(&[
+        "check",
+        "fixtures/playbooks/default.toml",
+        "--explain",
+        &record,
+        "--now",
+        "2026-11-21T12:00:00Z",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let explained: serde_json::Value = serde_json::from_str(&out).expect("JSON on stdout");
+    let dimensions = explained["scorecard"]["dimensions"]
+        .as_array()
+        .expect("scorecard.dimensions[]");
+    let statuses: Vec<(&str, &str)> = dimensions
+        .iter()
+        .map(|d| (d["key"].as_str().unwrap(), d["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("situation", "red"),
+            ("pain", "green"),
+            ("impact", "red"),
+            ("next_step", "red"),
+            ("economic_buyer", "red"),
+        ]
+    );
+    assert_eq!(dimensions[4]["gap"], "no contact with the role");
+    let written = &explained["write_back"];
+    assert_eq!(written["pg_score"], explained["scorecard"]["total"]);
+    assert_eq!(
+        written["pg_summary"],
+        "Qualification 25/100 · Fit D · Engagement 2/10 · Tier cold · record only 0% complete: score not trustworthy"
+    );
+    assert_eq!(
+        written["pg_next_question"],
+        "What changes for them, in numbers, if this is solved, and by when?"
+    );
+    assert_eq!(
+        written["pg_gaps"],
+        "Impact: nothing recorded · Next step: nothing recorded · Economic buyer: no contact with the role · Situation: nothing recorded"
+    );
+    assert!(
+        written["pg_not_measured"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Not measured: relationship strength")),
+        "{written}"
+    );
+}
+
+#[test]
+fn explain_prints_the_scorecard_for_one_record() {
+    let record = record_file("default-engagement-heavy-without-pain");
     let (ok, out, err) = pipeline_guard(&[
         "check",
         "fixtures/playbooks/default.toml",
@@ -105,7 +164,17 @@ fn explain_prints_the_scorecard_for_one_record() {
         "2026-11-21T12:00:00Z",
     ]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("80/100 warm"), "{out}");
+    assert!(
+        out.starts_with(
+            "Qualification 75/100 · Fit A · Engagement 10/10 · Tier warm · record only 50% complete"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nAsk next: What is broken today, and what does it cost them"),
+        "{out}"
+    );
+    assert!(out.contains("\nGaps: Pain: nothing recorded\n"), "{out}");
     assert!(
         out.contains("not hot: it needs Pain green (it is red)"),
         "{out}"

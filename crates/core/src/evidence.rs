@@ -73,6 +73,9 @@ pub struct Judgement {
     pub evidence: Option<String>,
     /// Why, in one line.
     pub reason: String,
+    /// What keeps it from green, in a few words for the CRM's line of gaps (`no date`, `only 2
+    /// of 4 words`); `None` when green.
+    pub gap: Option<String>,
 }
 
 /// What a rule judges: one dimension's field on a record.
@@ -91,11 +94,29 @@ pub struct Subject<'a> {
 }
 
 impl Judgement {
-    fn new(status: Status, evidence: Option<String>, reason: impl Into<String>) -> Self {
+    /// Enough evidence.
+    fn green(evidence: Option<String>, reason: impl Into<String>) -> Self {
+        Judgement {
+            status: Status::Green,
+            evidence,
+            reason: reason.into(),
+            gap: None,
+        }
+    }
+
+    /// Yellow or red, short of green by `gap`.
+    fn short(
+        status: Status,
+        evidence: Option<String>,
+        reason: impl Into<String>,
+        gap: impl Into<String>,
+    ) -> Self {
+        debug_assert_ne!(status, Status::Green, "green has no gap");
         Judgement {
             status,
             evidence,
             reason: reason.into(),
+            gap: Some(gap.into()),
         }
     }
 }

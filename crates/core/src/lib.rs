@@ -14,7 +14,9 @@
 //!   below.
 //! - [`fit`], [`engagement`]: the secondary parts of a score.
 //! - [`tier`]: hot / warm / cold / disqualified, with requirements.
-//! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
+//! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons; the
+//!   lines a rep reads in the CRM (qualification, fit and engagement apart, the gaps, the next
+//!   question, what the score does not measure).
 //! - [`placeholder`]: values that are never evidence ("TBD" however punctuated or repeated, one
 //!   word repeated), for every score, staleness and hygiene check; the normalised text.
 //! - [`review`]: flagging the top share of recent scores for human review.
@@ -31,7 +33,8 @@
 //! - [`portfolio`]: hygiene across a CRM's open deals (by check, by owner) from the sweep,
 //!   the hygiene report, and enforcement falling back to shadow while the data is poor.
 //! - [`mode`]: shadow (observe) or enforce (act).
-//! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM.
+//! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM; texts cut to
+//!   fit any CRM's text field.
 //! - [`crm_id`]: which CRM a thing belongs to: an identifier that imports nothing.
 //! - [`crm`]: one adapter per CRM (generic JSON, HubSpot, Pipedrive, Salesforce): inbound
 //!   webhooks to events, write-backs to API calls, the answer each CRM expects.

@@ -143,8 +143,15 @@ pub struct WriteBackFields {
     pub score: String,
     /// Receives the tier.
     pub tier: String,
-    /// Receives a one-line summary of the scorecard.
+    /// Receives a one-line summary of the scorecard: qualification, fit and engagement apart,
+    /// and the tier.
     pub summary: String,
+    /// Receives the one question to ask next: the most valuable missing dimension's.
+    pub next_question: String,
+    /// Receives what keeps each dimension short of green, in one line.
+    pub gaps: String,
+    /// Receives what the score does not measure ([`Playbook::not_measured`]).
+    pub not_measured: String,
     /// Receives whether the score is flagged for human review.
     pub review: String,
     /// Receives the handoff decision (`validated`, `blocked`, `would_block`).
@@ -161,11 +168,14 @@ pub struct WriteBackFields {
 
 impl WriteBackFields {
     /// The results a playbook writes back, each with the field that receives it.
-    fn results(&self) -> [(&'static str, &str); 7] {
+    fn results(&self) -> [(&'static str, &str); 10] {
         [
             ("score", &self.score),
             ("tier", &self.tier),
             ("summary", &self.summary),
+            ("next_question", &self.next_question),
+            ("gaps", &self.gaps),
+            ("not_measured", &self.not_measured),
             ("review", &self.review),
             ("handoff_status", &self.handoff_status),
             ("stale", &self.stale),
@@ -190,9 +200,16 @@ impl WriteBackFields {
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let results = self.results().map(|(result, _)| result);
-        for (result, field) in self.results() {
+        for (i, (result, field)) in self.results().into_iter().enumerate() {
             if field.trim().is_empty() {
                 problems.push(format!("write_back.{result}: name the CRM field"));
+            } else if let Some((other, _)) = self.results()[..i]
+                .iter()
+                .find(|(_, earlier)| earlier.eq_ignore_ascii_case(field))
+            {
+                problems.push(format!(
+                    "write_back.{result}: {field:?} already receives {other}; give each result its own field"
+                ));
             }
         }
         for (crm, names) in &self.crm_fields {
@@ -225,6 +242,9 @@ impl Default for WriteBackFields {
             score: "pg_score".into(),
             tier: "pg_tier".into(),
             summary: "pg_summary".into(),
+            next_question: "pg_next_question".into(),
+            gaps: "pg_gaps".into(),
+            not_measured: "pg_not_measured".into(),
             review: "pg_review".into(),
             handoff_status: "pg_handoff_status".into(),
             stale: "pg_stale".into(),
@@ -387,6 +407,12 @@ impl Playbook {
         }
         problems.extend(self.staleness.problems());
         problems.extend(self.write_back.problems());
+        if self.not_measured.iter().all(|m| m.trim().is_empty()) {
+            problems.push(
+                "not_measured: list what the scores cannot see; every score says what it does not measure"
+                    .to_owned(),
+            );
+        }
         problems
     }
 
@@ -490,6 +516,63 @@ mod tests {
         assert_eq!(
             problems,
             ["stage_names.\"3\": give the name reps know the stage by, or remove it"]
+        );
+    }
+
+    #[test]
+    fn the_new_write_back_fields_default_and_map_per_crm() {
+        let playbook = Playbook::default_playbook();
+        let names = &playbook.write_back;
+        assert_eq!(
+            [&names.next_question, &names.gaps, &names.not_measured],
+            ["pg_next_question", "pg_gaps", "pg_not_measured"]
+        );
+        let mapped = format!(
+            "{DEFAULT_PLAYBOOK}\n[write_back.crm_fields.pipedrive]\n\
+             next_question = \"a1b2c3\"\ngaps = \"d4e5f6\"\nnot_measured = \"0a1b2c\"\n"
+        );
+        let playbook = Playbook::from_toml(&mapped).unwrap();
+        let names = &playbook.write_back;
+        assert_eq!(names.name_in("pipedrive", "pg_next_question"), "a1b2c3");
+        assert_eq!(names.name_in("pipedrive", "pg_gaps"), "d4e5f6");
+        assert_eq!(names.name_in("pipedrive", "pg_not_measured"), "0a1b2c");
+        assert_eq!(names.name_in("hubspot", "pg_gaps"), "pg_gaps");
+    }
+
+    #[test]
+    fn a_write_back_field_must_be_named_and_its_own() {
+        let broken = DEFAULT_PLAYBOOK
+            .replace("gaps = \"pg_gaps\"", "gaps = \" \"")
+            .replace(
+                "not_measured = \"pg_not_measured\"",
+                "not_measured = \"PG_Summary\"",
+            );
+        let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&broken) else {
+            panic!("an unnamed and a shared write-back field were accepted");
+        };
+        assert_eq!(
+            problems,
+            [
+                "write_back.gaps: name the CRM field",
+                "write_back.not_measured: \"PG_Summary\" already receives summary; give each result its own field",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_playbook_must_say_what_its_scores_do_not_measure() {
+        let silent = DEFAULT_PLAYBOOK.replace(
+            "review_share = 0.2",
+            "review_share = 0.2\nnot_measured = [\" \"]",
+        );
+        let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&silent) else {
+            panic!("a playbook measuring everything was accepted");
+        };
+        assert_eq!(
+            problems,
+            [
+                "not_measured: list what the scores cannot see; every score says what it does not measure"
+            ]
         );
     }
 

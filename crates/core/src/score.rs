@@ -57,4 +57,7 @@ pub struct DimensionScore {
     /// What to ask next, when not green.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_question: Option<String>,
+    /// What keeps it from green, in a few words (`no date`), when not green.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<String>,
 }

@@ -93,6 +93,33 @@ impl WriteBack {
     }
 }
 
+/// The most characters a text written back holds: Salesforce's Text field takes 255 (a Long
+/// Text Area more) and so does Pipedrive's text field (its large text more), HubSpot's
+/// single-line text 65,536; a line within 255 fits whichever an admin created.
+pub const MAX_TEXT_CHARS: usize = 255;
+
+/// `text` for a CRM text field: at most [`MAX_TEXT_CHARS`] characters, cut after the last whole
+/// word that fits and ended with "…" when cut (a CRM would refuse or cut it mid-word itself).
+pub fn text_field(text: &str) -> String {
+    let text = text.trim();
+    let Some((cut, _)) = text.char_indices().nth(MAX_TEXT_CHARS) else {
+        return text.to_owned();
+    };
+    // One character of the limit is the ellipsis.
+    let room = text
+        .char_indices()
+        .nth(MAX_TEXT_CHARS - 1)
+        .map_or(cut, |(i, _)| i);
+    let head = &text[..room];
+    let ends_a_word = text[room..].starts_with(char::is_whitespace);
+    let head = match head.rfind(char::is_whitespace) {
+        Some(space) if !ends_a_word => &head[..space],
+        _ => head,
+    };
+    let head = head.trim_end_matches(|c: char| c.is_whitespace() || "·,;:-–".contains(c));
+    format!("{head}…")
+}
+
 /// Whether `value` is empty: null, or blank text.
 fn blank(value: &serde_json::Value) -> bool {
     match value {
@@ -289,6 +316,43 @@ mod tests {
         assert!(!wb.already_in(&changed));
         let missing = record(json!({"pg_score__c": 72}));
         assert!(!wb.already_in(&missing));
+    }
+
+    #[test]
+    fn a_text_that_fits_is_kept_whole() {
+        let fits = "word ".repeat(51);
+        assert_eq!(text_field(&fits), fits.trim());
+        assert_eq!(text_field(fits.trim()).chars().count(), 254);
+    }
+
+    #[test]
+    fn a_long_text_is_cut_on_a_word_with_an_ellipsis() {
+        let gaps = "Pain: no cost or consequence · ".repeat(12);
+        let cut = text_field(&gaps);
+        assert!(
+            cut.chars().count() <= MAX_TEXT_CHARS,
+            "{}",
+            cut.chars().count()
+        );
+        assert!(cut.ends_with("consequence · Pain…"), "{cut}");
+        let question = format!("{} yes", "é".repeat(200)) + &" word".repeat(20);
+        let cut = text_field(&question);
+        assert!(cut.chars().count() <= MAX_TEXT_CHARS);
+        assert!(cut.ends_with(" word…"), "{cut}");
+    }
+
+    #[test]
+    fn a_cut_that_falls_between_words_keeps_the_last_one() {
+        // The 254 characters that fit end a word: it stays whole.
+        let text = format!("a {} more", "x".repeat(252)) + &" words".repeat(3);
+        assert_eq!(text_field(&text), format!("a {}…", "x".repeat(252)));
+    }
+
+    #[test]
+    fn one_word_longer_than_the_field_is_cut_inside_it() {
+        let cut = text_field(&"x".repeat(300));
+        assert_eq!(cut.chars().count(), MAX_TEXT_CHARS);
+        assert!(cut.ends_with("x…"));
     }
 
     #[test]

@@ -45,7 +45,7 @@ fn qualified() -> Value {
         "situation": "Group finance consolidates 14 entities in Excel every quarter",
         "pain": "Quarterly consolidation takes three weeks and produced two restatements last year",
         "impact": "Consolidating in five days avoids restatements and an audit finding worth 200k",
-        "next_step": "Scoping call with the controller on 28 November",
+        "next_step": "Scoping call with the controller next Tuesday",
         "economic_buyer": "Priya Shah, Group CFO",
     })
 }

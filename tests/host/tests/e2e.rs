@@ -437,3 +437,80 @@ async fn a_playbook_with_broken_gate_rules_is_refused_naming_each_path() -> anyh
     assert!(ledger(&host).is_empty());
     Ok(())
 }
+
+/// A lead with a situation and an impact, and nothing else the playbook asks for.
+fn thin_lead(event_id: &str, occurred_at: &str) -> Value {
+    let mut event = lead_event(event_id, "L-77");
+    event["occurred_at"] = occurred_at.into();
+    event["record"]["fields"] = serde_json::json!({
+        "situation": "Finance team of 12 closes the books in spreadsheets and email",
+        "impact": "Cutting close to three days frees two FTE by Q2",
+    });
+    event["record"]["contacts"] = serde_json::json!([]);
+    event
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn score_lead_writes_what_to_ask_next_and_what_it_does_not_measure_once() -> anyhow::Result<()>
+{
+    let crm = FakeCrm::start().await?;
+    let host = host_builder(&crm).build()?;
+    let first = thin_lead("evt-thin-1", "2026-11-20T09:30:00Z");
+    let response = host
+        .request(signed_post("/score-lead/generic", &batch(&[first])))
+        .await?;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    let calls = received(&crm);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["path"], "/records/leads/L-77");
+    let fields = calls[0]["body"]["fields"].clone();
+    // Qualification, fit and engagement apart; the total stays in pg_score for the gate.
+    assert_eq!(
+        fields["pg_summary"],
+        "Qualification 35/100 · Fit D · Engagement 0/10 · Tier cold"
+    );
+    assert_eq!(fields["pg_score"], 28);
+    assert_eq!(
+        fields["pg_next_question"],
+        "What is broken today, and what does it cost them when it happens?"
+    );
+    assert_eq!(
+        fields["pg_gaps"],
+        "Pain: nothing recorded · Next step: nothing recorded · Economic buyer: no contact with the role"
+    );
+    assert_eq!(
+        fields["pg_not_measured"],
+        "Not measured: relationship strength and trust built with the buyer; champion activity \
+         between calls; email threads and conversations outside the CRM"
+    );
+
+    // The CRM now holds what was written: a later change to the lead that leaves the score as it
+    // is writes nothing.
+    let mut held = thin_lead("evt-thin-2", "2026-11-20T09:45:00Z");
+    for (field, value) in fields.as_object().expect("fields") {
+        held["record"]["fields"][field] = value.clone();
+    }
+    let response = host
+        .request(signed_post("/score-lead/generic", &batch(&[held.clone()])))
+        .await?;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    assert_eq!(
+        received(&crm).len(),
+        1,
+        "an unchanged score is not written again"
+    );
+
+    // An old question in the CRM is replaced, even when everything else still holds.
+    let mut stale = held;
+    stale["event_id"] = "evt-thin-3".into();
+    stale["occurred_at"] = "2026-11-20T10:00:00Z".into();
+    stale["record"]["fields"]["pg_next_question"] = "Who signs off on the budget?".into();
+    let response = host
+        .request(signed_post("/score-lead/generic", &batch(&[stale])))
+        .await?;
+    assert_eq!(response.status(), 200, "{}", json(&response));
+    let calls = received(&crm);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[1]["body"]["fields"], fields);
+    Ok(())
+}

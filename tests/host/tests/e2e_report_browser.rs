@@ -71,7 +71,7 @@ impl Evidence {
             "situation": "Group finance consolidates 14 entities in Excel every quarter",
             "pain": "Quarterly consolidation takes three weeks and produced two restatements last year",
             "impact": "Consolidating in five days avoids restatements and an audit finding worth 200k",
-            "next_step": "Scoping call with the controller on the 28th",
+            "next_step": "Scoping call with the controller next Tuesday",
         });
         match self {
             Evidence::NoImpact => drop(fields.as_object_mut().map(|f| f.remove("impact"))),

@@ -183,3 +183,75 @@ fn incoming(
     properties.retain(|_, canonical| !Record::BUILT_IN_FIELDS.contains(&canonical.as_str()));
     properties
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{
+        crm::{
+            Adapter, generic::Generic, hubspot::Hubspot, pipedrive::Pipedrive,
+            salesforce::Salesforce,
+        },
+        scorecard,
+    };
+
+    const SCORE_FIELDS: [&str; 5] = [
+        "pg_score",
+        "pg_summary",
+        "pg_next_question",
+        "pg_gaps",
+        "pg_not_measured",
+    ];
+
+    fn facts() -> [(&'static str, Facts); 4] {
+        [
+            ("", Generic::FACTS),
+            ("", Hubspot::FACTS),
+            ("", Pipedrive::FACTS),
+            ("__c", Salesforce::FACTS),
+        ]
+    }
+
+    #[test]
+    fn every_crm_reads_back_and_recognises_what_a_score_writes() {
+        let playbook = Playbook::default_playbook();
+        for (suffix, facts) in facts() {
+            let names = FieldNames::new(&playbook, &facts);
+            for field in SCORE_FIELDS {
+                let crm_name = format!("{field}{suffix}");
+                assert_eq!(names.outgoing(RecordKind::Deal, field), crm_name);
+                assert!(
+                    names.written(RecordKind::Deal).any(|w| w == crm_name),
+                    "{crm_name} is read back"
+                );
+                assert!(names.is_write_back(RecordKind::Lead, &crm_name));
+            }
+        }
+    }
+
+    #[test]
+    fn a_score_the_crm_already_holds_is_not_written_again_and_a_new_gap_is() {
+        let playbook = Playbook::default_playbook();
+        let mut deal = Record::new_deal("D-1");
+        deal.fields.insert(
+            "pain".into(),
+            "Month-end close takes nine days and blocks reporting".into(),
+        );
+        let now = datetime!(2026-11-21 12:00 UTC);
+        let write_back = scorecard::score(&deal, &playbook, now).write_back(&deal, &playbook);
+        for (_, facts) in facts() {
+            let names = FieldNames::new(&playbook, &facts);
+            let mut held = deal.clone();
+            for (field, value) in &write_back.fields {
+                held.fields
+                    .insert(names.outgoing(deal.kind, field), value.clone());
+            }
+            assert!(names.already_in(&write_back, &held));
+            let gaps = names.outgoing(deal.kind, "pg_gaps");
+            held.fields.insert(gaps, "Pain: nothing recorded".into());
+            assert!(!names.already_in(&write_back, &held));
+        }
+    }
+}

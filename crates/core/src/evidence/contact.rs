@@ -14,8 +14,7 @@ pub fn judge(record: &Record, roles: &[String], titles: &[String]) -> Judgement 
     if let Some(contact) = has_role {
         let who = contact.name.clone().unwrap_or_else(|| contact.id.clone());
         let role = contact.role.clone().unwrap_or_default();
-        return Judgement::new(
-            Status::Green,
+        return Judgement::green(
             Some(format!("{who} ({role})")),
             format!("{who} is on the record as {role}"),
         );
@@ -30,18 +29,20 @@ pub fn judge(record: &Record, roles: &[String], titles: &[String]) -> Judgement 
         Some(contact) => {
             let who = contact.name.clone().unwrap_or_else(|| contact.id.clone());
             let title = contact.title.clone().unwrap_or_default();
-            Judgement::new(
+            Judgement::short(
                 Status::Yellow,
                 Some(format!("{who}, {title}")),
                 format!(
                     "{who} ({title}) has the authority by title, but the role is not confirmed"
                 ),
+                format!("{title} by title, role not confirmed"),
             )
         }
-        None => Judgement::new(
+        None => Judgement::short(
             Status::Red,
             None,
             "no contact with that role or authority on the record",
+            "no contact with the role",
         ),
     }
 }

@@ -116,25 +116,29 @@ impl TextRule {
     pub fn judge(&self, subject: &Subject<'_>, now: OffsetDateTime) -> Judgement {
         let field = subject.field;
         let Some(text) = subject.record.text(field) else {
-            return Judgement::new(Status::Red, None, format!("no evidence in `{field}`"));
+            return Judgement::short(
+                Status::Red,
+                None,
+                format!("no evidence in `{field}`"),
+                "nothing recorded",
+            );
         };
         let reading = Reading::new(self, &text, now);
         let not_evidence = placeholder::placeholder(&text, subject.placeholders)
             .or_else(|| gamed::not_evidence(&reading.words, &reading.keywords()));
         if let Some(why) = not_evidence {
-            return Judgement::new(
+            return Judgement::short(
                 Status::Red,
                 Some(text),
                 format!("`{field}` holds no evidence: {why}"),
+                why,
             );
         }
-        let words = text.split_whitespace().count();
         let met: Vec<Met<'_>> = self
             .requirements()
             .map(|checks| meet(&reading, checks))
             .collect();
-        let (status, reason) = self.verdict(subject, &reading, &met, words);
-        Judgement::new(status, Some(text), reason)
+        self.verdict(subject, &reading, &met, &text)
     }
 
     /// Each requirement's checks; a name the playbook validation refused is skipped.
@@ -152,11 +156,16 @@ impl TextRule {
         subject: &Subject<'_>,
         reading: &Reading<'_>,
         met: &[Met<'_>],
-        words: usize,
-    ) -> (Status, String) {
+        text: &str,
+    ) -> Judgement {
         let (field, min_words) = (subject.field, self.min_words);
-        let floor = (words < min_words)
-            .then(|| format!("only {words} word(s) in `{field}`; {min_words} make it complete"));
+        let words = text.split_whitespace().count();
+        let floor = (words < min_words).then(|| {
+            (
+                format!("only {words} word(s) in `{field}`; {min_words} make it complete"),
+                format!("only {words} of {min_words} words"),
+            )
+        });
         let found: Vec<String> = met
             .iter()
             .filter_map(|m| match m {
@@ -171,35 +180,40 @@ impl TextRule {
                 Met::Holds(..) => None,
             })
             .collect();
+        let evidence = Some(text.to_owned());
         if met.is_empty() {
             return match floor {
-                None => (
-                    Status::Green,
-                    format!("{words} words of evidence in `{field}`"),
-                ),
-                Some(floor) => (Status::Yellow, floor),
+                None => {
+                    Judgement::green(evidence, format!("{words} words of evidence in `{field}`"))
+                }
+                Some((floor, gap)) => Judgement::short(Status::Yellow, evidence, floor, gap),
             };
         }
         if missing.is_empty() {
             let has = format!("{} gives {}", subject.name, found.join(" and "));
             return match floor {
-                None => (Status::Green, has),
-                Some(floor) => (Status::Yellow, format!("{has}, but {floor}")),
+                None => Judgement::green(evidence, has),
+                Some((floor, gap)) => {
+                    Judgement::short(Status::Yellow, evidence, format!("{has}, but {floor}"), gap)
+                }
             };
         }
-        let mut reason = names_no(subject, reading, &missing);
+        let lacks = lacks(reading, &missing);
+        let mut reason = names_no(subject, &lacks, &missing);
+        let mut gap = lacks;
         if !found.is_empty() {
             reason.push_str(&format!("; it gives {}", found.join(" and ")));
         }
-        if let Some(floor) = floor {
+        if let Some((floor, short)) = floor {
             reason.push_str(&format!("; {floor}"));
+            gap.push_str(&format!(", {short}"));
         }
         let status = if found.is_empty() {
             Status::Red
         } else {
             Status::Yellow
         };
-        (status, reason)
+        Judgement::short(status, evidence, reason, gap)
     }
 }
 
@@ -212,8 +226,8 @@ fn meet<'r>(reading: &Reading<'_>, checks: Vec<Check<'r>>) -> Met<'r> {
     Met::Missing(checks)
 }
 
-/// "Pain names no figure, cost or consequence: ask 'what does it cost them when it happens?'"
-fn names_no(subject: &Subject<'_>, reading: &Reading<'_>, missing: &[&[Check<'_>]]) -> String {
+/// What the text lacks, one clause per requirement missed: "no figure, cost or consequence".
+fn lacks(reading: &Reading<'_>, missing: &[&[Check<'_>]]) -> String {
     let what: Vec<String> = missing
         .iter()
         .map(|checks| {
@@ -225,17 +239,17 @@ fn names_no(subject: &Subject<'_>, reading: &Reading<'_>, missing: &[&[Check<'_>
             format!("no {}", names.join(", "))
         })
         .collect();
+    what.join(" and ")
+}
+
+/// "Pain names no figure, cost or consequence: ask 'what does it cost them when it happens?'"
+fn names_no(subject: &Subject<'_>, lacks: &str, missing: &[&[Check<'_>]]) -> String {
     let asks: Vec<String> = missing
         .iter()
         .filter_map(|checks| checks.last())
         .map(|check| format!("'{}'", check.question(subject.question)))
         .collect();
-    format!(
-        "{} names {}: ask {}",
-        subject.name,
-        what.join(" and "),
-        asks.join(" and ")
-    )
+    format!("{} names {lacks}: ask {}", subject.name, asks.join(" and "))
 }
 
 impl TextRule {

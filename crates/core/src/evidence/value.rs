@@ -9,7 +9,12 @@ use crate::{
 };
 
 fn missing(field: &str) -> Judgement {
-    Judgement::new(Status::Red, None, format!("no evidence in `{field}`"))
+    Judgement::short(
+        Status::Red,
+        None,
+        format!("no evidence in `{field}`"),
+        "nothing recorded",
+    )
 }
 
 /// A picklist value mapped to a status by the `[green, yellow, red]` lists; unlisted is red.
@@ -22,26 +27,39 @@ pub fn picklist(
         return missing(field);
     };
     let listed = |values: &[String]| values.iter().any(|v| v.eq_ignore_ascii_case(&value));
-    let (status, reason) = if listed(green) {
-        (Status::Green, format!("`{field}` is {value:?}"))
+    if listed(green) {
+        let reason = format!("`{field}` is {value:?}");
+        Judgement::green(Some(value), reason)
     } else if listed(yellow) {
-        (Status::Yellow, format!("`{field}` is only {value:?}"))
-    } else if listed(red) {
-        (Status::Red, format!("`{field}` is {value:?}"))
-    } else {
-        (
-            Status::Red,
-            format!("`{field}` is {value:?}, which the playbook does not count"),
+        let gap = format!("only {value:?}");
+        Judgement::short(
+            Status::Yellow,
+            Some(value),
+            format!("`{field}` is {gap}"),
+            gap,
         )
-    };
-    Judgement::new(status, Some(value), reason)
+    } else if listed(red) {
+        let (reason, gap) = (
+            format!("`{field}` is {value:?}"),
+            format!("recorded as {value:?}"),
+        );
+        Judgement::short(Status::Red, Some(value), reason, gap)
+    } else {
+        let gap = format!("{value:?}, which the playbook does not count");
+        Judgement::short(Status::Red, Some(value), format!("`{field}` is {gap}"), gap)
+    }
 }
 
 /// A number: green within `min..=max`, yellow outside, red when missing or not a number.
 pub fn number(record: &Record, field: &str, min: Option<f64>, max: Option<f64>) -> Judgement {
     let Some(value) = record.number(field) else {
         return match record.text(field) {
-            Some(t) => Judgement::new(Status::Red, Some(t), format!("`{field}` is not a number")),
+            Some(t) => Judgement::short(
+                Status::Red,
+                Some(t),
+                format!("`{field}` is not a number"),
+                "not a number",
+            ),
             None => missing(field),
         };
     };
@@ -52,16 +70,19 @@ pub fn number(record: &Record, field: &str, min: Option<f64>, max: Option<f64>) 
         (None, Some(max)) => format!("at most {max}"),
         (None, None) => "any value".to_owned(),
     };
-    let (status, verdict) = if in_range {
-        (Status::Green, "is")
+    if in_range {
+        Judgement::green(
+            Some(value.to_string()),
+            format!("`{field}` = {value}; it is {wanted}"),
+        )
     } else {
-        (Status::Yellow, "should be")
-    };
-    Judgement::new(
-        status,
-        Some(value.to_string()),
-        format!("`{field}` = {value}; it {verdict} {wanted}"),
-    )
+        Judgement::short(
+            Status::Yellow,
+            Some(value.to_string()),
+            format!("`{field}` = {value}; it should be {wanted}"),
+            format!("{value}, not {wanted}"),
+        )
+    }
 }
 
 /// A date: green within the next `within_days` days, yellow further out or past.
@@ -70,40 +91,39 @@ pub fn date(record: &Record, field: &str, within_days: u32, now: OffsetDateTime)
         return missing(field);
     };
     let Some(date) = parse_date(&raw) else {
-        return Judgement::new(Status::Red, Some(raw), format!("`{field}` is not a date"));
+        return Judgement::short(
+            Status::Red,
+            Some(raw),
+            format!("`{field}` is not a date"),
+            "not a date",
+        );
     };
     let days = (date - now.date()).whole_days();
-    let (status, reason) = if (0..=i64::from(within_days)).contains(&days) {
-        (
-            Status::Green,
-            format!("`{field}` is {date}, in {days} day(s)"),
-        )
-    } else if days < 0 {
-        (
-            Status::Yellow,
-            format!("`{field}` is {date}, {} day(s) ago", -days),
-        )
+    if (0..=i64::from(within_days)).contains(&days) {
+        return Judgement::green(Some(raw), format!("`{field}` is {date}, in {days} day(s)"));
+    }
+    let gap = if days < 0 {
+        format!("{date}, {} day(s) ago", -days)
     } else {
-        (
-            Status::Yellow,
-            format!("`{field}` is {date}, more than {within_days} days out"),
-        )
+        format!("{date}, more than {within_days} days out")
     };
-    Judgement::new(status, Some(raw), reason)
+    Judgement::short(
+        Status::Yellow,
+        Some(raw),
+        format!("`{field}` is {gap}"),
+        gap,
+    )
 }
 
 /// A yes/no: green when yes, red when no or missing.
 pub fn boolean(record: &Record, field: &str) -> Judgement {
     match record.flag(field) {
-        Some(true) => Judgement::new(
-            Status::Green,
-            Some("yes".into()),
-            format!("`{field}` is yes"),
-        ),
-        Some(false) => Judgement::new(
+        Some(true) => Judgement::green(Some("yes".into()), format!("`{field}` is yes")),
+        Some(false) => Judgement::short(
             Status::Red,
             Some("no".into()),
             format!("`{field}` is recorded as no"),
+            "recorded as no",
         ),
         None => missing(field),
     }

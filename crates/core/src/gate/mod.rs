@@ -244,19 +244,16 @@ impl HandoffDecision {
         }
     }
 
-    /// The CRM changes this decision makes to `record`: its status, score and summary, the AE's
-    /// verdict on an earlier handoff cleared, the move back (only from the handoff stage it
-    /// entered), and the notices.
+    /// The CRM changes this decision makes to `record`: its status, the score as score-lead
+    /// writes it (score, summary, next question, gaps, what it does not measure:
+    /// [`Scorecard::fields`]), so the fields the rep reads never describe two different scores,
+    /// the AE's verdict on an earlier handoff cleared, the move back (only from the handoff
+    /// stage it entered), and the notices.
     pub fn write_back(&self, event: &WebhookEvent, playbook: &Playbook) -> WriteBack {
         let names = &playbook.write_back;
         let record = &event.record;
-        let mut fields: std::collections::BTreeMap<String, serde_json::Value> = [
-            (names.handoff_status.clone(), self.status().into()),
-            (names.score.clone(), self.scorecard.total.into()),
-            (names.summary.clone(), self.scorecard.summary().into()),
-        ]
-        .into_iter()
-        .collect();
+        let mut fields = self.scorecard.fields(names);
+        fields.insert(names.handoff_status.clone(), self.status().into());
         // A new handoff starts without a verdict: the AE's verdict on an earlier one is cleared,
         // so it is never read as this one's.
         let verdict = &playbook.handoff.verdict;

@@ -134,3 +134,28 @@ fn fields(playbook: &Playbook, names: &FieldNames) -> Vec<String> {
         .filter(|f| api_name(f) && seen.insert(f.to_ascii_lowercase()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::{Adapter, salesforce::Salesforce};
+
+    #[test]
+    fn a_sweep_selects_every_field_written_back_by_its_api_name() {
+        let playbook = Playbook::default_playbook();
+        let selected = fields(&playbook, &FieldNames::new(&playbook, &Salesforce::FACTS));
+        for field in [
+            "pg_score__c",
+            "pg_summary__c",
+            "pg_next_question__c",
+            "pg_gaps__c",
+            "pg_not_measured__c",
+            "pg_stale__c",
+        ] {
+            assert!(
+                selected.iter().any(|s| s == field),
+                "{field} in {selected:?}"
+            );
+        }
+    }
+}

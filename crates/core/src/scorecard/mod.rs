@@ -4,9 +4,15 @@
 //! got its status, and what to ask next when it is not green. Every scorecard also lists what the
 //! CRM record cannot show.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::OffsetDateTime;
+
+mod lines;
+
+pub use lines::{FitGrade, engagement_tenths};
 
 pub use crate::score::{DimensionScore, Part, Status};
 use crate::{
@@ -14,9 +20,9 @@ use crate::{
     hygiene::{self, Hygiene},
     model::Record,
     placeholder,
-    playbook::{Dimension, Playbook},
+    playbook::{Dimension, Playbook, WriteBackFields},
     tier,
-    writeback::WriteBack,
+    writeback::{WriteBack, text_field},
 };
 
 /// Which playbook produced a scorecard.
@@ -62,46 +68,6 @@ pub struct Scorecard {
 }
 
 impl Scorecard {
-    /// The dimensions that are not green, weakest first.
-    pub fn gaps(&self) -> impl Iterator<Item = &DimensionScore> {
-        let mut gaps: Vec<_> = self
-            .dimensions
-            .iter()
-            .filter(|d| d.status != Status::Green)
-            .collect();
-        gaps.sort_by_key(|d| d.status);
-        gaps.into_iter()
-    }
-
-    /// A one-line summary for a CRM field: `62/100 · green: Situation, Pain · missing: Impact`.
-    pub fn summary(&self) -> String {
-        let names = |status: Status| -> Vec<&str> {
-            self.dimensions
-                .iter()
-                .filter(|d| d.status == status)
-                .map(|d| d.name.as_str())
-                .collect()
-        };
-        let mut parts = vec![format!("{}/100 {}", self.total, self.tier)];
-        for (label, status) in [
-            ("green", Status::Green),
-            ("partial", Status::Yellow),
-            ("missing", Status::Red),
-        ] {
-            let names = names(status);
-            if !names.is_empty() {
-                parts.push(format!("{label}: {}", names.join(", ")));
-            }
-        }
-        if !self.hygiene.trustworthy {
-            parts.push(format!(
-                "record only {}% complete: score not trustworthy",
-                self.hygiene.complete_pct
-            ));
-        }
-        parts.join(" · ")
-    }
-
     /// A multi-line explanation for a note: every dimension with its reason and next question.
     pub fn explain(&self) -> String {
         let mut lines = vec![format!(
@@ -138,16 +104,12 @@ impl Scorecard {
 }
 
 impl Scorecard {
-    /// The CRM changes score-lead makes: score, tier, one-line summary and review flag.
+    /// The CRM changes score-lead makes: the fields of [`Scorecard::fields`], the tier and the
+    /// review flag.
     pub fn write_back(&self, record: &Record, playbook: &Playbook) -> WriteBack {
         let names = &playbook.write_back;
-        let mut fields: std::collections::BTreeMap<String, serde_json::Value> = [
-            (names.score.clone(), self.total.into()),
-            (names.tier.clone(), self.tier.clone().into()),
-            (names.summary.clone(), self.summary().into()),
-        ]
-        .into_iter()
-        .collect();
+        let mut fields = self.fields(names);
+        fields.insert(names.tier.clone(), self.tier.clone().into());
         if let Some(flagged) = self.flagged_for_review {
             fields.insert(names.review.clone(), flagged.into());
         }
@@ -159,6 +121,24 @@ impl Scorecard {
             move_only_from: None,
             notices: Vec::new(),
         }
+    }
+
+    /// The fields every write-back of this score sets, by the playbook's `names`: the total (what
+    /// the gate counts), the summary with its parts apart, the next question, the gaps and what
+    /// the score does not measure. Texts fit any CRM's text field ([`text_field`]); a question
+    /// or gaps the record no longer has are emptied, so the CRM never shows an old one.
+    pub fn fields(&self, names: &WriteBackFields) -> BTreeMap<String, Value> {
+        let text = |line: Option<&str>| line.map_or(Value::Null, |line| text_field(line).into());
+        BTreeMap::from([
+            (names.score.clone(), self.total.into()),
+            (names.summary.clone(), text(Some(&self.summary()))),
+            (names.next_question.clone(), text(self.next_question())),
+            (names.gaps.clone(), text(self.gaps_line().as_deref())),
+            (
+                names.not_measured.clone(),
+                text(Some(&self.not_measured_line())),
+            ),
+        ])
     }
 }
 
@@ -230,18 +210,20 @@ fn discount_non_evidence(dimensions: &mut [DimensionScore], playbook: &Playbook)
                 && (other.weight > d.weight || (other.weight == d.weight && *j < i))
         });
         if let Some((_, other)) = copied {
-            dimensions[i].not_evidence(d, &format!("it copies {}'s text", other.name));
+            dimensions[i].not_evidence(d, format!("copies {}'s text", other.name));
         }
     }
 }
 
 impl DimensionScore {
-    /// This dimension's text is not evidence (`why`): red, no points, and the question to ask.
-    fn not_evidence(&mut self, dimension: &Dimension, why: &str) {
+    /// This dimension's text is not evidence, as it `gap` (`copies Pain's text`): red, no
+    /// points, and the question to ask.
+    fn not_evidence(&mut self, dimension: &Dimension, gap: String) {
         self.status = Status::Red;
         self.points = 0.0;
-        self.reason = format!("`{}` holds no evidence: {why}", dimension.field());
+        self.reason = format!("`{}` holds no evidence: it {gap}", dimension.field());
         self.next_question = Some(dimension.question.clone());
+        self.gap = Some(gap);
     }
 }
 
@@ -267,6 +249,7 @@ fn score_dimension(
         evidence: judgement.evidence,
         reason: judgement.reason,
         next_question: (judgement.status != Status::Green).then(|| dimension.question.clone()),
+        gap: judgement.gap,
     }
 }
 
@@ -344,8 +327,14 @@ mod tests {
             card.dimensions[2].next_question.as_deref(),
             Some(playbook.dimensions[2].question.as_str())
         );
-        assert!(card.summary().contains("partial: Pain"));
-        assert!(card.summary().contains("missing: Impact"));
+        assert_eq!(
+            card.gaps_line().as_deref(),
+            Some("Impact: nothing recorded · Pain: only 3 of 4 words")
+        );
+        assert_eq!(
+            card.next_question(),
+            Some(playbook.dimensions[2].question.as_str())
+        );
     }
 
     #[test]
