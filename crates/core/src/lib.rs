@@ -17,7 +17,8 @@
 //! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
 //! - [`placeholder`]: values that are never evidence ("TBD" however punctuated or repeated, one
 //!   word repeated), for every score, staleness and hygiene check; the normalised text.
-//! - [`review`]: flagging the top share of recent scores for human review.
+//! - [`review`]: each record's latest score, the top share of them flagged for a person to
+//!   review (ranked in SQL), the owner told once, and the queue an admin reads.
 //! - [`gate`]: the BDR→AE handoff decision, and the AE's verdict on it.
 //! - [`handoffs`]: the record of every handoff and verdict, the coaching report, the weekly
 //!   summaries.

@@ -1,5 +1,6 @@
 //! In-memory stand-ins for the outside world: a [`Store`], a [`Ledger`], a recording
-//! [`CrmClient`], a [`Clock`] and a handoff log ([`MemoryHandoffs`]).
+//! [`CrmClient`], a [`Clock`], a handoff log ([`MemoryHandoffs`]) and a review queue
+//! ([`MemoryReview`]).
 //!
 //! Used by the fixture tests, and by anything that runs the pipeline off the edge (a dry run of
 //! a playbook against exported records).
@@ -19,7 +20,7 @@ use crate::{
     writeback::CrmCall,
 };
 
-pub use crate::handoffs::memory::MemoryHandoffs;
+pub use crate::{handoffs::memory::MemoryHandoffs, review::memory::MemoryReview};
 
 /// A key-value store in memory.
 #[derive(Debug, Default)]
