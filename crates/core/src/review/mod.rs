@@ -111,7 +111,8 @@ impl Standing {
         }
     }
 
-    /// Why the record is flagged, in a sentence (`kind`: what was scored).
+    /// Why a record of `kind` scored `score` is flagged, in words: `in the top 20 % of the 41
+    /// deals scored in the last 30 days: 3 of them, its own included, score 82 or more`.
     pub fn why(&self, kind: RecordKind, score: u8) -> String {
         let kinds = match (kind, self.scored) {
             (RecordKind::Lead, 1) => "lead",
@@ -119,9 +120,14 @@ impl Standing {
             (RecordKind::Deal, 1) => "deal",
             (RecordKind::Deal, _) => "deals",
         };
+        let verb = if self.at_or_above == 1 {
+            "scores"
+        } else {
+            "score"
+        };
         format!(
-            "{score}/100 is in the top {:.0} % of the {} {kinds} scored in the last {} days: {} \
-             score {score} or more",
+            "in the top {:.0} % of the {} {kinds} scored in the last {} days: {} of them, its own \
+             included, {verb} {score} or more",
             self.share * 100.0,
             self.scored,
             self.window_days,

@@ -18,13 +18,13 @@ pub fn notice(card: &Scorecard, record: &Record, standing: &Standing, mode: Mode
         (None, RecordKind::Deal) => format!("deal {}", record.id),
     };
     let title = format!(
-        "Review: {what} scored {}/100, in the top {:.0} % of recent scores",
+        "{what} scored {}/100, in the top {:.0} % of recent scores",
         card.total,
         standing.share * 100.0
     );
     let mut lines = vec![
         format!(
-            "{what} scored {}/100 ({}): {}. A score this high is looked at by a person before \
+            "{what} scored {}/100 ({}), {}. A score this high is looked at by a person before \
              it is relied on: please check that the evidence behind each dimension holds up, \
              and correct the record where it does not.",
             card.total,
@@ -58,7 +58,12 @@ pub fn notice(card: &Scorecard, record: &Record, standing: &Standing, mode: Mode
     ));
     let owner = record.owner_id.clone();
     match mode {
-        Mode::Enforce => Notice::task(owner, title, lines.join("\n"), Priority::Normal),
+        Mode::Enforce => Notice::task(
+            owner,
+            format!("Review: {title}"),
+            lines.join("\n"),
+            Priority::Normal,
+        ),
         Mode::Shadow => {
             let fyi = "pipeline-guard runs in shadow mode: no task is assigned, and you need do \
                        nothing now. Once it is enforced, a score like this one comes with a \

@@ -35,7 +35,11 @@ pub struct QueuedRecord {
 impl QueuedRecord {
     /// Why it is flagged, in a sentence.
     pub fn why(&self) -> String {
-        self.standing.why(self.kind, self.score)
+        format!(
+            "Scored {}/100, {}.",
+            self.score,
+            self.standing.why(self.kind, self.score)
+        )
     }
 }
 

@@ -250,7 +250,8 @@ fn the_queue_is_of_one_crm_when_asked_highest_score_first() {
         assert_eq!(scores, [19, 18]);
         assert_eq!(
             queued[0].why(),
-            "19/100 is in the top 20 % of the 10 deals scored in the last 30 days: 1 score 19 or more"
+            "Scored 19/100, in the top 20 % of the 10 deals scored in the last 30 days: 1 of \
+             them, its own included, scores 19 or more."
         );
         assert!(q.queue(Some(Crm::Hubspot)).is_empty());
     });
