@@ -48,7 +48,8 @@
 //! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
 //! - [`scheduled`]: work a scheduler asks for (the BDRs' weekly summaries).
 //! - [`sweep`]: every open deal judged for staleness a page at a time, resumable, one call at once.
-//! - [`memory`]: in-memory store, ledger, recording CRM and clock, for tests and dry runs.
+//! - [`memory`]: in-memory ledger, recording CRM, clock, handoff log and review queue, for tests
+//!   and dry runs.
 //! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
 //!
 //! # Example
