@@ -19,7 +19,8 @@
 //!   question, what the score does not measure).
 //! - [`placeholder`]: values that are never evidence ("TBD" however punctuated or repeated, one
 //!   word repeated), for every score, staleness and hygiene check; the normalised text.
-//! - [`review`]: flagging the top share of recent scores for human review.
+//! - [`review`]: each record's latest score, the top share of them flagged for a person to
+//!   review (ranked in SQL), the owner told once, and the queue an admin reads.
 //! - [`gate`]: the BDR→AE handoff decision, and the AE's verdict on it.
 //! - [`handoffs`]: the record of every handoff and verdict, the coaching report, the weekly
 //!   summaries.
@@ -50,7 +51,8 @@
 //! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
 //! - [`scheduled`]: work a scheduler asks for (the BDRs' weekly summaries).
 //! - [`sweep`]: every open deal judged for staleness a page at a time, resumable, one call at once.
-//! - [`memory`]: in-memory store, ledger, recording CRM and clock, for tests and dry runs.
+//! - [`memory`]: in-memory ledger, recording CRM, clock, handoff log and review queue, for tests
+//!   and dry runs.
 //! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
 //!
 //! # Example

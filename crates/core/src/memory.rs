@@ -1,5 +1,5 @@
-//! In-memory stand-ins for the outside world: a [`Store`], a [`Ledger`], a recording
-//! [`CrmClient`], a [`Clock`] and a handoff log ([`MemoryHandoffs`]).
+//! In-memory stand-ins for the outside world: a [`Ledger`], a recording [`CrmClient`], a
+//! [`Clock`], a handoff log ([`MemoryHandoffs`]) and a review queue ([`MemoryReview`]).
 //!
 //! Used by the fixture tests, and by anything that runs the pipeline off the edge (a dry run of
 //! a playbook against exported records).
@@ -15,33 +15,11 @@ use crate::{
     function::FunctionKind,
     ledger::{Claim, Claiming, FailedEvent, Ledger, Retention, Settled, Settlement},
     outcome::EventStatus,
-    ports::{Clock, CrmClient, Store},
+    ports::{Clock, CrmClient},
     writeback::CrmCall,
 };
 
-pub use crate::handoffs::memory::MemoryHandoffs;
-
-/// A key-value store in memory.
-#[derive(Debug, Default)]
-pub struct MemoryStore(RefCell<BTreeMap<String, Vec<u8>>>);
-
-impl MemoryStore {
-    /// Every key and value.
-    pub fn entries(&self) -> BTreeMap<String, Vec<u8>> {
-        self.0.borrow().clone()
-    }
-}
-
-impl Store for MemoryStore {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(self.0.borrow().get(key).cloned())
-    }
-
-    async fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
-        self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
-        Ok(())
-    }
-}
+pub use crate::{handoffs::memory::MemoryHandoffs, review::memory::MemoryReview};
 
 /// A clock that starts at zero and only moves when slept on: deadlines in tests are exact.
 #[derive(Debug, Default)]

@@ -65,6 +65,9 @@ pub struct Playbook {
     /// The top share (0–1) of recent scores flagged for human review.
     #[serde(default = "default_review_share")]
     pub review_share: f64,
+    /// How many days back a record's latest score counts among the recent scores.
+    #[serde(default = "default_review_window_days")]
+    pub review_window_days: u16,
     /// The BDR→AE handoff gate.
     pub handoff: Handoff,
     /// Staleness and hygiene rules.
@@ -258,6 +261,13 @@ fn default_review_share() -> f64 {
     0.2
 }
 
+fn default_review_window_days() -> u16 {
+    30
+}
+
+/// The longest review window, in days: a year of scores is no longer "recent".
+pub const MAX_REVIEW_WINDOW_DAYS: u16 = 366;
+
 fn default_not_measured() -> Vec<String> {
     NOT_MEASURED.iter().map(|s| s.to_string()).collect()
 }
@@ -376,6 +386,12 @@ impl Playbook {
             problems.push(format!(
                 "review_share: must be within 0..=1 (found {}); 0.2 flags the top 20 %",
                 self.review_share
+            ));
+        }
+        if !(1..=MAX_REVIEW_WINDOW_DAYS).contains(&self.review_window_days) {
+            problems.push(format!(
+                "review_window_days: must be within 1..={MAX_REVIEW_WINDOW_DAYS} (found {}); 30 ranks each record's latest score of the last 30 days",
+                self.review_window_days
             ));
         }
         let reserved: Vec<&str> = self

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use crate::{Error, writeback::CrmCall};
 
-/// A key-value store: small values the functions keep between requests (an OAuth access token,
-/// the histogram of recent scores).
+/// A key-value store: small values the functions keep between requests (an OAuth access token).
 #[allow(async_fn_in_trait)] // Spin components are single-threaded: no `Send` bound wanted.
 pub trait Store {
     /// The value at `key`, if any.

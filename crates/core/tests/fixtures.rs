@@ -5,8 +5,9 @@
 //!
 //! Conditions: `function`, `mode`, `now`; optionally `playbook` (a file under `fixtures/`, else
 //! the default), `crm_answers` (what the CRM's API answers, over `<crm>/api/defaults.json`),
-//! `handoffs` and `verdicts` (what
-//! the handoff log holds from earlier deliveries; what a case adds shows as `handoff_log`), and
+//! `handoffs` and `verdicts` (what the handoff log holds from earlier deliveries; what a case
+//! adds shows as `handoff_log`), `review_scores` (records' latest scores as earlier deliveries
+//! left them in the review queue, which the case's scores are ranked among), and
 //! `request` with `secrets`: the
 //! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
 //! against; with those the case goes through the adapter's authentication too.
@@ -28,7 +29,7 @@ use pipeline_guard_core::{
     handoffs::{HandoffLog, HandoffRecord, VerdictRecord},
     inbound::InboundRequest,
     ledger::Retention,
-    memory::{MemoryHandoffs, MemoryLedger, MemoryStore, RecordingCrm, StoppedClock},
+    memory::{MemoryHandoffs, MemoryLedger, MemoryReview, RecordingCrm, StoppedClock},
     mode::Mode,
     pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
@@ -104,8 +105,11 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         serde_json::from_value::<Mode>(given["mode"].clone()).expect("mode"),
     );
     let now = OffsetDateTime::parse(given["now"].as_str().expect("now"), &Rfc3339).expect("now");
-    let (store, ledger, client, clock) = (
-        MemoryStore::default(),
+    let review = MemoryReview::holding(match &given["review_scores"] {
+        Value::Null => Vec::new(),
+        scores => serde_json::from_value(scores.clone()).expect("review_scores"),
+    });
+    let (ledger, client, clock) = (
         MemoryLedger::default(),
         RecordingCrm::default(),
         StoppedClock::default(),
@@ -164,11 +168,11 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         retention: Retention::default(),
     };
     let ports = Ports {
-        store: &store,
         ledger: &ledger,
         client: &client,
         clock: &clock,
         handoffs: &handoffs,
+        review: &review,
     };
     let mut produced = match block_on(pipeline::run(adapter, &job, delivery, ports)) {
         Ok(outcome) if outcome.workflow => {
@@ -211,6 +215,7 @@ fn every_fixture_produces_its_expected_decision() {
                     "crm_answers",
                     "handoffs",
                     "verdicts",
+                    "review_scores",
                 ] {
                     if !expected[given].is_null() {
                         produced[given] = expected[given].clone();

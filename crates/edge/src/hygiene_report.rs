@@ -6,7 +6,6 @@
 
 use pipeline_guard_core::{
     Error,
-    crm::Crm,
     portfolio::{html, report},
 };
 use spin_sdk::http::{Request, Response};
@@ -14,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::{
     config,
-    report::{crm_param, wants_html},
+    report::{crm_only, wants_html},
     respond,
     routes::authorize,
     sqlite,
@@ -23,7 +22,7 @@ use crate::{
 /// The hygiene report, for an admin.
 pub async fn report(request: &Request) -> Result<Response<String>, Error> {
     authorize(request).await?;
-    let crm = query(request.uri().query())?;
+    let crm = crm_only(request.uri().query())?;
     let settings = config::settings().await?;
     let inputs = report::Inputs {
         portfolios: sqlite::portfolios().await?.all().await?,
@@ -43,20 +42,4 @@ pub async fn report(request: &Request) -> Result<Response<String>, Error> {
         200,
         &serde_json::to_value(&report).map_err(|e| Error::Store(e.to_string()))?,
     ))
-}
-
-/// The report's one parameter; an unknown one or a bad value is refused, naming it.
-fn query(query: Option<&str>) -> Result<Option<Crm>, Error> {
-    let mut crm = None;
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "crm" => crm = Some(crm_param(&value)?),
-            other => {
-                return Err(Error::invalid_query(format!(
-                    "{other:?} is not a report parameter; use crm"
-                )));
-            }
-        }
-    }
-    Ok(crm)
 }

@@ -15,6 +15,7 @@
 //! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
 //! - [`report`]: gate-handoff's coaching report (JSON, or HTML with inline SVG).
 //! - [`hygiene_report`]: flag-stale-deals' portfolio hygiene report (JSON, or HTML).
+//! - [`review`]: score-lead's review queue (JSON, or HTML).
 //! - [`enforcement`]: the mode a CRM's deliveries run in (enforce falls back to shadow while the
 //!   CRM's portfolio hygiene is below the threshold).
 //! - [`scheduled`]: routes a scheduler calls (the BDRs' weekly summaries).
@@ -30,6 +31,7 @@ pub mod hygiene_report;
 pub mod kv;
 pub mod report;
 pub mod respond;
+pub mod review;
 pub mod routes;
 pub mod scheduled;
 pub mod signed_url;

@@ -58,6 +58,23 @@ pub(crate) fn crm_param(value: &str) -> Result<Crm, Error> {
     })
 }
 
+/// The one parameter of a view that takes only `crm` (the hygiene report, the review queue); an
+/// unknown one or a bad value is refused, naming it.
+pub(crate) fn crm_only(query: Option<&str>) -> Result<Option<Crm>, Error> {
+    let mut crm = None;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "crm" => crm = Some(crm_param(&value)?),
+            other => {
+                return Err(Error::invalid_query(format!(
+                    "{other:?} is not a parameter here; use crm"
+                )));
+            }
+        }
+    }
+    Ok(crm)
+}
+
 /// The report's query parameters; an unknown one or a bad value is refused, naming it.
 fn query(query: Option<&str>) -> Result<ReportQuery, Error> {
     let mut parsed = ReportQuery::default();

@@ -9,6 +9,7 @@
 //! - `POST /<function>/<crm>/retry` (admin): handle that CRM's failed events again, once their
 //!   cause is fixed.
 //! - `GET /gate-handoff/report` (admin): the coaching report ([`crate::report`]).
+//! - `GET /score-lead/review` (admin): the records in review ([`crate::review`]).
 //! - `GET /flag-stale-deals/report` (admin): the portfolio hygiene report
 //!   ([`crate::hygiene_report`]).
 //! - `POST /gate-handoff/<crm>/summaries` (sweep token): the BDRs' weekly summaries
@@ -35,6 +36,7 @@ use pipeline_guard_core::{
     ledger::{Ledger, Retention},
     outcome::DeliveryOutcome,
     pipeline::{self, Job, Ports},
+    review::{NoReview, ReviewQueue},
     signature::credentials::verify_bearer,
     with_adapter,
 };
@@ -82,6 +84,10 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         (["report"], http::Method::GET) if function == FunctionKind::FlagStaleDeals => {
             crate::hygiene_report::report(&request).await
         }
+        (["review"], http::Method::GET) if function == FunctionKind::ScoreLead => {
+            crate::review::queue(&request).await
+        }
+        (["review"], _) if function == FunctionKind::ScoreLead => Err(allowed("GET")),
         (["report"], _)
             if matches!(
                 function,
@@ -128,14 +134,13 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
 
 fn not_found(function: FunctionKind, path: &str) -> Error {
     let name = function.name();
-    let report = matches!(
-        function,
-        FunctionKind::GateHandoff | FunctionKind::FlagStaleDeals
-    )
-    .then(|| format!("GET /{name}/report"));
+    let report = match function {
+        FunctionKind::GateHandoff | FunctionKind::FlagStaleDeals => format!("GET /{name}/report"),
+        FunctionKind::ScoreLead => format!("GET /{name}/review"),
+    };
     let endpoints: Vec<String> = [format!("GET /{name}"), format!("GET /{name}/status")]
         .into_iter()
-        .chain(report)
+        .chain([report])
         .chain(
             Crm::ALL
                 .iter()
@@ -317,12 +322,38 @@ async fn run<A: Adapter>(
     clock: &SpinClock,
     now: OffsetDateTime,
 ) -> Result<DeliveryOutcome, Error> {
-    // Only gate-handoff keeps handoffs: the others never open the handoff log.
-    if function == FunctionKind::GateHandoff {
-        let log = sqlite::handoffs().await?;
-        run_with(function, adapter, delivery, clock, now, &log).await
-    } else {
-        run_with(function, adapter, delivery, clock, now, &NoHandoffs).await
+    // Only gate-handoff keeps handoffs, only score-lead the review queue: the others never open
+    // them.
+    match function {
+        FunctionKind::GateHandoff => {
+            let log = sqlite::handoffs().await?;
+            run_with(function, adapter, delivery, clock, now, &log, &NoReview).await
+        }
+        FunctionKind::ScoreLead => {
+            let review = sqlite::review().await?;
+            run_with(
+                function,
+                adapter,
+                delivery,
+                clock,
+                now,
+                &NoHandoffs,
+                &review,
+            )
+            .await
+        }
+        FunctionKind::FlagStaleDeals => {
+            run_with(
+                function,
+                adapter,
+                delivery,
+                clock,
+                now,
+                &NoHandoffs,
+                &NoReview,
+            )
+            .await
+        }
     }
 }
 
@@ -333,6 +364,7 @@ async fn run_with<A: Adapter>(
     clock: &SpinClock,
     now: OffsetDateTime,
     handoffs: &impl HandoffLog,
+    review: &impl ReviewQueue,
 ) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
     let settings =
@@ -358,11 +390,11 @@ async fn run_with<A: Adapter>(
         retention,
     };
     let ports = Ports {
-        store: &store,
         ledger: &ledger,
         client: &client,
         clock,
         handoffs,
+        review,
     };
     let outcome = pipeline::run(adapter, &job, delivery, ports).await;
     forget_expired(&ledger, now, &claimant).await;

@@ -1,6 +1,6 @@
 //! The core's [`Database`] over Spin's `spin:sqlite` (the `default` database: SQLite embedded in
-//! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger and the
-//! handoff log, the sweeps and the portfolios in it.
+//! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger, the
+//! handoff log, the review queue, the sweeps and the portfolios in it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,6 +10,7 @@ use pipeline_guard_core::{
     ledger::sql::SqlLedger,
     portfolio::SqlPortfolios,
     ports::{Database, SqlValue},
+    review::sql::SqlReview,
     sweep::SqlSweeps,
 };
 use spin_sdk::sqlite::{Connection, Value};
@@ -22,6 +23,9 @@ static TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the handoff log's tables exist.
 static HANDOFF_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// Whether this instance has made sure the review queue's table exists.
+static REVIEW_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the sweeps' table exists.
 static SWEEP_TABLES_READY: AtomicBool = AtomicBool::new(false);
@@ -57,6 +61,16 @@ pub async fn handoffs() -> Result<SqlHandoffs<SpinDatabase>, Error> {
         HANDOFF_TABLES_READY.store(true, Ordering::Relaxed);
     }
     Ok(log)
+}
+
+/// The review queue in the `default` database; its table is created on an instance's first use.
+pub async fn review() -> Result<SqlReview<SpinDatabase>, Error> {
+    let review = SqlReview::new(open().await?);
+    if !REVIEW_TABLES_READY.load(Ordering::Relaxed) {
+        review.create_tables().await?;
+        REVIEW_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(review)
 }
 
 /// The sweeps' state in the `default` database; its table is created on an instance's first use.

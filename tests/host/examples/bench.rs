@@ -30,7 +30,7 @@ use pipeline_guard_core::{
     crm::hubspot::Hubspot,
     function::{FunctionKind, Settings},
     ledger::Retention,
-    memory::{MemoryLedger, MemoryStore, RecordingCrm},
+    memory::{MemoryLedger, RecordingCrm},
     mode::Mode,
     pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
@@ -356,7 +356,7 @@ async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
         latency,
         calls: RefCell::new(0),
     };
-    let (store, ledger) = (MemoryStore::default(), MemoryLedger::default());
+    let ledger = MemoryLedger::default();
     let settings = Settings::new(Playbook::default_playbook(), Mode::Enforce);
     let started = Instant::now();
     let delivery = pipeline_guard_core::event::Delivery::webhook(
@@ -372,11 +372,11 @@ async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
         retention: Retention::default(),
     };
     let ports = Ports {
-        store: &store,
         ledger: &ledger,
         client: &crm,
         clock: &clock,
         handoffs: &pipeline_guard_core::handoffs::NoHandoffs,
+        review: &pipeline_guard_core::review::NoReview,
     };
     let outcome = pipeline::run(&Hubspot, &job, delivery, ports).await?;
     let answer = serde_json::to_value(&outcome)?;

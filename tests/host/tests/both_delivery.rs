@@ -1,5 +1,7 @@
 //! On both hosts: a delivery applied once and its redelivery answered, the mode variable, a CRM
-//! fault and its retry, a restart on the same state, a rate limit, a CRM that never answers.
+//! fault and its retry, a restart on the same state, a rate limit, a CRM that never answers, and
+//! score-lead's review queue (the top share flagged, the owner tasked once, `GET
+//! /score-lead/review`).
 
 mod both;
 mod util;
@@ -65,6 +67,143 @@ async fn on_both_hosts_a_delivery_is_applied_once_and_its_redelivery_answered() 
                 "{function} wrote twice"
             );
         }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_the_top_share_is_flagged_its_owner_tasked_once_and_the_queue_listed()
+-> anyhow::Result<()> {
+    const ADMIN: &str = "admin-token-for-the-review-queue";
+    let with_token = |path: &str| {
+        let mut request = get(path);
+        let bearer = format!("Bearer {ADMIN}").parse().expect("a header");
+        request.headers_mut().insert("authorization", bearer);
+        request
+    };
+    on_every_host("review queue", |runtime, crm| async move {
+        let node = node(runtime, &crm)
+            .variable("mode", "enforce")
+            .variable("admin_token", ADMIN)
+            .start()
+            .await?;
+        // Four leads with nothing recorded, then one fully evidenced: one of five is the top 20 %.
+        let bare: Vec<serde_json::Value> = (0..4)
+            .map(|i| {
+                serde_json::json!({
+                    "event_id": format!("evt-bare-{i}"), "occurred_at": "2026-11-20T09:00:00Z",
+                    "type": "created",
+                    "record": {"kind": "lead", "id": format!("L-bare-{i}"), "owner_id": "bdr-17"}
+                })
+            })
+            .collect();
+        let answer = node
+            .request(signed_post("/score-lead/generic", &batch(&bare)))
+            .await?;
+        assert_eq!(statuses(&json(&answer)), ["processed"; 4]);
+        let top = serde_json::to_vec(&lead_event("evt-top-1", "L-501"))?;
+        let answer = node
+            .request(signed_post("/score-lead/generic", &top))
+            .await?;
+        assert_eq!(answer.status(), 200, "{}", json(&answer));
+        let calls = received(&crm);
+        let flags: Vec<&serde_json::Value> = calls
+            .iter()
+            .map(|c| &c["body"]["fields"]["pg_review"])
+            .collect();
+        assert_eq!(flags, [false, false, false, false, true], "{calls:?}");
+        let notices = calls[4]["body"]["notices"].as_array().context("a task")?;
+        assert_eq!(notices.len(), 1);
+        assert_eq!(
+            (
+                &notices[0]["kind"],
+                &notices[0]["priority"],
+                &notices[0]["to"]
+            ),
+            (&"task".into(), &"normal".into(), &"bdr-17".into())
+        );
+        assert!(
+            notices[0]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("top 20 %")
+        );
+        // Scored again while still in the top share: flagged, not tasked again.
+        crm.clear();
+        let again = serde_json::to_vec(&lead_event("evt-top-2", "L-501"))?;
+        node.request(signed_post("/score-lead/generic", &again))
+            .await?;
+        let calls = received(&crm);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0]["body"]["fields"]["pg_review"], true);
+        assert!(calls[0]["body"]["notices"].is_null(), "{calls:?}");
+
+        for refused in [get("/score-lead/review"), {
+            let mut wrong = with_token("/score-lead/review");
+            wrong
+                .headers_mut()
+                .insert("authorization", "Bearer guess".parse()?);
+            wrong
+        }] {
+            assert_eq!(node.request(refused).await?.status(), 401);
+        }
+        let queue = json(
+            &node
+                .request(with_token("/score-lead/review?crm=generic"))
+                .await?,
+        );
+        assert_eq!(
+            (&queue["crm"], &queue["share"], &queue["window_days"]),
+            (&"generic".into(), &0.2.into(), &30.into())
+        );
+        let records = queue["records"].as_array().context("records")?;
+        assert_eq!(records.len(), 1, "{queue}");
+        let record = &records[0];
+        assert_eq!(
+            (&record["crm"], &record["kind"], &record["record_id"]),
+            (&"generic".into(), &"lead".into(), &"L-501".into())
+        );
+        assert_eq!(record["tier"], "hot");
+        assert!(record["score"].as_u64().is_some_and(|s| s > 50), "{record}");
+        assert!(record["scored_at"].is_string() && record["owner_told"] == true);
+        assert!(
+            record["why"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("top 20 % of the 5 leads"),
+            "{record}"
+        );
+        assert!(
+            !queue.to_string().contains("bdr-17"),
+            "records, never reps: {queue}"
+        );
+        let elsewhere = json(
+            &node
+                .request(with_token("/score-lead/review?crm=hubspot"))
+                .await?,
+        );
+        assert_eq!(elsewhere["records"], serde_json::json!([]));
+        let bad = node
+            .request(with_token("/score-lead/review?crm=zoho"))
+            .await?;
+        assert_eq!(bad.status(), 400);
+
+        let mut page = with_token("/score-lead/review");
+        page.headers_mut().insert("accept", "text/html".parse()?);
+        let page = node.request(page).await?;
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.headers()["content-type"]
+                .to_str()?
+                .starts_with("text/html")
+        );
+        let page = String::from_utf8(page.body().to_vec())?;
+        assert!(
+            page.contains("<h1>Review queue</h1>") && page.contains("data-record=\"L-501\""),
+            "{page}"
+        );
+        assert!(page.contains("name=\"viewport\"") && !page.contains("bdr-17"));
         Ok(())
     })
     .await

@@ -318,8 +318,16 @@ async fn write_backs_go_under_the_configured_api_base_path() -> anyhow::Result<(
     assert_eq!(response.status(), 200, "{}", json(&response));
     let paths: Vec<String> = crm.requests().iter().map(|r| r.path().to_owned()).collect();
     assert_eq!(paths, ["/api/v2/records/leads/L-501"]);
-    // score-lead keeps the bounded histogram its review flag is computed from.
-    assert!(host.kv("default").contains_key("review/histogram/default"));
+    // score-lead keeps the lead's latest score in the review queue its flag is ranked in.
+    assert_eq!(
+        sql(&host, "SELECT crm, kind, record_id, flagged FROM pg_review"),
+        [[
+            serde_json::json!("generic"),
+            "lead".into(),
+            "L-501".into(),
+            0.into()
+        ]]
+    );
     Ok(())
 }
 

@@ -1,12 +1,13 @@
-//! The decide stage: what the function decides for each event, and what that writes back.
+//! The decide stage: what the function decides for each event, what the review queue makes of its
+//! scores, and what that writes back.
 
 use super::{Fresh, Job, Tally};
 use crate::{
     Error,
     crm::FieldNames,
+    crm_id::Crm,
     function::Decision,
-    ports::Store,
-    review::{self, ScoreHistogram},
+    review::{self, LatestScore, Ranking, ReviewQueue, Standing},
     writeback::WriteBack,
 };
 
@@ -22,30 +23,30 @@ pub(super) struct DecidedEvent {
     /// Why its write-back must wait for the CRM's retry, when a check before it failed (the
     /// re-read before a move).
     pub held: Option<Error>,
+    /// A score's standing in the review queue, kept once its write-back is done.
+    pub review: Option<Standing>,
 }
 
-/// The decide stage's result: the decided events, and the review histogram to save when they
-/// scored anything.
+/// The decide stage's result: the decided events, in delivery order.
 #[derive(Debug)]
 pub(super) struct Decided {
     /// In delivery order.
     pub events: Vec<DecidedEvent>,
-    /// The histogram of recent scores, updated with this batch's, and its key.
-    pub histogram: Option<(String, ScoreHistogram)>,
+    /// Whether any was scored: the review queue then has standings to settle.
+    pub scored: bool,
 }
 
 /// Decide every event. A change to nothing but pipeline-guard's own fields is the echo of its
 /// own write-back, and is skipped; an event whose data the CRM must send again fails pending.
-/// The review histogram is read once for the batch.
+/// The batch's scores are ranked in the review queue at once.
 pub(super) async fn decide(
     job: &Job<'_>,
+    crm: Crm,
     names: &FieldNames,
     events: Vec<Fresh>,
-    store: &impl Store,
+    review: &impl ReviewQueue,
     tally: &mut Tally,
 ) -> Result<Decided, Error> {
-    let playbook = &job.settings.playbook;
-    let mut histogram: Option<(String, ScoreHistogram)> = None;
     let mut decided = Vec::with_capacity(events.len());
     for fresh in events {
         let event = &fresh.event;
@@ -68,37 +69,92 @@ pub(super) async fn decide(
             // The record holds the flag the first attempt wrote, not the task it did not create.
             report.resume();
         }
-        if let Decision::Scored(card) = &mut decision {
-            if histogram.is_none() {
-                let key = review::histogram_key(&playbook.name);
-                let recent = ScoreHistogram::load(store, &key).await?;
-                histogram = Some((key, recent));
-            }
-            if let Some((_, recent)) = &mut histogram {
-                card.flagged_for_review =
-                    Some(recent.in_top_share(card.total, playbook.review_share));
-                recent.record(card.total);
-            }
-        }
-        let write_back = decision
-            .write_back(event, playbook)
-            // A resumed write-back is carried out whole: the record holds the fields its first
-            // attempt wrote, not the task that attempt did not create. A handoff is told every
-            // time: a deal moved into the stage again is a new handoff, even with the same score.
-            .filter(|write_back| {
-                fresh.resume
-                    || matches!(decision, Decision::Handoff(_))
-                    || !names.already_in(write_back, &event.record)
-            });
         decided.push(DecidedEvent {
             fresh,
             decision,
-            write_back,
+            write_back: None,
             held: None,
+            review: None,
+        });
+    }
+    let scored = rank(job, crm, &mut decided, review).await?;
+    let playbook = &job.settings.playbook;
+    for d in &mut decided {
+        let event = &d.fresh.event;
+        let mut write_back = d.decision.write_back(event, playbook);
+        let tells = d.review.is_some_and(|standing| standing.tell);
+        if let (Some(write_back), Decision::Scored(card), Some(standing)) =
+            (&mut write_back, &d.decision, &d.review)
+            && standing.tell
+        {
+            let mode = job.settings.mode;
+            write_back
+                .notices
+                .push(review::notice(card, &event.record, standing, mode));
+        }
+        // A resumed write-back is carried out whole: the record holds the fields its first
+        // attempt wrote, not the task that attempt did not create. A handoff is told every
+        // time: a deal moved into the stage again is a new handoff, even with the same score.
+        // A review is told once, when the queue says so: then it is written even if the record
+        // already holds the fields.
+        d.write_back = write_back.filter(|write_back| {
+            d.fresh.resume
+                || tells
+                || matches!(d.decision, Decision::Handoff(_))
+                || !names.already_in(write_back, &event.record)
         });
     }
     Ok(Decided {
         events: decided,
-        histogram,
+        scored,
     })
+}
+
+/// Rank the batch's scores among the recent ones, and set each scorecard's review flag; whether
+/// any event was scored.
+async fn rank(
+    job: &Job<'_>,
+    crm: Crm,
+    decided: &mut [DecidedEvent],
+    review: &impl ReviewQueue,
+) -> Result<bool, Error> {
+    let scores: Vec<(usize, LatestScore)> = decided
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| match &d.decision {
+            Decision::Scored(card) => Some((
+                i,
+                LatestScore {
+                    crm,
+                    kind: d.fresh.event.record.kind,
+                    record_id: d.fresh.event.record.id.clone(),
+                    score: card.total,
+                    tier: card.tier.clone(),
+                    scored_at: job.now,
+                },
+            )),
+            _ => None,
+        })
+        .collect();
+    if scores.is_empty() {
+        return Ok(false);
+    }
+    let playbook = &job.settings.playbook;
+    let ranking = Ranking {
+        share: playbook.review_share,
+        window_days: playbook.review_window_days,
+        now: job.now,
+        claimant: &job.claimant,
+        lease_until: job.now + job.retention.lease,
+    };
+    let latest: Vec<LatestScore> = scores.iter().map(|(_, s)| s.clone()).collect();
+    let standings = review.rank(&latest, &ranking).await?;
+    for ((i, _), standing) in scores.iter().zip(standings) {
+        let d = &mut decided[*i];
+        if let Decision::Scored(card) = &mut d.decision {
+            card.flagged_for_review = Some(standing.flagged);
+        }
+        d.review = Some(standing);
+    }
+    Ok(true)
 }

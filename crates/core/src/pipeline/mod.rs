@@ -8,15 +8,17 @@
 //! - [`order`](claim::order): an event older than the newest change of its kind already applied
 //!   to its record is superseded; in one delivery, each record is decided once.
 //! - complete: the adapter fetches what the records lack, for the batch at once.
-//! - [`decide`]: the function decides each event and what it writes back.
+//! - [`decide`]: the function decides each event and what it writes back; scores are ranked in
+//!   the [`ReviewQueue`] for the batch at once.
 //! - [`journal`]: handoffs are recorded in the handoff log, and AEs' verdicts matched to them,
 //!   before the CRM is written to.
 //! - [`recheck`]: a deal about to be moved back (a blocked handoff, a rejected one) is read
 //!   again, and moved only if it has not moved on since.
 //! - [`apply`]: the adapter renders the write-backs into batched calls, run within the
 //!   delivery's deadline; a call refused for good fails only the events it served.
-//! - [`settle`]: finished events are recorded in one statement; unfinished claims are released
-//!   so the CRM's retry continues them at once.
+//! - [`settle`]: the review queue keeps the standing of the scores written back; finished events
+//!   are recorded in one statement; unfinished claims are released so the CRM's retry continues
+//!   them at once.
 //!
 //! A transient failure (a 5xx, a 429 past the deadline, a timeout, the deadline itself) leaves its
 //! events pending: not recorded, answered `503`, redone by the CRM's retry. A permanent one (a
@@ -41,7 +43,8 @@ use crate::{
     handoffs::HandoffLog,
     ledger::{Claiming, Ledger, Retention, Settled, Settlement},
     outcome::{DeliveryOutcome, EventOutcome, EventStatus},
-    ports::{Clock, CrmClient, Store},
+    ports::{Clock, CrmClient},
+    review::ReviewQueue,
 };
 pub use apply::write_backs;
 
@@ -64,9 +67,7 @@ pub struct Job<'a> {
 
 /// The ports a delivery goes through.
 #[derive(Debug)]
-pub struct Ports<'a, S, L, C, K, H> {
-    /// Small values kept between requests (the review histogram).
-    pub store: &'a S,
+pub struct Ports<'a, L, C, K, H, R> {
     /// Claims and settled events.
     pub ledger: &'a L,
     /// The CRM's API.
@@ -75,24 +76,27 @@ pub struct Ports<'a, S, L, C, K, H> {
     pub clock: &'a K,
     /// Handoffs and the AEs' verdicts ([`crate::handoffs::NoHandoffs`] where none are kept).
     pub handoffs: &'a H,
+    /// Each record's latest score and its review state ([`crate::review::NoReview`] where none
+    /// are kept).
+    pub review: &'a R,
 }
 
 /// Handle a delivery: every event ends processed, duplicate, superseded, failed (recorded with
 /// its reason) or pending (left to the CRM's retry). An error is returned only when nothing
 /// could be done (the ledger failed before any claim was made).
-pub async fn run<A, S, L, C, K, H>(
+pub async fn run<A, L, C, K, H, R>(
     adapter: &A,
     job: &Job<'_>,
     delivery: Delivery,
-    ports: Ports<'_, S, L, C, K, H>,
+    ports: Ports<'_, L, C, K, H, R>,
 ) -> Result<DeliveryOutcome, Error>
 where
     A: Adapter,
-    S: Store,
     L: Ledger,
     C: CrmClient,
     K: Clock,
     H: HandoffLog,
+    R: ReviewQueue,
 {
     let api = Api::new(ports.client, ports.clock, job.limits);
     if delivery.synchronous {
@@ -118,7 +122,9 @@ where
     };
     let names = FieldNames::new(&job.settings.playbook, adapter.facts());
     let completed = complete(adapter, job, &names, ordered, &api, &mut tally).await;
-    let mut decided = match decide::decide(job, &names, completed, ports.store, &mut tally).await {
+    let crm = adapter.crm();
+    let decided = decide::decide(job, crm, &names, completed, ports.review, &mut tally).await;
+    let mut decided = match decided {
         Ok(decided) => decided,
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
     };
@@ -130,7 +136,7 @@ where
     }
     recheck::recheck(adapter, &mut decided.events, playbook, &api).await;
     let applied = apply::apply(adapter, job, &names, &decided.events, &api).await;
-    settle::settle(job, ports, decided, applied, tally, delivery.workflow).await
+    settle::settle(job, crm, ports, decided, applied, tally, delivery.workflow).await
 }
 
 /// An event this delivery claimed and is handling.

@@ -3,22 +3,25 @@
 use super::{Job, Ports, Tally, apply::Written, decide::Decided};
 use crate::{
     Error,
+    crm_id::Crm,
     ledger::Ledger,
     outcome::{DeliveryOutcome, EventOutcome, EventStatus},
-    ports::Store,
+    review::{ReviewOutcome, ReviewQueue},
 };
 
-/// Settle the decided and applied events, save the review histogram, and release the claims of
-/// events left pending so the CRM's retry takes them at once.
-pub(super) async fn settle<S: Store, L: Ledger, C, K, H>(
+/// Settle the decided and applied events: the review queue keeps the standing of the scores
+/// written back, then the ledger records what finished, and the claims of events left pending
+/// are released so the CRM's retry takes them at once.
+pub(super) async fn settle<L: Ledger, C, K, H, R: ReviewQueue>(
     job: &Job<'_>,
-    ports: Ports<'_, S, L, C, K, H>,
+    crm: Crm,
+    ports: Ports<'_, L, C, K, H, R>,
     decided: Decided,
     written: Written,
     mut tally: Tally,
     workflow: bool,
 ) -> Result<DeliveryOutcome, Error> {
-    let mut scored = false;
+    let mut reviewed = Vec::new();
     let partial: Vec<String> = decided
         .events
         .iter()
@@ -31,7 +34,13 @@ pub(super) async fn settle<S: Store, L: Ledger, C, K, H>(
         let fresh = &event.fresh;
         match result {
             Ok(calls) => {
-                scored |= matches!(event.decision, crate::function::Decision::Scored(_));
+                if let Some(standing) = event.review {
+                    reviewed.push(ReviewOutcome {
+                        kind: fresh.event.record.kind,
+                        record_id: fresh.event.record.id.clone(),
+                        standing,
+                    });
+                }
                 let mut outcome = EventOutcome::new(
                     &fresh.event.event_id,
                     &fresh.event.record.id,
@@ -44,6 +53,13 @@ pub(super) async fn settle<S: Store, L: Ledger, C, K, H>(
             }
             Err(e) => tally.fail(fresh, &e),
         }
+    }
+    // Before the ledger: should the ledger fail, the retry finds the owners told and does not
+    // tell them again. The standing only shapes the queue and later tellings: failing to keep it
+    // must not hide what was done, nor make the CRM deliver again (a telling not marked is let
+    // go when its lease ends).
+    if decided.scored {
+        let _ = ports.review.settle(crm, &job.claimant, &reviewed).await;
     }
     ports
         .ledger
@@ -58,11 +74,6 @@ pub(super) async fn settle<S: Store, L: Ledger, C, K, H>(
     let results = tally.into_results();
     if results.iter().any(|r| r.status == EventStatus::Pending) {
         ports.ledger.release(&job.claimant).await?;
-    }
-    // The histogram only tunes future review flags: failing to keep it must not hide what was
-    // done, nor make the CRM deliver again.
-    if scored && let Some((key, histogram)) = &decided.histogram {
-        let _ = histogram.save(ports.store, key).await;
     }
     Ok(DeliveryOutcome::new(
         job.function,

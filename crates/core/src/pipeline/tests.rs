@@ -11,7 +11,7 @@ use super::*;
 use crate::{
     crm::{Crm, generic::Generic, hubspot::Hubspot},
     event::Change,
-    memory::{MemoryLedger, MemoryStore, RecordingCrm, StoppedClock},
+    memory::{MemoryLedger, MemoryReview, RecordingCrm, StoppedClock},
     mode::Mode,
     model::Record,
     playbook::Playbook,
@@ -77,7 +77,7 @@ fn stale_deal(id: &str, record: &str) -> WebhookEvent {
 /// The in-memory world one test runs against.
 #[derive(Default)]
 struct World {
-    store: MemoryStore,
+    review: MemoryReview,
     ledger: MemoryLedger,
     crm: RecordingCrm,
     clock: StoppedClock,
@@ -93,11 +93,11 @@ impl World {
         let settings = shadow_settings();
         let job = job(FunctionKind::ScoreLead, &settings, claimant, 5);
         let ports = Ports {
-            store: &self.store,
             ledger: &self.ledger,
             client: &self.crm,
             clock: &self.clock,
             handoffs: &crate::handoffs::NoHandoffs,
+            review: &self.review,
         };
         block_on(run(adapter, &job, delivery, ports)).expect("the delivery runs")
     }
@@ -294,11 +294,11 @@ fn work_past_the_deadline_is_left_pending_for_the_retry() {
     let at = datetime!(2026-11-21 11:00 UTC);
     let events = vec![event("e1", "D-1", at), event("e2", "D-2", at)];
     let ports = Ports {
-        store: &world.store,
         ledger: &world.ledger,
         client: &slow,
         clock: &first_try,
         handoffs: &crate::handoffs::NoHandoffs,
+        review: &world.review,
     };
     let outcome = block_on(run(
         &Generic,
@@ -380,11 +380,11 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
     let job = job(FunctionKind::FlagStaleDeals, &settings, "first", 10);
     let mut handoff = stale_deal("e1", "7");
     let ports = || Ports {
-        store: &world.store,
         ledger: &world.ledger,
         client: &world.crm,
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
+        review: &world.review,
     };
     // The fields are written, the owner's task is not: the CRM failed for now.
     world.crm.refuse(
@@ -415,11 +415,11 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
     // The CRM answers normally again.
     let crm = RecordingCrm::default();
     let ports = Ports {
-        store: &world.store,
         ledger: &world.ledger,
         client: &crm,
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
+        review: &world.review,
     };
     let retry = block_on(run(
         &Pipedrive,
@@ -451,11 +451,11 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         latency: Duration::from_millis(7500),
     };
     let ports = Ports {
-        store: &world.store,
         ledger: &world.ledger,
         client: &slow,
         clock: &first_try,
         handoffs: &crate::handoffs::NoHandoffs,
+        review: &world.review,
     };
     let first = block_on(run(
         &Pipedrive,
@@ -473,11 +473,11 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         ..job.clone()
     };
     let ports = Ports {
-        store: &world.store,
         ledger: &world.ledger,
         client: &world.crm,
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
+        review: &world.review,
     };
     let again = block_on(run(
         &Pipedrive,
@@ -502,11 +502,11 @@ fn a_deal_handed_off_again_is_told_again_though_its_fields_are_unchanged() {
     let settings = shadow_settings();
     let job = job(FunctionKind::GateHandoff, &settings, "first", 10);
     let ports = || Ports {
-        store: &world.store,
         ledger: &world.ledger,
         client: &world.crm,
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
+        review: &world.review,
     };
     let first = handoff("e1", "D-5");
     block_on(run(
