@@ -123,6 +123,17 @@ pub enum ErrorKind {
         /// What the CRM said, or what was wrong with its answer.
         reason: String,
     },
+    /// The CRM's API refused the credential access to what this call reads or writes (403): a scope or
+    /// permission an admin grants. Retried like [`ErrorKind::CrmUnavailable`] until it is granted,
+    /// except for what a score can go without (a deal's activities, its company): those are then
+    /// left out and the score says what to grant.
+    #[error("CRM API call {call} was forbidden: {reason}")]
+    CrmForbidden {
+        /// The call that was refused.
+        call: String,
+        /// What the CRM said.
+        reason: String,
+    },
     /// The CRM's API asked to slow down (429).
     #[error("CRM API call {call} was rate-limited; retry after {retry_after_ms} ms")]
     CrmRateLimited {
@@ -197,6 +208,7 @@ impl ErrorKind {
             ErrorKind::Config(_) | ErrorKind::InvalidPlaybook(_) | ErrorKind::Store(_) => 500,
             ErrorKind::CrmUnavailable { .. }
             | ErrorKind::CrmRejected { .. }
+            | ErrorKind::CrmForbidden { .. }
             | ErrorKind::CrmRecordGone { .. } => 502,
             ErrorKind::CrmRateLimited { .. } | ErrorKind::DeadlineExceeded { .. } => 503,
         }
@@ -211,6 +223,7 @@ impl ErrorKind {
         matches!(
             self,
             ErrorKind::CrmUnavailable { .. }
+                | ErrorKind::CrmForbidden { .. }
                 | ErrorKind::CrmRateLimited { .. }
                 | ErrorKind::DeadlineExceeded { .. }
                 | ErrorKind::Store(_)
@@ -237,6 +250,7 @@ impl ErrorKind {
             ErrorKind::InvalidPlaybook(_) => "invalid_playbook",
             ErrorKind::CrmUnavailable { .. } => "crm_unavailable",
             ErrorKind::CrmRejected { .. } => "crm_rejected",
+            ErrorKind::CrmForbidden { .. } => "crm_forbidden",
             ErrorKind::CrmRateLimited { .. } => "crm_rate_limited",
             ErrorKind::DeadlineExceeded { .. } => "deadline_exceeded",
             ErrorKind::CrmRecordGone { .. } => "crm_record_gone",

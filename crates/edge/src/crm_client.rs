@@ -300,11 +300,18 @@ fn classify(call: &CrmCall, answer: Answer, hint: &str) -> Result<serde_json::Va
             retry_after_ms: retry_after_ms(answer.retry_after.as_deref()),
         });
     }
+    if status == http::StatusCode::FORBIDDEN {
+        // A scope or permission not granted: retried until an admin grants it, or left out of
+        // a score that can go without it (a deal's activities, its company).
+        return Err(Error::CrmForbidden {
+            call: call.to_string(),
+            reason: format!("the CRM answered {status}{}{hint}", said()),
+        });
+    }
     let transient = status.is_server_error()
         || status == http::StatusCode::REQUEST_TIMEOUT
         // A refused credential is the configuration's fault: retried until an admin fixes it.
-        || status == http::StatusCode::UNAUTHORIZED
-        || status == http::StatusCode::FORBIDDEN;
+        || status == http::StatusCode::UNAUTHORIZED;
     if transient {
         return Err(unavailable(
             &call.to_string(),

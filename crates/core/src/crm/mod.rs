@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::Error;
 
+pub mod activity;
 pub mod adapter;
 
 mod answer;
@@ -25,6 +26,7 @@ pub mod generic;
 pub mod hubspot;
 pub mod list;
 pub mod oauth;
+mod part;
 pub mod pipedrive;
 pub mod salesforce;
 mod tenant;

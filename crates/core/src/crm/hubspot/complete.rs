@@ -35,7 +35,7 @@ use super::{
 use crate::{
     Error,
     api::Api,
-    crm::{FieldNames, company},
+    crm::{FieldNames, company, part::read_or_say},
     engagement::ACTIVITIES,
     event::{Change, WebhookEvent},
     fit::COMPANY,
@@ -60,6 +60,13 @@ const DEAL_CONTACT_PROPERTIES: &[&str] = &[
 ];
 /// The deal properties staleness reads besides the adapter's own.
 const STALENESS_PROPERTIES: &[&str] = &["notes_last_contacted", "closed_lost_reason"];
+
+/// What to grant when HubSpot refuses a deal's activities: calls, meetings and notes need the
+/// contacts scope, emails the sales email one too.
+const GRANT_ACTIVITIES: &str =
+    "grant the app the crm.objects.contacts.read and sales-email-read scopes";
+/// What to grant when HubSpot refuses a deal's company.
+const GRANT_COMPANIES: &str = "grant the app the crm.objects.companies.read scope";
 
 /// What a batch read found for one id.
 pub(super) type Found = Result<Option<Map<String, Value>>, Error>;
@@ -251,23 +258,14 @@ fn complete_deal(
     };
     let mut event = deal(event, &object, mapped, contacts)?;
     let record = &mut event.record;
-    match reads.timelines.get(&id).cloned().unwrap_or(Ok(Vec::new())) {
-        Ok(activities) => {
-            record.activities = activities;
-            record.activities_read = true;
-        }
-        Err(e) if e.is_transient() => return Err(e),
-        Err(e) => {
-            record.not_read.insert(ACTIVITIES.into(), e.to_string());
-        }
+    let timeline = reads.timelines.get(&id).cloned().unwrap_or(Ok(Vec::new()));
+    if let Some(activities) = read_or_say(record, ACTIVITIES, timeline, GRANT_ACTIVITIES)? {
+        record.activities = activities;
+        record.activities_read = true;
     }
-    match reads.companies.get(&id).cloned().unwrap_or(Ok(None)) {
-        Ok(Some(company)) => company::apply(record, &company, &reads.company_fields),
-        Ok(None) => {}
-        Err(e) if e.is_transient() => return Err(e),
-        Err(e) => {
-            record.not_read.insert(COMPANY.into(), e.to_string());
-        }
+    let company = reads.companies.get(&id).cloned().unwrap_or(Ok(None));
+    if let Some(Some(company)) = read_or_say(record, COMPANY, company, GRANT_COMPANIES)? {
+        company::apply(record, &company, &reads.company_fields);
     }
     Ok(event)
 }

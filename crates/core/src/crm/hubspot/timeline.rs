@@ -19,6 +19,7 @@ use super::complete::{associated, properties_of, read};
 use crate::{
     Error,
     api::Api,
+    crm::activity::{self, plain},
     engagement::Engagement,
     model::{Activity, ActivityKind, parse_time},
     ports::{Clock, CrmClient},
@@ -182,9 +183,7 @@ fn activity(
             text("hs_note_body").map(|b| plain(&b)),
         ),
     };
-    let kind = engagement
-        .and_then(|e| e.activity_type("hubspot", &crm_type))
-        .unwrap_or_else(|| default_kind(&crm_type));
+    let kind = activity::kind(engagement, "hubspot", &crm_type, default_kind);
     Some(Activity {
         kind,
         at: at?,
@@ -211,32 +210,6 @@ fn at(text: &str) -> Option<OffsetDateTime> {
         return OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok();
     }
     parse_time(text)
-}
-
-/// The text of an activity body HubSpot keeps as HTML (`<p>…</p>`): tags dropped, the common
-/// entities decoded, blank lines folded.
-fn plain(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                text.push(' ');
-            }
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

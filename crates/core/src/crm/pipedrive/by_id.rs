@@ -1,12 +1,13 @@
 //! What a page of listed deals names by id, read a hundred at a time for a sweep: their last and
-//! next activities and their persons.
+//! next activities, their persons and their organizations.
 //!
 //! API v2 deals name only their activities' ids (`include_fields=last_activity_id,
 //! next_activity_id`), so the page's activities are read by id (`GET /api/v2/activities?ids=…`)
 //! and their dates given to each deal as API v1 and webhooks name them (`last_activity_date`,
 //! `next_activity_date`, `next_activity_time`), which the deal is then read with
 //! ([`super::accept::fill`]). The page's persons are read the same way
-//! (`GET /api/v2/persons?ids=…`) rather than one call a deal.
+//! (`GET /api/v2/persons?ids=…`) rather than one call a deal, and so are their organizations
+//! (`GET /api/v2/organizations?ids=…`, read flat: [`super::organization`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,7 +30,7 @@ pub(super) async fn persons(
     deals: &[Map<String, Value>],
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<BTreeMap<String, Map<String, Value>>, Error> {
-    Ok(by_ids(deals, &["person_id"], "persons", api)
+    Ok(by_ids(deals, &["person_id"], "persons", "", api)
         .await?
         .into_iter()
         .filter_map(|(id, person)| match person {
@@ -39,12 +40,28 @@ pub(super) async fn persons(
         .collect())
 }
 
-/// The `entity` items (`activities`, `persons`) whose ids `deals` hold in `keys`, by id, a
-/// hundred a call, side by side.
+/// The organizations `deals` name (`org_id`), by id, flat; one deleted since is not there.
+pub(super) async fn organizations(
+    deals: &[Map<String, Value>],
+    api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<BTreeMap<String, Map<String, Value>>, Error> {
+    let query = format!("&{}", super::organization::QUERY);
+    Ok(by_ids(deals, &["org_id"], "organizations", &query, api)
+        .await?
+        .into_iter()
+        .filter_map(|(id, organization)| {
+            Some((id, super::organization::flat(organization.as_object()?)))
+        })
+        .collect())
+}
+
+/// The `entity` items (`activities`, `persons`, `organizations`) whose ids `deals` hold in
+/// `keys`, by id, a hundred a call with `query` (`&…`), side by side.
 async fn by_ids(
     deals: &[Map<String, Value>],
     keys: &[&str],
     entity: &str,
+    query: &str,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<BTreeMap<String, Value>, Error> {
     let ids: Vec<String> = deals
@@ -59,7 +76,7 @@ async fn by_ids(
         .chunks(IDS_PER_CALL)
         .map(|chunk| {
             CrmCall::get(format!(
-                "/api/v2/{entity}?ids={}&limit={IDS_PER_CALL}",
+                "/api/v2/{entity}?ids={}&limit={IDS_PER_CALL}{query}",
                 chunk.join(",")
             ))
         })
@@ -89,6 +106,7 @@ pub(super) async fn dated(
         deals,
         &["last_activity_id", "next_activity_id"],
         "activities",
+        "",
         api,
     )
     .await?;

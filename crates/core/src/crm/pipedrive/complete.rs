@@ -1,18 +1,21 @@
 //! What a Pipedrive webhook lacks, read from the API: option labels, the playbook's fields under
-//! their canonical names, a deal's person and buying role; and a deal's stage read again before
-//! a move.
+//! their canonical names, a deal's person and buying role, its done activities
+//! ([`super::activities`]) and its organization ([`super::organization`]); and a deal's stage
+//! read again before a move.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{accept, options};
+use super::{accept, activities, options, organization};
 use crate::{
     Error,
     api::Api,
-    crm::{Crm, FieldNames, path_segment},
+    crm::{Crm, FieldNames, company, part::read_or_say, path_segment},
+    engagement::ACTIVITIES,
     event::WebhookEvent,
     evidence::EvidenceRule,
+    fit::COMPANY,
     model::{Contact, Record, RecordKind, value_text as text},
     playbook::Playbook,
     ports::{Clock, CrmClient},
@@ -62,8 +65,8 @@ pub(super) fn contact(id: &str, person: &Map<String, Value>, role: Option<String
     }
 }
 
-/// Label the option fields the playbook reads, map the playbook's fields and fetch a deal's
-/// person.
+/// Label the option fields the playbook reads, map the playbook's fields, and read what a deal
+/// lacks: its person, its done activities and its organization.
 pub async fn complete(
     event: WebhookEvent,
     playbook: &Playbook,
@@ -73,14 +76,22 @@ pub async fn complete(
     complete_with(event, playbook, names, api, None).await
 }
 
-/// [`complete`], a deal's person taken from `persons` (read for a whole page, by id; a person
-/// not there was deleted) instead of fetched on its own.
+/// What a sweep reads for its whole page, by id, instead of one call a deal.
+pub(super) struct PageReads {
+    /// The page's persons (a person not there was deleted).
+    pub persons: BTreeMap<String, Map<String, Value>>,
+    /// The page's organizations, flat (one not there was deleted), or why they could not be read.
+    pub organizations: Result<BTreeMap<String, Map<String, Value>>, Error>,
+}
+
+/// [`complete`], a deal's person and organization taken from `page` (read for a whole page)
+/// instead of fetched on their own.
 pub(super) async fn complete_with(
     mut event: WebhookEvent,
     playbook: &Playbook,
     names: &FieldNames,
     api: &Api<'_, impl CrmClient, impl Clock>,
-    persons: Option<&BTreeMap<String, Map<String, Value>>>,
+    page: Option<&PageReads>,
 ) -> Result<WebhookEvent, Error> {
     let record = &mut event.record;
     let mapped = names.incoming(record.kind);
@@ -105,26 +116,86 @@ pub(super) async fn complete_with(
                 me.role = role;
             }
         }
-        RecordKind::Deal => {
-            record.contact_roles_read = role_field.is_some();
-            if let Some(person_id) = record.text("person_id") {
-                let person = match persons {
-                    Some(persons) => persons.get(&person_id).cloned(),
-                    None => person(&person_id, api).await?,
-                };
-                if let Some(person) = &person {
-                    let role = person_role(person, role_field, api).await?;
-                    let authority = playbook.staleness.authority_field.as_deref();
-                    let authority = person_role(person, authority, api).await?;
-                    let mut contact = contact(&person_id, person, role);
-                    contact.authority = authority;
-                    record.contacts.push(contact);
-                }
-            }
-        }
+        RecordKind::Deal => complete_deal(record, playbook, api, page).await?,
     }
     event.complete = true;
     Ok(event)
+}
+
+/// Read a deal's person (with its buying role), its done activities and its organization, side
+/// by side.
+async fn complete_deal(
+    record: &mut Record,
+    playbook: &Playbook,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    page: Option<&PageReads>,
+) -> Result<(), Error> {
+    let role_field = role_field(playbook);
+    record.contact_roles_read = role_field.is_some();
+    let person_id = record.text("person_id");
+    let contact = async {
+        let Some(person_id) = person_id else {
+            return Ok(None);
+        };
+        let person = match page {
+            Some(page) => page.persons.get(&person_id).cloned(),
+            None => person(&person_id, api).await?,
+        };
+        let Some(person) = &person else {
+            return Ok(None);
+        };
+        let role = person_role(person, role_field, api).await?;
+        let authority = playbook.staleness.authority_field.as_deref();
+        let authority = person_role(person, authority, api).await?;
+        let mut contact = contact(&person_id, person, role);
+        contact.authority = authority;
+        Ok::<_, Error>(Some(contact))
+    };
+    let engagement = playbook.engagement.as_ref();
+    let none_done = activities::has_none_done(record);
+    let deal_id = record.id.clone();
+    let done = async {
+        if none_done {
+            Ok(Vec::new())
+        } else {
+            activities::done_activities(&deal_id, engagement, api).await
+        }
+    };
+    // Fit reads the organization; without a fit section nothing does.
+    let company_fields = playbook
+        .fit
+        .as_ref()
+        .map(|fit| company::properties(organization::FIELDS, Some(fit), "pipedrive"));
+    let org_id = record
+        .text("org_id")
+        .filter(|id| accept::is_id(id) && company_fields.is_some());
+    let company = async {
+        let (Some(org_id), Some(fields)) = (org_id, &company_fields) else {
+            return Ok(None);
+        };
+        let found = match page {
+            Some(page) => page.organizations.clone()?.get(&org_id).cloned(),
+            None => organization::organization(&org_id, api).await?,
+        };
+        let Some(mut found) = found else {
+            return Ok(None);
+        };
+        organization::label_options(&mut found, fields, api).await?;
+        Ok(Some(found))
+    };
+    let (contact, done, company) = futures::join!(contact, done, company);
+    record.contacts.extend(contact?);
+    if let Some(activities) = read_or_say(record, ACTIVITIES, done, activities::GRANT)? {
+        record.activities = activities;
+        record.activities_read = true;
+    }
+    if let (Some(Some(company)), Some(fields)) = (
+        read_or_say(record, COMPANY, company, organization::GRANT)?,
+        &company_fields,
+    ) {
+        company::apply(record, &company, fields);
+    }
+    Ok(())
 }
 
 /// `GET /api/v2/persons/<id>`: the person, or `None` when it was deleted since.

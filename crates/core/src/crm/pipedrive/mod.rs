@@ -35,10 +35,12 @@
 //! (`POST /api/v1/notes`: Pipedrive has no v2 notes API).
 
 mod accept;
+mod activities;
 mod by_id;
 mod complete;
 mod list;
 pub mod options;
+mod organization;
 mod write;
 
 use std::collections::BTreeMap;
@@ -216,11 +218,18 @@ mod tests {
         let Value::Object(person) = person["data"].clone() else {
             panic!("a person")
         };
-        let persons = BTreeMap::from([("201".to_owned(), person)]);
+        let page = complete::PageReads {
+            persons: BTreeMap::from([("201".to_owned(), person)]),
+            organizations: Ok(BTreeMap::new()),
+        };
         let playbook = Playbook::default_playbook();
         let deal = |person: &str| {
             let mut record = crate::model::Record::new_deal("102");
             record.fields.insert("person_id".into(), person.into());
+            // As the list gives it: nothing done, so no activities to read.
+            record
+                .fields
+                .insert("done_activities_count".into(), 0.into());
             crate::crm::list::listed(record, false)
         };
         let known = futures::executor::block_on(complete_with(
@@ -228,7 +237,7 @@ mod tests {
             &playbook,
             &FieldNames::new(&playbook, &Pipedrive::FACTS),
             &api,
-            Some(&persons),
+            Some(&page),
         ))
         .unwrap();
         let contact = &known.record.contacts[0];
@@ -241,7 +250,7 @@ mod tests {
             &playbook,
             &FieldNames::new(&playbook, &Pipedrive::FACTS),
             &api,
-            Some(&persons),
+            Some(&page),
         ))
         .unwrap();
         assert!(gone.record.contacts.is_empty());
@@ -337,7 +346,15 @@ mod tests {
             Some("9"),
             "not read: kept as its id, no labels needed"
         );
-        assert_eq!(crm.calls().len(), 1, "one fetch of the deal fields");
+        let paths: Vec<String> = crm.calls().into_iter().map(|c| c.path).collect();
+        assert_eq!(
+            paths
+                .iter()
+                .filter(|p| p.starts_with("/api/v1/dealFields"))
+                .count(),
+            1,
+            "one fetch of the deal fields: {paths:?}"
+        );
     }
 
     #[test]
