@@ -57,9 +57,11 @@ impl FunctionKind {
         }
         let playbook = &settings.playbook;
         Ok(match self {
-            FunctionKind::ScoreLead => {
-                Decision::Scored(Box::new(scorecard::score(record, playbook, event.as_of(now))))
-            }
+            FunctionKind::ScoreLead => Decision::Scored(Box::new(scorecard::score(
+                record,
+                playbook,
+                event.as_of(now),
+            ))),
             FunctionKind::GateHandoff => match gate::route(event, playbook)? {
                 Route::Enters(entry) => {
                     let mut decision = gate::decide(event, &entry, playbook, settings.mode, now);
