@@ -108,11 +108,17 @@ async fn a_blocked_handoff_is_read_again_moved_back_and_tasks_the_bdr_once() -> 
     assert_eq!(result["decision"]["verdict"], "blocked");
     assert_eq!(result["decision"]["from_stage"], "3");
     assert_eq!(calls(&crm), expected_sorted(case));
-    // The deal is read again first, then moved back; the BDR who moved it gets the task.
+    // The deal is read again before it is moved back; the BDR who moved it gets the task.
     let received = received(&crm);
-    assert_eq!(received[0]["path"], "/api/v2/deals?ids=102&limit=100");
-    assert_eq!(received[1]["method"], "PATCH");
-    assert_eq!(received[1]["body"]["stage_id"], 3);
+    let at = |method: &str, path: &str| {
+        received
+            .iter()
+            .position(|c| c["method"] == method && c["path"].as_str() == Some(path))
+    };
+    let read_again = at("GET", "/api/v2/deals?ids=102&limit=100").expect("read again");
+    let moved = at("PATCH", "/api/v2/deals/102").expect("moved back");
+    assert!(read_again < moved, "{received:?}");
+    assert_eq!(received[moved]["body"]["stage_id"], 3);
     let task = made(&received, "POST", "/api/v2/activities");
     assert_eq!(task.len(), 1);
     assert_eq!(task[0]["body"]["owner_id"], 12415231, "meta.user_id");
@@ -151,7 +157,8 @@ async fn a_new_deal_is_scored_with_its_person_and_its_echo_is_skipped() -> anyho
         .await?;
     assert_eq!(response.status(), 200, "{}", json(&response));
     assert_eq!(json(&response)["results"][0]["status"], "processed");
-    assert_eq!(received(&crm), expected_calls(case));
+    // The reads go out side by side: their order is the network's.
+    assert_eq!(sorted(received(&crm)), sorted(expected_calls(case)));
 
     // Pipedrive then sends the change pipeline-guard itself made: no fetch, no write.
     crm.clear();
@@ -335,7 +342,13 @@ async fn a_stage_change_delivered_after_a_newer_update_is_still_gated() -> anyho
     assert_eq!(status, 200, "{update}");
     assert_eq!(update["status"], "processed");
     assert_eq!(update["decision"]["decision"], "skipped");
-    assert!(crm.requests().is_empty());
+    // Only the deal's activities and organization were read for it: nothing was written.
+    assert!(
+        crm.requests().iter().all(|r| r.method == http::Method::GET),
+        "{:?}",
+        crm.requests()
+    );
+    crm.clear();
     let (status, result) = gate(&host, case).await?;
     assert_eq!(status, 200, "{result}");
     assert_eq!(result["status"], "processed", "superseded: {result}");
