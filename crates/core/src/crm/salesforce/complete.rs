@@ -190,12 +190,8 @@ pub(super) async fn current_stages(
     let mut stages = BTreeMap::new();
     // An answer without its rows (an empty object) is a fault of the answer: the move waits for
     // the retry.
-    let rows = query(&soql, api).await.map_err(|e| match e {
-        Error::CrmRejected { call, reason } if reason == NO_RECORDS => {
-            Error::CrmUnavailable { call, reason }
-        }
-        e => e,
-    })?;
+    let unavailable = |call: String, reason: String| Error::CrmUnavailable { call, reason };
+    let rows = query_or(&soql, api, unavailable).await?;
     for row in rows {
         let Some(id) = row["Id"].as_str() else {
             continue;
@@ -215,13 +211,20 @@ pub(super) async fn current_stages(
     Ok(stages)
 }
 
-/// Why a query answer is refused that holds no rows at all.
-const NO_RECORDS: &str = "the query answer has no `records`";
-
 /// The rows of a SOQL query, every page (`nextRecordsUrl`).
 pub(super) async fn query(
     soql: &str,
     api: &Api<'_, impl CrmClient, impl Clock>,
+) -> Result<Vec<Value>, Error> {
+    let refused = |call: String, reason: String| Error::CrmRejected { call, reason };
+    query_or(soql, api, refused).await
+}
+
+/// [`query`], an answer holding no rows at all made into an error by `unheld`.
+async fn query_or(
+    soql: &str,
+    api: &Api<'_, impl CrmClient, impl Clock>,
+    unheld: fn(String, String) -> Error,
 ) -> Result<Vec<Value>, Error> {
     let mut path = format!(
         "/services/data/{API_VERSION}/query?q={}",
@@ -232,10 +235,10 @@ pub(super) async fn query(
         let call = CrmCall::get(path);
         let answer = api.send(&call).await?;
         let Some(records) = answer["records"].as_array() else {
-            return Err(Error::CrmRejected {
-                call: call.to_string(),
-                reason: NO_RECORDS.into(),
-            });
+            return Err(unheld(
+                call.to_string(),
+                "the query answer has no `records`".into(),
+            ));
         };
         rows.extend(records.iter().cloned());
         match answer["nextRecordsUrl"].as_str() {
