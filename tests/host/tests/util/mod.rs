@@ -60,6 +60,7 @@ pub fn expected_calls(case: &str) -> Vec<serde_json::Value> {
 /// `<case>.expected.json`, `"METHOD /path"` prefixes to files beside the case.
 pub fn answer_as_in_fixture(crm: &FakeCrm, case: &str) {
     let dir = case.rsplit_once('/').map_or("", |(dir, _)| dir);
+    answer_defaults(crm, dir);
     for (call, file) in expected(case)["crm_answers"]
         .as_object()
         .into_iter()
@@ -68,6 +69,21 @@ pub fn answer_as_in_fixture(crm: &FakeCrm, case: &str) {
         let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
         let file = format!("{dir}/{}", file.as_str().expect("a file name"));
         let body = serde_json::from_slice(&fixture(&file)).expect("answer json");
+        crm.respond(method, path, 200, body);
+    }
+}
+
+/// Answer what the fixture walker answers when a case says nothing of a call: the CRM folder
+/// `dir`'s `api/defaults.json` (an empty timeline, no company), before the case's own answers.
+fn answer_defaults(crm: &FakeCrm, dir: &str) {
+    let path = root().join("fixtures").join(dir).join("api/defaults.json");
+    let Ok(text) = std::fs::read(&path) else {
+        return;
+    };
+    let defaults: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (call, body) in defaults {
+        let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
         crm.respond(method, path, 200, body);
     }
 }
@@ -287,6 +303,7 @@ pub fn assert_duplicate_of(again: &serde_json::Value, first: &serde_json::Value)
 /// arrive in. Answers keyed by a path alone serve every call, as in [`answer_as_in_fixture`].
 pub fn answer_as_in_fixture_in_call_order(crm: &FakeCrm, case: &str) {
     let dir = case.rsplit_once('/').map_or("", |(dir, _)| dir);
+    answer_defaults(crm, dir);
     let answers = expected(case)["crm_answers"]
         .as_object()
         .cloned()
