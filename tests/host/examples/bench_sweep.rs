@@ -27,6 +27,11 @@
 //! last activity day, or before it when an email came later); Salesforce SOQL (`Id >` pages,
 //! `nextRecordsUrl` batches, the `Tasks`/`Events` subqueries answered as Salesforce does: the
 //! first open task or coming event after today, `null` when empty) with the contact-role query.
+//! What a score reads besides the deal is answered too: a deal's done activities (Pipedrive's
+//! `GET /api/v2/activities?deal_id=…`, only for deals whose `done_activities_count` is not 0;
+//! Salesforce's `Tasks`/`Events` query of closed tasks: its last done call, without notes, so the
+//! call-notes check is measured), Salesforce's Account query, and HubSpot's activity and company
+//! associations (none).
 //! Write-backs (updates, tasks, notes) are answered as each CRM answers success. Every CRM
 //! request is counted by kind: listing, completion reads (Pipedrive's activities and persons by
 //! id among them), write-backs.
@@ -68,7 +73,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use pipeline_guard_core::{
-    model::{Contact, Record},
+    model::{Activity, ActivityKind, Contact, Record},
     playbook::{DEFAULT_PLAYBOOK, Playbook},
     staleness,
 };
@@ -197,6 +202,20 @@ impl Deal {
         }
     }
 
+    /// The deal's last done activity, a call without notes, when it has one (Pipedrive's and
+    /// Salesforce's fakes answer it).
+    fn last_done_call(&self) -> Option<Activity> {
+        let day = self.last_done_day()?;
+        Some(Activity {
+            kind: ActivityKind::Call,
+            at: day
+                .with_time(time::Time::from_hms(15, 31, 0).expect("a time"))
+                .assume_utc(),
+            subject: Some("Discovery call".into()),
+            notes: None,
+        })
+    }
+
     /// Pipedrive's ids of the deal's last done and next activities.
     fn last_activity_id(&self) -> Option<u64> {
         self.last_done_day().map(|_| 2_000_000 + 2 * self.n as u64)
@@ -234,6 +253,13 @@ impl Deal {
                 role: (crm != Crm::Pipedrive).then(|| "economic_buyer".into()),
                 authority: None,
             });
+        }
+        // HubSpot, Pipedrive and Salesforce read the deal's activities: the fakes answer its
+        // last done call (no notes) where it has one (HubSpot's timeline is empty); the generic
+        // API sends none.
+        record.activities_read = crm != Crm::Generic;
+        if matches!(crm, Crm::Pipedrive | Crm::Salesforce) {
+            record.activities.extend(self.last_done_call());
         }
         if let Some((flag, hygiene)) = self.prior(crm) {
             record.fields.insert("pg_stale".into(), flag.clone().into());
@@ -706,6 +732,15 @@ impl Fake {
                 let body = json!({"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now});
                 Some((Kind::Read, answer(200, &body)))
             }
+            "/crm/v4/associations/deals/calls/batch/read"
+            | "/crm/v4/associations/deals/meetings/batch/read"
+            | "/crm/v4/associations/deals/emails/batch/read"
+            | "/crm/v4/associations/deals/notes/batch/read"
+            | "/crm/v4/associations/deals/companies/batch/read" => {
+                // No activity or company is associated: an empty timeline, no company.
+                let body = json!({"status": "COMPLETE", "results": [], "startedAt": now, "completedAt": now});
+                Some((Kind::Read, answer(200, &body)))
+            }
             "/crm/v4/associations/deals/contacts/batch/read" => {
                 let results: Vec<Value> = Self::hubspot_ids(body)
                     .iter()
@@ -795,6 +830,10 @@ impl Fake {
             ("last_outgoing_mail_time", json!(rfc3339(outgoing))),
             ("last_activity_id", json!(deal.last_activity_id())),
             ("next_activity_id", json!(deal.next_activity_id())),
+            (
+                "done_activities_count",
+                json!(usize::from(deal.last_activity_id().is_some())),
+            ),
         ];
         for (name, value) in optional {
             if include.contains(&name) {
@@ -926,6 +965,24 @@ impl Fake {
                 });
                 Some((Kind::List, answer(200, &body)))
             }
+            "GET" if path == "/api/v2/activities" && query_pairs(query).contains_key("deal_id") => {
+                // A deal's done activities: its last done one, if any.
+                let q = query_pairs(query);
+                let n: usize = q.get("deal_id")?.parse::<usize>().ok()?.checked_sub(1)?;
+                let limit: usize = q.get("limit").map_or(Some(100), |l| l.parse().ok())?;
+                if limit > 500 || q.get("done").map(String::as_str) != Some("true") {
+                    let error = json!({"success": false, "error": "limit: at most 500"});
+                    return Some((Kind::Read, answer(400, &error)));
+                }
+                let deal = self.portfolio.deals.get(n)?;
+                let data: Vec<Value> = deal
+                    .last_activity_id()
+                    .and_then(|id| self.pipedrive_activity(id))
+                    .into_iter()
+                    .collect();
+                let body = json!({"success": true, "data": data, "additional_data": {"next_cursor": null}});
+                Some((Kind::Read, answer(200, &body)))
+            }
             "GET" if path == "/api/v2/activities" => {
                 Self::pipedrive_by_ids(query, |id| self.pipedrive_activity(id))
             }
@@ -1021,6 +1078,26 @@ impl Fake {
         json!({"totalSize": 1, "done": true, "records": [row]})
     }
 
+    /// A row per opportunity the query's `from` names (`Id IN ('…')`), with what `fields` gives
+    /// the deal besides its id.
+    fn salesforce_by_ids(&self, from: &str, fields: impl Fn(&Deal) -> Value) -> Vec<Value> {
+        from.split('\'')
+            .skip(1)
+            .step_by(2)
+            .filter_map(|id| {
+                let deal = self
+                    .portfolio
+                    .deals
+                    .get(id.strip_prefix("006")?.parse::<usize>().ok()?)?;
+                let mut row = json!({"attributes": {"type": "Opportunity"}, "Id": id});
+                for (name, value) in fields(deal).as_object()? {
+                    row[name] = value.clone();
+                }
+                Some(row)
+            })
+            .collect()
+    }
+
     /// A query's answer: its first batch, and a locator for the rest.
     fn salesforce_rows(&self, mut rows: Vec<Value>) -> Value {
         let total = rows.len();
@@ -1085,6 +1162,26 @@ impl Fake {
                             "Contact": {"attributes": {"type": "Contact"}, "Name": format!("Buyer {}", d.n), "Title": "CFO", "Email": format!("buyer{}@example.com", d.n)},
                         }))
                         .collect();
+                    Some((Kind::Read, answer(200, &self.salesforce_rows(rows))))
+                } else if from.starts_with("Opportunity WHERE Id IN (")
+                    && soql.contains("FROM Tasks WHERE IsClosed = true")
+                {
+                    // The opportunities' closed tasks and past events: the last done call.
+                    let rows = self.salesforce_by_ids(from, |deal| {
+                        let tasks = deal.last_done_day().map(|day| json!({"totalSize": 1, "done": true, "records": [{
+                            "attributes": {"type": "Task"}, "Subject": "Discovery call", "ActivityDate": day.to_string(),
+                            "Status": "Completed", "TaskSubtype": "Call", "CallType": "Outbound", "CallDurationInSeconds": 600,
+                            "Description": null, "CompletedDateTime": format!("{day}T15:31:00.000+0000"),
+                        }]}));
+                        json!({"Tasks": tasks, "Events": null})
+                    });
+                    Some((Kind::Read, answer(200, &self.salesforce_rows(rows))))
+                } else if from.starts_with("Opportunity WHERE Id IN (")
+                    && soql.starts_with("SELECT Id, Account.")
+                {
+                    let rows = self.salesforce_by_ids(from, |deal| {
+                        json!({"Account": {"attributes": {"type": "Account"}, "NumberOfEmployees": 50 + 37 * deal.n % 4000, "Industry": "Manufacturing", "BillingCountry": "Germany"}})
+                    });
                     Some((Kind::Read, answer(200, &self.salesforce_rows(rows))))
                 } else if from.starts_with("Opportunity WHERE Id IN (") {
                     // The next activities of opportunities listed without their subqueries.

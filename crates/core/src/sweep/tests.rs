@@ -371,6 +371,19 @@ fn pipedrive_lists_open_deals_with_the_v2_cursor_and_reads_their_activities_and_
         paths.contains(&"/api/v2/activities?ids=9001&limit=100".to_owned()),
         "the last activity read by its id: {paths:?}"
     );
+    assert!(
+        paths.contains(
+            &"/api/v2/activities?deal_id=102&done=true&sort_by=due_date&sort_direction=desc&limit=100"
+                .to_owned()
+        ),
+        "the deal's done activities, as it has some: {paths:?}"
+    );
+    assert!(
+        paths.contains(
+            &"/api/v2/organizations?ids=41&limit=100&include_option_labels=true".to_owned()
+        ),
+        "the page's organizations read in one call: {paths:?}"
+    );
     // Rotting from the last call (10 September), not from the stage change or the last email.
     let flag = crm
         .calls()
@@ -415,6 +428,22 @@ fn salesforce_queries_open_opportunities_after_the_last_id_with_their_next_activ
         "/services/data/v65.0/query",
         fixture("salesforce/api/query-open-opportunities.json"),
     );
+    let query_starting = |soql: &str| {
+        format!(
+            "/services/data/v65.0/query?q={}",
+            crate::crm::path_segment(soql)
+        )
+    };
+    crm.answer(
+        "GET",
+        &query_starting("SELECT Id, (SELECT Subject"),
+        fixture("salesforce/api/activities-open-opportunities.json"),
+    );
+    crm.answer(
+        "GET",
+        &query_starting("SELECT Id, Account."),
+        fixture("salesforce/api/accounts-open-opportunities.json"),
+    );
     let first = run(&Salesforce, &crm, &sweeps, "a", NOW).unwrap();
     assert_eq!((first.this_call.seen, first.done), (2, true), "{first:?}");
     assert!(first.this_call.flagged >= 1);
@@ -428,7 +457,18 @@ fn salesforce_queries_open_opportunities_after_the_last_id_with_their_next_activ
         .iter()
         .find(|c| c.check == crate::hygiene::Check::CallNotes)
         .unwrap();
-    assert_eq!(calls.not_applicable, 2, "a listing carries no activities");
+    assert_eq!(
+        (calls.passed, calls.failed, calls.not_applicable),
+        (1, 1, 0),
+        "the page's calls read with one query: one with notes on pain, timeline and next steps, \
+         one without"
+    );
+    let queries = crm
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.starts_with("/services/data/v65.0/query"))
+        .count();
+    assert_eq!(queries, 4, "the list, contact roles, activities, Accounts");
     let query = crm.calls()[0].path.clone();
     for part in [
         "IsClosed%20%3D%20false",

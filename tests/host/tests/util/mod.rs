@@ -82,7 +82,7 @@ pub fn answer_defaults(crm: &FakeCrm, dir: &str) {
         return;
     };
     let defaults: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&text).expect("api/defaults.json");
+        serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for (call, body) in defaults {
         let (method, path) = call.split_once(' ').expect("\"METHOD /path\"");
         crm.respond(method, path, 200, body);

@@ -1,20 +1,24 @@
 //! What the REST API adds to a batch of records, with SOQL (`/query`, every page): the contact
-//! roles of every opportunity at once, the next activity of those that could be rotting, and,
-//! before a blocked handoff is moved back, the stage each opportunity sits in now.
+//! roles of every opportunity at once, their activities ([`super::activities`]) and their
+//! Account's firmographics ([`super::account`]), the next activity of those that could be
+//! rotting, and, before a blocked handoff is moved back, the stage each opportunity sits in now.
+//! A batch costs up to four queries side by side, whatever its size.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use super::{
-    API_VERSION,
+    API_VERSION, account, activities, fields,
     record::{self, is_id, role},
 };
 use crate::{
     Error,
     api::Api,
-    crm::{FieldNames, path_segment},
+    crm::{FieldNames, company, part::read_or_say, path_segment},
+    engagement::ACTIVITIES,
     event::WebhookEvent,
+    fit::COMPANY,
     model::{Contact, DealStatus, Record, RecordKind},
     playbook::Playbook,
     ports::{Clock, CrmClient},
@@ -27,10 +31,13 @@ use crate::{
 pub const NEXT_ACTIVITY_SUBQUERIES: &str = "(SELECT ActivityDate FROM Tasks WHERE IsClosed = false AND ActivityDate > TODAY ORDER BY ActivityDate ASC LIMIT 1), \
      (SELECT StartDateTime FROM Events WHERE StartDateTime > TODAY ORDER BY StartDateTime ASC LIMIT 1)";
 
-/// Map the playbook's fields, and read the contact roles of every opportunity in the batch with
-/// one SOQL query (following `nextRecordsUrl` when it has more rows), and, side by side, the next
-/// activity of the open ones that could be rotting (idle since a known day) with another: the
-/// others do not need it, so a handoff or a score costs no second query.
+/// Map the playbook's fields, and read, side by side, the contact roles of every opportunity in
+/// the batch with one SOQL query (following `nextRecordsUrl` when it has more rows), their
+/// activities with another and their Account with a third (only when the playbook scores fit),
+/// and the next activity of the open ones that could be rotting (idle since a known day) with a
+/// fourth: the others do not need it. The contact roles and next activities are needed (failing,
+/// they fail the batch for the retry); the activities and the Account a score can go without
+/// ([`read_or_say`]).
 pub async fn complete(
     mut events: Vec<WebhookEvent>,
     playbook: &Playbook,
@@ -38,17 +45,7 @@ pub async fn complete(
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Vec<Result<WebhookEvent, Error>> {
     for event in &mut events {
-        let record = &mut event.record;
-        for (name, canonical) in names.incoming(record.kind) {
-            let value = record
-                .fields
-                .iter()
-                .find(|(field, _)| field.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone());
-            if let Some(value) = value {
-                record.fields.insert(canonical.clone(), value);
-            }
-        }
+        map_fields(&mut event.record, names);
     }
     let opportunities: Vec<String> = events
         .iter()
@@ -62,7 +59,7 @@ pub async fn complete(
         .staleness
         .authority_field
         .as_deref()
-        .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        .filter(|f| fields::is_api_name(f));
     let idle: Vec<String> = events
         .iter()
         .filter(|e| lacks_next_activity(&e.record))
@@ -70,7 +67,18 @@ pub async fn complete(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let (roles, next) = futures::join!(
+    let company_fields = playbook
+        .fit
+        .as_ref()
+        .map(|fit| company::properties(account::FIELDS, Some(fit), "salesforce"));
+    let any = !opportunities.is_empty();
+    let rows = |soql: Option<String>| async move {
+        match soql {
+            Some(soql) if any => query(&soql, api).await,
+            _ => Ok(Vec::new()),
+        }
+    };
+    let (roles, next, done, accounts) = futures::join!(
         async {
             if opportunities.is_empty() {
                 Ok(Vec::new())
@@ -85,21 +93,23 @@ pub async fn complete(
                 next_activities(&idle, api).await
             }
         },
+        rows(Some(activities::query(&opportunities))),
+        rows(
+            company_fields
+                .as_ref()
+                .and_then(|fields| account::query(&opportunities, fields))
+        ),
     );
     let (roles, next) = match (roles, next) {
         (Ok(roles), Ok(next)) => (roles, next),
         (Err(e), _) | (_, Err(e)) => return events.iter().map(|_| Err(e.clone())).collect(),
     };
+    let (done, accounts) = (done.map_err(permission), accounts.map_err(permission));
+    let engagement = playbook.engagement.as_ref();
     events
         .into_iter()
         .map(|mut event| {
-            // Ids come back 18 characters long; the event may name the 15-character form.
-            if let Some(row) = next.iter().find(|row| {
-                row["Id"]
-                    .as_str()
-                    .is_some_and(|id| id.starts_with(event.record.id.as_str()))
-            }) && let Some(row) = row.as_object()
-            {
+            if let Some(row) = row_of(&next, &event.record.id) {
                 record::next_activity(&mut event.record, row);
             }
             for row in roles
@@ -117,10 +127,86 @@ pub async fn complete(
                     authority: authority.and_then(|name| field(&contact[name])),
                 });
             }
+            if event.record.kind == RecordKind::Deal {
+                let record = &mut event.record;
+                let id = record.id.clone();
+                let read = done.clone().map(|rows| {
+                    row_of(&rows, &id)
+                        .map(|row| activities::of_row(row, engagement))
+                        .unwrap_or_default()
+                });
+                if let Some(activities) = read_or_say(record, ACTIVITIES, read, activities::GRANT)?
+                {
+                    record.activities = activities;
+                    record.activities_read = true;
+                }
+                if let Some(fields) = &company_fields {
+                    let read = accounts
+                        .clone()
+                        .map(|rows| row_of(&rows, &id).and_then(account::of_row));
+                    if let Some(Some(account)) = read_or_say(record, COMPANY, read, account::GRANT)?
+                    {
+                        company::apply(record, &account, fields);
+                    }
+                }
+            }
             event.complete = true;
             Ok(event)
         })
         .collect()
+}
+
+/// The playbook's fields under their canonical names: each read from the field the playbook
+/// names (whatever its case), an opportunity's canonical name from its standard field
+/// (`next_step` from `NextStep`).
+fn map_fields(record: &mut Record, names: &FieldNames) {
+    for (name, canonical) in names.incoming(record.kind) {
+        let standard = match record.kind {
+            RecordKind::Deal => fields::opportunity_field(name),
+            RecordKind::Lead => None,
+        };
+        let value = [Some(name.as_str()), standard.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|name| {
+                record
+                    .fields
+                    .iter()
+                    .find(|(field, _)| field.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.clone())
+            });
+        if let Some(value) = value {
+            record.fields.insert(canonical.clone(), value);
+        }
+    }
+}
+
+/// The row of a query about opportunity `id`: ids come back 18 characters long, the event may
+/// name the 15-character form.
+fn row_of<'a>(rows: &'a [Value], id: &str) -> Option<&'a serde_json::Map<String, Value>> {
+    rows.iter()
+        .find(|row| {
+            row["Id"]
+                .as_str()
+                .is_some_and(|found| found.starts_with(id))
+        })
+        .and_then(Value::as_object)
+}
+
+/// A query the org refuses for what the integration user may not read (an object or field it
+/// has no access to reads as one that does not exist: `INVALID_TYPE`, `INVALID_FIELD`, or
+/// `INSUFFICIENT_ACCESS`) as a permission to grant.
+fn permission(e: Error) -> Error {
+    match e {
+        Error::CrmRejected { call, reason }
+            if ["INVALID_TYPE", "INVALID_FIELD", "INSUFFICIENT_ACCESS"]
+                .iter()
+                .any(|code| reason.contains(code)) =>
+        {
+            Error::CrmForbidden { call, reason }
+        }
+        other => other,
+    }
 }
 
 /// Whether `record` is an open opportunity that could be rotting (idle since a known day) and

@@ -2,7 +2,8 @@
 //! `SELECT … FROM Opportunity WHERE IsClosed = false AND Id > '<last>' ORDER BY Id LIMIT <n>`,
 //! with the next activity's subqueries ([`NEXT_ACTIVITY_SUBQUERIES`]), every batch of the answer
 //! read (`nextRecordsUrl`); each row read as an outbound message's opportunity is, then completed
-//! as a webhook's ([`super::complete`]: the contact roles of the whole page in one query).
+//! as a webhook's ([`super::complete`]: the contact roles, the activities and the Accounts of the
+//! whole page, a query each). Only fields an Opportunity has are selected ([`fields`]).
 //!
 //! The cursor is the last id read, not a `nextRecordsUrl`: a query locator expires after 15
 //! minutes unused and an org keeps only a few open per user, so a sweep resumed the next morning,
@@ -10,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{NEXT_ACTIVITY_SUBQUERIES, complete, record};
+use super::{NEXT_ACTIVITY_SUBQUERIES, complete, fields, record};
 use crate::{
     Error,
     api::Api,
@@ -111,12 +112,11 @@ pub(super) async fn open_deals(
 }
 
 /// The fields to select: the mapping's, the playbook's mapped fields, the fields written back (so
-/// a deal whose flag is unchanged is written nothing) and the staleness fields that are
-/// Salesforce API names (custom fields end in `__c`); each once, whatever its case, as SOQL
-/// refuses a field selected twice.
+/// a deal whose flag is unchanged is written nothing) and the staleness fields that are custom;
+/// each only if an Opportunity has it ([`fields::opportunity_field`]: a canonical name by its
+/// standard field, `next_step` as `NextStep`; fit's fields come from the Account,
+/// [`super::account`]), and once, whatever its case, as SOQL refuses a field selected twice.
 fn fields(playbook: &Playbook, names: &FieldNames) -> Vec<String> {
-    let api_name =
-        |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     let written = names.written(RecordKind::Deal).map(str::to_owned);
     let staleness = playbook
         .staleness
@@ -131,7 +131,8 @@ fn fields(playbook: &Playbook, names: &FieldNames) -> Vec<String> {
         .chain(names.incoming(RecordKind::Deal).keys().cloned())
         .chain(written)
         .chain(staleness)
-        .filter(|f| api_name(f) && seen.insert(f.to_ascii_lowercase()))
+        .filter_map(|f| fields::opportunity_field(&f))
+        .filter(|f| seen.insert(f.to_ascii_lowercase()))
         .collect()
 }
 
@@ -155,6 +156,41 @@ mod tests {
             assert!(
                 selected.iter().any(|s| s == field),
                 "{field} in {selected:?}"
+            );
+        }
+    }
+
+    /// Regression: the query selected canonical names an Opportunity does not have
+    /// (`next_step`, `employees`, `industry`, `region`), which a real org refuses whole
+    /// (`INVALID_FIELD`).
+    #[test]
+    fn the_sweep_selects_only_fields_an_opportunity_has() {
+        let playbook = Playbook::default_playbook();
+        let names = FieldNames::new(&playbook, &Salesforce::FACTS);
+        let selected = fields(&playbook, &names);
+        for field in &selected {
+            assert!(
+                super::fields::opportunity_field(field).as_deref() == Some(field.as_str()),
+                "{field} in {selected:?}"
+            );
+        }
+        for absent in [
+            "next_step",
+            "employees",
+            "industry",
+            "region",
+            "close_date",
+            "owner",
+        ] {
+            assert!(
+                !selected.iter().any(|f| f == absent),
+                "{absent} in {selected:?}"
+            );
+        }
+        for present in ["NextStep", "CloseDate", "OwnerId", "Pain__c", "pg_stale__c"] {
+            assert!(
+                selected.iter().any(|f| f == present),
+                "{present} not in {selected:?}"
             );
         }
     }

@@ -54,7 +54,10 @@
 //! completed for a note.
 
 mod accept;
+mod account;
+mod activities;
 mod complete;
+mod fields;
 mod list;
 mod record;
 mod write;

@@ -26,6 +26,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     Error,
+    crm::company,
     event::{Change, Delivery, WebhookEvent},
     model::{Contact, DealStatus, Record, RecordKind, parse_date, parse_time, value_text},
 };
@@ -247,15 +248,14 @@ fn fill(record: &mut Record, kind: RecordKind, fields: &Map<String, Value>) {
                 role: None,
                 authority: None,
             });
-            for (salesforce, canonical) in [
-                ("NumberOfEmployees", "employees"),
-                ("Industry", "industry"),
-                ("Country", "region"),
-            ] {
-                if let Some(value) = fields.get(salesforce).filter(|v| !v.is_null()) {
-                    record.fields.insert(canonical.into(), value.clone());
-                }
-            }
+            // A lead keeps its company's firmographics itself: its country gives its region.
+            let firmographics = [
+                ("employees", "NumberOfEmployees"),
+                ("industry", "Industry"),
+                ("country", "Country"),
+            ]
+            .map(|(canonical, field)| (canonical.to_owned(), field.to_owned()));
+            company::apply(record, fields, &firmographics);
         }
     }
     for (name, value) in fields {
