@@ -17,6 +17,8 @@
 //! - [`scorecard`]: scoring a record against the playbook, per dimension, with reasons.
 //! - [`placeholder`]: values that are never evidence ("TBD" however punctuated or repeated, one
 //!   word repeated), for every score, staleness and hygiene check; the normalised text.
+//! - [`templates`]: a text pasted onto several of a CRM's deals is a template, no evidence: each
+//!   record's texts kept as hashes (never the texts) and counted.
 //! - [`review`]: flagging the top share of recent scores for human review.
 //! - [`gate`]: the BDR→AE handoff decision, and the AE's verdict on it.
 //! - [`handoffs`]: the record of every handoff and verdict, the coaching report, the weekly
@@ -44,7 +46,8 @@
 //!   by side.
 //! - [`ledger`]: claims and settled events, so nothing is applied twice or lost.
 //! - [`outcome`]: what a delivery produced, per event.
-//! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
+//! - [`pipeline`]: claim → order → complete → compare → decide → journal → recheck → apply →
+//!   settle, over a whole batch.
 //! - [`scheduled`]: work a scheduler asks for (the BDRs' weekly summaries).
 //! - [`sweep`]: every open deal judged for staleness a page at a time, resumable, one call at once.
 //! - [`memory`]: in-memory store, ledger, recording CRM and clock, for tests and dry runs.
@@ -98,6 +101,7 @@ pub mod signature;
 pub mod staleness;
 mod statement;
 pub mod sweep;
+pub mod templates;
 #[cfg(test)]
 mod test_sqlite;
 pub mod tier;

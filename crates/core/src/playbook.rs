@@ -65,6 +65,10 @@ pub struct Playbook {
     /// The top share (0–1) of recent scores flagged for human review.
     #[serde(default = "default_review_share")]
     pub review_share: f64,
+    /// How many of a CRM's deals (or leads) holding the same text in a dimension make that text
+    /// a pasted template, no evidence on any of them (at least 2).
+    #[serde(default = "default_template_records")]
+    pub template_records: u32,
     /// The BDR→AE handoff gate.
     pub handoff: Handoff,
     /// Staleness and hygiene rules.
@@ -238,6 +242,10 @@ fn default_review_share() -> f64 {
     0.2
 }
 
+fn default_template_records() -> u32 {
+    3
+}
+
 fn default_not_measured() -> Vec<String> {
     NOT_MEASURED.iter().map(|s| s.to_string()).collect()
 }
@@ -356,6 +364,12 @@ impl Playbook {
             problems.push(format!(
                 "review_share: must be within 0..=1 (found {}); 0.2 flags the top 20 %",
                 self.review_share
+            ));
+        }
+        if self.template_records < 2 {
+            problems.push(format!(
+                "template_records: must be at least 2 (found {}); 3 makes a text on three deals a template",
+                self.template_records
             ));
         }
         let reserved: Vec<&str> = self
@@ -490,6 +504,23 @@ mod tests {
         assert_eq!(
             problems,
             ["stage_names.\"3\": give the name reps know the stage by, or remove it"]
+        );
+    }
+
+    #[test]
+    fn a_template_takes_at_least_two_deals() {
+        assert_eq!(Playbook::default_playbook().template_records, 3);
+        let two = format!("template_records = 2\n{DEFAULT_PLAYBOOK}");
+        assert_eq!(Playbook::from_toml(&two).unwrap().template_records, 2);
+        let one = format!("template_records = 1\n{DEFAULT_PLAYBOOK}");
+        let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&one) else {
+            panic!("a template of one deal was accepted");
+        };
+        assert_eq!(
+            problems,
+            [
+                "template_records: must be at least 2 (found 1); 3 makes a text on three deals a template"
+            ]
         );
     }
 

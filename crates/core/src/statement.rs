@@ -1,4 +1,5 @@
-//! Building SQL statements and reading their rows: shared by the ledger and the handoff log.
+//! Building SQL statements and reading their rows: shared by the ledger, the handoff log and the
+//! text hashes.
 
 use crate::{
     Error,
@@ -85,14 +86,15 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::{handoffs, ledger, test_sqlite::Sqlite};
+    use crate::{handoffs, ledger, templates, test_sqlite::Sqlite};
 
     #[test]
     fn every_schema_statement_names_what_it_creates_and_a_second_check_creates_nothing() {
-        let schemas: [&[&str]; 3] = [
+        let schemas: [&[&str]; 4] = [
             ledger::sql::SCHEMA,
             handoffs::sql::SCHEMA,
             handoffs::rollup::SCHEMA,
+            templates::sql::SCHEMA,
         ];
         let db = Sqlite::in_memory();
         for schema in schemas {

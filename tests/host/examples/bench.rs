@@ -297,6 +297,7 @@ async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
         client: &crm,
         clock: &clock,
         handoffs: &pipeline_guard_core::handoffs::NoHandoffs,
+        text_hashes: &pipeline_guard_core::templates::NoTextHashes,
     };
     let outcome = pipeline::run(&Hubspot, &job, delivery, ports).await?;
     let answer = serde_json::to_value(&outcome)?;

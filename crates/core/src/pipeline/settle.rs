@@ -10,9 +10,9 @@ use crate::{
 
 /// Settle the decided and applied events, save the review histogram, and release the claims of
 /// events left pending so the CRM's retry takes them at once.
-pub(super) async fn settle<S: Store, L: Ledger, C, K, H>(
+pub(super) async fn settle<S: Store, L: Ledger, C, K, H, T>(
     job: &Job<'_>,
-    ports: Ports<'_, S, L, C, K, H>,
+    ports: Ports<'_, S, L, C, K, H, T>,
     decided: Decided,
     written: Written,
     mut tally: Tally,
