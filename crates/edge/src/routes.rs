@@ -36,6 +36,7 @@ use pipeline_guard_core::{
     outcome::DeliveryOutcome,
     pipeline::{self, Job, Ports},
     signature::credentials::verify_bearer,
+    templates::{NoTextHashes, TextHashes},
     with_adapter,
 };
 use spin_sdk::http::{Request, Response};
@@ -317,12 +318,38 @@ async fn run<A: Adapter>(
     clock: &SpinClock,
     now: OffsetDateTime,
 ) -> Result<DeliveryOutcome, Error> {
-    // Only gate-handoff keeps handoffs: the others never open the handoff log.
-    if function == FunctionKind::GateHandoff {
-        let log = sqlite::handoffs().await?;
-        run_with(function, adapter, delivery, clock, now, &log).await
-    } else {
-        run_with(function, adapter, delivery, clock, now, &NoHandoffs).await
+    // Only gate-handoff keeps handoffs, and flag-stale-deals scores nothing: neither opens
+    // what it does not use.
+    match function {
+        FunctionKind::GateHandoff => {
+            let (log, hashes) = (sqlite::handoffs().await?, sqlite::text_hashes().await?);
+            run_with(function, adapter, delivery, clock, now, &log, &hashes).await
+        }
+        FunctionKind::ScoreLead => {
+            let hashes = sqlite::text_hashes().await?;
+            run_with(
+                function,
+                adapter,
+                delivery,
+                clock,
+                now,
+                &NoHandoffs,
+                &hashes,
+            )
+            .await
+        }
+        FunctionKind::FlagStaleDeals => {
+            run_with(
+                function,
+                adapter,
+                delivery,
+                clock,
+                now,
+                &NoHandoffs,
+                &NoTextHashes,
+            )
+            .await
+        }
     }
 }
 
@@ -333,6 +360,7 @@ async fn run_with<A: Adapter>(
     clock: &SpinClock,
     now: OffsetDateTime,
     handoffs: &impl HandoffLog,
+    text_hashes: &impl TextHashes,
 ) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
     let settings =
@@ -363,6 +391,7 @@ async fn run_with<A: Adapter>(
         client: &client,
         clock,
         handoffs,
+        text_hashes,
     };
     let outcome = pipeline::run(adapter, &job, delivery, ports).await;
     forget_expired(&ledger, now, &claimant).await;

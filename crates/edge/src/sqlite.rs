@@ -1,6 +1,6 @@
 //! The core's [`Database`] over Spin's `spin:sqlite` (the `default` database: SQLite embedded in
-//! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger and the
-//! handoff log, the sweeps and the portfolios in it.
+//! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger, the
+//! handoff log, the text hashes, the sweeps and the portfolios in it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,6 +11,7 @@ use pipeline_guard_core::{
     portfolio::SqlPortfolios,
     ports::{Database, SqlValue},
     sweep::SqlSweeps,
+    templates::sql::SqlTextHashes,
 };
 use spin_sdk::sqlite::{Connection, Value};
 
@@ -22,6 +23,9 @@ static TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the handoff log's tables exist.
 static HANDOFF_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// Whether this instance has made sure the text hashes' table exists.
+static TEXT_HASH_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the sweeps' table exists.
 static SWEEP_TABLES_READY: AtomicBool = AtomicBool::new(false);
@@ -57,6 +61,17 @@ pub async fn handoffs() -> Result<SqlHandoffs<SpinDatabase>, Error> {
         HANDOFF_TABLES_READY.store(true, Ordering::Relaxed);
     }
     Ok(log)
+}
+
+/// The hashes of the records' texts in the `default` database; its table is created on an
+/// instance's first use.
+pub async fn text_hashes() -> Result<SqlTextHashes<SpinDatabase>, Error> {
+    let hashes = SqlTextHashes::new(open().await?);
+    if !TEXT_HASH_TABLES_READY.load(Ordering::Relaxed) {
+        hashes.create_tables().await?;
+        TEXT_HASH_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(hashes)
 }
 
 /// The sweeps' state in the `default` database; its table is created on an instance's first use.
