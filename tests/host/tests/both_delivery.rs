@@ -367,10 +367,10 @@ async fn on_both_hosts_the_third_deal_with_the_same_pain_gets_it_red() -> anyhow
             )
         );
         let written = received(&crm);
-        let summary = written[2]["body"]["fields"]["pg_summary"].as_str();
+        let gaps = written[2]["body"]["fields"]["pg_gaps"].as_str();
         assert!(
-            summary.is_some_and(|s| s.contains("missing: Pain")),
-            "{summary:?}"
+            gaps.is_some_and(|s| s.starts_with("Pain: the same text is on 3 deals")),
+            "{gaps:?}"
         );
         // The database keeps one hash per deal, never the text.
         let kept = node.sql(
