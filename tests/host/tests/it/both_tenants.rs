@@ -1,8 +1,8 @@
 //! On both hosts: tenant pinning, a function's own HubSpot secret, the Salesforce token, and the
 //! bounds on what a delivery may carry.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use anyhow::Context as _;
 use both::*;
