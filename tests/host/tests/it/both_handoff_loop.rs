@@ -3,8 +3,8 @@
 //! the BDR and the move back; the report's figures, hidden per-BDR rows before the rollout date
 //! and shown after it; the weekly summaries, sent once; and the report refused without the token.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use both::*;
 use pipeline_guard_test_host::{FakeCrm, node::Runtime};

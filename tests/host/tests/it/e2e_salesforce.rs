@@ -5,7 +5,7 @@
 //! gate: every fixture case decided as the core decides it, the re-read before a move back, who
 //! is told what, and a handoff delivered after a newer notification.
 
-mod util;
+use crate::util;
 
 use bytes::Bytes;
 use pipeline_guard_test_host::{FakeCrm, Host, Scripted};

@@ -3,8 +3,8 @@
 //! score-lead's review queue (the top share flagged, the owner tasked once, `GET
 //! /score-lead/review`).
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use anyhow::Context as _;
 use both::*;
