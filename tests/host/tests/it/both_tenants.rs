@@ -342,7 +342,10 @@ async fn on_both_hosts_a_hubspot_only_install_needs_no_generic_variable() -> any
         assert_error(&refused, 500, "config", None)?;
         let message = json(&refused)["error"]["message"].to_string();
         anyhow::ensure!(message.contains("generic_webhook_secret"), "{message}");
-        anyhow::ensure!(recorded(&node)? == handled, "the refused delivery was recorded");
+        anyhow::ensure!(
+            recorded(&node)? == handled,
+            "the refused delivery was recorded"
+        );
         Ok(())
     })
     .await
