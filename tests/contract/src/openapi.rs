@@ -82,7 +82,7 @@ fn api(doc: &OpenAPI, mount: Option<&str>) -> Api {
                 template: template(&format!("{mount}{path}")),
                 query,
                 request,
-                response: (!answers.is_empty()).then(|| Shape::Union(answers)),
+                response: (!answers.is_empty()).then_some(Shape::Union(answers)),
             });
         }
     }

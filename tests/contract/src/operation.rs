@@ -105,15 +105,15 @@ impl Api {
                 return Err(violation(ViolationKind::QueryParameter(name.into_owned())));
             }
         }
-        if let (Some(body), Some(shape)) = (call.body, &operation.request) {
-            if let Some(field) = self.schemas.unknown_field(body, shape) {
-                return Err(violation(ViolationKind::RequestField(field)));
-            }
+        if let (Some(body), Some(shape)) = (call.body, &operation.request)
+            && let Some(field) = self.schemas.unknown_field(body, shape)
+        {
+            return Err(violation(ViolationKind::RequestField(field)));
         }
-        if let (Some(answer), Some(shape)) = (call.answer, &operation.response) {
-            if let Some(field) = self.schemas.unknown_field(answer, shape) {
-                return Err(violation(ViolationKind::AnswerField(field)));
-            }
+        if let (Some(answer), Some(shape)) = (call.answer, &operation.response)
+            && let Some(field) = self.schemas.unknown_field(answer, shape)
+        {
+            return Err(violation(ViolationKind::AnswerField(field)));
         }
         Ok(())
     }

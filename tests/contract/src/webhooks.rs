@@ -51,7 +51,9 @@ const HUBSPOT_REQUIRED: &[&str] = &[
     "attemptNumber",
 ];
 
-/// Pipedrive webhooks v2 `meta` fields (developers.pipedrive.com, "Webhooks v2").
+/// Pipedrive webhooks v2 `meta` fields (pipedrive.readme.io "Guide for Webhooks v2": the example
+/// payload's `meta`). `merged_to_id` is in the merge fixture only, not yet confirmed in that guide
+/// (its migration guide says a merge sends a delete and an update).
 const PIPEDRIVE_META: &[&str] = &[
     "action",
     "entity",
@@ -63,14 +65,14 @@ const PIPEDRIVE_META: &[&str] = &[
     "user_id",
     "version",
     "webhook_id",
+    "webhook_owner_id",
     "change_source",
     "attempt",
     "is_bulk_edit",
     "host",
     "type",
     "permitted_user_ids",
-    "pipedrive_service_name",
-    "is_bulk_update",
+    "merged_to_id",
 ];
 
 /// Salesforce outbound message `notifications` children (SOAP API Developer Guide, "Outbound

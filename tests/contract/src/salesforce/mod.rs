@@ -122,10 +122,10 @@ pub(crate) fn check(table: &StandardFields, call: &Call) -> Result<(), Violation
                     return Err(unknown(&object, &field));
                 }
             }
-        } else if let Some(object) = object {
-            if let Some((object, field)) = unknown_in_record(table, object, answer) {
-                return Err(unknown(&object, &field));
-            }
+        } else if let Some(object) = object
+            && let Some((object, field)) = unknown_in_record(table, object, answer)
+        {
+            return Err(unknown(&object, &field));
         }
     }
     Ok(())
@@ -147,10 +147,10 @@ fn unknown_in_record(
             None => return Some((object.to_owned(), name.clone())),
             Some(Member::Field) => {}
             Some(Member::Parent(target)) => {
-                if value.is_object() {
-                    if let Some(found) = unknown_in_record(table, &target, value) {
-                        return Some(found);
-                    }
+                if value.is_object()
+                    && let Some(found) = unknown_in_record(table, &target, value)
+                {
+                    return Some(found);
                 }
             }
             Some(Member::Children(target)) => {
