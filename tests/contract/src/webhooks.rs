@@ -1,5 +1,5 @@
-//! Incoming webhook bodies against the payloads the vendors document (facts and sources:
-//! `/work/shared/crm-webhooks.md` in the team's notes, from each vendor's webhook docs).
+//! Incoming webhook bodies against the payloads the vendors document (each list below names
+//! its vendor document).
 //! Workflow actions and Salesforce Flow callouts send bodies the customer defines, so only the
 //! vendors' own webhook formats are checked.
 
