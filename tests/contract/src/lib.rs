@@ -4,10 +4,10 @@
 //!
 //! | Vendor | Description | Module |
 //! |---|---|---|
-//! | HubSpot | CRM objects v3, associations v4, owners v3: OpenAPI from npm `@opensdks/sdk-hubspot` | [`openapi`] |
-//! | Pipedrive v1 | OpenAPI from npm `@opensdks/sdk-pipedrive` | [`openapi`] |
-//! | Pipedrive v2 | the models and request builders of npm `pipedrive` | [`pipedrive_sdk`], [`typescript`] |
-//! | Salesforce | REST resources, SOQL, and `salesforce/standard-fields.tsv` | [`salesforce`] |
+//! | HubSpot | CRM objects v3, associations v4, owners v3: OpenAPI from npm `@opensdks/sdk-hubspot` | `openapi` |
+//! | Pipedrive v1 | OpenAPI from npm `@opensdks/sdk-pipedrive` | `openapi` |
+//! | Pipedrive v2 | the models and request builders of npm `pipedrive` | `pipedrive_sdk`, `typescript` |
+//! | Salesforce | REST resources, SOQL, and `salesforce/standard-fields.tsv` | `salesforce` |
 //!
 //! The npm packages are fetched by `npm ci --prefix tests/contract` (never copied into the
 //! repository). Without them HubSpot and Pipedrive are skipped, loudly, unless

@@ -146,3 +146,32 @@ pub fn contracts() -> Result<&'static Contracts, &'static LoadError> {
         })
         .as_ref()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_specs_fail_when_required_and_skip_only_hubspot_and_pipedrive_otherwise() {
+        let nowhere = Path::new("/nonexistent/node_modules");
+        assert!(matches!(
+            Contracts::load(nowhere, true),
+            Err(LoadError::Missing(_))
+        ));
+        let contracts = Contracts::load(nowhere, false).expect("skipped");
+        let hubspot = Call {
+            method: "GET",
+            path_and_query: "/crm/v3/nowhere",
+            body: None,
+            answer: None,
+        };
+        assert_eq!(contracts.check(&hubspot), Ok(()));
+        let salesforce = Call {
+            method: "DELETE",
+            path_and_query: "/services/data/v65.0/query",
+            body: None,
+            answer: None,
+        };
+        assert!(contracts.check(&salesforce).is_err());
+    }
+}
