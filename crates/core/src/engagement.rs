@@ -79,6 +79,16 @@ impl Engagement {
             .map(|(_, kind)| kind.clone())
     }
 
+    /// Whether an activity of `kind` can earn points: it is a signal with points (a page view
+    /// may be a pricing visit, so any signal of page views counts).
+    pub fn weighs(&self, kind: &ActivityKind) -> bool {
+        let signal = match kind {
+            ActivityKind::PageView => Some(Signal::PricingPageVisit),
+            kind => Signal::of(kind, None),
+        };
+        signal.is_some_and(|s| self.signals.get(&s).is_some_and(|points| *points > 0.0))
+    }
+
     /// Score a record's engagement at time `now`: activities up to `now` (a meeting booked ahead
     /// is not engagement yet), each signal's points halving every half-life.
     pub fn score(&self, record: &Record, now: OffsetDateTime) -> Part {

@@ -100,7 +100,8 @@ pub struct Delivery {
     /// The events, in the order the CRM sent them.
     pub events: Vec<WebhookEvent>,
     /// Whether the caller waits for the decision to act on it itself (a Salesforce Flow HTTP
-    /// callout): then the decision is only answered, nothing is written back or recorded.
+    /// callout): then the decision is only answered, nothing is written back or recorded in the
+    /// ledger (its record's text hashes are kept, as every scored record's).
     pub synchronous: bool,
     /// Whether the caller is a CRM workflow that branches on the answer (a HubSpot workflow
     /// webhook action, a Salesforce Flow callout): it gets flat fields
@@ -129,7 +130,7 @@ impl Delivery {
     }
 
     /// A callout that acts on the decision itself: decided and answered with flat fields,
-    /// nothing written back or recorded.
+    /// nothing written back or recorded in the ledger.
     pub fn callout(event: WebhookEvent) -> Delivery {
         Delivery {
             events: vec![event],

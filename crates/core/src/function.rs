@@ -12,6 +12,7 @@ use crate::{
     playbook::Playbook,
     scorecard::{self, Scorecard},
     staleness::{self, StaleReport},
+    templates::Templates,
     writeback::WriteBack,
 };
 
@@ -37,12 +38,14 @@ impl FunctionKind {
         }
     }
 
-    /// Decide what to do about one event. An error is a fault of the CRM's data that a retry
-    /// may mend (a deal without its stage): the event stays pending.
+    /// Decide what to do about one event, knowing from `templates` how many of the CRM's
+    /// records hold the same text as each of its record's dimensions. An error is a fault of the
+    /// CRM's data that a retry may mend (a deal without its stage): the event stays pending.
     pub fn decide(
         self,
         event: &WebhookEvent,
         settings: &Settings,
+        templates: &Templates,
         now: OffsetDateTime,
     ) -> Result<Decision, Error> {
         let record = &event.record;
@@ -57,14 +60,16 @@ impl FunctionKind {
         }
         let playbook = &settings.playbook;
         Ok(match self {
-            FunctionKind::ScoreLead => Decision::Scored(Box::new(scorecard::score(
+            FunctionKind::ScoreLead => Decision::Scored(Box::new(scorecard::score_among(
                 record,
                 playbook,
+                templates,
                 event.as_of(now),
             ))),
             FunctionKind::GateHandoff => match gate::route(event, playbook)? {
                 Route::Enters(entry) => {
-                    let mut decision = gate::decide(event, &entry, playbook, settings.mode, now);
+                    let mut decision =
+                        gate::decide(event, &entry, playbook, settings.mode, templates, now);
                     if let Some(why) = &settings.paused_because {
                         decision.paused(why, playbook);
                     }

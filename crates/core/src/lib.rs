@@ -19,6 +19,8 @@
 //!   question, what the score does not measure).
 //! - [`placeholder`]: values that are never evidence ("TBD" however punctuated or repeated, one
 //!   word repeated), for every score, staleness and hygiene check; the normalised text.
+//! - [`templates`]: a text pasted onto several of a CRM's deals is a template, no evidence: each
+//!   record's texts kept as hashes (never the texts) and counted.
 //! - [`review`]: each record's latest score, the top share of them flagged for a person to
 //!   review (ranked in SQL), the owner told once, and the queue an admin reads.
 //! - [`gate`]: the BDR→AE handoff decision, and the AE's verdict on it.
@@ -48,7 +50,8 @@
 //!   by side.
 //! - [`ledger`]: claims and settled events, so nothing is applied twice or lost.
 //! - [`outcome`]: what a delivery produced, per event.
-//! - [`pipeline`]: claim → order → complete → decide → apply → settle, over a whole batch.
+//! - [`pipeline`]: claim → order → complete → compare → decide → journal → recheck → apply →
+//!   settle, over a whole batch.
 //! - [`scheduled`]: work a scheduler asks for (the BDRs' weekly summaries).
 //! - [`sweep`]: every open deal judged for staleness a page at a time, resumable, one call at once.
 //! - [`memory`]: in-memory ledger, recording CRM, clock, handoff log and review queue, for tests
@@ -103,6 +106,7 @@ pub mod signature;
 pub mod staleness;
 mod statement;
 pub mod sweep;
+pub mod templates;
 #[cfg(test)]
 mod test_sqlite;
 pub mod tier;

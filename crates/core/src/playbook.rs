@@ -68,6 +68,10 @@ pub struct Playbook {
     /// How many days back a record's latest score counts among the recent scores.
     #[serde(default = "default_review_window_days")]
     pub review_window_days: u16,
+    /// How many of a CRM's deals (or leads) holding the same text in a dimension make that text
+    /// a pasted template, no evidence on any of them (at least 2).
+    #[serde(default = "default_template_records")]
+    pub template_records: u32,
     /// The BDR→AE handoff gate.
     pub handoff: Handoff,
     /// Staleness and hygiene rules.
@@ -268,6 +272,10 @@ fn default_review_window_days() -> u16 {
 /// The longest review window, in days: a year of scores is no longer "recent".
 pub const MAX_REVIEW_WINDOW_DAYS: u16 = 366;
 
+fn default_template_records() -> u32 {
+    3
+}
+
 fn default_not_measured() -> Vec<String> {
     NOT_MEASURED.iter().map(|s| s.to_string()).collect()
 }
@@ -392,6 +400,12 @@ impl Playbook {
             problems.push(format!(
                 "review_window_days: must be within 1..={MAX_REVIEW_WINDOW_DAYS} (found {}); 30 ranks each record's latest score of the last 30 days",
                 self.review_window_days
+            ));
+        }
+        if self.template_records < 2 {
+            problems.push(format!(
+                "template_records: must be at least 2 (found {}); 3 makes a text on three deals a template",
+                self.template_records
             ));
         }
         let reserved: Vec<&str> = self
@@ -588,6 +602,23 @@ mod tests {
             problems,
             [
                 "not_measured: list what the scores cannot see; every score says what it does not measure"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_template_takes_at_least_two_deals() {
+        assert_eq!(Playbook::default_playbook().template_records, 3);
+        let two = format!("template_records = 2\n{DEFAULT_PLAYBOOK}");
+        assert_eq!(Playbook::from_toml(&two).unwrap().template_records, 2);
+        let one = format!("template_records = 1\n{DEFAULT_PLAYBOOK}");
+        let Err(Error::InvalidPlaybook(problems)) = Playbook::from_toml(&one) else {
+            panic!("a template of one deal was accepted");
+        };
+        assert_eq!(
+            problems,
+            [
+                "template_records: must be at least 2 (found 1); 3 makes a text on three deals a template"
             ]
         );
     }

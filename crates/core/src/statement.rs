@@ -1,5 +1,5 @@
 //! Building SQL statements and reading their rows: shared by the ledger, the handoff log and the
-//! review queue.
+//! review queue and the text hashes.
 
 use crate::{
     Error,
@@ -86,15 +86,16 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::{handoffs, ledger, review, test_sqlite::Sqlite};
+    use crate::{handoffs, ledger, review, templates, test_sqlite::Sqlite};
 
     #[test]
     fn every_schema_statement_names_what_it_creates_and_a_second_check_creates_nothing() {
-        let schemas: [&[&str]; 4] = [
+        let schemas: [&[&str]; 5] = [
             ledger::sql::SCHEMA,
             handoffs::sql::SCHEMA,
             handoffs::rollup::SCHEMA,
             review::sql::SCHEMA,
+            templates::sql::SCHEMA,
         ];
         let db = Sqlite::in_memory();
         for schema in schemas {

@@ -7,7 +7,9 @@
 //! the default), `crm_answers` (what the CRM's API answers, over `<crm>/api/defaults.json`),
 //! `handoffs` and `verdicts` (what the handoff log holds from earlier deliveries; what a case
 //! adds shows as `handoff_log`), `review_scores` (records' latest scores as earlier deliveries
-//! left them in the review queue, which the case's scores are ranked among), and
+//! left them in the review queue, which the case's scores are ranked among), `other_texts`
+//! (texts other records of the CRM hold, as `{"record": "D-2", "dimension": "pain", "text":
+//! "…"}`, a `"kind"` of `"lead"` for a lead's: kept as their hashes before the delivery), and
 //! `request` with `secrets`: the
 //! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
 //! against; with those the case goes through the adapter's authentication too.
@@ -31,8 +33,10 @@ use pipeline_guard_core::{
     ledger::Retention,
     memory::{MemoryHandoffs, MemoryLedger, MemoryReview, RecordingCrm, StoppedClock},
     mode::Mode,
+    model::RecordKind,
     pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
+    templates::{DimensionText, TextHash, TextHashes, memory::MemoryTextHashes},
     with_adapter,
 };
 use serde_json::{Value, json};
@@ -149,6 +153,8 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         serde_json::from_value(given["verdicts"].clone()).unwrap_or_default();
     block_on(handoffs.record_handoffs(&earlier)).expect("seed handoffs");
     block_on(handoffs.record_verdicts(&verdicts)).expect("seed verdicts");
+    let text_hashes = MemoryTextHashes::default();
+    block_on(text_hashes.keep(crm, &other_texts(given, &settings.playbook))).expect("seed texts");
     let events = if given["request"].is_null() {
         parse(crm, body, now)
     } else {
@@ -173,6 +179,7 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         clock: &clock,
         handoffs: &handoffs,
         review: &review,
+        text_hashes: &text_hashes,
     };
     let mut produced = match block_on(pipeline::run(adapter, &job, delivery, ports)) {
         Ok(outcome) if outcome.workflow => {
@@ -192,6 +199,32 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         produced["handoff_log"] = json!({ "handoffs": added_handoffs, "verdicts": added_verdicts });
     }
     produced
+}
+
+/// The texts other records hold (`other_texts`), as the text hashes keep them.
+fn other_texts(given: &Value, playbook: &Playbook) -> Vec<DimensionText> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct OtherText {
+        record: String,
+        dimension: String,
+        text: String,
+        #[serde(default)]
+        kind: Option<RecordKind>,
+    }
+    let texts: Vec<OtherText> = match &given["other_texts"] {
+        Value::Null => Vec::new(),
+        texts => serde_json::from_value(texts.clone()).expect("other_texts"),
+    };
+    texts
+        .into_iter()
+        .map(|t| DimensionText {
+            kind: t.kind.unwrap_or(RecordKind::Deal),
+            record_id: t.record,
+            dimension: t.dimension,
+            hash: TextHash::of(&t.text, &playbook.handoff.placeholders),
+        })
+        .collect()
 }
 
 #[test]
@@ -216,6 +249,7 @@ fn every_fixture_produces_its_expected_decision() {
                     "handoffs",
                     "verdicts",
                     "review_scores",
+                    "other_texts",
                 ] {
                     if !expected[given].is_null() {
                         produced[given] = expected[given].clone();

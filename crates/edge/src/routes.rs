@@ -38,6 +38,7 @@ use pipeline_guard_core::{
     pipeline::{self, Job, Ports},
     review::{NoReview, ReviewQueue},
     signature::credentials::verify_bearer,
+    templates::{NoTextHashes, TextHashes},
     with_adapter,
 };
 use spin_sdk::http::{Request, Response};
@@ -322,49 +323,50 @@ async fn run<A: Adapter>(
     clock: &SpinClock,
     now: OffsetDateTime,
 ) -> Result<DeliveryOutcome, Error> {
-    // Only gate-handoff keeps handoffs, only score-lead the review queue: the others never open
-    // them.
+    // Only gate-handoff keeps handoffs, only score-lead the review queue, and flag-stale-deals
+    // scores nothing: none opens what it does not use.
     match function {
         FunctionKind::GateHandoff => {
-            let log = sqlite::handoffs().await?;
-            run_with(function, adapter, delivery, clock, now, &log, &NoReview).await
+            let kept = Kept {
+                handoffs: &sqlite::handoffs().await?,
+                review: &NoReview,
+                text_hashes: &sqlite::text_hashes().await?,
+            };
+            run_with(function, adapter, delivery, clock, now, kept).await
         }
         FunctionKind::ScoreLead => {
-            let review = sqlite::review().await?;
-            run_with(
-                function,
-                adapter,
-                delivery,
-                clock,
-                now,
-                &NoHandoffs,
-                &review,
-            )
-            .await
+            let kept = Kept {
+                handoffs: &NoHandoffs,
+                review: &sqlite::review().await?,
+                text_hashes: &sqlite::text_hashes().await?,
+            };
+            run_with(function, adapter, delivery, clock, now, kept).await
         }
         FunctionKind::FlagStaleDeals => {
-            run_with(
-                function,
-                adapter,
-                delivery,
-                clock,
-                now,
-                &NoHandoffs,
-                &NoReview,
-            )
-            .await
+            let kept = Kept {
+                handoffs: &NoHandoffs,
+                review: &NoReview,
+                text_hashes: &NoTextHashes,
+            };
+            run_with(function, adapter, delivery, clock, now, kept).await
         }
     }
 }
 
-async fn run_with<A: Adapter>(
+/// What a function keeps in the database besides the ledger.
+struct Kept<'a, H, R, T> {
+    handoffs: &'a H,
+    review: &'a R,
+    text_hashes: &'a T,
+}
+
+async fn run_with<A: Adapter, H: HandoffLog, R: ReviewQueue, T: TextHashes>(
     function: FunctionKind,
     adapter: &A,
     delivery: Delivery,
     clock: &SpinClock,
     now: OffsetDateTime,
-    handoffs: &impl HandoffLog,
-    review: &impl ReviewQueue,
+    kept: Kept<'_, H, R, T>,
 ) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
     let settings =
@@ -393,8 +395,9 @@ async fn run_with<A: Adapter>(
         ledger: &ledger,
         client: &client,
         clock,
-        handoffs,
-        review,
+        handoffs: kept.handoffs,
+        review: kept.review,
+        text_hashes: kept.text_hashes,
     };
     let outcome = pipeline::run(adapter, &job, delivery, ports).await;
     forget_expired(&ledger, now, &claimant).await;

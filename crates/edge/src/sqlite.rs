@@ -1,6 +1,6 @@
 //! The core's [`Database`] over Spin's `spin:sqlite` (the `default` database: SQLite embedded in
 //! `spin up`, or libSQL shared by several nodes through a runtime config), and the ledger, the
-//! handoff log, the review queue, the sweeps and the portfolios in it.
+//! handoff log, the review queue, the text hashes, the sweeps and the portfolios in it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,6 +12,7 @@ use pipeline_guard_core::{
     ports::{Database, SqlValue},
     review::sql::SqlReview,
     sweep::SqlSweeps,
+    templates::sql::SqlTextHashes,
 };
 use spin_sdk::sqlite::{Connection, Value};
 
@@ -26,6 +27,9 @@ static HANDOFF_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the review queue's table exists.
 static REVIEW_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// Whether this instance has made sure the text hashes' table exists.
+static TEXT_HASH_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the sweeps' table exists.
 static SWEEP_TABLES_READY: AtomicBool = AtomicBool::new(false);
@@ -71,6 +75,17 @@ pub async fn review() -> Result<SqlReview<SpinDatabase>, Error> {
         REVIEW_TABLES_READY.store(true, Ordering::Relaxed);
     }
     Ok(review)
+}
+
+/// The hashes of the records' texts in the `default` database; its table is created on an
+/// instance's first use.
+pub async fn text_hashes() -> Result<SqlTextHashes<SpinDatabase>, Error> {
+    let hashes = SqlTextHashes::new(open().await?);
+    if !TEXT_HASH_TABLES_READY.load(Ordering::Relaxed) {
+        hashes.create_tables().await?;
+        TEXT_HASH_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(hashes)
 }
 
 /// The sweeps' state in the `default` database; its table is created on an instance's first use.

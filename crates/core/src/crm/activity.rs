@@ -1,8 +1,33 @@
 //! What every adapter does the same way with the activities it reads for a deal: a CRM's own
 //! activity type named a kind by the playbook ([`crate::engagement::Engagement::activity_types`])
-//! or else by the adapter's default table, and a body kept as HTML read as text.
+//! or else by the adapter's default table, whether a type is worth a read at all, and a body
+//! kept as HTML read as text.
 
 use crate::{engagement::Engagement, model::ActivityKind};
+
+/// Whether activities of any of `crm_types` (of `crm`, its route name) can change a score: a
+/// call or a meeting (the hygiene checklist reads their notes), or a signal the playbook's
+/// engagement gives points to. A type the playbook renames is judged by its new kind, and a
+/// type the playbook names with `prefix` (`call_no_answer` for calls) counts as one of them.
+pub fn wanted(
+    engagement: Option<&Engagement>,
+    crm: &str,
+    crm_types: &[&str],
+    prefix: &str,
+    default: fn(&str) -> ActivityKind,
+) -> bool {
+    let renamed = engagement
+        .and_then(|e| e.activity_types.get(crm))
+        .into_iter()
+        .flat_map(|types| types.keys())
+        .filter(|t| t.to_lowercase().starts_with(prefix))
+        .map(String::as_str);
+    crm_types.iter().copied().chain(renamed).any(|crm_type| {
+        let kind = kind(engagement, crm, crm_type, default);
+        matches!(kind, ActivityKind::Call | ActivityKind::Meeting)
+            || engagement.is_some_and(|e| e.weighs(&kind))
+    })
+}
 
 /// The kind of an activity of `crm_type` in `crm` (its route name): the playbook's, where it
 /// names one, else the adapter's `default` table's.
@@ -53,6 +78,41 @@ mod tests {
             plain("<p>Pain: close takes <b>nine days</b> &amp; blocks&nbsp;reporting</p>\n<p></p>"),
             "Pain: close takes nine days & blocks reporting"
         );
+    }
+
+    #[test]
+    fn a_type_is_read_when_it_holds_calls_or_a_weighted_signal() {
+        let default = |t: &str| match t {
+            "call" => ActivityKind::Call,
+            "email" => ActivityKind::Email,
+            "incoming_email" => ActivityKind::EmailReply,
+            "note" => ActivityKind::Note,
+            other => ActivityKind::Other(other.to_owned()),
+        };
+        let engagement = |extra: &str| -> Engagement {
+            toml::from_str(&format!(
+                "weight = 10\nhalf_life_days = 14\nfull_at = 10\nsignals = {{ email_reply = 3 }}\n{extra}"
+            ))
+            .unwrap()
+        };
+        let plain = engagement("");
+        let read = |e: Option<&Engagement>, types: &[&str], prefix: &str| {
+            wanted(e, "hubspot", types, prefix, default)
+        };
+        // Calls always (their notes), emails for the reply signal, notes for nothing.
+        assert!(read(None, &["call"], "call"));
+        assert!(!read(None, &["email", "incoming_email"], "email"));
+        assert!(read(Some(&plain), &["email", "incoming_email"], "email"));
+        assert!(!read(Some(&plain), &["note"], "note"));
+        // A playbook that makes a note a meeting reads notes.
+        let notes = engagement("[activity_types.hubspot]\nnote = \"meeting\"\n");
+        assert!(read(Some(&notes), &["note"], "note"));
+        let no_reply = engagement("[activity_types.hubspot]\nincoming_email = \"email\"\n");
+        assert!(!read(
+            Some(&no_reply),
+            &["email", "incoming_email"],
+            "email"
+        ));
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::{
     model::RecordKind,
     playbook::Playbook,
     scorecard::{self, Scorecard, Status},
+    templates::Templates,
     writeback::WriteBack,
 };
 
@@ -159,16 +160,18 @@ pub fn route(event: &WebhookEvent, playbook: &Playbook) -> Result<Route, Error> 
     Ok(Route::Enters(Entry { way, from, to }))
 }
 
-/// Decide the handoff `entry` of `event`'s deal.
+/// Decide the handoff `entry` of `event`'s deal; `templates` says how many of the CRM's deals
+/// hold the same text as each of its dimensions.
 pub fn decide(
     event: &WebhookEvent,
     entry: &Entry,
     playbook: &Playbook,
     mode: Mode,
+    templates: &Templates,
     now: OffsetDateTime,
 ) -> HandoffDecision {
     let record = &event.record;
-    let scorecard = scorecard::score(record, playbook, event.as_of(now));
+    let scorecard = scorecard::score_among(record, playbook, templates, event.as_of(now));
     let mut rules = rules::check(&scorecard, playbook);
     let people = people::identify(event, &playbook.handoff);
     rules.failed.extend(people.missing_ae(&playbook.handoff));

@@ -79,7 +79,7 @@ pub fn check(card: &Scorecard, playbook: &Playbook) -> RuleCheck {
     }
 }
 
-/// The playbook's gate rules in words, one line each, as `check` and the README show them.
+/// The playbook's gate rules in words, one line each, as `check` prints them (docs/handoff-gate.md).
 pub fn describe(playbook: &Playbook) -> Vec<String> {
     let handoff = &playbook.handoff;
     let keys: Vec<&str> = playbook.dimensions.iter().map(|d| d.key.as_str()).collect();

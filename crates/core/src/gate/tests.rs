@@ -69,7 +69,7 @@ fn gate_with(event: &WebhookEvent, mode: Mode, playbook: &Playbook) -> HandoffDe
     let Route::Enters(entry) = route(event, playbook).unwrap() else {
         panic!("not gated: {:?}", event.change)
     };
-    decide(event, &entry, playbook, mode, NOW)
+    decide(event, &entry, playbook, mode, &Templates::default(), NOW)
 }
 
 #[test]
@@ -295,7 +295,7 @@ fn an_enforce_install_on_poor_data_decides_as_shadow_and_tells_the_bdr_why() {
     );
     let settings = Settings::new(playbook.clone(), Mode::Enforce).under(&poor);
     let Decision::Handoff(d) = FunctionKind::GateHandoff
-        .decide(&event, &settings, NOW)
+        .decide(&event, &settings, &Templates::default(), NOW)
         .unwrap()
     else {
         panic!("a handoff")
@@ -316,7 +316,7 @@ fn an_enforce_install_on_poor_data_decides_as_shadow_and_tells_the_bdr_why() {
 
     let enforced = Settings::new(playbook, Mode::Enforce);
     let Decision::Handoff(d) = FunctionKind::GateHandoff
-        .decide(&event, &enforced, NOW)
+        .decide(&event, &enforced, &Templates::default(), NOW)
         .unwrap()
     else {
         panic!("a handoff")

@@ -9,6 +9,7 @@ use crate::{
     event::{Change, WebhookEvent},
     ledger::{Claim, Claiming, Ledger, event_key, stream_key},
     outcome::{EventOutcome, EventStatus},
+    templates::Templates,
 };
 
 /// Claim the delivery's events in one ledger call. Events settled by an earlier delivery are
@@ -45,6 +46,7 @@ pub(super) async fn claim(
             claim,
             stream,
             resume: false,
+            templates: Templates::default(),
         });
     }
     let claims: Vec<Claiming> = candidates.iter().map(|f| f.claim.clone()).collect();

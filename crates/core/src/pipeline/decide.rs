@@ -55,7 +55,10 @@ pub(super) async fn decide(
         let mut decision = if echo {
             Decision::skipped("only pipeline-guard's own fields changed (its own write-back)")
         } else {
-            match job.function.decide(event, job.settings, job.now) {
+            match job
+                .function
+                .decide(event, job.settings, &fresh.templates, job.now)
+            {
                 Ok(decision) => decision,
                 Err(e) => {
                     tally.fail(&fresh, &e);

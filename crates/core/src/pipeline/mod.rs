@@ -1,6 +1,6 @@
 //! What every function does with a delivery, as stages over the whole batch:
-//! **claim** → **order** → **complete** → **decide** → **journal** → **recheck** → **apply** →
-//! **settle**.
+//! **claim** → **order** → **complete** → **compare** → **decide** → **journal** → **recheck** →
+//! **apply** → **settle**.
 //!
 //! - [`claim`]: every event is claimed in the [`Ledger`] in one statement before anything is
 //!   done, so of concurrent copies of a delivery only one acts; events settled earlier answer
@@ -8,6 +8,8 @@
 //! - [`order`](claim::order): an event older than the newest change of its kind already applied
 //!   to its record is superseded; in one delivery, each record is decided once.
 //! - complete: the adapter fetches what the records lack, for the batch at once.
+//! - [`compare`]: the records' texts are kept as hashes and counted against the CRM's other
+//!   records in one call, so a text pasted onto many deals is judged a template.
 //! - [`decide`]: the function decides each event and what it writes back; scores are ranked in
 //!   the [`ReviewQueue`] for the batch at once.
 //! - [`journal`]: handoffs are recorded in the handoff log, and AEs' verdicts matched to them,
@@ -27,6 +29,7 @@
 
 mod apply;
 mod claim;
+mod compare;
 mod decide;
 mod journal;
 mod recheck;
@@ -45,6 +48,7 @@ use crate::{
     outcome::{DeliveryOutcome, EventOutcome, EventStatus},
     ports::{Clock, CrmClient},
     review::ReviewQueue,
+    templates::{Templates, TextHashes},
 };
 pub use apply::write_backs;
 
@@ -67,7 +71,7 @@ pub struct Job<'a> {
 
 /// The ports a delivery goes through.
 #[derive(Debug)]
-pub struct Ports<'a, L, C, K, H, R> {
+pub struct Ports<'a, L, C, K, H, R, T> {
     /// Claims and settled events.
     pub ledger: &'a L,
     /// The CRM's API.
@@ -79,16 +83,19 @@ pub struct Ports<'a, L, C, K, H, R> {
     /// Each record's latest score and its review state ([`crate::review::NoReview`] where none
     /// are kept).
     pub review: &'a R,
+    /// The hashes of the records' texts ([`crate::templates::NoTextHashes`] where none are
+    /// kept).
+    pub text_hashes: &'a T,
 }
 
 /// Handle a delivery: every event ends processed, duplicate, superseded, failed (recorded with
 /// its reason) or pending (left to the CRM's retry). An error is returned only when nothing
 /// could be done (the ledger failed before any claim was made).
-pub async fn run<A, L, C, K, H, R>(
+pub async fn run<A, L, C, K, H, R, T>(
     adapter: &A,
     job: &Job<'_>,
     delivery: Delivery,
-    ports: Ports<'_, L, C, K, H, R>,
+    ports: Ports<'_, L, C, K, H, R, T>,
 ) -> Result<DeliveryOutcome, Error>
 where
     A: Adapter,
@@ -97,10 +104,11 @@ where
     K: Clock,
     H: HandoffLog,
     R: ReviewQueue,
+    T: TextHashes,
 {
     let api = Api::new(ports.client, ports.clock, job.limits);
     if delivery.synchronous {
-        return decide_only(adapter, job, delivery, &api).await;
+        return decide_only(adapter, job, delivery, &api, ports.text_hashes).await;
     }
     let mut tally = Tally::new(delivery.events.len());
     let claimed = claim::claim(
@@ -121,16 +129,32 @@ where
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
     };
     let names = FieldNames::new(&job.settings.playbook, adapter.facts());
-    let completed = complete(adapter, job, &names, ordered, &api, &mut tally).await;
+    let mut completed = complete(adapter, job, &names, ordered, &api, &mut tally).await;
+    let playbook = &job.settings.playbook;
     let crm = adapter.crm();
+    let events: Vec<&WebhookEvent> = completed.iter().map(|f| &f.event).collect();
+    let compared = compare::compare(
+        job.function,
+        crm,
+        playbook,
+        &names,
+        &events,
+        ports.text_hashes,
+    )
+    .await;
+    match compared {
+        Ok(found) => completed
+            .iter_mut()
+            .zip(found)
+            .for_each(|(fresh, templates)| fresh.templates = templates),
+        Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
+    }
     let decided = decide::decide(job, crm, &names, completed, ports.review, &mut tally).await;
     let mut decided = match decided {
         Ok(decided) => decided,
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
     };
-    let playbook = &job.settings.playbook;
-    let journaled =
-        journal::journal(adapter.crm(), playbook, &mut decided.events, ports.handoffs).await;
+    let journaled = journal::journal(crm, playbook, &mut decided.events, ports.handoffs).await;
     if let Err(e) = journaled {
         return settle::abandon(job, ports.ledger, tally, e).await;
     }
@@ -152,6 +176,8 @@ pub(crate) struct Fresh {
     pub stream: String,
     /// Whether an earlier attempt made part of its write-back ([`crate::ledger::Claim::Resume`]).
     pub resume: bool,
+    /// How many of the CRM's records hold its record's texts (the [`compare`] stage).
+    pub templates: Templates,
 }
 
 /// The outcome of every event of a delivery, as the stages settle them.
@@ -276,25 +302,35 @@ async fn complete<A: Adapter>(
     completed
 }
 
-/// Decide the events of a caller that acts on the answer itself: nothing written or recorded.
+/// Decide the events of a caller that acts on the answer itself: nothing written back or
+/// recorded in the ledger. Its records' texts are kept like any other's: they are what the CRM
+/// holds, not a decision.
 async fn decide_only<A: Adapter>(
     adapter: &A,
     job: &Job<'_>,
     delivery: Delivery,
     api: &Api<'_, impl CrmClient, impl Clock>,
+    text_hashes: &impl TextHashes,
 ) -> Result<DeliveryOutcome, Error> {
     let (ready, partial): (Vec<_>, Vec<_>) = delivery.events.into_iter().partition(|e| e.complete);
     let mut events: Vec<Result<WebhookEvent, Error>> = ready.into_iter().map(Ok).collect();
+    let playbook = &job.settings.playbook;
+    let names = FieldNames::new(playbook, adapter.facts());
     if !partial.is_empty() {
-        let playbook = &job.settings.playbook;
-        let names = FieldNames::new(playbook, adapter.facts());
         events.extend(adapter.complete(partial, playbook, &names, api).await);
     }
+    let events = events.into_iter().collect::<Result<Vec<_>, Error>>()?;
+    let all: Vec<&WebhookEvent> = events.iter().collect();
+    let crm = adapter.crm();
+    let templates =
+        compare::compare(job.function, crm, playbook, &names, &all, text_hashes).await?;
     let results = events
         .into_iter()
-        .map(|event| {
-            let event = event?;
-            let decision = job.function.decide(&event, job.settings, job.now)?;
+        .zip(templates)
+        .map(|(event, templates)| {
+            let decision = job
+                .function
+                .decide(&event, job.settings, &templates, job.now)?;
             let mut outcome =
                 EventOutcome::new(&event.event_id, &event.record.id, EventStatus::Decided);
             outcome.brief = Some(decision.brief());

@@ -15,6 +15,7 @@ use crate::{
     mode::Mode,
     model::Record,
     playbook::Playbook,
+    templates::memory::MemoryTextHashes,
     writeback::CrmCall,
 };
 
@@ -81,6 +82,7 @@ struct World {
     ledger: MemoryLedger,
     crm: RecordingCrm,
     clock: StoppedClock,
+    text_hashes: MemoryTextHashes,
 }
 
 impl World {
@@ -98,6 +100,7 @@ impl World {
             clock: &self.clock,
             handoffs: &crate::handoffs::NoHandoffs,
             review: &self.review,
+            text_hashes: &self.text_hashes,
         };
         block_on(run(adapter, &job, delivery, ports)).expect("the delivery runs")
     }
@@ -299,6 +302,7 @@ fn work_past_the_deadline_is_left_pending_for_the_retry() {
         clock: &first_try,
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
+        text_hashes: &crate::templates::NoTextHashes,
     };
     let outcome = block_on(run(
         &Generic,
@@ -385,6 +389,7 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
+        text_hashes: &crate::templates::NoTextHashes,
     };
     // The fields are written, the owner's task is not: the CRM failed for now.
     world.crm.refuse(
@@ -420,6 +425,7 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
+        text_hashes: &crate::templates::NoTextHashes,
     };
     let retry = block_on(run(
         &Pipedrive,
@@ -456,6 +462,7 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         clock: &first_try,
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
+        text_hashes: &crate::templates::NoTextHashes,
     };
     let first = block_on(run(
         &Pipedrive,
@@ -478,6 +485,7 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
+        text_hashes: &crate::templates::NoTextHashes,
     };
     let again = block_on(run(
         &Pipedrive,
@@ -507,6 +515,7 @@ fn a_deal_handed_off_again_is_told_again_though_its_fields_are_unchanged() {
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
+        text_hashes: &crate::templates::NoTextHashes,
     };
     let first = handoff("e1", "D-5");
     block_on(run(
@@ -532,4 +541,88 @@ fn a_deal_handed_off_again_is_told_again_though_its_fields_are_unchanged() {
             .as_array()
             .is_some_and(|n| !n.is_empty())
     );
+}
+
+/// Deal `record` whose Pain is `pain`, updated by event `id`.
+fn with_pain(id: &str, record: &str, pain: &str) -> WebhookEvent {
+    let mut e = event(id, record, datetime!(2026-11-21 11:00 UTC));
+    e.record.fields.insert("pain".into(), pain.into());
+    e
+}
+
+const PASTED: &str = "Manual processes cost the team time and money every single month";
+
+#[test]
+fn the_third_deal_with_the_same_pain_is_scored_red_for_it_and_a_redelivery_counts_nothing() {
+    let world = World::default();
+    let pain = |outcome: &DeliveryOutcome, i: usize| match &outcome.results[i].decision {
+        Some(crate::function::Decision::Scored(card)) => card.dimensions[1].status,
+        other => panic!("{other:?}"),
+    };
+    let two = world.run_as(
+        "a",
+        &Generic,
+        Delivery::webhook(vec![
+            with_pain("e1", "D-1", PASTED),
+            with_pain("e2", "D-2", PASTED),
+        ]),
+    );
+    assert_eq!(pain(&two, 1), crate::score::Status::Green);
+    // D-2 again, with its text unchanged: it is still one deal of two.
+    let again = world.run_as(
+        "b",
+        &Generic,
+        Delivery::webhook(vec![with_pain("e3", "D-2", PASTED)]),
+    );
+    assert_eq!(pain(&again, 0), crate::score::Status::Green);
+    let third = world.run_as(
+        "c",
+        &Generic,
+        Delivery::webhook(vec![with_pain("e4", "D-3", PASTED)]),
+    );
+    let Some(crate::function::Decision::Scored(card)) = &third.results[0].decision else {
+        panic!("{:?}", third.results[0])
+    };
+    assert_eq!(card.dimensions[1].status, crate::score::Status::Red);
+    assert!(
+        card.dimensions[1]
+            .reason
+            .contains("the same text is on 3 deals")
+    );
+}
+
+/// Text hashes that cannot be written.
+struct Unwritable;
+
+impl TextHashes for Unwritable {
+    async fn keep(&self, _: Crm, _: &[crate::templates::DimensionText]) -> Result<Vec<u32>, Error> {
+        Err(Error::Store("the database is locked".into()))
+    }
+}
+
+#[test]
+fn text_hashes_that_cannot_be_kept_stop_the_delivery_before_the_crm_is_written() {
+    let world = World::default();
+    let settings = shadow_settings();
+    let job = job(FunctionKind::ScoreLead, &settings, "first", 5);
+    let e = with_pain("e1", "D-1", PASTED);
+    let ports = Ports {
+        review: &world.review,
+        ledger: &world.ledger,
+        client: &world.crm,
+        clock: &world.clock,
+        handoffs: &crate::handoffs::NoHandoffs,
+        text_hashes: &Unwritable,
+    };
+    let failed = block_on(run(
+        &Generic,
+        &job,
+        Delivery::webhook(vec![e.clone()]),
+        ports,
+    ));
+    assert!(matches!(failed, Err(Error::Store(_))), "{failed:?}");
+    assert!(world.crm.calls().is_empty());
+    // The claim was let go: the CRM's retry handles the event at once.
+    assert_eq!(world.deliver(vec![e]), [EventStatus::Processed]);
+    assert_eq!(world.crm.calls().len(), 1);
 }

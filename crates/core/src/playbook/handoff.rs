@@ -47,7 +47,8 @@ pub struct Handoff {
     pub min_completeness: Option<u8>,
     /// Values that never count as evidence, in any score, staleness or hygiene check (compared
     /// without case, punctuation or spacing, alone or several together: "T.B.D.", "n/a n/a").
-    /// One word repeated, and a copy of another dimension's text, never count either.
+    /// One word repeated, a copy of another dimension's text, and a template pasted onto many
+    /// deals (`template_records`) never count either.
     #[serde(default = "default_placeholders")]
     pub placeholders: Vec<String>,
     /// The canonical record field naming the BDR (a "BDR owner" property); without it the BDR

@@ -23,8 +23,8 @@ pub fn render(report: &HygieneReport) -> String {
             "no-sweep",
             "No sweep yet",
             "<p class=\"empty\">No CRM has been swept yet: schedule \
-             <code>POST /flag-stale-deals/&lt;crm&gt;/sweep</code> (see the README) and the \
-             portfolio is measured when a sweep ends.</p>",
+             <code>POST /flag-stale-deals/&lt;crm&gt;/sweep</code> (see docs/operations.md) and \
+             the portfolio is measured when a sweep ends.</p>",
         )
     } else {
         report.portfolios.iter().map(portfolio).collect()

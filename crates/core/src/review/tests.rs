@@ -338,6 +338,7 @@ fn through_the_pipeline_a_deal_entering_the_top_share_is_flagged_and_its_owner_t
             clock: &clock,
             handoffs: &NoHandoffs,
             review: &review,
+            text_hashes: &crate::templates::NoTextHashes,
         };
         let deliver = |id: &str, claimant: &str| {
             let delivery = Delivery::webhook(vec![update(id, &record)]);

@@ -18,9 +18,10 @@ pub use crate::score::{DimensionScore, Part, Status};
 use crate::{
     evidence::EvidenceRule,
     hygiene::{self, Hygiene},
-    model::Record,
+    model::{Record, RecordKind},
     placeholder,
     playbook::{Dimension, Playbook, WriteBackFields},
+    templates::Templates,
     tier,
     writeback::{WriteBack, text_field},
 };
@@ -142,8 +143,21 @@ impl Scorecard {
     }
 }
 
-/// Score a record against a playbook at time `now` (dates and engagement decay depend on it).
+/// Score a record on its own against a playbook at time `now` (dates and engagement decay
+/// depend on it): no other record's texts are known, so none is a pasted template.
 pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Scorecard {
+    score_among(record, playbook, &Templates::default(), now)
+}
+
+/// Score a record against a playbook at time `now`, knowing from `templates` how many of its
+/// CRM's records hold each of its dimensions' texts: a text on `template_records` of them or
+/// more is a pasted template, no evidence.
+pub fn score_among(
+    record: &Record,
+    playbook: &Playbook,
+    templates: &Templates,
+    now: OffsetDateTime,
+) -> Scorecard {
     let weights: f64 = playbook.dimensions.iter().map(|d| d.weight).sum();
     let scale = if weights > 0.0 {
         playbook.qualification_points() / weights
@@ -158,6 +172,7 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
             score_dimension(record, d, d.weight * scale, placeholders, now)
         })
         .collect();
+    discount_templates(&mut dimensions, playbook, templates, record.kind);
     discount_non_evidence(&mut dimensions, playbook);
     let fit = playbook.fit.as_ref().map(|f| f.score(record));
     let engagement = playbook.engagement.as_ref().map(|e| e.score(record, now));
@@ -182,6 +197,29 @@ pub fn score(record: &Record, playbook: &Playbook, now: OffsetDateTime) -> Score
             version: playbook.version.clone(),
             content_hash: playbook.content_hash.clone(),
         },
+    }
+}
+
+/// A text on `template_records` or more of the CRM's records of its kind is a pasted template,
+/// no evidence, whatever it says: the rep is asked for what this buyer said.
+fn discount_templates(
+    dimensions: &mut [DimensionScore],
+    playbook: &Playbook,
+    templates: &Templates,
+    kind: RecordKind,
+) {
+    for (d, score) in playbook.dimensions.iter().zip(dimensions.iter_mut()) {
+        let records = templates.records_with(&d.key);
+        let text = matches!(d.evidence, EvidenceRule::Text(_)) && score.evidence.is_some();
+        if records < playbook.template_records || !text {
+            continue;
+        }
+        let gap = format!("the same text is on {records} {}s", kind.as_str());
+        let reason = format!(
+            "`{}` holds no evidence: {gap}: write what this buyer said",
+            d.field()
+        );
+        score.not_evidence(d, gap, reason);
     }
 }
 
@@ -210,18 +248,20 @@ fn discount_non_evidence(dimensions: &mut [DimensionScore], playbook: &Playbook)
                 && (other.weight > d.weight || (other.weight == d.weight && *j < i))
         });
         if let Some((_, other)) = copied {
-            dimensions[i].not_evidence(d, format!("copies {}'s text", other.name));
+            let gap = format!("copies {}'s text", other.name);
+            let reason = format!("`{}` holds no evidence: it {gap}", d.field());
+            dimensions[i].not_evidence(d, gap, reason);
         }
     }
 }
 
 impl DimensionScore {
-    /// This dimension's text is not evidence, as it `gap` (`copies Pain's text`): red, no
-    /// points, and the question to ask.
-    fn not_evidence(&mut self, dimension: &Dimension, gap: String) {
+    /// This dimension's text is not evidence, for `reason`, shown to the rep as `gap` (`copies
+    /// Pain's text`): red, no points, and the question to ask.
+    fn not_evidence(&mut self, dimension: &Dimension, gap: String, reason: String) {
         self.status = Status::Red;
         self.points = 0.0;
-        self.reason = format!("`{}` holds no evidence: it {gap}", dimension.field());
+        self.reason = reason;
         self.next_question = Some(dimension.question.clone());
         self.gap = Some(gap);
     }
@@ -357,6 +397,67 @@ mod tests {
             "{}",
             card.tier_reason
         );
+    }
+
+    #[test]
+    fn a_text_on_as_many_deals_as_the_playbook_says_is_a_template_and_red() {
+        let playbook = Playbook::default_playbook();
+        let deal = qualified_deal();
+        let on = |pain: u32, impact: u32| -> Templates {
+            [("pain".to_owned(), pain), ("impact".to_owned(), impact)]
+                .into_iter()
+                .collect()
+        };
+        let alone = score(&deal, &playbook, NOW);
+        assert_eq!(score_among(&deal, &playbook, &on(2, 1), NOW), alone);
+        let card = score_among(&deal, &playbook, &on(3, 1), NOW);
+        let pain = &card.dimensions[1];
+        assert_eq!((pain.status, pain.points), (Status::Red, 0.0));
+        assert_eq!(
+            pain.reason,
+            "`pain` holds no evidence: the same text is on 3 deals: write what this buyer said"
+        );
+        assert_eq!(
+            pain.next_question.as_ref(),
+            Some(&playbook.dimensions[1].question)
+        );
+        assert_eq!(card.dimensions[2].status, Status::Green);
+        assert_eq!(card.total, alone.total - 20);
+        assert_ne!(card.tier, "hot");
+        let mut lead = deal.clone();
+        lead.kind = RecordKind::Lead;
+        let card = score_among(&lead, &playbook, &on(7, 1), NOW);
+        assert!(
+            card.dimensions[1].reason.contains("on 7 leads"),
+            "{:?}",
+            card.dimensions[1]
+        );
+    }
+
+    #[test]
+    fn a_template_copied_into_two_dimensions_is_red_in_both() {
+        let playbook = Playbook::default_playbook();
+        let mut deal = qualified_deal();
+        let pain = deal.fields["pain"].clone();
+        deal.fields.insert("impact".into(), pain);
+        let copied = score(&deal, &playbook, NOW);
+        assert!(
+            copied.dimensions[2]
+                .reason
+                .contains("it copies Pain's text")
+        );
+        let templates: Templates = [("pain".to_owned(), 3), ("impact".to_owned(), 3)]
+            .into_iter()
+            .collect();
+        let card = score_among(&deal, &playbook, &templates, NOW);
+        for d in &card.dimensions[1..=2] {
+            assert_eq!(d.status, Status::Red);
+            assert!(
+                d.reason.contains("the same text is on 3 deals"),
+                "{}",
+                d.reason
+            );
+        }
     }
 
     #[test]

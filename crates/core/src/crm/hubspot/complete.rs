@@ -114,6 +114,12 @@ pub async fn complete(
         .collect();
     let company_fields = company::properties(FIELDS, playbook.fit.as_ref(), "hubspot");
     let company_properties: Vec<String> = company_fields.iter().map(|(_, p)| p.clone()).collect();
+    // A playbook without fit reads no company.
+    let company_deals: &[String] = if playbook.fit.is_some() {
+        &deal_ids
+    } else {
+        &[]
+    };
     // Three chains of two rounds each, side by side: the records, the deals' timelines, their
     // companies.
     let records = async {
@@ -155,7 +161,7 @@ pub async fn complete(
     let ((deals, associations, contacts, owners, movers), timelines, companies) = futures::join!(
         records,
         timeline::timelines(api, &deal_ids, playbook.engagement.as_ref()),
-        companies::companies(api, &deal_ids, &company_properties),
+        companies::companies(api, company_deals, &company_properties),
     );
 
     let reads = Reads {

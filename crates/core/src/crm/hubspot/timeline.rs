@@ -1,6 +1,8 @@
 //! A deal's timeline: the calls, meetings, emails and notes associated with it, read for a whole
 //! batch with associations v4 (one call per activity type) and then batch reads of those objects
-//! (one per type and hundred activities), side by side.
+//! (one per type and hundred activities), side by side. Only the types that can change a score
+//! are read: calls and meetings always (their notes), emails and notes when the playbook's
+//! engagement gives their kind points.
 //!
 //! Each becomes an [`Activity`] at its `hs_timestamp` (a meeting at its start time): a call a
 //! `call` with its body as notes (one not completed — `NO_ANSWER`, `BUSY` — an `other`
@@ -25,21 +27,34 @@ use crate::{
     ports::{Clock, CrmClient},
 };
 
-/// HubSpot's activity objects a timeline is read from, with the properties read of each.
-const TYPES: [(&str, &[&str]); 4] = [
-    (
-        "calls",
-        &[
+/// One of HubSpot's activity objects a timeline is read from.
+struct Type {
+    /// Its object type in the API (`calls`).
+    object: &'static str,
+    /// The types its activities are given ([`default_kind`]'s names); the first is also the
+    /// prefix of those a playbook may name (`call_no_answer`).
+    crm_types: &'static [&'static str],
+    /// The properties read of each.
+    properties: &'static [&'static str],
+}
+
+/// HubSpot's activity objects, with the properties read of each.
+const TYPES: [Type; 4] = [
+    Type {
+        object: "calls",
+        crm_types: &["call"],
+        properties: &[
             "hs_timestamp",
             "hs_call_title",
             "hs_call_body",
             "hs_call_direction",
             "hs_call_status",
         ],
-    ),
-    (
-        "meetings",
-        &[
+    },
+    Type {
+        object: "meetings",
+        crm_types: &["meeting"],
+        properties: &[
             "hs_timestamp",
             "hs_meeting_title",
             "hs_meeting_body",
@@ -47,13 +62,33 @@ const TYPES: [(&str, &[&str]); 4] = [
             "hs_meeting_start_time",
             "hs_meeting_outcome",
         ],
-    ),
-    (
-        "emails",
-        &["hs_timestamp", "hs_email_subject", "hs_email_direction"],
-    ),
-    ("notes", &["hs_timestamp", "hs_note_body"]),
+    },
+    Type {
+        object: "emails",
+        crm_types: &["email", "incoming_email"],
+        properties: &["hs_timestamp", "hs_email_subject", "hs_email_direction"],
+    },
+    Type {
+        object: "notes",
+        crm_types: &["note"],
+        properties: &["hs_timestamp", "hs_note_body"],
+    },
 ];
+
+impl Type {
+    /// Whether this object's activities can change a score under `engagement`
+    /// ([`activity::wanted`]): with the default playbook, notes are not read (no signal, no call
+    /// notes), which spares a batch two calls.
+    fn wanted(&self, engagement: Option<&Engagement>) -> bool {
+        activity::wanted(
+            engagement,
+            "hubspot",
+            self.crm_types,
+            self.crm_types[0],
+            default_kind,
+        )
+    }
+}
 
 /// Each deal's activities, or why they could not be read.
 pub(super) type Timelines = BTreeMap<String, Result<Vec<Activity>, Error>>;
@@ -73,14 +108,11 @@ pub(super) async fn timelines(
     if deal_ids.is_empty() {
         return timelines;
     }
-    let associations = futures::future::join_all(
-        TYPES
-            .iter()
-            .map(|(object, _)| associated(api, object, deal_ids)),
-    )
-    .await;
-    let reads = futures::future::join_all(TYPES.iter().zip(&associations).map(
-        |((object, properties), associated)| async move {
+    let types: Vec<&Type> = TYPES.iter().filter(|t| t.wanted(engagement)).collect();
+    let associations =
+        futures::future::join_all(types.iter().map(|t| associated(api, t.object, deal_ids))).await;
+    let reads = futures::future::join_all(types.iter().zip(&associations).map(
+        |(t, associated)| async move {
             let ids: Vec<String> = match associated {
                 Ok(by_deal) => {
                     let mut ids: Vec<String> = by_deal.values().flatten().cloned().collect();
@@ -90,12 +122,12 @@ pub(super) async fn timelines(
                 }
                 Err(_) => Vec::new(),
             };
-            let properties: Vec<String> = properties.iter().map(|p| (*p).to_owned()).collect();
-            read(api, object, &ids, &properties, &[]).await
+            let properties: Vec<String> = t.properties.iter().map(|p| (*p).to_owned()).collect();
+            read(api, t.object, &ids, &properties, &[]).await
         },
     ))
     .await;
-    for (((object, _), associated), found) in TYPES.iter().zip(associations).zip(reads) {
+    for ((t, associated), found) in types.iter().zip(associations).zip(reads) {
         for (deal, timeline) in &mut timelines {
             let Ok(activities) = timeline else {
                 continue;
@@ -110,7 +142,7 @@ pub(super) async fn timelines(
             for id in ids {
                 match found.get(&id).cloned().unwrap_or(Ok(None)) {
                     Ok(Some(record)) => {
-                        activities.extend(activity(object, &properties_of(&record), engagement));
+                        activities.extend(activity(t.object, &properties_of(&record), engagement));
                     }
                     // Deleted since it was associated: not on the timeline any more.
                     Ok(None) => {}

@@ -4,7 +4,7 @@
 //! decides it, the re-read before a move back, who is told what, and a stage change delivered
 //! after a newer update.
 
-mod util;
+use crate::util;
 
 use base64::Engine;
 use bytes::Bytes;

@@ -1,7 +1,7 @@
 //! Every built component imports only what `wit/world.wit` allows, so a dependency that pulls in
 //! the filesystem or sockets fails here rather than on an edge deploy.
 
-mod util;
+use crate::util;
 
 use pipeline_guard_test_host::imports_outside_world;
 use util::*;

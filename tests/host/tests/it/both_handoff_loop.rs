@@ -3,8 +3,8 @@
 //! the BDR and the move back; the report's figures, hidden per-BDR rows before the rollout date
 //! and shown after it; the weekly summaries, sent once; and the report refused without the token.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use both::*;
 use pipeline_guard_test_host::{FakeCrm, node::Runtime};
@@ -40,18 +40,20 @@ fn event(id: &str, kind: &str, deal: &str, by: &str, fields: Value, ago: i64) ->
 }
 
 /// Evidence enough to pass the gate.
-fn qualified() -> Value {
+/// A qualified deal's fields, its texts its own (the same texts on three deals would be a pasted
+/// template, no evidence).
+fn qualified(deal: &str) -> Value {
     json!({
-        "situation": "Group finance consolidates 14 entities in Excel every quarter",
-        "pain": "Quarterly consolidation takes three weeks and produced two restatements last year",
-        "impact": "Consolidating in five days avoids restatements and an audit finding worth 200k",
-        "next_step": "Scoping call with the controller next Tuesday",
+        "situation": format!("{deal}: group finance consolidates 14 entities in Excel every quarter"),
+        "pain": format!("At {deal}, quarterly consolidation takes three weeks and produced two restatements last year"),
+        "impact": format!("Consolidating {deal} in five days avoids restatements and an audit finding worth 200k"),
+        "next_step": format!("Scoping call on {deal} with the controller next Tuesday"),
         "economic_buyer": "Priya Shah, Group CFO",
     })
 }
 
-fn verdict(verdict: &str, reason: &str) -> Value {
-    let mut fields = qualified();
+fn verdict(deal: &str, verdict: &str, reason: &str) -> Value {
+    let mut fields = qualified(deal);
     fields["pg_handoff_verdict"] = verdict.into();
     fields["pg_handoff_reason"] = reason.into();
     fields
@@ -127,9 +129,9 @@ async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises(
         let second = deliver(
             &node,
             &[
-                event("h-2", "stage_changed", "D-1", "bdr-1", qualified(), 40),
-                event("h-3", "stage_changed", "D-2", "bdr-2", qualified(), 40),
-                event("h-4", "stage_changed", "D-3", "bdr-2", qualified(), 40),
+                event("h-2", "stage_changed", "D-1", "bdr-1", qualified("D-1"), 40),
+                event("h-3", "stage_changed", "D-2", "bdr-2", qualified("D-2"), 40),
+                event("h-4", "stage_changed", "D-3", "bdr-2", qualified("D-3"), 40),
             ],
         )
         .await?;
@@ -147,9 +149,9 @@ async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises(
         let verdicts = deliver(
             &node,
             &[
-                event("v-1", "updated", "D-1", "ae-7", verdict("accepted", ""), 20),
-                event("v-2", "updated", "D-2", "ae-7", verdict("rejected", "No timeline"), 20),
-                event("v-3", "updated", "D-3", "ae-7", verdict("maybe later", ""), 20),
+                event("v-1", "updated", "D-1", "ae-7", verdict("D-1", "accepted", ""), 20),
+                event("v-2", "updated", "D-2", "ae-7", verdict("D-2", "rejected", "No timeline"), 20),
+                event("v-3", "updated", "D-3", "ae-7", verdict("D-3", "maybe later", ""), 20),
             ],
         )
         .await?;
@@ -171,7 +173,7 @@ async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises(
         assert!(unreadable["body"].as_str().unwrap().contains("\"no timeline\""));
 
         // A save that does not change the verdict records nothing new.
-        let again = deliver(&node, &[event("v-4", "updated", "D-2", "ae-7", verdict("rejected", "no timeline"), 10)]).await?;
+        let again = deliver(&node, &[event("v-4", "updated", "D-2", "ae-7", verdict("D-2", "rejected", "no timeline"), 10)]).await?;
         assert_eq!(again["results"][0]["brief"]["decision"], "skipped");
 
         // The record, in SQLite.

@@ -1,8 +1,8 @@
 //! On both hosts: the handoff gate decides every generic and HubSpot case as the core does, and a
 //! stage change delivered after a newer update is still gated.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use both::*;
 use serde_json::Value;

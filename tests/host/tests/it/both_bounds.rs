@@ -1,8 +1,8 @@
 //! On both hosts: a request without credentials is refused before its body is read, and a body
 //! trickling in past the deadline is refused.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use anyhow::Context as _;
 use both::*;

@@ -2,8 +2,8 @@
 //! caught), the URL a signature is checked against, HubSpot's signature versions, and what the
 //! generic signature covers.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use both::*;
 use bytes::Bytes;

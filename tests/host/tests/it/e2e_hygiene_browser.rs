@@ -12,9 +12,9 @@
 //! missing and passes, unless `PIPELINE_GUARD_BROWSER=required`. The screenshot goes under the
 //! target directory; `BLESS=1` writes `docs/hygiene.png` instead.
 
-mod both;
-mod browser;
-mod util;
+use crate::both;
+use crate::browser;
+use crate::util;
 
 use std::path::Path;
 

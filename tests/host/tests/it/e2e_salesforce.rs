@@ -5,7 +5,7 @@
 //! gate: every fixture case decided as the core decides it, the re-read before a move back, who
 //! is told what, and a handoff delivered after a newer notification.
 
-mod util;
+use crate::util;
 
 use bytes::Bytes;
 use pipeline_guard_test_host::{FakeCrm, Host, Scripted};
@@ -254,7 +254,7 @@ async fn a_flow_callout_gets_a_decision_to_branch_on_and_nothing_is_written() ->
         .body(Bytes::from(body))?;
     let response = host.request(request).await?;
     assert_eq!(response.status(), 200, "{}", body_text(&response));
-    // Flat fields the Flow branches on (README, "Deciding before the save").
+    // Flat fields the Flow branches on (docs/admin-salesforce.md, "Deciding before the save").
     let answer = json(&response);
     assert_eq!(answer["allowed"], true, "{answer}");
     assert_eq!(answer["decision"], "validated");
@@ -391,8 +391,9 @@ async fn refused_client_credentials_fault_with_what_to_check() -> anyhow::Result
     let response = host
         .request(outbound("/score-lead/salesforce", &body, Some(TOKEN_VALUE)))
         .await?;
-    // A refused key or secret is the configuration's to fix, like a refused token (README,
-    // Salesforce step 2): a fault naming what to check, and Salesforce keeps retrying.
+    // A refused key or secret is the configuration's to fix, like a refused token
+    // (docs/admin-salesforce.md, step 2): a fault naming what to check, and Salesforce keeps
+    // retrying.
     assert_retry_fault(&response);
     let text = body_text(&response);
     assert!(

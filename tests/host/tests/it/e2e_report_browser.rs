@@ -12,9 +12,9 @@
 //! unless `PIPELINE_GUARD_BROWSER=required`. The screenshot goes under the target directory;
 //! `BLESS=1` writes `docs/report.png` instead.
 
-mod both;
-mod browser;
-mod util;
+use crate::both;
+use crate::browser;
+use crate::util;
 
 use std::path::Path;
 

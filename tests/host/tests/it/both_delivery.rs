@@ -3,8 +3,8 @@
 //! score-lead's review queue (the top share flagged, the owner tasked once, `GET
 //! /score-lead/review`).
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use anyhow::Context as _;
 use both::*;
@@ -296,6 +296,92 @@ async fn on_both_hosts_a_crm_fault_is_retried_and_applied_once() -> anyhow::Resu
             ledger_row(&node, "score-lead", "evt-1001")?["state"],
             "processed"
         );
+        Ok(())
+    })
+    .await
+}
+
+/// Three deals of one rep, each with its own situation, impact and next step, and one pain.
+const THREE_DEALS: [(&str, &str, &str, &str); 3] = [
+    (
+        "D-701",
+        "Finance team of 12 closes the books in spreadsheets",
+        "Cutting close to three days frees two FTE",
+        "Demo with Dana Ruiz on 3 December",
+    ),
+    (
+        "D-702",
+        "Twenty planners rebuild the forecast by hand each quarter",
+        "Automating the forecast saves 40 hours a quarter",
+        "Call with the controller on 4 December",
+    ),
+    (
+        "D-703",
+        "Three warehouses reconcile stock counts on paper",
+        "Live stock counts cut write-offs by 15 percent",
+        "Workshop with the COO on 5 December",
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_the_third_deal_with_the_same_pain_gets_it_red() -> anyhow::Result<()> {
+    on_every_host("pasted template", |runtime, crm| async move {
+        let node = node(runtime, &crm).start().await?;
+        let pasted = "Manual processes cost the team 20 hours a month and delay reporting";
+        let mut pains = Vec::new();
+        for (n, (deal, situation, impact, next_step)) in THREE_DEALS.into_iter().enumerate() {
+            let mut event = lead_event(&format!("evt-70{n}"), deal);
+            event["record"]["kind"] = "deal".into();
+            let fields = &mut event["record"]["fields"];
+            fields["situation"] = situation.into();
+            fields["impact"] = impact.into();
+            fields["next_step"] = next_step.into();
+            // The same template, however each rep's paste cased and punctuated it.
+            fields["pain"] = match n {
+                1 => pasted.to_uppercase(),
+                _ => format!("{pasted}."),
+            }
+            .into();
+            let answer = node
+                .request(signed_post("/score-lead/generic", &batch(&[event])))
+                .await?;
+            assert_eq!(answer.status(), 200, "{}", json(&answer));
+            let dimensions = json(&answer)["results"][0]["decision"]["dimensions"].clone();
+            pains.push((
+                dimensions[1]["status"].clone(),
+                dimensions[1]["reason"].clone(),
+            ));
+            for other in [0, 2, 3] {
+                let reason = dimensions[other]["reason"].as_str().unwrap_or_default();
+                assert!(!reason.contains("the same text"), "{deal}: {reason}");
+            }
+        }
+        assert_eq!(pains[0].0, "green", "{pains:?}");
+        assert_eq!(pains[1].0, "green", "{pains:?}");
+        assert_eq!(
+            pains[2],
+            (
+                "red".into(),
+                "`pain` holds no evidence: the same text is on 3 deals: write what this buyer said"
+                    .into()
+            )
+        );
+        let written = received(&crm);
+        let gaps = written[2]["body"]["fields"]["pg_gaps"].as_str();
+        assert!(
+            gaps.is_some_and(|s| s.starts_with("Pain: the same text is on 3 deals")),
+            "{gaps:?}"
+        );
+        // The database keeps one hash per deal, never the text.
+        let kept = node.sql(
+            "SELECT record_id, typeof(hash), length(hash) FROM pg_text_hashes \
+             WHERE crm = 'generic' AND dimension = 'pain' ORDER BY record_id",
+        )?;
+        let deals: Vec<serde_json::Value> = THREE_DEALS
+            .iter()
+            .map(|(deal, ..)| serde_json::json!([deal, "blob", 32]))
+            .collect();
+        assert_eq!(serde_json::json!(kept), serde_json::json!(deals));
         Ok(())
     })
     .await

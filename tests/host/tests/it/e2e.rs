@@ -2,7 +2,7 @@
 //! serving over TCP) and bad input. The scenarios that run on real Spin too are in
 //! `both_*.rs`.
 
-mod util;
+use crate::util;
 
 use bytes::Bytes;
 use pipeline_guard_test_host::{FakeCrm, InstanceReuse};

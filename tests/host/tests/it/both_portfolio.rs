@@ -5,8 +5,8 @@
 //! a handoff that fails the rules is told, not blocked. Once the deals are fixed, the next sweep
 //! measures them above the threshold and the same handoff is blocked again.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use both::*;
 use pipeline_guard_test_host::{FakeCrm, node::Node};

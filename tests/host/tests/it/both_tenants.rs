@@ -1,8 +1,8 @@
 //! On both hosts: tenant pinning, a function's own HubSpot secret, the Salesforce token, and the
 //! bounds on what a delivery may carry.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use anyhow::Context as _;
 use both::*;
@@ -309,6 +309,43 @@ async fn on_both_hosts_salesforce_takes_its_token_in_the_header_the_query_or_the
             .count();
         anyhow::ensure!(patches == 1, "{patches} write-backs");
         anyhow::ensure!(recorded(&node)? == 1);
+        Ok(())
+    })
+    .await
+}
+
+/// A HubSpot-only install sets no generic variable: the app starts, HubSpot's deliveries are
+/// handled, and the generic route answers 500 naming the variable it lacks, recording nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_a_hubspot_only_install_needs_no_generic_variable() -> anyhow::Result<()> {
+    on_every_host("HubSpot-only install", |runtime, crm| async move {
+        let node = Node::builder(runtime, root().join("spin.toml"), target_dir())
+            .variable("hubspot_client_secret", HUBSPOT_SECRET)
+            .variable("hubspot_api_origin", crm.url())
+            .variable("hubspot_api_token", "pat-na1-test")
+            .start()
+            .await?;
+        let case = "hubspot/signed-v3";
+        answer_as_in_fixture(&crm, case);
+        let body = fixture(&format!("{case}.json"));
+        let answer = node
+            .request(hubspot_post("/score-lead/hubspot", &body, true, 0))
+            .await?;
+        anyhow::ensure!(answer.status() == 200, "{}", json(&answer));
+        let handled = recorded(&node)?;
+        anyhow::ensure!(handled > 0, "the HubSpot delivery recorded nothing");
+
+        let generic = fixture("generic/lead-created-fully-evidenced.json");
+        let refused = node
+            .request(signed_post("/score-lead/generic", &generic))
+            .await?;
+        assert_error(&refused, 500, "config", None)?;
+        let message = json(&refused)["error"]["message"].to_string();
+        anyhow::ensure!(message.contains("generic_webhook_secret"), "{message}");
+        anyhow::ensure!(
+            recorded(&node)? == handled,
+            "the refused delivery was recorded"
+        );
         Ok(())
     })
     .await

@@ -4,7 +4,7 @@
 //! Rate limits and a CRM that never answers run on both hosts (`both_delivery.rs`). Nothing a CRM
 //! sent is lost or applied twice.
 
-mod util;
+use crate::util;
 
 use std::time::Duration;
 

@@ -3,8 +3,8 @@
 //! partway through: the cursor stays, the answer says when to call again, and the next call
 //! resumes on the page that failed.
 
-mod both;
-mod util;
+use crate::both;
+use crate::util;
 
 use both::*;
 use pipeline_guard_test_host::{FakeCrm, Scripted};

@@ -2,7 +2,7 @@
 //! however its copies are spread over them (HubSpot sends up to 10 requests at once; behind a
 //! load balancer they land on different nodes). Without Spin this says so and checks nothing.
 
-mod util;
+use crate::util;
 
 use std::time::Duration;
 

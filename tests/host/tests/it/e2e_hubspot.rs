@@ -3,7 +3,7 @@
 //! batch write-back calls HubSpot would receive. The handoff gate's cases are the fixtures'
 //! (`fixtures/hubspot/`), run with the fixture's mode, playbook and CRM answers.
 
-mod util;
+use crate::util;
 
 use bytes::Bytes;
 use pipeline_guard_test_host::{FakeCrm, Host, Scripted};
