@@ -329,7 +329,24 @@ impl CrmClient for SlowCrm {
     ) -> Result<Value, pipeline_guard_core::Error> {
         *self.calls.borrow_mut() += 1;
         tokio::time::sleep(self.latency).await;
-        self.answers.send(call, timeout).await
+        let answer = self.answers.send(call, timeout).await?;
+        within_contract(call, &answer);
+        Ok(answer)
+    }
+}
+
+/// Panics when `call`, or the canned `answer` to it, is outside HubSpot's API description, as
+/// the fake CRM does for the `.wasm` runs.
+fn within_contract(call: &CrmCall, answer: &Value) {
+    let contracts = pipeline_guard_contract::contracts().unwrap_or_else(|e| panic!("{e}"));
+    let checked = pipeline_guard_contract::Call {
+        method: &call.method,
+        path_and_query: &call.path,
+        body: (!call.body.is_null()).then_some(&call.body),
+        answer: Some(answer),
+    };
+    if let Err(violation) = contracts.check(&checked) {
+        panic!("the bench's native fake answered outside the contract: {violation}");
     }
 }
 

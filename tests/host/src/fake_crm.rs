@@ -4,6 +4,10 @@
 //! body (`{}` unless told otherwise with [`FakeCrm::respond`]). Faults can be
 //! injected for the next requests: an error status, a delay, or a dropped
 //! connection. Faulted requests are recorded too.
+//!
+//! Every request to a known CRM's API, with a successful answer it gets, is checked against
+//! the vendor's API description (`pipeline-guard-contract`); a fake that saw a call outside it
+//! fails the test when dropped, naming the operation and the field.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -131,6 +135,8 @@ struct State {
     requests: Vec<RecordedRequest>,
     canned: Vec<Canned>,
     faults: VecDeque<Fault>,
+    /// Calls outside the vendor's API description, as `METHOD path: violation`.
+    outside_contract: Vec<String>,
 }
 
 /// A fake CRM API server; stops when dropped.
@@ -144,6 +150,14 @@ pub struct FakeCrm {
 impl Drop for FakeCrm {
     fn drop(&mut self) {
         self.server.abort();
+        let outside = std::mem::take(&mut self.lock().outside_contract);
+        if !outside.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the fake CRM saw {} call(s) outside the vendor's API description:\n{}",
+                outside.len(),
+                outside.join("\n")
+            );
+        }
     }
 }
 
@@ -197,6 +211,12 @@ impl FakeCrm {
         self.lock().requests.clone()
     }
 
+    /// The calls so far outside the vendor's API description (`METHOD path: violation`), taken:
+    /// the fake no longer fails the test for them when dropped.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().outside_contract)
+    }
+
     /// Forgets the recorded requests (canned answers and pending faults stay).
     pub fn clear(&self) {
         self.lock().requests.clear();
@@ -245,6 +265,32 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Why `request`, answered with `answer`, is outside its vendor's API description, if it is.
+/// Only successful JSON answers are checked: error answers are the faults tests inject.
+fn outside_contract(request: &RecordedRequest, answer: &Answer) -> Option<String> {
+    let contracts = match pipeline_guard_contract::contracts() {
+        Ok(contracts) => contracts,
+        Err(error) => return Some(error.to_string()),
+    };
+    let body = request.json();
+    let answer = match answer {
+        Answer::Respond(scripted) if (200..300).contains(&scripted.status) => {
+            serde_json::from_slice::<serde_json::Value>(&scripted.body).ok()
+        }
+        _ => None,
+    };
+    let call = pipeline_guard_contract::Call {
+        method: request.method.as_str(),
+        path_and_query: &request.path_and_query,
+        body: body.as_ref(),
+        answer: answer.as_ref(),
+    };
+    contracts
+        .check(&call)
+        .err()
+        .map(|violation| format!("{} {}: {violation}", request.method, request.path_and_query))
 }
 
 async fn handle(
@@ -297,6 +343,9 @@ async fn handle(
                 }
             }
         };
+        if let Some(violation) = outside_contract(&recorded, &answer) {
+            state.outside_contract.push(violation);
+        }
         state.requests.push(recorded);
         let delay = match (&fault, &answer) {
             (Some(Fault::Delay(delay)), _) => Some(*delay),
@@ -328,5 +377,43 @@ async fn handle(
             }
             Ok(response)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    async fn send(crm: &FakeCrm, request: &str) {
+        let mut stream = tokio::net::TcpStream::connect(crm.addr()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_call_outside_the_vendors_description_is_recorded_by_operation_and_field() {
+        let crm = FakeCrm::start().await.unwrap();
+        let soql = "SELECT+Id%2C+Employees+FROM+Opportunity";
+        send(
+            &crm,
+            &format!(
+                "GET /services/data/v65.0/query?q={soql} HTTP/1.1\r\nhost: crm\r\nconnection: close\r\n\r\n"
+            ),
+        )
+        .await;
+        send(
+            &crm,
+            "GET /records/deals/D-1 HTTP/1.1\r\nhost: crm\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            crm.take_contract_violations(),
+            [format!(
+                "GET /services/data/v65.0/query?q={soql}: Salesforce Query: `Opportunity.Employees` is not a standard field of Opportunity (custom fields end in `__c`)"
+            )]
+        );
     }
 }

@@ -225,14 +225,14 @@ async fn file_backed_kv_survives_a_host_restart() {
 async fn outbound_http_is_sandboxed() {
     let crm = FakeCrm::start().await.expect("fake crm");
     let elsewhere = FakeCrm::start().await.expect("second server");
-    crm.respond("GET", "/crm/", 201, serde_json::json!({"id": 1}));
+    crm.respond("GET", "/sandbox/", 201, serde_json::json!({"id": 1}));
     let app = app(MANIFEST);
     let host = builder(&app)
         .variable("crm_url", crm.url())
         .build()
         .expect("starts");
 
-    let url = format!("{}/crm/v3?x=1", crm.url());
+    let url = format!("{}/sandbox/v3?x=1", crm.url());
     assert_eq!(
         get(&host, &format!("/probe/out?url={url}")).await.1,
         "status:201"
@@ -240,9 +240,9 @@ async fn outbound_http_is_sandboxed() {
     let seen = crm.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].method, http::Method::GET);
-    assert_eq!(seen[0].path_and_query, "/crm/v3?x=1");
+    assert_eq!(seen[0].path_and_query, "/sandbox/v3?x=1");
 
-    let denied_url = format!("{}/crm/v3", elsewhere.url());
+    let denied_url = format!("{}/sandbox/v3", elsewhere.url());
     let answer = get(&host, &format!("/probe/out?url={denied_url}")).await.1;
     assert_eq!(answer, "err:ErrorCode::HttpRequestDenied");
     let answer = get(&host, &format!("/other/out?url={url}")).await.1;
