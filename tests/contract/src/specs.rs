@@ -23,9 +23,13 @@ pub enum Vendor {
 
 impl Vendor {
     /// The vendor whose API `path` belongs to; `None` for another (the generic CRM's
-    /// `/records/…`), which has no published description to check against.
+    /// `<base path>/records/…`, whatever its base path, `/api/v2` included), which has no
+    /// published description to check against.
     pub fn of_path(path: &str) -> Option<Vendor> {
-        if path.starts_with("/crm/") {
+        let route = path.split('?').next().unwrap_or(path);
+        if route.split('/').any(|segment| segment == "records") {
+            None
+        } else if path.starts_with("/crm/") {
             Some(Vendor::Hubspot)
         } else if path.starts_with("/api/v1/") || path.starts_with("/api/v2/") {
             Some(Vendor::Pipedrive)
@@ -150,6 +154,18 @@ pub fn contracts() -> Result<&'static Contracts, &'static LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_generic_crms_records_are_no_vendors_whatever_their_base_path() {
+        assert_eq!(Vendor::of_path("/records/deals/D-1"), None);
+        assert_eq!(Vendor::of_path("/api/v2/records/leads/L-501"), None);
+        assert_eq!(Vendor::of_path("/api/v2/records/deals?status=open"), None);
+        assert_eq!(
+            Vendor::of_path("/api/v2/deals?ids=102"),
+            Some(Vendor::Pipedrive)
+        );
+        assert_eq!(Vendor::of_path("/crm/v3/owners/1"), Some(Vendor::Hubspot));
+    }
 
     #[test]
     fn missing_specs_fail_when_required_and_skip_only_hubspot_and_pipedrive_otherwise() {
