@@ -135,8 +135,10 @@ struct State {
     requests: Vec<RecordedRequest>,
     canned: Vec<Canned>,
     faults: VecDeque<Fault>,
-    /// Calls outside the vendor's API description, as `METHOD path: violation`.
-    outside_contract: Vec<String>,
+    /// Requests not yet checked against the vendor's API description, each with its successful
+    /// answer's body: checked when the test asks or the fake is dropped, never while a call waits
+    /// for its answer (a check of a large answer would slow every call a benchmark times).
+    unchecked: Vec<(RecordedRequest, Option<Bytes>)>,
 }
 
 /// A fake CRM API server; stops when dropped.
@@ -150,8 +152,11 @@ pub struct FakeCrm {
 impl Drop for FakeCrm {
     fn drop(&mut self) {
         self.server.abort();
-        let outside = std::mem::take(&mut self.lock().outside_contract);
-        if !outside.is_empty() && !std::thread::panicking() {
+        if std::thread::panicking() {
+            return;
+        }
+        let outside = self.take_contract_violations();
+        if !outside.is_empty() {
             panic!(
                 "the fake CRM saw {} call(s) outside the vendor's API description:\n{}",
                 outside.len(),
@@ -214,7 +219,11 @@ impl FakeCrm {
     /// The calls so far outside the vendor's API description (`METHOD path: violation`), taken:
     /// the fake no longer fails the test for them when dropped.
     pub fn take_contract_violations(&self) -> Vec<String> {
-        std::mem::take(&mut self.lock().outside_contract)
+        let unchecked = std::mem::take(&mut self.lock().unchecked);
+        unchecked
+            .iter()
+            .filter_map(|(request, answer)| outside_contract(request, answer.as_deref()))
+            .collect()
     }
 
     /// Forgets the recorded requests (canned answers and pending faults stay).
@@ -267,20 +276,26 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Why `request`, answered with `answer`, is outside its vendor's API description, if it is.
-/// Only successful JSON answers are checked: error answers are the faults tests inject.
-fn outside_contract(request: &RecordedRequest, answer: &Answer) -> Option<String> {
+/// The body of `answer` when it is a success, the only answers checked against the vendor's
+/// description: error answers are the faults tests inject.
+fn successful(answer: &Answer) -> Option<Bytes> {
+    match answer {
+        Answer::Respond(scripted) if (200..300).contains(&scripted.status) => {
+            Some(scripted.body.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Why `request`, answered with the successful `answer` body (`None`: no success), is outside
+/// its vendor's API description, if it is.
+fn outside_contract(request: &RecordedRequest, answer: Option<&[u8]>) -> Option<String> {
     let contracts = match pipeline_guard_contract::contracts() {
         Ok(contracts) => contracts,
         Err(error) => return Some(error.to_string()),
     };
     let body = request.json();
-    let answer = match answer {
-        Answer::Respond(scripted) if (200..300).contains(&scripted.status) => {
-            serde_json::from_slice::<serde_json::Value>(&scripted.body).ok()
-        }
-        _ => None,
-    };
+    let answer = answer.and_then(|body| serde_json::from_slice::<serde_json::Value>(body).ok());
     let call = pipeline_guard_contract::Call {
         method: request.method.as_str(),
         path_and_query: &request.path_and_query,
@@ -343,9 +358,8 @@ async fn handle(
                 }
             }
         };
-        if let Some(violation) = outside_contract(&recorded, &answer) {
-            state.outside_contract.push(violation);
-        }
+        let answered = successful(&answer);
+        state.unchecked.push((recorded.clone(), answered));
         state.requests.push(recorded);
         let delay = match (&fault, &answer) {
             (Some(Fault::Delay(delay)), _) => Some(*delay),
