@@ -109,27 +109,49 @@ fn word(raw: String, starts_sentence: bool) -> Word {
 /// The words of `phrase`, cut as a text is ("Sign-off" is "sign", "off"); the built-in lists,
 /// already plain lower-case words, are not cut again.
 fn parts(phrase: &str) -> Vec<String> {
-    let plain = phrase
-        .chars()
-        .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == ' ');
-    if plain {
+    if plain(phrase) {
         phrase.split_whitespace().map(str::to_owned).collect()
     } else {
         words(phrase).into_iter().map(|w| w.lower).collect()
     }
 }
 
-/// Whether the words of `phrase` start at `at` in `words`, the first in any inflection.
+/// Whether `phrase` is lower-case words and digits only, so its words are its spaces' pieces.
+fn plain(phrase: &str) -> bool {
+    phrase
+        .chars()
+        .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == ' ')
+}
+
+/// Whether the words of `phrase` start at `at` in `words`, the first in any inflection. Every
+/// word list is tried at every word of every text scored, so a plain phrase (all of the
+/// shipped lists) is compared in place, without cutting it into words first.
 pub fn phrase_at(words: &[Word], at: usize, phrase: &str) -> bool {
+    // Most phrases fail on their first letter: a phrase led by a letter or digit starts with its
+    // lower case in every inflection.
+    let lead = phrase.trim_start().bytes().next();
+    let letter = words.get(at).and_then(|w| w.lower.bytes().next());
+    if let (Some(lead), Some(letter)) = (lead, letter)
+        && lead.is_ascii_alphanumeric()
+        && lead.to_ascii_lowercase() != letter
+    {
+        return false;
+    }
+    let follows = |k: usize, part: &str| words.get(at + 1 + k).is_some_and(|w| w.lower == part);
+    if plain(phrase) {
+        let mut parts = phrase.split_whitespace();
+        let Some(first) = parts.next() else {
+            return false;
+        };
+        return words.get(at).is_some_and(|w| inflects(first, &w.lower))
+            && parts.enumerate().all(|(k, part)| follows(k, part));
+    }
     let parts = parts(phrase);
     let Some((first, rest)) = parts.split_first() else {
         return false;
     };
     words.get(at).is_some_and(|w| inflects(first, &w.lower))
-        && rest
-            .iter()
-            .enumerate()
-            .all(|(k, part)| words.get(at + 1 + k).is_some_and(|w| w.lower == *part))
+        && rest.iter().enumerate().all(|(k, part)| follows(k, part))
 }
 
 /// The words of `phrase` as `words` has them at `at`, as written ("Kick off").
