@@ -26,7 +26,11 @@ pub fn placeholder(text: &str, placeholders: &[String]) -> Option<String> {
         .map(|p| normalised(p).replace(' ', ""))
         .filter(|p| !p.is_empty())
         .collect();
-    if !unlabelled.is_empty() && made_of(&unlabelled.concat(), &listed) {
+    // Spaces may cut a placeholder anywhere, even into a label's letters ("unk now n"): the
+    // whole text is tried as well as the text without its labels.
+    if made_of(&words.concat(), &listed)
+        || (!unlabelled.is_empty() && made_of(&unlabelled.concat(), &listed))
+    {
         return Some(format!("{:?} is a placeholder", text.trim()));
     }
     let first = words[0];

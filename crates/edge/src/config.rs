@@ -164,6 +164,14 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
             names.origin
         )));
     }
+    if !has_origin(&base_url) {
+        return Err(Error::Config(format!(
+            "variable `{}` is `{base_url}`, no scheme://host: set `{}_api_origin` to {}",
+            names.url,
+            crm.name(),
+            names.origin
+        )));
+    }
     if let Some(why) = (names.wrong_origin)(&base_url) {
         return Err(Error::Config(format!(
             "`{}_api_origin` is {base_url}, {why}: set it to {}",
@@ -210,6 +218,16 @@ pub async fn crm_api(crm: Crm) -> Result<CrmApi, Error> {
     })
 }
 
+/// Whether `base_url` starts with `scheme://host`: a base path set without its origin
+/// (`generic_api_base_path` alone) is no URL to call.
+fn has_origin(base_url: &str) -> bool {
+    ["https://", "http://"].iter().any(|scheme| {
+        base_url
+            .strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +243,14 @@ mod tests {
         assert_eq!(secrets, shared());
         prefer_function_secret(&mut secrets, own, "gate-handoff-app".into());
         assert_eq!(secrets[own.replaces], "gate-handoff-app");
+    }
+
+    #[test]
+    fn an_api_url_needs_its_origin_not_only_a_base_path() {
+        assert!(has_origin("https://crm.example.com/api/v2"));
+        assert!(has_origin("http://127.0.0.1:8080"));
+        assert!(!has_origin("/api/v2"));
+        assert!(!has_origin("https:///api"));
+        assert!(!has_origin("crm.example.com"));
     }
 }

@@ -165,7 +165,7 @@ pub fn checklist(
                     open(record).then(|| stage_and_close_date(record, today, rotting))
                 }
                 Check::Contacts => Some(contacts(record, staleness.authority_field.is_some())),
-                Check::CallNotes => call_notes(record, &staleness.call_note_topics),
+                Check::CallNotes => call_notes(record, &staleness.call_note_topics, today),
                 Check::LostReason => (record.status == DealStatus::Lost).then(|| {
                     let field = &staleness.lost_reason_field;
                     if placeholder::filled(record, field, &playbook.handoff.placeholders) {
@@ -279,10 +279,12 @@ fn who(contact: &Contact) -> &str {
 }
 
 /// `None` when the record's activities were neither read nor sent: whether calls are logged
-/// cannot be told.
+/// cannot be told. A call or meeting dated after `today` is booked, not held: it needs no notes
+/// yet.
 fn call_notes(
     record: &Record,
     topics: &std::collections::BTreeMap<String, Vec<String>>,
+    today: Date,
 ) -> Option<Vec<String>> {
     if !record.activities_read && record.activities.is_empty() {
         return None;
@@ -291,6 +293,7 @@ fn call_notes(
         .activities
         .iter()
         .filter(|a| matches!(a.kind, ActivityKind::Call | ActivityKind::Meeting))
+        .filter(|a| a.at.to_offset(UtcOffset::UTC).date() <= today)
         .collect();
     if calls.is_empty() {
         return Some(vec!["no call or meeting logged".to_owned()]);

@@ -42,11 +42,11 @@ pub(super) async fn compare(
         .iter()
         .map(|&i| {
             let event = events[i];
-            let mut texts = DimensionText::of(&event.record, playbook);
             if event.change == Change::Deleted {
-                texts.iter_mut().for_each(|t| t.hash = None);
+                DimensionText::forgotten(&event.record, playbook)
+            } else {
+                DimensionText::of(&event.record, playbook)
             }
-            texts
         })
         .collect();
     let compared = templates::compare(crm, per_record, hashes).await?;

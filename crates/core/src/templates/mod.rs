@@ -30,7 +30,8 @@ use crate::{
 };
 
 /// The SHA-256 of a text's normalised form: two texts that say the same thing, however cased,
-/// punctuated or spaced, have the same hash, and the text cannot be read back from it.
+/// punctuated or spaced, have the same hash. The text is not kept, but a hash is no secret: a
+/// short, common text can be confirmed by hashing a guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TextHash([u8; 32]);
 
@@ -67,20 +68,43 @@ pub struct DimensionText {
 }
 
 impl DimensionText {
-    /// What `record` holds in each of `playbook`'s text dimensions.
+    /// What `record` holds in each of `playbook`'s text dimensions whose field it carries. A
+    /// field the CRM did not send (an outbound message or a Flow callout carries only the fields
+    /// its admin chose) says nothing of the text: what was kept for it stays. A field sent empty
+    /// or holding a placeholder forgets it.
     pub fn of(record: &Record, playbook: &Playbook) -> Vec<DimensionText> {
+        Self::each(record, playbook)
+            .into_iter()
+            .filter(|(field, _)| record.fields.contains_key(field))
+            .map(|(_, text)| text)
+            .collect()
+    }
+
+    /// Every text dimension of `record` forgotten (the record was deleted).
+    pub fn forgotten(record: &Record, playbook: &Playbook) -> Vec<DimensionText> {
+        Self::each(record, playbook)
+            .into_iter()
+            .map(|(_, text)| DimensionText { hash: None, ..text })
+            .collect()
+    }
+
+    /// Each text dimension's field with what `record` holds in it.
+    fn each(record: &Record, playbook: &Playbook) -> Vec<(String, DimensionText)> {
         let placeholders = &playbook.handoff.placeholders;
         playbook
             .dimensions
             .iter()
             .filter(|d| matches!(d.evidence, EvidenceRule::Text(_)))
-            .map(|d| DimensionText {
-                kind: record.kind,
-                record_id: record.id.clone(),
-                dimension: d.key.clone(),
-                hash: record
-                    .text(d.field())
-                    .and_then(|text| TextHash::of(&text, placeholders)),
+            .map(|d| {
+                let text = DimensionText {
+                    kind: record.kind,
+                    record_id: record.id.clone(),
+                    dimension: d.key.clone(),
+                    hash: record
+                        .text(d.field())
+                        .and_then(|text| TextHash::of(&text, placeholders)),
+                };
+                (d.field().to_owned(), text)
             })
             .collect()
     }

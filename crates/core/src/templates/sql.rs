@@ -1,7 +1,8 @@
 //! The text hashes in a SQL database (Spin's `spin:sqlite`, the same `default` database as the
 //! ledger): one row per (CRM, kind, dimension, record) holding the hash of the record's current
-//! text, counted through an index on the hash. A batch costs at most three statements: one
-//! upsert of the texts it holds, one delete of those it no longer holds, one count.
+//! text, counted through an index on the hash. A batch costs one upsert of the texts it holds,
+//! then a delete of those it no longer holds and a count, each per [`MAX_TERMS`] texts: three
+//! statements for a hundred records of the default playbook.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,10 @@ pub const SCHEMA: &[&str] = &[
 /// The most parameters one statement binds (SQLite's limit); a batch larger than that (a
 /// playbook of hundreds of text dimensions) takes more statements.
 const MAX_PARAMETERS: usize = 32_766;
+
+/// The most texts one delete or count names: SQLite nests a chain of `OR`s one level deeper per
+/// term and refuses an expression deeper than 1,000 (`SQLITE_MAX_EXPR_DEPTH`).
+pub const MAX_TERMS: usize = 250;
 
 /// The text hashes over a [`Database`].
 #[derive(Debug)]
@@ -73,7 +78,7 @@ impl<D: Database> SqlTextHashes<D> {
 
     /// Delete the rows of `emptied` (texts without a hash).
     async fn forget(&self, crm: Crm, emptied: &[&DimensionText]) -> Result<(), Error> {
-        for chunk in emptied.chunks((MAX_PARAMETERS - 1) / 3) {
+        for chunk in emptied.chunks(MAX_TERMS) {
             let mut params = vec![SqlValue::from(crm.name())];
             for text in chunk {
                 params.extend([
@@ -98,7 +103,7 @@ impl<D: Database> SqlTextHashes<D> {
         wanted: &[(&str, &str, &TextHash)],
     ) -> Result<BTreeMap<(String, String, TextHash), u32>, Error> {
         let mut counts = BTreeMap::new();
-        for chunk in wanted.chunks((MAX_PARAMETERS - 1) / 3) {
+        for chunk in wanted.chunks(MAX_TERMS) {
             let mut params = vec![SqlValue::from(crm.name())];
             for (kind, dimension, hash) in chunk {
                 params.extend([

@@ -215,3 +215,65 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_thousand_texts_in_one_batch_are_kept_counted_and_forgotten() {
+    // More texts than one statement may name (SQLite's expression depth): several statements.
+    let many = super::sql::MAX_TERMS * 4;
+    let texts: Vec<DimensionText> = (0..many)
+        .map(|i| deal(&format!("D-{i}"), &format!("{PASTED} {}", i % 2)))
+        .collect();
+    each(|hashes| {
+        let counts = hashes.keep(Crm::Hubspot, &texts);
+        assert_eq!(counts.len(), many);
+        assert!(counts.iter().all(|&n| n as usize == many / 2), "{counts:?}");
+        let emptied: Vec<DimensionText> = texts
+            .iter()
+            .map(|t| DimensionText {
+                hash: None,
+                ..t.clone()
+            })
+            .collect();
+        assert!(hashes.keep(Crm::Hubspot, &emptied).iter().all(|&n| n == 0));
+        assert_eq!(hashes.keep(Crm::Hubspot, &[deal("D-0", PASTED)]), [1]);
+    });
+}
+
+#[test]
+fn a_field_the_crm_did_not_send_keeps_its_text_and_one_sent_empty_forgets_it() {
+    let playbook = Playbook::default_playbook();
+    let mut full = Record::new_deal("D-1");
+    full.fields.insert("pain".into(), PASTED.into());
+    full.fields
+        .insert("impact".into(), "Five days saved each close".into());
+    let kept = DimensionText::of(&full, &playbook);
+    assert_eq!(
+        kept.iter()
+            .map(|t| t.dimension.as_str())
+            .collect::<Vec<_>>(),
+        ["pain", "impact"]
+    );
+    // A Flow callout sending Pain alone says nothing of Impact.
+    let mut partial = Record::new_deal("D-1");
+    partial.fields.insert("pain".into(), PASTED.into());
+    let sent = DimensionText::of(&partial, &playbook);
+    assert_eq!(
+        sent.iter()
+            .map(|t| t.dimension.as_str())
+            .collect::<Vec<_>>(),
+        ["pain"]
+    );
+    // Sent empty, it is forgotten; a deleted record forgets every dimension.
+    partial
+        .fields
+        .insert("impact".into(), serde_json::Value::Null);
+    let emptied = DimensionText::of(&partial, &playbook);
+    assert!(
+        emptied
+            .iter()
+            .any(|t| t.dimension == "impact" && t.hash.is_none())
+    );
+    let deleted = DimensionText::forgotten(&Record::new_deal("D-1"), &playbook);
+    assert_eq!(deleted.len(), 4);
+    assert!(deleted.iter().all(|t| t.hash.is_none()));
+}

@@ -130,8 +130,9 @@ pub async fn complete(
             if event.record.kind == RecordKind::Deal {
                 let record = &mut event.record;
                 let id = record.id.clone();
-                let read = done.clone().map(|rows| {
-                    row_of(&rows, &id)
+                // Only this opportunity's row is copied, never the batch's.
+                let read = done.as_ref().map_err(Clone::clone).map(|rows| {
+                    row_of(rows, &id)
                         .map(|row| activities::of_row(row, engagement))
                         .unwrap_or_default()
                 });
@@ -142,8 +143,9 @@ pub async fn complete(
                 }
                 if let Some(fields) = &company_fields {
                     let read = accounts
-                        .clone()
-                        .map(|rows| row_of(&rows, &id).and_then(account::of_row));
+                        .as_ref()
+                        .map_err(Clone::clone)
+                        .map(|rows| row_of(rows, &id).and_then(account::of_row));
                     if let Some(Some(account)) = read_or_say(record, COMPANY, read, account::GRANT)?
                     {
                         company::apply(record, &account, fields);

@@ -43,6 +43,7 @@ pub fn inflects(base: &str, word: &str) -> bool {
     let Some(ending) = word.strip_prefix(base) else {
         return base
             .strip_suffix('e')
+            .filter(|stem| !stem.is_empty())
             .is_some_and(|stem| word.strip_prefix(stem) == Some("ing"));
     };
     matches!(ending, "s" | "es" | "d" | "ed" | "ing")
@@ -127,8 +128,8 @@ fn plain(phrase: &str) -> bool {
 /// word list is tried at every word of every text scored, so a plain phrase (all of the
 /// shipped lists) is compared in place, without cutting it into words first.
 pub fn phrase_at(words: &[Word], at: usize, phrase: &str) -> bool {
-    // Most phrases fail on their first letter: a phrase led by a letter or digit starts with its
-    // lower case in every inflection.
+    // Most phrases fail on their first letter: every inflection of a word led by a letter or
+    // digit starts with that letter's lower case.
     let lead = phrase.trim_start().bytes().next();
     let letter = words.get(at).and_then(|w| w.lower.bytes().next());
     if let (Some(lead), Some(letter)) = (lead, letter)
