@@ -91,6 +91,28 @@ pub(super) fn opportunity_field(name: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The contract checks hold every standard object's fields
+    /// (`tests/contract/salesforce/standard-fields.tsv`, with their sources); the Opportunity's
+    /// here must be the same, or a sweep would select a field the contract refuses, or drop one
+    /// it allows.
+    #[test]
+    fn the_standard_fields_are_the_contracts() {
+        let table = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/contract/salesforce/standard-fields.tsv");
+        let text = std::fs::read_to_string(&table).expect("the contract's field table");
+        let mut listed: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .map(|line| line.split('\t').collect::<Vec<_>>())
+            .filter(|row| row.len() > 2 && row[0] == "Opportunity" && row[2] == "field")
+            .map(|row| row[1])
+            .collect();
+        listed.sort_unstable();
+        let mut ours = STANDARD.to_vec();
+        ours.sort_unstable();
+        assert_eq!(ours, listed);
+    }
+
     #[test]
     fn only_fields_an_opportunity_has_are_selected() {
         assert_eq!(opportunity_field("Pain__c").as_deref(), Some("Pain__c"));
