@@ -75,12 +75,12 @@ fn records(report: &ReviewReport) -> String {
 }
 
 fn record(entry: &QueuedEntry) -> String {
-    let r = &entry.record;
-    let told = if r.owner_told {
+    let told = if entry.record.owner_told {
         "owner asked to check"
     } else {
         "owner not asked yet"
     };
+    let r = &entry.record.latest;
     format!(
         "<tr data-record=\"{id}\"><th scope=\"row\">{id}<br><span class=\"meta\">{crm} {kind}\
          </span></th><td><strong>{score}/100</strong> {tier} · {at}<br>{why}<br>\

@@ -152,12 +152,10 @@ impl ReviewQueue for MemoryReview {
             .filter_map(|r| {
                 let standing = r.settled.filter(|s| s.flagged)?;
                 Some(QueuedRecord {
-                    crm: r.latest.crm,
-                    kind: r.latest.kind,
-                    record_id: r.latest.record_id.clone(),
-                    score: r.latest.score,
-                    tier: r.latest.tier.clone(),
-                    scored_at: crate::ledger::from_millis(millis(r.latest.scored_at)),
+                    latest: LatestScore {
+                        scored_at: crate::ledger::from_millis(millis(r.latest.scored_at)),
+                        ..r.latest.clone()
+                    },
                     standing: Standing {
                         tell: false,
                         ..standing
@@ -167,6 +165,7 @@ impl ReviewQueue for MemoryReview {
             })
             .collect();
         queued.sort_by(|a, b| {
+            let (a, b) = (&a.latest, &b.latest);
             (b.score, b.scored_at)
                 .cmp(&(a.score, a.scored_at))
                 .then_with(|| {

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{ReviewQueue, Standing, window_start};
-use crate::{Error, crm_id::Crm, model::RecordKind, playbook::Playbook};
+use super::{LatestScore, ReviewQueue, Standing, window_start};
+use crate::{Error, crm_id::Crm, playbook::Playbook};
 
 /// The most records the queue lists: the highest scores first.
 pub const MAX_QUEUED: usize = 500;
@@ -13,19 +13,9 @@ pub const MAX_QUEUED: usize = 500;
 /// One record in review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueuedRecord {
-    /// Its CRM.
-    pub crm: Crm,
-    /// Lead or deal.
-    pub kind: RecordKind,
-    /// The CRM record's id.
-    pub record_id: String,
     /// Its latest score.
-    pub score: u8,
-    /// Its tier.
-    pub tier: String,
-    /// When it was scored.
-    #[serde(with = "time::serde::rfc3339")]
-    pub scored_at: OffsetDateTime,
+    #[serde(flatten)]
+    pub latest: LatestScore,
     /// Its standing when scored.
     pub standing: Standing,
     /// Whether its owner was told (a task, or a note in shadow mode).
@@ -37,8 +27,8 @@ impl QueuedRecord {
     pub fn why(&self) -> String {
         format!(
             "Scored {}/100, {}.",
-            self.score,
-            self.standing.why(self.kind, self.score)
+            self.latest.score,
+            self.standing.why(self.latest.kind, self.latest.score)
         )
     }
 }

@@ -259,12 +259,14 @@ impl<D: Database> ReviewQueue for SqlReview<D> {
                 told,
             ] = columns(row)?;
             queued.push(QueuedRecord {
-                crm: Crm::from_name(&text(&crm)?).ok_or_else(|| corrupt("pg_review.crm"))?,
-                kind: record_kind(&text(&kind)?)?,
-                record_id: text(&record_id)?,
-                score: u8::try_from(integer(&score)).map_err(|_| corrupt("pg_review.score"))?,
-                tier: text(&tier)?,
-                scored_at: from_millis(integer(&scored_at)),
+                latest: LatestScore {
+                    crm: Crm::from_name(&text(&crm)?).ok_or_else(|| corrupt("pg_review.crm"))?,
+                    kind: record_kind(&text(&kind)?)?,
+                    record_id: text(&record_id)?,
+                    score: u8::try_from(integer(&score)).map_err(|_| corrupt("pg_review.score"))?,
+                    tier: text(&tier)?,
+                    scored_at: from_millis(integer(&scored_at)),
+                },
                 standing: Standing {
                     at_or_above: count(&at_or_above),
                     scored: count(&scored),

@@ -167,7 +167,7 @@ fn interleaved_batches_count_each_other_s_scores() {
         let queued: Vec<String> = q
             .queue(None)
             .into_iter()
-            .map(|r| format!("{}:{}", r.record_id, r.score))
+            .map(|r| format!("{}:{}", r.latest.record_id, r.latest.score))
             .collect();
         assert_eq!(queued, ["B-4:24", "B-3:23", "A-4:14"]);
     });
@@ -184,7 +184,7 @@ fn scores_older_than_the_window_are_forgotten() {
         assert!(
             q.queue(None)
                 .iter()
-                .all(|r| !r.record_id.starts_with("OLD"))
+                .all(|r| !r.latest.record_id.starts_with("OLD"))
         );
         let within = NOW - time::Duration::days(29);
         q.rank(&deals("RECENT", 4, within), "c", NOW);
@@ -206,7 +206,7 @@ fn the_owner_is_told_once_while_the_record_stays_in_the_top_share_and_again_afte
         q.settle("a", &settled(&top, &first));
         let queued = q.queue(Some(Crm::Generic));
         assert!(queued[0].owner_told, "{queued:?}");
-        assert_eq!(queued[0].record_id, "TOP");
+        assert_eq!(queued[0].latest.record_id, "TOP");
         for claimant in ["c", "d"] {
             let again = q.rank(&top, claimant, NOW);
             assert!(again[0].flagged && !again[0].tell, "told once");
@@ -246,7 +246,7 @@ fn the_queue_is_of_one_crm_when_asked_highest_score_first() {
         let standings = q.rank(&batch, "a", NOW);
         q.settle("a", &settled(&batch, &standings));
         let queued = q.queue(Some(Crm::Generic));
-        let scores: Vec<u8> = queued.iter().map(|r| r.score).collect();
+        let scores: Vec<u8> = queued.iter().map(|r| r.latest.score).collect();
         assert_eq!(scores, [19, 18]);
         assert_eq!(
             queued[0].why(),
@@ -378,7 +378,7 @@ fn through_the_pipeline_a_deal_entering_the_top_share_is_flagged_and_its_owner_t
         assert_eq!(written(&crm)[1], (Value::Bool(true), Vec::new()), "{mode}");
     }
     let queued = block_on(ReviewQueue::queue(&review, None, window_start(NOW, 30), 10)).unwrap();
-    let ids: Vec<&str> = queued.iter().map(|r| r.record_id.as_str()).collect();
+    let ids: Vec<&str> = queued.iter().map(|r| r.latest.record_id.as_str()).collect();
     assert_eq!(ids.len(), 2, "{queued:?}");
-    assert!(queued.iter().all(|r| r.owner_told && r.score == 20));
+    assert!(queued.iter().all(|r| r.owner_told && r.latest.score == 20));
 }
