@@ -173,15 +173,15 @@ impl Decision {
         }
     }
 
-    /// The CRM changes this decision makes, if any.
-    pub fn write_back(&self, event: &WebhookEvent, playbook: &Playbook) -> Option<WriteBack> {
-        let record = &event.record;
+    /// The CRM changes this decision makes under `settings`, if any.
+    pub fn write_back(&self, event: &WebhookEvent, settings: &Settings) -> Option<WriteBack> {
+        let (record, playbook) = (&event.record, &settings.playbook);
         match self {
             Decision::Scored(card) => Some(card.write_back(record, playbook)),
             Decision::Handoff(decision) => Some(decision.write_back(event, playbook)),
             Decision::Verdict(verdict) if verdict.matched => verdict.write_back(event, playbook),
             Decision::Verdict(_) => None,
-            Decision::Stale(report) => Some(report.write_back(record, playbook)),
+            Decision::Stale(report) => Some(report.write_back(record, playbook, settings.mode)),
             Decision::Skipped { .. } => None,
         }
     }

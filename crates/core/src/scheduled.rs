@@ -6,28 +6,29 @@ use crate::{
     Error,
     api::Api,
     crm::{FieldNames, adapter::Adapter},
+    function::Settings,
     handoffs::{
         report::week_start,
         sql::SqlHandoffs,
         summary::{SummaryRun, last_week},
     },
     pipeline,
-    playbook::Playbook,
     ports::{Clock, CrmClient, Database},
 };
 
 /// Send each BDR of `adapter`'s CRM the summary of their handoffs in week `week` (by default
 /// the last whole week before `now`), once: summaries already sent, or being sent by another
-/// call, are left alone; one that fails is let go for the next call.
+/// call, are left alone; one that fails is let go for the next call. In shadow mode a summary
+/// is a note: no task.
 pub async fn send_summaries<A: Adapter, D: Database>(
     adapter: &A,
     log: &SqlHandoffs<D>,
-    playbook: &Playbook,
+    settings: &Settings,
     week: Option<i64>,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<SummaryRun, Error> {
-    let crm = adapter.crm();
+    let (crm, playbook) = (adapter.crm(), &settings.playbook);
     let week = week.unwrap_or_else(|| last_week(now));
     // A week not over yet would be summarised in part, and then never again.
     if week > last_week(now) {
@@ -44,7 +45,10 @@ pub async fn send_summaries<A: Adapter, D: Database>(
         .iter()
         .filter(|s| claimed.contains(&s.bdr))
         .collect();
-    let write_backs: Vec<_> = mine.iter().map(|s| s.write_back(playbook)).collect();
+    let write_backs: Vec<_> = mine
+        .iter()
+        .map(|s| s.write_back(playbook, settings.mode))
+        .collect();
     let names = FieldNames::new(playbook, adapter.facts());
     let results = pipeline::write_backs(adapter, &names, &write_backs, now, api).await;
     let mut run = SummaryRun {

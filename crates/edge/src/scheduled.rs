@@ -159,8 +159,8 @@ pub async fn summaries<A: Adapter>(
     let client = HttpCrm::new(adapter.crm(), &call.store);
     let api = call.api(adapter.crm(), &client).await?;
     let log = sqlite::handoffs().await?;
-    let playbook = &call.settings.playbook;
-    let run = scheduled::send_summaries(adapter, &log, playbook, week, call.now, &api).await?;
+    let run =
+        scheduled::send_summaries(adapter, &log, &call.settings, week, call.now, &api).await?;
     let status = if run.failed.is_empty() { 200 } else { 502 };
     Ok(respond::json(
         status,

@@ -34,7 +34,7 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
     let progress = sweep::sweep_pages(
         adapter,
         &stores,
-        &call.settings.playbook,
+        &call.settings,
         &claimant(call.now),
         call.now,
         &api,

@@ -274,7 +274,8 @@ impl VerdictDecision {
                 );
                 let body = self.rejection_body(handoff, reason.as_deref(), &deal, playbook);
                 let bdr = handoff.bdr.clone();
-                if self.reason_only {
+                // Shadow mode assigns no task: the BDR reads the rejection as a note.
+                if self.reason_only || self.mode == Mode::Shadow {
                     vec![Notice::note(bdr, title, body)]
                 } else {
                     vec![

@@ -20,6 +20,7 @@ use super::{
 use crate::{
     Error,
     crm_id::Crm,
+    mode::Mode,
     model::RecordKind,
     playbook::Playbook,
     ports::{Database, SqlValue},
@@ -233,8 +234,9 @@ impl<D: Database> SqlHandoffs<D> {
 }
 
 impl BdrSummary {
-    /// The task that carries the summary to the BDR.
-    pub fn write_back(&self, playbook: &Playbook) -> WriteBack {
+    /// What carries the summary to the BDR: a task, or in `shadow` mode (which assigns no task)
+    /// a note.
+    pub fn write_back(&self, playbook: &Playbook, mode: Mode) -> WriteBack {
         let c = &self.counts;
         let mut lines = vec![
             format!(
@@ -282,18 +284,20 @@ impl BdrSummary {
         lines.push(
             "Not measured: relationship work, and champion activity between calls.".to_owned(),
         );
+        let title = format!("Your handoffs, week of {}", self.week_start);
+        let body = lines.join("\n");
         WriteBack {
             record_kind: RecordKind::Deal,
             record_id: self.deal_id.clone(),
             fields: BTreeMap::new(),
             move_to_stage: None,
             move_only_from: None,
-            notices: vec![Notice::task(
-                Some(self.bdr.clone()),
-                format!("Your handoffs, week of {}", self.week_start),
-                lines.join("\n"),
-                Priority::Normal,
-            )],
+            notices: vec![match mode {
+                Mode::Enforce => {
+                    Notice::task(Some(self.bdr.clone()), title, body, Priority::Normal)
+                }
+                Mode::Shadow => Notice::note(Some(self.bdr.clone()), title, body),
+            }],
         }
     }
 }

@@ -14,7 +14,10 @@ use super::{
     sql::SqlHandoffs,
     summary::{last_week, week_containing},
 };
-use crate::{crm_id::Crm, playbook::Playbook, ports::Database, score::Status, test_sqlite::Sqlite};
+use crate::{
+    crm_id::Crm, mode::Mode, playbook::Playbook, ports::Database, score::Status,
+    test_sqlite::Sqlite,
+};
 
 /// Sunday 2026-11-22, noon: the week of 2026-11-16 is the last whole one.
 const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
@@ -301,8 +304,12 @@ fn each_bdr_gets_one_summary_a_week_however_often_it_is_asked_for() {
     assert_eq!(who, [("adam", 2, "D3"), ("zoe", 1, "D4")]);
     assert_eq!(summaries[0].rejected.len(), 2);
     let text = &summaries[0]
-        .write_back(&Playbook::default_playbook())
+        .write_back(&Playbook::default_playbook(), Mode::Enforce)
         .notices[0];
+    assert!(text.is_task());
+    let shadow = summaries[0].write_back(&Playbook::default_playbook(), Mode::Shadow);
+    assert!(!shadow.notices[0].is_task(), "shadow mode assigns no task");
+    assert_eq!(shadow.notices[0].body, text.body);
     assert_eq!(text.to.as_deref(), Some("adam"));
     assert!(text.body.contains("no timeline"), "{}", text.body);
     assert!(

@@ -81,10 +81,9 @@ pub(super) async fn decide(
         });
     }
     let scored = rank(job, crm, &mut decided, review).await?;
-    let playbook = &job.settings.playbook;
     for d in &mut decided {
         let event = &d.fresh.event;
-        let mut write_back = d.decision.write_back(event, playbook);
+        let mut write_back = d.decision.write_back(event, job.settings);
         let tells = d.review.is_some_and(|standing| standing.tell);
         if let (Some(write_back), Decision::Scored(card), Some(standing)) =
             (&mut write_back, &d.decision, &d.review)

@@ -378,9 +378,17 @@ fn an_event_not_acted_on_never_supersedes_a_real_change() {
 
 #[test]
 fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
+    // The owner's task in enforce mode, the FYI note in shadow mode: either is created on retry.
+    resumed_whole(Mode::Enforce, "/api/v2/activities");
+    resumed_whole(Mode::Shadow, "/api/v1/notes");
+}
+
+/// A stale deal's write-back whose notice (posted to `notice_path`) failed is completed whole
+/// by the CRM's redelivery.
+fn resumed_whole(mode: Mode, notice_path: &str) {
     use crate::crm::pipedrive::Pipedrive;
     let world = World::default();
-    let settings = shadow_settings();
+    let settings = Settings::new(Playbook::default_playbook(), mode);
     let job = job(FunctionKind::FlagStaleDeals, &settings, "first", 10);
     let mut handoff = stale_deal("e1", "7");
     let ports = || Ports {
@@ -391,12 +399,12 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
         review: &world.review,
         text_hashes: &crate::templates::NoTextHashes,
     };
-    // The fields are written, the owner's task is not: the CRM failed for now.
+    // The fields are written, the owner's notice is not: the CRM failed for now.
     world.crm.refuse(
         "POST",
-        "/api/v2/activities",
+        notice_path,
         Error::CrmUnavailable {
-            call: "POST /api/v2/activities".into(),
+            call: format!("POST {notice_path}"),
             reason: "503".into(),
         },
     );
@@ -436,8 +444,8 @@ fn a_write_back_cut_off_after_its_fields_is_resumed_whole_by_the_retry() {
     .unwrap();
     assert_eq!(retry.results[0].status, EventStatus::Processed);
     assert!(
-        crm.calls().iter().any(|c| c.path == "/api/v2/activities"),
-        "the task is created on the retry: {:?}",
+        crm.calls().iter().any(|c| c.path == notice_path),
+        "the notice is created on the retry: {:?}",
         crm.calls()
     );
 }

@@ -28,6 +28,7 @@ pub use snooze::Snooze;
 
 use crate::{
     hygiene::{self, Checklist, Rotting},
+    mode::Mode,
     model::{DealStatus, Record},
     placeholder,
     playbook::Playbook,
@@ -275,9 +276,10 @@ impl StaleReport {
     }
 
     /// The CRM changes this report makes: the stale field and the hygiene score always (the
-    /// pipeline writes nothing when the record already holds both), and a task for the owner
-    /// only when [`StaleReport::notify`] says so.
-    pub fn write_back(&self, record: &Record, playbook: &Playbook) -> WriteBack {
+    /// pipeline writes nothing when the record already holds both), and, only when
+    /// [`StaleReport::notify`] says so, the owner told: a task in `enforce` mode, an FYI note in
+    /// `shadow` mode (which assigns no task in any function).
+    pub fn write_back(&self, record: &Record, playbook: &Playbook, mode: Mode) -> WriteBack {
         let names = &playbook.write_back;
         let fields = [
             (names.stale.clone(), self.flag.clone().into()),
@@ -288,14 +290,7 @@ impl StaleReport {
         let notices = self
             .notify
             .tells()
-            .then(|| {
-                Notice::task(
-                    record.owner_id.clone(),
-                    "pipeline-guard: deal needs attention",
-                    self.task_body(),
-                    Priority::High,
-                )
-            })
+            .then(|| self.notice(record.owner_id.clone(), mode))
             .into_iter()
             .collect();
         WriteBack {
@@ -308,8 +303,30 @@ impl StaleReport {
         }
     }
 
-    /// The owner's task: a reminder line when it is one, then each reason's advice.
-    fn task_body(&self) -> String {
+    /// What the owner is told: a high-priority task, or in shadow mode the same words as an FYI
+    /// note that asks for nothing.
+    fn notice(&self, owner: Option<String>, mode: Mode) -> Notice {
+        match mode {
+            Mode::Enforce => Notice::task(
+                owner,
+                "pipeline-guard: deal needs attention",
+                self.body(),
+                Priority::High,
+            ),
+            Mode::Shadow => Notice::note(
+                owner,
+                "FYI from pipeline-guard: this deal needs attention",
+                format!(
+                    "pipeline-guard runs in shadow mode: no task is assigned, and nobody else is \
+                     told. Once it is enforced, a deal like this one comes with a task.\n\n{}",
+                    self.body()
+                ),
+            ),
+        }
+    }
+
+    /// What the owner reads: a reminder line when it is one, then each reason's advice.
+    fn body(&self) -> String {
         let reminder = match self.notify {
             Notify::Reminder { last } => Some(format!(
                 "Reminder: you were told on {last}, and the deal still needs this."

@@ -32,7 +32,7 @@ fn complete_deal() -> Record {
 
 /// `deal` after its write-back: the CRM holds the stale and hygiene fields it wrote.
 fn written(mut deal: Record, report: &StaleReport) -> Record {
-    let wb = report.write_back(&deal, &playbook());
+    let wb = report.write_back(&deal, &playbook(), Mode::Enforce);
     deal.fields.extend(wb.fields);
     deal
 }
@@ -52,7 +52,11 @@ fn a_fresh_complete_deal_is_not_stale() {
     assert!(!r.stale, "{:?}", r.reasons);
     assert_eq!(r.notify, Notify::Nothing);
     assert_eq!(r.flag, "");
-    assert!(r.write_back(&deal, &playbook()).notices.is_empty());
+    assert!(
+        r.write_back(&deal, &playbook(), Mode::Enforce)
+            .notices
+            .is_empty()
+    );
 }
 
 #[test]
@@ -80,7 +84,7 @@ fn idle_time_is_counted_in_business_days_so_weekends_never_rot_a_deal() {
         monday.flag,
         "rotting in negotiation since 2026-11-23 · owner told 2026-11-23"
     );
-    let task = &monday.write_back(&deal, &playbook()).notices[0];
+    let task = &monday.write_back(&deal, &playbook(), Mode::Enforce).notices[0];
     assert!(task.is_task());
     assert!(
         task.body.contains(
@@ -88,6 +92,27 @@ fn idle_time_is_counted_in_business_days_so_weekends_never_rot_a_deal() {
         ),
         "{}",
         task.body
+    );
+}
+
+#[test]
+fn shadow_mode_tells_the_owner_in_a_note_and_assigns_no_task() {
+    let mut deal = complete_deal();
+    deal.last_activity_at = Some(datetime!(2026-10-30 16:00 UTC));
+    let report = assess(&deal, &playbook(), NOW);
+    let enforced = report.write_back(&deal, &playbook(), Mode::Enforce);
+    let shadow = report.write_back(&deal, &playbook(), Mode::Shadow);
+    assert_eq!(shadow.fields, enforced.fields, "the same flag either way");
+    let [note] = shadow.notices.as_slice() else {
+        panic!("one notice: {:?}", shadow.notices)
+    };
+    assert!(!note.is_task());
+    assert_eq!(note.to, deal.owner_id);
+    assert!(note.body.contains("shadow mode"), "{}", note.body);
+    assert!(
+        note.body.ends_with(&enforced.notices[0].body),
+        "the same advice: {}",
+        note.body
     );
 }
 
@@ -164,7 +189,11 @@ fn a_snooze_holds_rotting_back_until_its_date_and_is_recorded_with_its_reason() 
         r.flag,
         "snoozed until 2026-12-01: CFO on leave until December"
     );
-    assert!(r.write_back(&deal, &playbook()).notices.is_empty());
+    assert!(
+        r.write_back(&deal, &playbook(), Mode::Enforce)
+            .notices
+            .is_empty()
+    );
 
     // Other checks still apply while snoozed.
     deal.close_date = Some(date!(2026 - 11 - 20));
@@ -201,7 +230,7 @@ fn a_clean_deal_whose_crm_reads_the_emptied_flag_back_as_absent_is_written_nothi
             Some(null) => read_back.fields.insert(flag.clone(), null.clone()),
         };
         let again = assess(&read_back, &playbook(), NOW + time::Duration::days(1));
-        let write_back = again.write_back(&read_back, &playbook());
+        let write_back = again.write_back(&read_back, &playbook(), Mode::Enforce);
         assert!(write_back.already_in_read(&read_back), "{emptied:?}");
         // A webhook may simply not carry the field: what it holds is not known.
         assert_eq!(
@@ -217,7 +246,7 @@ fn a_clean_deal_whose_crm_reads_the_emptied_flag_back_as_absent_is_written_nothi
     let again = assess(&read_back, &playbook(), NOW);
     assert!(
         !again
-            .write_back(&read_back, &playbook())
+            .write_back(&read_back, &playbook(), Mode::Enforce)
             .already_in_read(&read_back)
     );
 }
@@ -243,7 +272,7 @@ fn the_same_state_judged_again_writes_nothing_and_tells_nobody() {
             }
         );
         assert_eq!(again.flag, first.flag);
-        let wb = again.write_back(&deal, &playbook());
+        let wb = again.write_back(&deal, &playbook(), Mode::Enforce);
         assert!(wb.notices.is_empty());
         assert!(wb.already_in(&deal));
     }
@@ -263,7 +292,7 @@ fn a_new_reason_tells_the_owner_and_one_that_goes_away_does_not() {
         changed.flag,
         "rotting in negotiation since 2026-09-23; close date 2026-11-20 passed · owner told 2026-11-24"
     );
-    let wb = changed.write_back(&deal, &playbook());
+    let wb = changed.write_back(&deal, &playbook(), Mode::Enforce);
     assert_eq!(wb.notices.len(), 1);
     let mut deal = written(deal, &changed);
     // The close date moved: the flag says less, nobody is told again.
@@ -279,7 +308,12 @@ fn a_new_reason_tells_the_owner_and_one_that_goes_away_does_not() {
         better.flag,
         "rotting in negotiation since 2026-09-23 · owner told 2026-11-24"
     );
-    assert!(better.write_back(&deal, &playbook()).notices.is_empty());
+    assert!(
+        better
+            .write_back(&deal, &playbook(), Mode::Enforce)
+            .notices
+            .is_empty()
+    );
 }
 
 #[test]
@@ -308,7 +342,7 @@ fn an_owner_still_facing_the_same_reasons_is_told_again_after_the_interval() {
         "{}",
         monday.flag
     );
-    let wb = monday.write_back(&deal, &playbook());
+    let wb = monday.write_back(&deal, &playbook(), Mode::Enforce);
     assert!(
         wb.notices[0]
             .body
@@ -335,7 +369,7 @@ fn a_hygiene_change_alone_is_written_without_a_task() {
     let mut deal = written(deal, &first);
     deal.contacts[0].title = None;
     let r = assess(&deal, &playbook(), NOW);
-    let wb = r.write_back(&deal, &playbook());
+    let wb = r.write_back(&deal, &playbook(), Mode::Enforce);
     assert!(!wb.already_in(&deal), "the hygiene score changed");
     assert!(wb.notices.is_empty());
     assert_eq!(wb.fields["pg_stale"], first.flag.as_str());
@@ -550,5 +584,11 @@ fn a_task_cut_off_after_its_flag_was_written_is_created_when_resumed() {
         }
     );
     assert_eq!(retry.flag, first.flag, "the same fields");
-    assert_eq!(retry.write_back(&deal, &playbook()).notices.len(), 1);
+    assert_eq!(
+        retry
+            .write_back(&deal, &playbook(), Mode::Enforce)
+            .notices
+            .len(),
+        1
+    );
 }

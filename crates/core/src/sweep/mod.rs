@@ -39,6 +39,7 @@ use crate::{
     Error,
     api::Api,
     crm::{Adapter, DealPage, FieldNames},
+    function::Settings,
     model::{Record, RecordKind},
     pipeline,
     playbook::Playbook,
@@ -136,12 +137,12 @@ pub struct Stores<S, P> {
 pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
     adapter: &A,
     stores: &Stores<S, P>,
-    playbook: &Playbook,
+    settings: &Settings,
     claimant: &str,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Result<SweepProgress, Error> {
-    let crm = adapter.crm();
+    let (crm, playbook) = (adapter.crm(), &settings.playbook);
     let names = FieldNames::new(playbook, adapter.facts());
     let sweeps = &stores.sweeps;
     let Some(mut state) = sweeps.claim(crm, claimant, now).await? else {
@@ -184,7 +185,7 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
         &names,
         page.records.as_slice(),
         &untold,
-        playbook,
+        settings,
         now,
         api,
     )
@@ -253,20 +254,20 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
 pub async fn sweep_pages<A: Adapter, S: Database, P: Database>(
     adapter: &A,
     stores: &Stores<S, P>,
-    playbook: &Playbook,
+    settings: &Settings,
     claimant: &str,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
     pages: u32,
 ) -> Result<SweepProgress, Error> {
-    let mut progress = sweep_page(adapter, stores, playbook, claimant, now, api).await?;
+    let mut progress = sweep_page(adapter, stores, settings, claimant, now, api).await?;
     let mut slowest = api.limits().deadline.saturating_sub(api.remaining());
     for _ in 1..pages.clamp(1, MAX_PAGES) {
         if progress.status != SweepStatus::Swept || progress.done || api.remaining() < slowest * 2 {
             break;
         }
         let before = api.remaining();
-        let next = match sweep_page(adapter, stores, playbook, claimant, now, api).await {
+        let next = match sweep_page(adapter, stores, settings, claimant, now, api).await {
             Ok(next) => next,
             Err(e) => {
                 progress.error = Some(format!("the next page: {e}"));
@@ -316,10 +317,11 @@ async fn judge<'r, A: Adapter>(
     names: &FieldNames,
     records: &'r [Record],
     untold: &BTreeSet<String>,
-    playbook: &Playbook,
+    settings: &Settings,
     now: OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Judged<'r> {
+    let playbook = &settings.playbook;
     let rules = Rules::of(playbook);
     let mut judged = Judged {
         tally: Tally::default(),
@@ -350,7 +352,7 @@ async fn judge<'r, A: Adapter>(
         } else if flagged {
             judged.tally.cleared += 1;
         }
-        let write_back = report.write_back(seen, playbook);
+        let write_back = report.write_back(seen, playbook, settings.mode);
         // Against what the CRM holds: an untold deal that is clean now still has its flag
         // emptied; one to be told is written even when its flag reads the same.
         if write_back.notices.is_empty() && names.already_in_read(&write_back, record) {

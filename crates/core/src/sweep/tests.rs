@@ -12,6 +12,7 @@ use crate::{
     api::Limits,
     crm::{Crm, generic::Generic, hubspot::Hubspot, pipedrive::Pipedrive, salesforce::Salesforce},
     memory::{RecordingCrm, StoppedClock},
+    mode::Mode,
     test_sqlite::Sqlite,
 };
 
@@ -61,7 +62,7 @@ fn run<A: Adapter>(
     block_on(sweep_page(
         adapter,
         sweeps,
-        &Playbook::default_playbook(),
+        &Settings::new(Playbook::default_playbook(), Mode::Enforce),
         claimant,
         now,
         &api,
