@@ -36,6 +36,8 @@
 //! - [`portfolio`]: hygiene across a CRM's open deals (by check, by owner) from the sweep,
 //!   the hygiene report, and enforcement falling back to shadow while the data is poor.
 //! - [`mode`]: shadow (observe) or enforce (act).
+//! - [`install`]: when this install first decided, kept once: managers' per-rep views unlock a
+//!   set number of days after it.
 //! - [`writeback`]: what a decision writes back to the CRM, independent of the CRM; texts cut to
 //!   fit any CRM's text field.
 //! - [`crm_id`]: which CRM a thing belongs to: an identifier that imports nothing.
@@ -87,6 +89,7 @@ pub mod handoffs;
 mod html;
 pub mod hygiene;
 pub mod inbound;
+pub mod install;
 pub mod ledger;
 pub mod memory;
 pub mod mode;

@@ -416,6 +416,7 @@ impl Playbook {
             .collect();
         problems.extend(self.handoff.problems(&dimension_keys, CRM_NAMES, &reserved));
         problems.extend(self.handoff.verdict.problems(&reserved));
+        problems.extend(self.rollout.problems());
         for (i, part) in self.handoff.counts.iter().enumerate() {
             let (defined, table) = match part {
                 ScorePart::Qualification => (true, ""),

@@ -24,9 +24,11 @@ pub async fn report(request: &Request) -> Result<Response<String>, Error> {
     authorize(request).await?;
     let crm = crm_only(request.uri().query())?;
     let settings = config::settings().await?;
+    let portfolios = sqlite::portfolios().await?;
     let inputs = report::Inputs {
-        portfolios: sqlite::portfolios().await?.all().await?,
+        portfolios: portfolios.all().await?,
         sweeps: sqlite::sweeps().await?.states().await?,
+        started: portfolios.first_decision().await?,
     };
     let report = report::report(
         &inputs,

@@ -157,12 +157,10 @@ pub fn describe(playbook: &Playbook) -> Vec<String> {
         "The AE's verdict: {}; a rejection sends the BDR a task and, in enforce mode, moves the deal back.",
         handoff.verdict.allowed_values()
     ));
-    lines.push(match playbook.rollout.manager_view_from {
-        Some(date) => format!(
-            "Figures per BDR in the report from {date}; before that, team totals only."
-        ),
-        None => "Figures per BDR in the report: never ([rollout] manager_view_from is not set); team totals only.".to_owned(),
-    });
+    lines.push(format!(
+        "Figures per BDR in the report {}; before that, team totals only.",
+        playbook.rollout.schedule()
+    ));
     lines
 }
 

@@ -231,8 +231,10 @@ impl<D: Database> SqlHandoffs<D> {
                 }
             })
             .collect();
+        let started = crate::install::first_decision(&self.db).await?;
         let per_bdr = match playbook.rollout.hidden(
             now,
+            started,
             "BDR",
             "each BDR sees their own weekly summary first",
         ) {

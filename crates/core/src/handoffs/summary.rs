@@ -275,12 +275,10 @@ impl BdrSummary {
             }
         }
         lines.push(String::new());
-        lines.push(match playbook.rollout.manager_view_from {
-            Some(date) => format!(
-                "This summary is for you. From {date}, the team's handoff report also shows figures per BDR (sorted by name, never ranked)."
-            ),
-            None => "This summary is for you; the team's handoff report shows team totals only.".to_owned(),
-        });
+        lines.push(format!(
+            "This summary is for you. The team's handoff report shows figures per BDR only {} (sorted by name, never ranked).",
+            playbook.rollout.schedule()
+        ));
         lines.push(
             "Not measured: relationship work, and champion activity between calls.".to_owned(),
         );

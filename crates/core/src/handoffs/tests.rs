@@ -254,6 +254,33 @@ fn the_report_counts_weeks_rates_gaps_reasons_and_thresholds() {
 }
 
 #[test]
+fn per_bdr_rows_unlock_45_days_after_the_install_first_decided() {
+    for (days_ago, shown) in [(44, false), (45, true)] {
+        let db = Sqlite::in_memory();
+        block_on(db.execute(crate::install::SCHEMA, Vec::new())).unwrap();
+        block_on(crate::install::record(
+            &db,
+            NOW - time::Duration::days(days_ago),
+        ))
+        .unwrap();
+        let log = SqlHandoffs::new(db);
+        block_on(log.create_tables()).unwrap();
+        seed(&log);
+        let report =
+            block_on(log.report(&ReportQuery::default(), &Playbook::default_playbook(), NOW))
+                .unwrap();
+        match &report.per_bdr {
+            PerBdr::Shown { rows } => assert!(shown && rows.len() == 2, "{rows:?}"),
+            PerBdr::Hidden { from, why } => {
+                assert!(!shown, "{why}");
+                assert_eq!(*from, Some(NOW.date() + time::Duration::days(1)));
+                assert!(why.contains("unlock_after_days"), "{why}");
+            }
+        }
+    }
+}
+
+#[test]
 fn per_bdr_rows_show_only_from_the_rollout_date_sorted_by_bdr_with_one_thing_to_coach() {
     let log = log();
     seed(&log);

@@ -3,7 +3,8 @@
 //! read what the ledger holds for its events (a redelivery of settled events stops there, without
 //! a write), one to claim the others (an upsert that takes the rows it may and returns every row
 //! as it stands), one to read the records' newest changes, one to settle and one to move those
-//! forward. Every statement stands alone, atomically, so nothing depends on a transaction
+//! forward (and the first settlement keeps the install's first decision: [`crate::install`]).
+//! Every statement stands alone, atomically, so nothing depends on a transaction
 //! a remote database would not keep across calls.
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use crate::{
     crm_id::Crm,
     event::WebhookEvent,
     function::FunctionKind,
+    install,
     outcome::EventStatus,
     ports::{Database, SqlValue},
     statement::{columns, corrupt, create_missing, placeholders, rows, text},
@@ -48,6 +50,7 @@ pub const SCHEMA: &[&str] = &[
         keep_until INTEGER NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS pg_newest_keep ON pg_newest (keep_until)",
+    install::SCHEMA,
 ];
 
 const CLAIMED: &str = "claimed";
@@ -265,6 +268,7 @@ impl<D: Database> Ledger for SqlLedger<D> {
                 rows(settlements.len(), "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             );
             self.db.execute(&sql, params).await?;
+            install::record(&self.db, now).await?;
         }
         if !newest.is_empty() {
             let mut params = Vec::with_capacity(newest.len() * 3);
@@ -404,4 +408,47 @@ fn decode(outcome: &SqlValue) -> Result<Settled, Error> {
 
 fn store_error(e: serde_json::Error) -> Error {
     Error::Store(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{ledger::event_key, test_sqlite::Sqlite};
+
+    #[test]
+    fn the_first_settlement_keeps_the_install_s_first_decision() {
+        let ledger = SqlLedger::new(Sqlite::in_memory());
+        block_on(ledger.create_tables()).unwrap();
+        let settle = |id: &str, at: OffsetDateTime| {
+            let claim = Claiming {
+                key: event_key(FunctionKind::ScoreLead, id),
+                function: FunctionKind::ScoreLead,
+                crm: Crm::Generic,
+                event_id: id.into(),
+                record_id: "D-1".into(),
+            };
+            let settled = Settled {
+                status: EventStatus::Processed,
+                brief: None,
+                reason: None,
+            };
+            let settlement = Settlement {
+                claim,
+                settled,
+                event: None,
+            };
+            block_on(ledger.settle("a", &[settlement], &[], at, Retention::default())).unwrap();
+        };
+        assert_eq!(block_on(install::first_decision(&ledger.db)).unwrap(), None);
+        let first = datetime!(2026-12-07 09:00 UTC);
+        settle("e1", first);
+        settle("e2", first + time::Duration::days(3));
+        assert_eq!(
+            block_on(install::first_decision(&ledger.db)).unwrap(),
+            Some(first)
+        );
+    }
 }

@@ -1,48 +1,113 @@
 //! The playbook's `[rollout]` table: when managers may see figures per rep.
 //!
-//! Reps first: until `manager_view_from`, reports show team totals only ([`PerRep`]), while each
-//! BDR already gets a weekly summary of their own handoffs and each owner the flags on their own
-//! deals.
+//! Reps first: managers' views show team totals only ([`PerRep`]) until `unlock_after_days`
+//! (default 45, allowed 30 to 60) after the install's first recorded decision
+//! ([`crate::install`]), or from an explicit `manager_view_from` date when a team sets one.
+//! Meanwhile each BDR gets a weekly summary of their own handoffs and each owner the flags on
+//! their own deals.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
+
+/// Days after the first decision managers' views unlock, by default.
+pub const DEFAULT_UNLOCK_AFTER_DAYS: u16 = 45;
+
+/// The days `unlock_after_days` may be: a rollout's first 30 to 60 days are the reps' alone.
+pub const UNLOCK_AFTER_DAYS: std::ops::RangeInclusive<u16> = 30..=60;
 
 /// How figures are rolled out to managers.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Rollout {
-    /// The first day reports show figures per rep (`2027-01-04`); none: never, team totals only.
+    /// An explicit first day reports show figures per rep (`2027-01-04`), for teams that want
+    /// one; it replaces `unlock_after_days`.
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "crate::playbook::rollout::iso_date"
     )]
     pub manager_view_from: Option<Date>,
+    /// Days after the install's first recorded decision that figures per rep unlock.
+    pub unlock_after_days: u16,
+}
+
+impl Default for Rollout {
+    fn default() -> Rollout {
+        Rollout {
+            manager_view_from: None,
+            unlock_after_days: DEFAULT_UNLOCK_AFTER_DAYS,
+        }
+    }
 }
 
 impl Rollout {
-    /// Whether per-rep figures may be shown at `now`.
-    pub fn manager_view_open(&self, now: OffsetDateTime) -> bool {
-        self.manager_view_from
+    /// The first day managers see figures per rep, for an install whose first decision was
+    /// `started`: the explicit date, else `unlock_after_days` after that decision; `None` while
+    /// nothing has been decided.
+    pub fn opens_on(&self, started: Option<OffsetDateTime>) -> Option<Date> {
+        self.manager_view_from.or_else(|| {
+            started.map(|at| at.date() + Duration::days(i64::from(self.unlock_after_days)))
+        })
+    }
+
+    /// Whether per-rep figures may be shown at `now`, for an install first deciding at `started`.
+    pub fn manager_view_open(&self, now: OffsetDateTime, started: Option<OffsetDateTime>) -> bool {
+        self.opens_on(started)
             .is_some_and(|from| now.date() >= from)
     }
 
+    /// When managers' views open, in words that need no install date (a notice to a rep).
+    pub fn schedule(&self) -> String {
+        match self.manager_view_from {
+            Some(date) => format!("from {date}"),
+            None => format!(
+                "{} days after this install's first decision",
+                self.unlock_after_days
+            ),
+        }
+    }
+
     /// A report's figures per rep at `now`: `None` when they may be shown, else the hidden view
-    /// saying why, naming the `reps` (`BDR`) and what they get `meanwhile` (`each BDR sees their
-    /// own weekly summary first`).
-    pub fn hidden<R>(&self, now: OffsetDateTime, reps: &str, meanwhile: &str) -> Option<PerRep<R>> {
-        if self.manager_view_open(now) {
+    /// saying when they open and why, naming the `reps` (`BDR`) and what they get `meanwhile`
+    /// (`each BDR sees their own weekly summary first`).
+    pub fn hidden<R>(
+        &self,
+        now: OffsetDateTime,
+        started: Option<OffsetDateTime>,
+        reps: &str,
+        meanwhile: &str,
+    ) -> Option<PerRep<R>> {
+        if self.manager_view_open(now, started) {
             return None;
         }
-        let from = self.manager_view_from;
-        let why = match from {
-            Some(date) => {
+        let from = self.opens_on(started);
+        let why = match (self.manager_view_from, started, from) {
+            (Some(date), _, _) => {
                 format!("Team totals only until {date} ([rollout] manager_view_from): {meanwhile}.")
             }
-            None => format!(
-                "Team totals only: the playbook sets no [rollout] manager_view_from, so figures per {reps} are never shown."
+            (None, Some(at), Some(date)) => format!(
+                "Team totals only until {date}: figures per {reps} unlock {} days after this install's first decision on {} ([rollout] unlock_after_days): {meanwhile}.",
+                self.unlock_after_days,
+                at.date()
+            ),
+            _ => format!(
+                "Team totals only: nothing has been decided yet; figures per {reps} unlock {} days after this install's first decision ([rollout] unlock_after_days): {meanwhile}.",
+                self.unlock_after_days
             ),
         };
         Some(PerRep::Hidden { from, why })
+    }
+
+    /// What is wrong with the table, each as `path: problem`.
+    pub fn problems(&self) -> Vec<String> {
+        if UNLOCK_AFTER_DAYS.contains(&self.unlock_after_days) {
+            return Vec::new();
+        }
+        vec![format!(
+            "rollout.unlock_after_days: {} days; set {} to {} (reps see their own figures for the first 30 to 60 days), or set manager_view_from to a date",
+            self.unlock_after_days,
+            UNLOCK_AFTER_DAYS.start(),
+            UNLOCK_AFTER_DAYS.end()
+        )]
     }
 }
 
@@ -52,7 +117,7 @@ impl Rollout {
 pub enum PerRep<R> {
     /// Team totals only, until the rollout date (reps see their own figures first).
     Hidden {
-        /// The first day per-rep rows show; none when the playbook sets no date.
+        /// The first day per-rep rows show; none while nothing has been decided.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from: Option<Date>,
         /// Why, in words.
@@ -115,18 +180,68 @@ mod tests {
     fn the_manager_view_opens_on_its_date() {
         let doc: Doc = toml::from_str("[rollout]\nmanager_view_from = 2027-01-04\n").unwrap();
         assert_eq!(doc.rollout.manager_view_from, Some(date!(2027 - 01 - 04)));
+        let started = Some(datetime!(2026-12-20 10:00 UTC));
         assert!(
             !doc.rollout
-                .manager_view_open(datetime!(2027-01-03 23:00 UTC))
+                .manager_view_open(datetime!(2027-01-03 23:00 UTC), started)
         );
         assert!(
             doc.rollout
-                .manager_view_open(datetime!(2027-01-04 00:00 UTC))
+                .manager_view_open(datetime!(2027-01-04 00:00 UTC), started)
         );
         let quoted: Doc =
             toml::from_str("[rollout]\nmanager_view_from = \"2027-01-04\"\n").unwrap();
         assert_eq!(quoted.rollout, doc.rollout);
-        assert!(!Rollout::default().manager_view_open(datetime!(2030-01-01 0:00 UTC)));
+    }
+
+    #[test]
+    fn by_default_the_view_unlocks_45_days_after_the_first_decision_and_says_so() {
+        let rollout = Rollout::default();
+        assert!(!rollout.manager_view_open(datetime!(2030-01-01 0:00 UTC), None));
+        let started = Some(datetime!(2026-12-07 15:00 UTC));
+        assert_eq!(rollout.opens_on(started), Some(date!(2027 - 01 - 21)));
+        let day_before = datetime!(2027-01-20 23:59 UTC);
+        let Some(PerRep::<()>::Hidden { from, why }) = rollout.hidden(
+            day_before,
+            started,
+            "BDR",
+            "each BDR sees their own summary first",
+        ) else {
+            panic!("hidden the day before")
+        };
+        assert_eq!(from, Some(date!(2027 - 01 - 21)));
+        assert!(
+            why.contains("until 2027-01-21")
+                && why.contains("45 days after this install's first decision on 2026-12-07"),
+            "{why}"
+        );
+        assert!(
+            rollout
+                .hidden::<()>(datetime!(2027-01-21 00:00 UTC), started, "BDR", "")
+                .is_none()
+        );
+        let Some(PerRep::<()>::Hidden { from: None, why }) =
+            rollout.hidden(day_before, None, "owner", "x")
+        else {
+            panic!("hidden before any decision")
+        };
+        assert!(why.contains("nothing has been decided yet"), "{why}");
+    }
+
+    #[test]
+    fn unlock_after_days_is_30_to_60() {
+        let doc: Doc = toml::from_str("[rollout]\nunlock_after_days = 30\n").unwrap();
+        assert!(doc.rollout.problems().is_empty());
+        for days in [0, 29, 61, 365] {
+            let doc: Doc =
+                toml::from_str(&format!("[rollout]\nunlock_after_days = {days}\n")).unwrap();
+            let problems = doc.rollout.problems();
+            assert!(
+                problems[0].starts_with("rollout.unlock_after_days:")
+                    && problems[0].contains("30 to 60"),
+                "{problems:?}"
+            );
+        }
     }
 
     #[test]

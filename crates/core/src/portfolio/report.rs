@@ -129,6 +129,8 @@ pub struct Inputs {
     pub portfolios: Vec<Portfolio>,
     /// Every CRM's sweep state.
     pub sweeps: Vec<(Crm, SweepState)>,
+    /// The install's first decision, from which managers' views unlock ([`crate::install`]).
+    pub started: Option<OffsetDateTime>,
 }
 
 /// The report at `now` under `playbook` with `configured` mode, for `crm` or every CRM swept.
@@ -155,7 +157,7 @@ pub fn report(
             PortfolioView {
                 crm: crm.name().to_owned(),
                 enforcement: enforcement::decide(crm, configured, rules, portfolio),
-                measurement: portfolio.map(|p| measurement(p, playbook, now)),
+                measurement: portfolio.map(|p| measurement(p, playbook, inputs.started, now)),
                 sweep: inputs
                     .sweeps
                     .iter()
@@ -174,11 +176,17 @@ pub fn report(
     }
 }
 
-fn measurement(p: &Portfolio, playbook: &Playbook, now: OffsetDateTime) -> Measurement {
+fn measurement(
+    p: &Portfolio,
+    playbook: &Playbook,
+    started: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Measurement {
     let per_owner = playbook
         .rollout
         .hidden(
             now,
+            started,
             "owner",
             "each owner sees the flags on their own deals first",
         )

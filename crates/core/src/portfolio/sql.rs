@@ -10,6 +10,7 @@ use crate::{
     Error,
     crm_id::Crm,
     hygiene::Check,
+    install,
     playbook::Playbook,
     ports::{Database, SqlValue},
     statement::{create_missing, integer, rows},
@@ -61,17 +62,27 @@ impl<D: Database> SqlPortfolios<D> {
 
     /// Create the tables that do not exist yet (one read when they all do).
     pub async fn create_tables(&self) -> Result<(), Error> {
-        create_missing(&self.db, SCHEMA).await
+        let statements: Vec<&str> = SCHEMA.iter().copied().chain([install::SCHEMA]).collect();
+        create_missing(&self.db, &statements).await
+    }
+
+    /// The install's first decision ([`install`]), from which managers' views unlock.
+    pub async fn first_decision(&self) -> Result<Option<OffsetDateTime>, Error> {
+        install::first_decision(&self.db).await
     }
 
     /// Record `deals` as judged by `crm`'s sweep that started at `sweep`: a deal recorded
-    /// before (an earlier sweep, or this one's page listed again) is replaced.
+    /// before (an earlier sweep, or this one's page listed again) is replaced. The first deals
+    /// ever judged keep the sweep's start as the install's first decision ([`install`]).
     pub async fn record(
         &self,
         crm: Crm,
         sweep: OffsetDateTime,
         deals: &[DealHygiene],
     ) -> Result<(), Error> {
+        if !deals.is_empty() {
+            install::record(&self.db, sweep).await?;
+        }
         let sweep = sweep.unix_timestamp();
         let columns: Vec<&str> = Check::ALL.iter().map(|c| c.key()).collect();
         for chunk in deals.chunks(CHUNK) {

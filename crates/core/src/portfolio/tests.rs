@@ -275,6 +275,7 @@ fn the_report_shows_owners_only_from_the_rollout_date_and_every_crm_asked_for() 
                 done: false,
             },
         )],
+        started: Some(NOW - time::Duration::days(44)),
     };
     let r = report::report(&inputs, &playbook, Mode::Enforce, None, NOW);
     assert_eq!(r.portfolios.len(), 1, "only CRMs swept");
@@ -283,8 +284,18 @@ fn the_report_shows_owners_only_from_the_rollout_date_and_every_crm_asked_for() 
     let m = view.measurement.as_ref().unwrap();
     assert!(!m.trustworthy);
     assert!(
-        matches!(&m.per_owner, PerRep::Hidden { why, .. } if why.contains("each owner sees the flags on their own deals first") || why.contains("never shown"))
+        matches!(&m.per_owner, PerRep::Hidden { why, .. } if why.contains("each owner sees the flags on their own deals first") && why.contains("45 days after"))
     );
+    // 45 days after the first decision, owners show without any date in the playbook.
+    let unlocked = Inputs {
+        started: Some(NOW - time::Duration::days(45)),
+        ..inputs.clone()
+    };
+    let r = report::report(&unlocked, &playbook, Mode::Enforce, None, NOW);
+    assert!(matches!(
+        &r.portfolios[0].measurement.as_ref().unwrap().per_owner,
+        PerRep::Shown { .. }
+    ));
     assert_eq!(
         view.sweep.as_ref().map(|s| (s.seen, s.done)),
         Some((300, false))
@@ -319,6 +330,7 @@ fn the_page_says_why_blocking_is_paused_escapes_owners_and_runs_no_script() {
     let inputs = Inputs {
         portfolios: vec![measured(62)],
         sweeps: Vec::new(),
+        started: None,
     };
     let page = html::render(&report::report(
         &inputs,

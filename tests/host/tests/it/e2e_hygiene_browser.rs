@@ -206,7 +206,7 @@ async fn the_hygiene_page_passes_the_browser_check_on_a_phone() -> anyhow::Resul
     );
     let state = tempfile::tempdir()?;
 
-    // No rollout date: figures per owner are never shown.
+    // No rollout date: figures per owner stay hidden for 45 days after the first decision (the sweep).
     let hidden = start(&crm, state.path(), None).await?;
     let swept = sweep_until_done(&hidden).await?;
     let pct = swept["hygiene_pct"].as_u64();
