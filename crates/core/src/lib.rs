@@ -35,6 +35,8 @@
 //!   whether its score can be trusted.
 //! - [`portfolio`]: hygiene across a CRM's open deals (by check, by owner) from the sweep,
 //!   the hygiene report, and enforcement falling back to shadow while the data is poor.
+//! - `no_ranking` (tests only): every report and page that shows reps lists them by name and
+//!   ranks nobody.
 //! - [`mode`]: shadow (observe) or enforce (act).
 //! - [`install`]: when this install first decided, kept once: managers' per-rep views unlock a
 //!   set number of days after it.
@@ -94,6 +96,8 @@ pub mod ledger;
 pub mod memory;
 pub mod mode;
 pub mod model;
+#[cfg(test)]
+mod no_ranking;
 pub mod outcome;
 pub mod pipeline;
 pub mod placeholder;

@@ -1,0 +1,183 @@
+//! No ranking, tested: every report and page that shows reps (the coaching report and the hygiene
+//! report, as JSON and as HTML) lists them by name, never by a figure, and shows no rank,
+//! percentile or leaderboard. The reps here are named so that their order by name is neither
+//! their order by score nor its reverse: a list sorted by any figure fails.
+
+use futures::executor::block_on;
+use serde_json::Value;
+use time::{Duration, OffsetDateTime, macros::datetime};
+
+use crate::{
+    crm_id::Crm,
+    handoffs::{
+        DimensionSnapshot, HandoffLog, HandoffRecord,
+        report::{PerBdr, ReportQuery},
+        sql::SqlHandoffs,
+    },
+    hygiene::Check,
+    mode::Mode,
+    playbook::{Playbook, rollout::PerRep},
+    portfolio::{DealHygiene, SqlPortfolios, report},
+    score::Status,
+    test_sqlite::Sqlite,
+};
+
+const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+
+/// The reps by name; their figures below put them in another order.
+const BY_NAME: [&str; 3] = ["adam", "maya", "zoe"];
+
+/// A playbook whose managers' views are open.
+fn unlocked() -> Playbook {
+    let mut playbook = Playbook::default_playbook();
+    playbook.rollout.manager_view_from = Some(datetime!(2026-01-05 0:00 UTC).date());
+    playbook
+}
+
+fn handoff(i: usize, bdr: &str, validated: bool) -> HandoffRecord {
+    HandoffRecord {
+        key: format!("h{i}"),
+        crm: Crm::Hubspot,
+        deal_id: format!("D{i}"),
+        deal_name: None,
+        bdr: Some(bdr.into()),
+        ae: Some("ae-1".into()),
+        at: NOW - Duration::days(3),
+        status: if validated { "validated" } else { "blocked" }.into(),
+        rule: "all rules passed".into(),
+        threshold: 60,
+        score: if validated { 80 } else { 30 },
+        from_stage: None,
+        to_stage: "sales_accepted".into(),
+        dimensions: vec![DimensionSnapshot {
+            key: "pain".into(),
+            status: if validated {
+                Status::Green
+            } else {
+                Status::Red
+            },
+            points: 0.0,
+            max_points: 20.0,
+        }],
+    }
+}
+
+/// Where each name first appears in `text`, in [`BY_NAME`] order; every name must appear.
+fn positions(text: &str) -> Vec<usize> {
+    BY_NAME
+        .iter()
+        .map(|name| {
+            text.find(&format!(">{name}<"))
+                .or_else(|| text.find(&format!("\"{name}\"")))
+                .unwrap_or_else(|| panic!("{name} is missing: {text}"))
+        })
+        .collect()
+}
+
+/// No key of `json`, however deep, speaks of a rank, a percentile or a leaderboard.
+fn no_rank_keys(json: &Value) {
+    match json {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let key = key.to_ascii_lowercase();
+                assert!(
+                    !["rank", "percentile", "leaderboard", "position", "top_"]
+                        .iter()
+                        .any(|word| key.contains(word)),
+                    "a ranking key: {key}"
+                );
+                no_rank_keys(value);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(no_rank_keys),
+        _ => {}
+    }
+}
+
+/// A page shows no rank, percentile or leaderboard.
+fn no_rank_words(page: &str) {
+    let page = page.to_ascii_lowercase();
+    for word in [
+        "percentile",
+        "leaderboard",
+        "rank #",
+        "ranked #",
+        "top performer",
+        "ranking",
+    ] {
+        assert!(!page.contains(word), "{word:?} on a page");
+    }
+}
+
+fn sorted(positions: &[usize]) -> bool {
+    positions.windows(2).all(|w| w[0] < w[1])
+}
+
+#[test]
+fn the_coaching_report_lists_bdrs_by_name_and_ranks_nobody() {
+    let log = SqlHandoffs::new(Sqlite::in_memory());
+    block_on(log.create_tables()).unwrap();
+    // By validated share: adam 3 of 3, zoe 2, maya 1: neither name order nor its reverse.
+    let plan = [("zoe", 2), ("adam", 3), ("maya", 1)];
+    let mut records = Vec::new();
+    for (bdr, validated) in plan {
+        for n in 0..3 {
+            records.push(handoff(records.len(), bdr, n < validated));
+        }
+    }
+    block_on(log.record_handoffs(&records)).unwrap();
+    let report = block_on(log.report(&ReportQuery::default(), &unlocked(), NOW)).unwrap();
+    let PerBdr::Shown { rows } = &report.per_bdr else {
+        panic!("the view is open: {:?}", report.per_bdr)
+    };
+    let names: Vec<&str> = rows.iter().map(|r| r.bdr.as_str()).collect();
+    assert_eq!(names, BY_NAME);
+    let json = serde_json::to_value(&report).unwrap();
+    no_rank_keys(&json);
+    assert!(sorted(&positions(&json["per_bdr"].to_string())));
+    let page = crate::handoffs::html::render(&report);
+    no_rank_words(&page);
+    assert!(sorted(&positions(&page)), "BDRs in name order on the page");
+}
+
+#[test]
+fn the_hygiene_report_lists_owners_by_name_and_ranks_nobody() {
+    let portfolios = SqlPortfolios::new(Sqlite::in_memory());
+    block_on(portfolios.create_tables()).unwrap();
+    // Hygiene: maya best, zoe worst, adam between.
+    let deals: Vec<DealHygiene> = [("zoe", 20u8), ("adam", 50), ("maya", 90)]
+        .into_iter()
+        .flat_map(|(owner, score)| {
+            (0..4).map(move |i| DealHygiene {
+                deal_id: format!("{owner}-{i}"),
+                owner: Some(owner.into()),
+                score_pct: score,
+                outcomes: [Some(score > 40); Check::ALL.len()],
+            })
+        })
+        .collect();
+    let playbook = unlocked();
+    let sweep = NOW - Duration::hours(1);
+    block_on(portfolios.record(Crm::Hubspot, sweep, &deals)).unwrap();
+    block_on(portfolios.conclude(Crm::Hubspot, sweep, &playbook, NOW)).unwrap();
+    let inputs = report::Inputs {
+        portfolios: block_on(portfolios.all()).unwrap(),
+        sweeps: Vec::new(),
+        started: block_on(portfolios.first_decision()).unwrap(),
+    };
+    let report = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
+    let measurement = report.portfolios[0].measurement.as_ref().unwrap();
+    let PerRep::Shown { rows } = &measurement.per_owner else {
+        panic!("the view is open: {:?}", measurement.per_owner)
+    };
+    let names: Vec<&str> = rows.iter().map(|r| r.owner.as_str()).collect();
+    assert_eq!(names, BY_NAME);
+    let json = serde_json::to_value(&report).unwrap();
+    no_rank_keys(&json);
+    let page = crate::portfolio::html::render(&report);
+    no_rank_words(&page);
+    assert!(
+        sorted(&positions(&page)),
+        "owners in name order on the page"
+    );
+}
