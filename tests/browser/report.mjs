@@ -137,6 +137,11 @@ async function checkFigures(page, report) {
     const expected = `${Math.round(report.rejection_rate * 100)} %`;
     check(rate === expected, `AE rejection rate: ${rate} (JSON ${expected})`);
   }
+  if (report.verdicts_within_24h != null) {
+    const within = await tile("Verdicts within 24 h");
+    const expected = `${Math.round(report.verdicts_within_24h * 100)} %`;
+    check(within === expected, `verdicts within 24 h: ${within} (JSON ${expected})`);
+  }
 }
 
 async function main() {

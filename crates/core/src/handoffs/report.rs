@@ -170,6 +170,9 @@ pub struct Report {
     pub rejection_rate: Option<f64>,
     /// The median time from handoff to the AE's verdict, in hours.
     pub median_hours_to_verdict: Option<f64>,
+    /// The share of validated handoffs whose AE gave a verdict within 24 hours (the bar of
+    /// high-performing teams); `None` before any handoff was validated.
+    pub verdicts_within_24h: Option<f64>,
     /// Verdicts on deals with no handoff record.
     pub verdicts_without_handoff: u64,
     /// Week by week, oldest first (weeks without a handoff included).
@@ -260,6 +263,12 @@ impl<D: Database> SqlHandoffs<D> {
                 waits
                     .iter()
                     .map(|(key, n)| (integer(&key[0]), count(&n[0]))),
+            ),
+            verdicts_within_24h: within_a_day(
+                waits
+                    .iter()
+                    .map(|(key, n)| (integer(&key[0]), count(&n[0]))),
+                totals.validated,
             ),
             verdicts_without_handoff: orphans.iter().map(|(_, n)| count(&n[0])).sum(),
             weeks,
@@ -452,6 +461,13 @@ impl Window {
         }
         (filter, params)
     }
+}
+
+/// Of `validated` handoffs, the share whose verdict came within 24 hours, from the verdicts'
+/// waits (whole hours, with counts).
+fn within_a_day(waits: impl Iterator<Item = (i64, u64)>, validated: u64) -> Option<f64> {
+    let within: u64 = waits.filter(|(hours, _)| *hours < 24).map(|(_, n)| n).sum();
+    (validated > 0).then(|| within.min(validated) as f64 / validated as f64)
 }
 
 /// The median of a histogram of whole hours.

@@ -223,6 +223,8 @@ fn the_report_counts_weeks_rates_gaps_reasons_and_thresholds() {
     assert_eq!(report.rejection_rate, Some(2.0 / 3.0));
     // 24 h, 10 h and 30 h: the median is 24 h.
     assert_eq!(report.median_hours_to_verdict, Some(24.0));
+    // Of the 3 validated handoffs, one verdict came within 24 h (10 h; 24 h is not within).
+    assert_eq!(report.verdicts_within_24h, Some(1.0 / 3.0));
     let missing: Vec<_> = report
         .missing_dimensions
         .iter()

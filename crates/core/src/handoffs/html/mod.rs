@@ -71,6 +71,11 @@ fn summary(report: &Report) -> String {
             "from handoff to the AE's verdict",
         ),
         tile(
+            "Verdicts within 24 h",
+            &report.verdicts_within_24h.map_or("—".to_owned(), percent),
+            "of validated handoffs (the bar: all, with no follow-up question)",
+        ),
+        tile(
             "Verdicts without handoff",
             &report.verdicts_without_handoff.to_string(),
             "AE verdicts on deals with no handoff record",

@@ -37,6 +37,7 @@ fn empty_report() -> Report {
         totals: Counts::default(),
         rejection_rate: None,
         median_hours_to_verdict: None,
+        verdicts_within_24h: None,
         verdicts_without_handoff: 0,
         weeks: [
             date!(2026 - 11 - 02),
