@@ -7,9 +7,10 @@
 //! swept and while another call holds the sweep (`"status": "busy"`: call again later), `503`
 //! with `Retry-After` when the CRM could not list the page (`"status": "retry_later"`: the cursor
 //! stays, and `curl --retry` waits as told and calls again). The call that ends a sweep measures
-//! the portfolio's hygiene (`hygiene_pct`; the report has the rest).
+//! the portfolio's hygiene (`hygiene_pct`; the report has the rest). Each call also reminds the
+//! AEs of verdicts awaited 24 hours, once each (`verdict_reminders`).
 
-use pipeline_guard_core::{Error, crm::Adapter, sweep};
+use pipeline_guard_core::{Error, crm::Adapter, handoffs::reminder, sweep};
 use spin_sdk::http::{Request, Response};
 
 use crate::{
@@ -31,7 +32,7 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
         sweeps: sqlite::sweeps().await?,
         portfolios: sqlite::portfolios().await?,
     };
-    let progress = sweep::sweep_pages(
+    let mut progress = sweep::sweep_pages(
         adapter,
         &stores,
         &call.settings,
@@ -41,6 +42,11 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
         pages,
     )
     .await?;
+    // Handoffs send no webhook while they wait: the sweep looks for verdicts awaited 24 hours.
+    if progress.status != sweep::SweepStatus::RetryLater {
+        let log = sqlite::handoffs().await?;
+        progress.reminded(reminder::remind(adapter, &log, &call.settings, call.now, &api).await?);
+    }
     let body = serde_json::to_value(&progress).map_err(|e| Error::Store(e.to_string()))?;
     let mut response = respond::json(
         if progress.status == sweep::SweepStatus::RetryLater {

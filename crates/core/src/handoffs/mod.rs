@@ -8,9 +8,11 @@
 //!   to the deal's latest handoff, or kept as a verdict without handoff.
 //! - [`HandoffLog`]: where both are kept (the port); [`sql::SqlHandoffs`] keeps them in Spin's
 //!   SQLite and answers the [`report`] and the [`summary`] queries with indexed aggregates.
+//! - [`reminder`]: the AE reminded once, by the sweep, of a verdict awaited 24 hours.
 
 pub mod html;
 pub mod memory;
+pub mod reminder;
 pub mod report;
 pub mod rollup;
 pub mod sql;

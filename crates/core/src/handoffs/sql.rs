@@ -88,7 +88,7 @@ impl<D: Database> SqlHandoffs<D> {
             .iter()
             .chain(super::rollup::SCHEMA)
             .copied()
-            .chain([crate::install::SCHEMA])
+            .chain([super::reminder::SCHEMA, crate::install::SCHEMA])
             .collect();
         create_missing(&self.db, &statements).await
     }

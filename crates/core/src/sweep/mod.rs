@@ -103,6 +103,22 @@ pub struct SweepProgress {
     /// [`SweepStatus::RetryLater`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u64>,
+    /// AEs reminded by this call of a verdict awaited 24 hours
+    /// ([`crate::handoffs::reminder`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub verdict_reminders: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl SweepProgress {
+    /// Add what a reminder round did: its reminders, and its failures to this call's.
+    pub fn reminded(&mut self, reminded: crate::handoffs::reminder::Reminded) {
+        self.verdict_reminders += reminded.sent;
+        self.failures.extend(reminded.failed);
+    }
 }
 
 impl SweepProgress {
@@ -120,6 +136,7 @@ impl SweepProgress {
             failures: Vec::new(),
             error: None,
             retry_after_s: None,
+            verdict_reminders: 0,
         }
     }
 }

@@ -260,3 +260,78 @@ async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises(
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_both_hosts_an_ae_without_a_verdict_a_day_after_the_handoff_is_reminded_once_by_the_sweep()
+-> anyhow::Result<()> {
+    on_every_host("verdict reminder", |runtime, crm| async move {
+        let no_open_deals = json!({"records": [], "next_cursor": null});
+        crm.respond("GET", "/records/deals", 200, no_open_deals);
+        let node = node(runtime, &crm)
+            .variable("mode", "enforce")
+            .variable("sweep_token", SWEEP)
+            .start()
+            .await?;
+        let buyer =
+            json!([{"id": "C-1", "name": "Priya Shah", "title": "CFO", "role": "economic_buyer"}]);
+        let a_day_ago = deal_event(
+            "h-r",
+            "stage_changed",
+            "D-8",
+            "bdr-1",
+            qualified("D-8"),
+            buyer.clone(),
+            25 * 60,
+        );
+        let an_hour_ago = deal_event(
+            "h-s",
+            "stage_changed",
+            "D-9",
+            "bdr-1",
+            qualified("D-9"),
+            buyer,
+            60,
+        );
+        let handed = deliver(&node, &[a_day_ago, an_hour_ago]).await?;
+        assert_eq!(
+            handed["results"][0]["brief"]["decision"], "validated",
+            "{handed}"
+        );
+        assert_eq!(
+            handed["results"][1]["brief"]["decision"], "validated",
+            "{handed}"
+        );
+
+        for round in 0..2 {
+            crm.clear();
+            let swept = node
+                .request(bearer("/flag-stale-deals/generic/sweep", SWEEP))
+                .await?;
+            assert_eq!(swept.status(), 200, "{}", json(&swept));
+            let reminders = json(&swept)["verdict_reminders"].as_u64().unwrap_or(0);
+            let reminded = patches(&crm, "D-8");
+            if round == 0 {
+                assert_eq!(reminders, 1, "{}", json(&swept));
+                let notice = &reminded[0]["notices"][0];
+                assert_eq!(
+                    (&notice["kind"], &notice["to"]),
+                    (&json!("task"), &json!("ae-7")),
+                    "{notice}"
+                );
+                assert!(
+                    notice["body"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("within 24 hours"),
+                    "{notice}"
+                );
+            } else {
+                assert_eq!(reminders, 0, "reminded once: {}", json(&swept));
+                assert!(reminded.is_empty(), "{reminded:?}");
+            }
+            assert!(patches(&crm, "D-9").is_empty(), "an hour is not a day");
+        }
+        Ok(())
+    })
+    .await
+}
