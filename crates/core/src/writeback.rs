@@ -29,9 +29,33 @@ pub struct WriteBack {
     /// The tasks and notes this decision leaves, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<Notice>,
+    /// Its tasks are for their person alone, on no record (a rep's own weekly summary): no field
+    /// is written and `record_id` is empty ([`WriteBack::personal_task`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub personal: bool,
 }
 
 impl WriteBack {
+    /// A task for `to` alone, attached to no record: HubSpot tasks without association,
+    /// Pipedrive activities without deal, Salesforce Tasks without `WhatId`, the generic CRM's
+    /// `POST /notices`.
+    pub fn personal_task(
+        to: String,
+        title: impl Into<String>,
+        body: impl Into<String>,
+        priority: Priority,
+    ) -> WriteBack {
+        WriteBack {
+            record_kind: RecordKind::Deal,
+            record_id: String::new(),
+            fields: BTreeMap::new(),
+            move_to_stage: None,
+            move_only_from: None,
+            notices: vec![Notice::task(Some(to), title, body, priority)],
+            personal: true,
+        }
+    }
+
     /// Whether the record already holds every field value this write-back sets and it moves
     /// nothing: then the CRM already says it, and writing again (note included) would only repeat
     /// a notice or, in CRMs that send a webhook for every save, echo back as a new event.
@@ -295,6 +319,7 @@ mod tests {
             move_to_stage: None,
             move_only_from: None,
             notices: Vec::new(),
+            personal: false,
         }
     }
 

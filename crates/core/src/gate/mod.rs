@@ -272,6 +272,7 @@ impl HandoffDecision {
             move_to_stage: self.moved_back_to.clone(),
             move_only_from: self.moved_back_to.as_ref().map(|_| self.to_stage.clone()),
             notices: notices::notices(self, event, playbook),
+            personal: false,
         }
     }
 }

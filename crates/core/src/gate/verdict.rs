@@ -301,6 +301,7 @@ impl VerdictDecision {
                 .and(self.handoff.as_ref())
                 .map(|h| h.to_stage.clone()),
             notices,
+            personal: false,
         })
     }
 

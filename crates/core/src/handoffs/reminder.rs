@@ -98,6 +98,7 @@ impl AwaitedVerdict {
                 Mode::Enforce => Notice::task(ae, title, body, Priority::Normal),
                 Mode::Shadow => Notice::note(ae, title, body),
             }],
+            personal: false,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! A summary covers one whole week (Monday to Sunday) of one BDR's handoffs in one CRM: how many
 //! were attempted, blocked and validated, what the AEs made of them, what was missing most often
 //! (with the question to ask for each), and which deals the AEs rejected and why. It reaches the
-//! BDR as a task addressed to them, on the deal they last handed off that week. Each BDR gets
+//! BDR as a task of their own, on no deal (the deal they last handed off may be the AE's by then;
+//! in shadow mode, a note on that deal). Each BDR gets
 //! one per week however often the summaries are asked for: a summary is claimed in the log before
 //! it is written, marked sent after, and a failed one is let go for the next call.
 
@@ -234,8 +235,8 @@ impl<D: Database> SqlHandoffs<D> {
 }
 
 impl BdrSummary {
-    /// What carries the summary to the BDR: a task, or in `shadow` mode (which assigns no task)
-    /// a note.
+    /// What carries the summary to the BDR: their own task on no deal, or in `shadow` mode
+    /// (which assigns no task) a note on the deal they last handed off.
     pub fn write_back(&self, playbook: &Playbook, mode: Mode) -> WriteBack {
         let c = &self.counts;
         let mut lines = vec![
@@ -284,18 +285,21 @@ impl BdrSummary {
         );
         let title = format!("Your handoffs, week of {}", self.week_start);
         let body = lines.join("\n");
-        WriteBack {
-            record_kind: RecordKind::Deal,
-            record_id: self.deal_id.clone(),
-            fields: BTreeMap::new(),
-            move_to_stage: None,
-            move_only_from: None,
-            notices: vec![match mode {
-                Mode::Enforce => {
-                    Notice::task(Some(self.bdr.clone()), title, body, Priority::Normal)
-                }
-                Mode::Shadow => Notice::note(Some(self.bdr.clone()), title, body),
-            }],
+        match mode {
+            // The rep's own task, on no deal: the deal they last handed off may be the AE's now.
+            Mode::Enforce => {
+                WriteBack::personal_task(self.bdr.clone(), title, body, Priority::Normal)
+            }
+            // Shadow mode assigns no task: a note, on the deal they last handed off.
+            Mode::Shadow => WriteBack {
+                record_kind: RecordKind::Deal,
+                record_id: self.deal_id.clone(),
+                fields: BTreeMap::new(),
+                move_to_stage: None,
+                move_only_from: None,
+                notices: vec![Notice::note(Some(self.bdr.clone()), title, body)],
+                personal: false,
+            },
         }
     }
 }

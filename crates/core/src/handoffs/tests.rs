@@ -460,3 +460,53 @@ fn gaps_come_from_the_scorecard_kept_and_a_retry_with_another_adds_none() {
         .collect();
     assert_eq!(missing, [("pain", 1)]);
 }
+
+#[test]
+fn the_weekly_summary_is_the_bdr_s_own_task_on_no_deal_in_every_crm() {
+    use crate::crm::{
+        Adapter, generic::Generic, hubspot::Hubspot, pipedrive::Pipedrive, salesforce::Salesforce,
+    };
+    let log = log();
+    seed(&log);
+    let week = week_containing(date!(2026 - 11 - 18));
+    let summary = block_on(log.summaries(Crm::Hubspot, week))
+        .unwrap()
+        .remove(0);
+    let personal = summary.write_back(&Playbook::default_playbook(), Mode::Enforce);
+    assert!(personal.personal && personal.fields.is_empty());
+    fn calls(
+        adapter: &impl Adapter,
+        write_back: &crate::writeback::WriteBack,
+    ) -> Vec<serde_json::Value> {
+        adapter
+            .render(std::slice::from_ref(write_back), NOW)
+            .into_iter()
+            .flatten()
+            .map(|batch| serde_json::json!({"method": batch.call.method, "path": batch.call.path, "body": batch.call.body}))
+            .collect()
+    }
+    let [hubspot] = calls(&Hubspot, &personal).try_into().unwrap();
+    assert_eq!(hubspot["path"], "/crm/v3/objects/tasks/batch/create");
+    let input = &hubspot["body"]["inputs"][0];
+    assert_eq!(input["associations"], serde_json::json!([]));
+    assert_eq!(input["properties"]["hubspot_owner_id"], "adam");
+    let [pipedrive] = calls(&Pipedrive, &personal).try_into().unwrap();
+    assert_eq!(pipedrive["path"], "/api/v2/activities");
+    assert!(pipedrive["body"].get("deal_id").is_none(), "{pipedrive}");
+    let [salesforce] = calls(&Salesforce, &personal).try_into().unwrap();
+    assert_eq!(salesforce["method"], "POST");
+    let task = &salesforce["body"]["records"][0];
+    assert!(
+        task.get("WhatId").is_none() && task["OwnerId"] == "adam",
+        "{task}"
+    );
+    let [generic] = calls(&Generic, &personal).try_into().unwrap();
+    assert_eq!(
+        (&generic["method"], &generic["path"]),
+        (&"POST".into(), &"/notices".into())
+    );
+    assert_eq!(generic["body"]["notices"][0]["to"], "adam");
+    // In shadow mode a note, on the deal last handed off: no task anywhere.
+    let shadow = summary.write_back(&Playbook::default_playbook(), Mode::Shadow);
+    assert!(!shadow.personal && shadow.record_id == "D3" && !shadow.notices[0].is_task());
+}

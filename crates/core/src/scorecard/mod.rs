@@ -121,6 +121,7 @@ impl Scorecard {
             move_to_stage: None,
             move_only_from: None,
             notices: Vec::new(),
+            personal: false,
         }
     }
 

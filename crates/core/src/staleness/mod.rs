@@ -300,6 +300,7 @@ impl StaleReport {
             move_to_stage: None,
             move_only_from: None,
             notices,
+            personal: false,
         }
     }
 

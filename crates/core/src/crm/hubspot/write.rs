@@ -30,7 +30,7 @@ pub fn render(write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
         let inputs: Vec<(usize, Value)> = write_backs
             .iter()
             .enumerate()
-            .filter(|(_, wb)| wb.record_kind == kind)
+            .filter(|(_, wb)| wb.record_kind == kind && !wb.personal)
             .map(|(i, wb)| (i, update(wb)))
             .collect();
         updates.extend(batches(
@@ -142,7 +142,7 @@ fn as_text(value: &Value) -> String {
     }
 }
 
-/// A task or a note for its person, associated with the record.
+/// A task or a note for its person, associated with the record (a personal task with none).
 fn notice(write_back: &WriteBack, notice: &Notice, now: OffsetDateTime) -> Value {
     let timestamp = now.format(&Rfc3339).unwrap_or_default();
     let deal = write_back.record_kind == RecordKind::Deal;
@@ -171,11 +171,14 @@ fn notice(write_back: &WriteBack, notice: &Notice, now: OffsetDateTime) -> Value
     if let Some(owner) = &notice.to {
         properties["hubspot_owner_id"] = owner.clone().into();
     }
-    json!({
-        "properties": properties,
-        "associations": [{
+    // A personal task is its owner's alone: associated with nothing.
+    let associations = if write_back.personal {
+        json!([])
+    } else {
+        json!([{
             "to": { "id": write_back.record_id },
             "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": association }],
-        }],
-    })
+        }])
+    };
+    json!({ "properties": properties, "associations": associations })
 }

@@ -17,7 +17,8 @@ fn id_value(id: &str) -> Value {
 
 /// The calls that carry out a write-back: `PATCH` the fields (and `stage_id` when a blocked
 /// handoff goes back), then for each notice an activity of type `task` owned by the person it is
-/// for (`owner_id`, a user id), or a note (API v1: Pipedrive has no v2 notes API).
+/// for (`owner_id`, a user id), or a note (API v1: Pipedrive has no v2 notes API). A personal
+/// write-back is its task alone, on no deal.
 pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
     let (object, link) = match write_back.record_kind {
         RecordKind::Deal => ("deals", "deal_id"),
@@ -37,11 +38,14 @@ pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
         body["stage_id"] = id_value(stage);
     }
     let id = id_value(&write_back.record_id);
-    let mut calls = vec![CrmCall::with_body(
-        "PATCH",
-        format!("/api/v2/{object}/{}", path_segment(&write_back.record_id)),
-        body,
-    )];
+    let mut calls = Vec::new();
+    if !write_back.personal {
+        calls.push(CrmCall::with_body(
+            "PATCH",
+            format!("/api/v2/{object}/{}", path_segment(&write_back.record_id)),
+            body,
+        ));
+    }
     for notice in &write_back.notices {
         match notice.kind {
             NoticeKind::Task => {
@@ -53,6 +57,8 @@ pub fn render(write_back: &WriteBack, now: OffsetDateTime) -> Vec<CrmCall> {
                     "note": html(&notice.body),
                 });
                 match write_back.record_kind {
+                    // A personal task is its owner's alone: on no deal or person.
+                    _ if write_back.personal => {}
                     RecordKind::Deal => activity["deal_id"] = id.clone(),
                     RecordKind::Lead => {
                         activity["participants"] =

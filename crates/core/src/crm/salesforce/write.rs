@@ -31,6 +31,7 @@ pub fn render(write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {
     let updates: Vec<(usize, Value)> = write_backs
         .iter()
         .enumerate()
+        .filter(|(_, wb)| !wb.personal)
         .map(|(i, wb)| (i, record_update(wb)))
         .collect();
     let tasks: Vec<(usize, Value)> = write_backs
@@ -98,7 +99,10 @@ fn task(write_back: &WriteBack, note: &Notice, now: OffsetDateTime) -> Value {
         RecordKind::Deal => "WhatId",
         RecordKind::Lead => "WhoId",
     };
-    task[link] = write_back.record_id.clone().into();
+    // A personal task is its owner's alone: no WhatId.
+    if !write_back.personal {
+        task[link] = write_back.record_id.clone().into();
+    }
     if let Some(owner) = &note.to {
         task["OwnerId"] = owner.clone().into();
     }
