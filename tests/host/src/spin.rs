@@ -98,6 +98,18 @@ impl SpinUp {
         state_dir: Option<&Path>,
         variables: &[(&str, String)],
     ) -> anyhow::Result<SpinUp> {
+        SpinUp::start_only(cli, manifest, state_dir, variables, &[]).await
+    }
+
+    /// [`SpinUp::start`] with only `components` of the app (`spin up --component-id`, each;
+    /// none: all), as an admin deploys one function alone.
+    pub async fn start_only(
+        cli: &Path,
+        manifest: &Path,
+        state_dir: Option<&Path>,
+        variables: &[(&str, String)],
+        components: &[&str],
+    ) -> anyhow::Result<SpinUp> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -119,6 +131,7 @@ impl SpinUp {
             .arg(&state)
             .arg("--from")
             .arg(manifest)
+            .args(components.iter().flat_map(|id| ["--component-id", id]))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         for (name, value) in variables {

@@ -1,6 +1,8 @@
 //! On real Spin, where it is installed: two Spin nodes sharing one store apply a delivery once,
 //! however its copies are spread over them (HubSpot sends up to 10 requests at once; behind a
-//! load balancer they land on different nodes). Without Spin this says so and checks nothing.
+//! load balancer they land on different nodes); and one function deployed alone
+//! (`spin up --component-id`) does its work with none of the others' routes. Without Spin this
+//! says so and checks nothing.
 
 use crate::util;
 
@@ -73,6 +75,55 @@ async fn two_spin_nodes_sharing_the_store_apply_a_delivery_once() -> anyhow::Res
             writes, 1,
             "round {round}: six copies over two nodes, one write"
         );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gate_handoff_deployed_alone_decides_handoffs_and_serves_no_other_function()
+-> anyhow::Result<()> {
+    let Some(cli) = spin_cli() else {
+        eprintln!("Spin not found (PIPELINE_GUARD_SPIN, ../shared/bin/spin, PATH): not run");
+        return Ok(());
+    };
+    let crm = FakeCrm::start().await?;
+    let dir = tempfile::tempdir()?;
+    let manifest = app_manifest(dir.path(), &root(), &target_dir())?;
+    // Only what a generic install of gate-handoff needs: no HubSpot, Pipedrive or Salesforce
+    // variable, nothing of the other functions.
+    let variables = [
+        ("generic_webhook_secret", SECRET.to_owned()),
+        ("generic_api_origin", crm.url()),
+        ("generic_api_token", TOKEN.to_owned()),
+    ];
+    let alone = SpinUp::start_only(&cli, &manifest, None, &variables, &["gate-handoff"]).await?;
+    let buyer = serde_json::json!([{"id": "C-1", "name": "Priya Shah", "title": "CFO", "role": "economic_buyer"}]);
+    let handoff = deal_event(
+        "evt-alone-1",
+        "stage_changed",
+        "D-1",
+        "bdr-1",
+        serde_json::json!({"pain": "TBD"}),
+        buyer,
+        5,
+    );
+    let body = batch(&[handoff]);
+    let (status, answer) = send(alone.addr(), signed_post("/gate-handoff/generic", &body)).await?;
+    let answer: serde_json::Value = serde_json::from_slice(&answer)?;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["results"][0]["brief"]["decision"], "would_block",
+        "{answer}"
+    );
+    assert!(
+        crm.requests()
+            .iter()
+            .any(|r| r.method == http::Method::PATCH),
+        "the BDR was told"
+    );
+    for other in ["/score-lead/generic", "/flag-stale-deals/generic"] {
+        let (status, _) = send(alone.addr(), signed_post(other, &body)).await?;
+        assert_eq!(status, 404, "{other} is not deployed");
     }
     Ok(())
 }
