@@ -43,9 +43,16 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
     )
     .await?;
     // Handoffs send no webhook while they wait: the sweep looks for verdicts awaited 24 hours.
+    // A failure here is the reminders' alone: the page is kept, the answer says why.
     if progress.status != sweep::SweepStatus::RetryLater {
-        let log = sqlite::handoffs().await?;
-        progress.reminded(reminder::remind(adapter, &log, &call.settings, call.now, &api).await?);
+        let reminded = async {
+            let log = sqlite::handoffs().await?;
+            reminder::remind(adapter, &log, &call.settings, call.now, &api).await
+        };
+        match reminded.await {
+            Ok(reminded) => progress.reminded(reminded),
+            Err(e) => progress.failures.push(format!("verdict reminders: {e}")),
+        }
     }
     let body = serde_json::to_value(&progress).map_err(|e| Error::Store(e.to_string()))?;
     let mut response = respond::json(
