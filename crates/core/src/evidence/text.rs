@@ -12,7 +12,7 @@ mod date;
 mod gamed;
 mod person;
 mod quantity;
-mod words;
+pub(crate) mod words;
 
 use std::collections::BTreeMap;
 
@@ -123,6 +123,13 @@ impl TextRule {
                 "nothing recorded",
             );
         };
+        self.judge_text(subject, text, now)
+    }
+
+    /// Judge `text` as if `subject`'s field held it, at time `now`: a sentence said in a call
+    /// is judged as a record's text would be.
+    pub fn judge_text(&self, subject: &Subject<'_>, text: String, now: OffsetDateTime) -> Judgement {
+        let field = subject.field;
         let reading = Reading::new(self, &text, now);
         let not_evidence = placeholder::placeholder(&text, subject.placeholders)
             .or_else(|| gamed::not_evidence(&reading.words, &reading.keywords()));
