@@ -368,7 +368,11 @@ mod tests {
             known: "webvtt, gong, text",
         };
         assert_eq!(unknown.status(), 400);
-        assert!(unknown.to_string().ends_with("use one of webvtt, gong, text"));
+        assert!(
+            unknown
+                .to_string()
+                .ends_with("use one of webvtt, gong, text")
+        );
         let nobody = ErrorKind::RepNotInCall {
             rep: "Sam".into(),
             speakers: vec!["Dana Ruiz".into(), "Lee Park".into()],

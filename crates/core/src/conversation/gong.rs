@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(t.speakers[0].email.as_deref(), Some("sam@seller.io"));
         assert_eq!(t.speakers[0].affiliation, Affiliation::Internal);
         assert_eq!(t.speakers[1].name, "speaker 22");
-        assert_eq!((t.turns[0].start_ms, t.turns[0].end_ms), (Some(0), Some(2500)));
+        assert_eq!(
+            (t.turns[0].start_ms, t.turns[0].end_ms),
+            (Some(0), Some(2500))
+        );
         assert_eq!(t.turns[1].start_ms, None);
     }
 

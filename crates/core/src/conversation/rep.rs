@@ -47,10 +47,14 @@ impl RepRef {
             .speakers
             .iter()
             .position(|speaker| {
-                name.as_deref().is_some_and(|n| !n.is_empty() && normal(&speaker.name) == n)
+                name.as_deref()
+                    .is_some_and(|n| !n.is_empty() && normal(&speaker.name) == n)
                     || email.as_deref().is_some_and(|e| {
                         !e.is_empty()
-                            && speaker.email.as_deref().is_some_and(|s| s.trim().to_lowercase() == e)
+                            && speaker
+                                .email
+                                .as_deref()
+                                .is_some_and(|s| s.trim().to_lowercase() == e)
                     })
             })
             .ok_or_else(|| Error::RepNotInCall {

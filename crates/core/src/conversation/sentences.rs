@@ -42,7 +42,9 @@ pub fn sentences(transcript: &Transcript) -> Vec<Sentence<'_>> {
         let mut in_turn = 0u64;
         for text in split(&turn.text) {
             let at_ms = match (turn.start_ms, turn.end_ms) {
-                (Some(start), Some(end)) => Some(start + end.saturating_sub(start) * in_turn / total),
+                (Some(start), Some(end)) => {
+                    Some(start + end.saturating_sub(start) * in_turn / total)
+                }
                 (start, _) => start,
             };
             let count = text.split_whitespace().count();
@@ -89,7 +91,12 @@ mod tests {
     fn a_timed_turn_places_each_sentence_by_the_words_before_it() {
         let mut t = Transcript::default();
         let sam = t.speaker("Sam");
-        t.push(sam, Some(10_000), Some(20_000), "One two three four. Five six seven eight?");
+        t.push(
+            sam,
+            Some(10_000),
+            Some(20_000),
+            "One two three four. Five six seven eight?",
+        );
         t.push(sam, None, None, "Nine. Ten!");
         let s = sentences(&t);
         let placed: Vec<(&str, Option<u64>, usize, bool)> = s

@@ -69,7 +69,9 @@ pub fn signals(
         .iter()
         .filter_map(|t| t.end_ms.or(t.start_ms))
         .max();
-    let total_words = sentences.last().map_or(0, |s| s.words_before + s.text.split_whitespace().count());
+    let total_words = sentences
+        .last()
+        .map_or(0, |s| s.words_before + s.text.split_whitespace().count());
     let place = evidence::Place {
         duration_ms,
         total_words,
@@ -87,9 +89,14 @@ pub fn signals(
         .collect();
     let names = transcript.speaker_names();
     let evidence = judge.evidence(&sentences, rep, &internal);
-    let next_step = judge.next_step(&sentences, &names, &place, rules);
+    let next_step = judge.next_step(&sentences, rep, &names, &place, rules);
     let outlier = outlier::outlier(&rep_talk_share, &rep_questions, &next_step, rules);
-    let tracked = outlier::tracked(rules.tracked, &rep_talk_share, &longest_rep_monologue_s, &rep_questions);
+    let tracked = outlier::tracked(
+        rules.tracked,
+        &rep_talk_share,
+        &longest_rep_monologue_s,
+        &rep_questions,
+    );
     Signals {
         rep: transcript.speakers[rep].name.clone(),
         speakers: names,

@@ -2,8 +2,9 @@
 //! it, and Otter's export, where a line `Name  0:05` (the name, two spaces, the time) heads the
 //! lines that follow. A line without a name continues the turn before it; with a time of its
 //! own, it is a new turn of the same speaker. A turn without a time has none (talk share is then
-//! counted in words); a timed turn ends where the next timed one starts, the last one after as
-//! long as its words take at the pace of the rest of the call.
+//! counted in words); a timed turn ends where the next one starts when that one is timed (else its
+//! end is unknown), the last one after as long as its words take at the pace of the rest of the
+//! call.
 
 use super::transcript::{Format, Transcript, speaker_prefix};
 use crate::Error;
@@ -26,11 +27,14 @@ pub fn parse(source: &str) -> Result<Transcript, Error> {
         }
         let (at, rest) = match line.strip_prefix('[') {
             Some(bracketed) => {
-                let (time, rest) = bracketed.split_once(']').ok_or_else(|| {
-                    Format::Text.invalid(number, "a `[` opens no `[mm:ss]` time")
-                })?;
+                let (time, rest) = bracketed
+                    .split_once(']')
+                    .ok_or_else(|| Format::Text.invalid(number, "a `[` opens no `[mm:ss]` time"))?;
                 let at = clock(time).ok_or_else(|| {
-                    Format::Text.invalid(number, format!("[{time}] is no time; write [mm:ss] or [h:mm:ss]"))
+                    Format::Text.invalid(
+                        number,
+                        format!("[{time}] is no time; write [mm:ss] or [h:mm:ss]"),
+                    )
                 })?;
                 (Some(at), rest.trim_start())
             }
@@ -51,10 +55,9 @@ pub fn parse(source: &str) -> Result<Transcript, Error> {
                 text.push_str(rest);
             }
             (None, None) => {
-                return Err(Format::Text.invalid(
-                    number,
-                    "no speaker yet; start the line with `Name: `",
-                ));
+                return Err(
+                    Format::Text.invalid(number, "no speaker yet; start the line with `Name: `")
+                );
             }
         }
     }
@@ -69,15 +72,16 @@ fn flush(transcript: &mut Transcript, turn: Option<(usize, Option<u64>, String)>
     }
 }
 
-/// A timed turn ends where the next timed turn starts; the last one lasts as long as its words
-/// take at the pace of the timed turns before it.
+/// A timed turn ends where the next turn starts, when that one is timed; the last one lasts as
+/// long as its words take at the pace of the timed turns before it.
 fn close_turns(transcript: &mut Transcript) {
     let mut next_start: Option<u64> = None;
     for turn in transcript.turns.iter_mut().rev() {
-        if let Some(start) = turn.start_ms {
-            turn.end_ms = next_start.map(|next| next.max(start));
-            next_start = Some(start);
-        }
+        turn.end_ms = turn
+            .start_ms
+            .zip(next_start)
+            .map(|(start, next)| next.max(start));
+        next_start = turn.start_ms;
     }
     let (mut words, mut ms) = (0u64, 0u64);
     for turn in &transcript.turns {
@@ -86,7 +90,8 @@ fn close_turns(transcript: &mut Transcript) {
             ms += duration;
         }
     }
-    if let Some(last) = transcript.turns.iter_mut().rev().find(|t| t.start_ms.is_some())
+    if let Some(last) = transcript.turns.last_mut()
+        && last.start_ms.is_some()
         && last.end_ms.is_none()
         && words > 0
     {
@@ -143,8 +148,18 @@ mod tests {
         assert_eq!(
             turns(text),
             [
-                ("Sam".into(), Some(0), Some(10_000), "How is the close today?".into()),
-                ("Dana".into(), Some(10_000), Some(20_000), "Nine days, all by hand.".into()),
+                (
+                    "Sam".into(),
+                    Some(0),
+                    Some(10_000),
+                    "How is the close today?".into()
+                ),
+                (
+                    "Dana".into(),
+                    Some(10_000),
+                    Some(20_000),
+                    "Nine days, all by hand.".into()
+                ),
                 // 10 words took 20 s before: one word takes 2 s.
                 ("Sam".into(), Some(20_000), Some(22_000), "Why?".into()),
             ]
@@ -153,9 +168,11 @@ mod tests {
 
     #[test]
     fn a_line_without_a_time_has_none_and_a_time_without_a_name_keeps_the_speaker() {
-        let text = "Sam: Hello.\n[1:00:05] and welcome.\n";
+        let text = "Sam: Hello.\n[1:00:05] and welcome.\n[1:00:09] Dana: Thanks.\nSam: Sure.\n";
         let t = turns(text);
         assert_eq!((t[0].1, t[0].2), (None, None));
+        // Dana's turn is timed, the one after it is not: her end is unknown.
+        assert_eq!((t[2].1, t[2].2), (Some(3_609_000), None));
         assert_eq!((t[1].0.as_str(), t[1].1), ("Sam", Some(3_605_000)));
     }
 
@@ -163,16 +180,28 @@ mod tests {
     fn otter_headings_start_turns() {
         let text = "Dana Ruiz  0:05\nWe close in nine days.\n\nSam Rivera  0:12\nWhy?\n";
         let t = turns(text);
-        assert_eq!((t[0].0.as_str(), t[0].1, t[0].3.as_str()), ("Dana Ruiz", Some(5000), "We close in nine days."));
+        assert_eq!(
+            (t[0].0.as_str(), t[0].1, t[0].3.as_str()),
+            ("Dana Ruiz", Some(5000), "We close in nine days.")
+        );
         assert_eq!((t[1].0.as_str(), t[1].1), ("Sam Rivera", Some(12_000)));
     }
 
     #[test]
     fn bad_lines_are_refused_naming_them() {
         for (text, message) in [
-            ("hello there\n", "invalid text transcript at line 1: no speaker yet; start the line with `Name: `"),
-            ("Sam: hi\n[1:2x] Dana: no\n", "invalid text transcript at line 2: [1:2x] is no time; write [mm:ss] or [h:mm:ss]"),
-            ("Sam: hi\n\n[00:01 Dana: no\n", "invalid text transcript at line 3: a `[` opens no `[mm:ss]` time"),
+            (
+                "hello there\n",
+                "invalid text transcript at line 1: no speaker yet; start the line with `Name: `",
+            ),
+            (
+                "Sam: hi\n[1:2x] Dana: no\n",
+                "invalid text transcript at line 2: [1:2x] is no time; write [mm:ss] or [h:mm:ss]",
+            ),
+            (
+                "Sam: hi\n\n[00:01 Dana: no\n",
+                "invalid text transcript at line 3: a `[` opens no `[mm:ss]` time",
+            ),
         ] {
             assert_eq!(parse(text).unwrap_err().to_string(), message);
         }

@@ -235,7 +235,9 @@ mod tests {
 
     #[test]
     fn text_that_is_not_utf8_is_refused_naming_its_line() {
-        let err = Format::Text.parse(b"Sam: hello\nDana: caf\xe9\n").unwrap_err();
+        let err = Format::Text
+            .parse(b"Sam: hello\nDana: caf\xe9\n")
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid text transcript at line 2: not UTF-8 text"
@@ -251,7 +253,13 @@ mod tests {
         assert_eq!(speaker_prefix("Sam:"), Some(("Sam", "")));
         assert_eq!(speaker_prefix("we start at 10:30 sharp"), None);
         assert_eq!(speaker_prefix("see https://example.com"), None);
-        assert_eq!(speaker_prefix("so what did you decide? then: nothing"), None);
-        assert_eq!(speaker_prefix("and this is a very long clause before it: x"), None);
+        assert_eq!(
+            speaker_prefix("so what did you decide? then: nothing"),
+            None
+        );
+        assert_eq!(
+            speaker_prefix("and this is a very long clause before it: x"),
+            None
+        );
     }
 }

@@ -17,7 +17,11 @@ use crate::Error;
 /// Read a WebVTT transcript.
 pub fn parse(source: &str) -> Result<Transcript, Error> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let mut lines = source.lines().enumerate().map(|(i, l)| (i + 1, l)).peekable();
+    let mut lines = source
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .peekable();
     match lines.next() {
         Some((_, header))
             if header
@@ -109,13 +113,12 @@ fn cue(
 
 /// `00:01:02.500 --> 00:01:05.000 align:start`, in milliseconds.
 fn timings(line: &str) -> Result<(u64, u64), String> {
-    let (start, rest) = line
-        .split_once("-->")
-        .ok_or("expected `start --> end`")?;
+    let (start, rest) = line.split_once("-->").ok_or("expected `start --> end`")?;
     let end = rest.split_whitespace().next().unwrap_or_default();
     let start = timestamp(start.trim())
         .ok_or_else(|| format!("{:?} is no timestamp; write [hh:]mm:ss.ttt", start.trim()))?;
-    let end = timestamp(end).ok_or_else(|| format!("{end:?} is no timestamp; write [hh:]mm:ss.ttt"))?;
+    let end =
+        timestamp(end).ok_or_else(|| format!("{end:?} is no timestamp; write [hh:]mm:ss.ttt"))?;
     if end < start {
         return Err("the cue ends before it starts".to_owned());
     }
@@ -173,10 +176,15 @@ impl Segments {
     }
 
     fn tag(&mut self, tag: &str) {
-        let Some(voice) = tag.strip_prefix('v').filter(|v| v.starts_with([' ', '\t', '.'])) else {
+        let Some(voice) = tag
+            .strip_prefix('v')
+            .filter(|v| v.starts_with([' ', '\t', '.']))
+        else {
             return;
         };
-        let name = voice.split_once([' ', '\t']).map_or("", |(_, name)| name.trim());
+        let name = voice
+            .split_once([' ', '\t'])
+            .map_or("", |(_, name)| name.trim());
         self.flush();
         self.voiced = true;
         let mut unescaped = String::new();
@@ -186,7 +194,8 @@ impl Segments {
 
     fn flush(&mut self) {
         if !self.text.trim().is_empty() {
-            self.done.push((self.voice.clone(), std::mem::take(&mut self.text)));
+            self.done
+                .push((self.voice.clone(), std::mem::take(&mut self.text)));
         }
         self.text.clear();
     }
@@ -234,7 +243,13 @@ mod tests {
         let t = parse(source).unwrap();
         t.turns
             .iter()
-            .map(|turn| (t.speakers[turn.speaker].name.clone(), turn.start_ms, turn.text.clone()))
+            .map(|turn| {
+                (
+                    t.speakers[turn.speaker].name.clone(),
+                    turn.start_ms,
+                    turn.text.clone(),
+                )
+            })
             .collect()
     }
 
@@ -244,7 +259,11 @@ mod tests {
         assert_eq!(
             turns(vtt),
             [
-                ("Sam Rivera".into(), Some(1000), "How do you close & report today?".into()),
+                (
+                    "Sam Rivera".into(),
+                    Some(1000),
+                    "How do you close & report today?".into()
+                ),
                 ("Dana Ruiz".into(), Some(5000), "Nine days, by hand.".into()),
             ]
         );
@@ -257,7 +276,11 @@ mod tests {
             turns(vtt),
             [
                 ("Sam Rivera".into(), Some(3_601_000), "So the close".into()),
-                ("Sam Rivera".into(), Some(3_604_000), "runs nine days?".into()),
+                (
+                    "Sam Rivera".into(),
+                    Some(3_604_000),
+                    "runs nine days?".into()
+                ),
             ]
         );
     }
@@ -273,7 +296,10 @@ mod tests {
     #[test]
     fn malformed_cues_are_refused_naming_their_line() {
         for (vtt, message) in [
-            ("WEBVT\n", "invalid webvtt transcript at line 1: a WebVTT file starts with the line `WEBVTT`"),
+            (
+                "WEBVT\n",
+                "invalid webvtt transcript at line 1: a WebVTT file starts with the line `WEBVTT`",
+            ),
             (
                 "WEBVTT\n\n1\nhello\n",
                 "invalid webvtt transcript at line 3: expected a cue timing such as `00:01:02.500 --> 00:01:05.000`",

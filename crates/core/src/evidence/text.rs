@@ -128,7 +128,12 @@ impl TextRule {
 
     /// Judge `text` as if `subject`'s field held it, at time `now`: a sentence said in a call
     /// is judged as a record's text would be.
-    pub fn judge_text(&self, subject: &Subject<'_>, text: String, now: OffsetDateTime) -> Judgement {
+    pub fn judge_text(
+        &self,
+        subject: &Subject<'_>,
+        text: String,
+        now: OffsetDateTime,
+    ) -> Judgement {
         let field = subject.field;
         let reading = Reading::new(self, &text, now);
         let not_evidence = placeholder::placeholder(&text, subject.placeholders)

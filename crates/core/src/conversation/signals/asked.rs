@@ -84,12 +84,19 @@ pub fn dimensions(sentences: &[Sentence<'_>], rep: usize, playbook: &Playbook) -
         .dimensions
         .iter()
         .map(|d| {
-            let listed = playbook.conversation.asked.get(&d.key).map_or(&[][..], Vec::as_slice);
+            let listed = playbook
+                .conversation
+                .asked
+                .get(&d.key)
+                .map_or(&[][..], Vec::as_slice);
             (d, content_words(&words::words(&d.question)), listed)
         })
         .collect();
     let mut first: Vec<Option<&Sentence<'_>>> = vec![None; shapes.len()];
-    for sentence in sentences.iter().filter(|s| s.speaker == rep && s.is_question()) {
+    for sentence in sentences
+        .iter()
+        .filter(|s| s.speaker == rep && s.is_question())
+    {
         for (slot, (_, own, listed)) in first.iter_mut().zip(&shapes) {
             if slot.is_none() && asks(&sentence.words, own, listed) {
                 *slot = Some(sentence);
@@ -203,7 +210,11 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            [("situation", Some(0.0)), ("pain", Some(0.0)), ("economic_buyer", Some(60.0))]
+            [
+                ("situation", Some(0.0)),
+                ("pain", Some(0.0)),
+                ("economic_buyer", Some(60.0))
+            ]
         );
         assert_eq!(asked.not_asked, ["impact", "next_step"]);
         assert_eq!(

@@ -32,8 +32,8 @@ pub fn mentions(
     }
     for sentence in sentences {
         for competitor in competitors {
-            let named = (0..sentence.words.len())
-                .any(|at| phrase_is_at(&sentence.words, at, competitor));
+            let named =
+                (0..sentence.words.len()).any(|at| phrase_is_at(&sentence.words, at, competitor));
             if named {
                 found.push(Mention {
                     competitor: competitor.clone(),
@@ -66,8 +66,18 @@ mod tests {
     fn a_competitor_is_noted_with_the_minute_it_came_up() {
         let mut t = Transcript::default();
         let dana = t.speaker("Dana");
-        t.push(dana, Some(125_000), Some(130_000), "We also look at LedgerLoop. Acme Close too.");
-        t.push(dana, None, None, "Ledgerloops are everywhere, acme is not a competitor.");
+        t.push(
+            dana,
+            Some(125_000),
+            Some(130_000),
+            "We also look at LedgerLoop. Acme Close too.",
+        );
+        t.push(
+            dana,
+            None,
+            None,
+            "Ledgerloops are everywhere, acme is not a competitor.",
+        );
         let found = mentions(
             &sentences(&t),
             &["Acme Close".to_owned(), "LedgerLoop".to_owned()],

@@ -2,7 +2,10 @@
 //! text is: a pain with a figure or a consequence, a dated next step with a person, a named
 //! economic buyer.
 //!
-//! A text dimension's sentence counts when its rule turns green on it. A dimension whose rule
+//! A text dimension's sentence counts when its rule turns green on it; a sentence green for
+//! several dimensions counts for those whose rules require the most (a dated next step with a
+//! person is not also a pain because it names a figure), and for each of them on a tie (a
+//! figure is Pain's and Impact's). A dimension whose rule
 //! requires nothing (Situation: any six words) would take every sentence, so it takes none. A
 //! contact dimension (the economic buyer) takes a sentence naming a person, role or meeting and
 //! one of the rule's titles or roles ("our CFO Maria signs off"). Picklists, numbers, dates and
@@ -99,7 +102,11 @@ impl<'p> Judge<'p> {
     }
 
     /// `sentence` judged for the dimension of check `check`: green or nothing.
-    fn green(&self, (dimension, rule): &(&Dimension, Cow<'_, TextRule>), sentence: &Sentence<'_>) -> Option<Judgement> {
+    fn green(
+        &self,
+        (dimension, rule): &(&Dimension, Cow<'_, TextRule>),
+        sentence: &Sentence<'_>,
+    ) -> Option<Judgement> {
         if sentence.words.len() < rule.min_words {
             return None;
         }
@@ -114,30 +121,50 @@ impl<'p> Judge<'p> {
         (judgement.status == Status::Green).then_some(judgement)
     }
 
-    /// Every sentence of a buyer (any speaker but the rep) that is evidence, for each dimension
-    /// it is evidence for.
-    pub fn evidence(&self, sentences: &[Sentence<'_>], rep: usize, internal: &[bool]) -> Vec<Evidence> {
+    /// Every sentence of the buyer's side (any speaker but the rep and, when the recorder says
+    /// so, the rep's colleagues) that is evidence, for the dimensions whose rule it meets with
+    /// the most requirements: "our CFO signs off on anything over fifty thousand" names a figure
+    /// (Pain's one requirement) but is the economic buyer's evidence (a person and authority).
+    pub fn evidence(
+        &self,
+        sentences: &[Sentence<'_>],
+        rep: usize,
+        internal: &[bool],
+    ) -> Vec<Evidence> {
         let mut found = Vec::new();
-        for sentence in sentences.iter().filter(|s| s.speaker != rep && !internal[s.speaker]) {
-            for check in &self.checks {
-                if let Some(judgement) = self.green(check, sentence) {
-                    found.push(Evidence {
-                        dimension: check.0.key.clone(),
-                        quote: sentence.text.to_owned(),
-                        at_s: sentence.at_s(),
-                        why: judgement.reason,
-                    });
-                }
+        for sentence in sentences
+            .iter()
+            .filter(|s| s.speaker != rep && !internal[s.speaker])
+        {
+            let greens: Vec<(&Dimension, usize, Judgement)> = self
+                .checks
+                .iter()
+                .filter_map(|check| {
+                    let judgement = self.green(check, sentence)?;
+                    Some((check.0, check.1.requires.len(), judgement))
+                })
+                .collect();
+            let most = greens.iter().map(|(_, met, _)| *met).max().unwrap_or(0);
+            for (dimension, _, judgement) in greens.into_iter().filter(|(_, met, _)| *met == most) {
+                found.push(Evidence {
+                    dimension: dimension.key.clone(),
+                    quote: sentence.text.to_owned(),
+                    at_s: sentence.at_s(),
+                    why: judgement.reason,
+                });
             }
         }
         found
     }
 
-    /// Whether anyone agreed a next step in the call's last part: a sentence there that is
-    /// evidence for the playbook's next-step dimension.
+    /// Whether a next step was agreed in the call's last part: a sentence there that is
+    /// evidence for the playbook's next-step dimension, said by the buyer's side or stated by
+    /// the rep ("I'll send the invite for Tuesday with Dana"); the rep's question ("could we meet
+    /// Grace on Friday?") only proposes one.
     pub fn next_step(
         &self,
         sentences: &[Sentence<'_>],
+        rep: usize,
         names: &[String],
         place: &Place,
         rules: &Conversation,
@@ -150,7 +177,9 @@ impl<'p> Judge<'p> {
             why,
         };
         let Some(key) = &rules.next_step else {
-            return unjudged("The playbook names no next-step dimension ([conversation] next_step).".to_owned());
+            return unjudged(
+                "The playbook names no next-step dimension ([conversation] next_step).".to_owned(),
+            );
         };
         let Some(check) = self.checks.iter().find(|(d, _)| &d.key == key) else {
             return unjudged(format!(
@@ -162,6 +191,7 @@ impl<'p> Judge<'p> {
             .iter()
             .rev()
             .take_while(|s| place.in_last_part(s))
+            .filter(|s| !(s.speaker == rep && s.is_question()))
             .find_map(|s| Some((s, self.green(check, s)?)));
         match agreed {
             Some((sentence, judgement)) => NextStep {
@@ -171,7 +201,9 @@ impl<'p> Judge<'p> {
                 at_s: sentence.at_s(),
                 why: format!(
                     "Agreed{} in the call's last {last_part}: {}.",
-                    sentence.at_ms.map_or(String::new(), |ms| format!(" at {}", clock(ms))),
+                    sentence
+                        .at_ms
+                        .map_or(String::new(), |ms| format!(" at {}", clock(ms))),
                     judgement.reason
                 ),
             },
@@ -182,8 +214,7 @@ impl<'p> Judge<'p> {
                 at_s: None,
                 why: format!(
                     "No sentence in the call's last {last_part} gives {} evidence: {}",
-                    check.0.name,
-                    check.0.question
+                    check.0.name, check.0.question
                 ),
             },
         }
@@ -278,15 +309,29 @@ mod tests {
             last_part: 0.25,
         };
         let rules = &playbook.conversation;
-        let step = judge.next_step(&sentences(&early), &names, &place, rules);
+        let step = judge.next_step(&sentences(&early), 0, &names, &place, rules);
         assert_eq!(step.agreed, Some(false));
         let late = call(&[
             (0, "Great."),
             (1, "Fine."),
             (0, "So."),
-            (0, "I'll send the invite for the demo with Priya next Tuesday."),
+            (
+                0,
+                "I'll send the invite for the demo with Priya next Tuesday.",
+            ),
         ]);
-        let step = judge.next_step(&sentences(&late), &names, &place, rules);
-        assert_eq!((step.agreed, step.speaker.as_deref(), step.at_s), (Some(true), Some("Sam"), Some(180.0)));
+        let proposed = call(&[
+            (0, "Great."),
+            (1, "Fine."),
+            (0, "So."),
+            (0, "Could we do the demo with Priya next Tuesday?"),
+        ]);
+        let step = judge.next_step(&sentences(&proposed), 0, &names, &place, rules);
+        assert_eq!(step.agreed, Some(false));
+        let step = judge.next_step(&sentences(&late), 0, &names, &place, rules);
+        assert_eq!(
+            (step.agreed, step.speaker.as_deref(), step.at_s),
+            (Some(true), Some("Sam"), Some(180.0))
+        );
     }
 }

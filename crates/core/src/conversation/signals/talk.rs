@@ -46,8 +46,8 @@ pub struct Monologue {
 /// The rep's talk share: by time when every turn is timed, else by words. Overlapping turns
 /// each count in full: two people talking at once both talk.
 pub fn share(transcript: &Transcript, rep: usize, rules: &Conversation) -> TalkShare {
-    let timed = !transcript.turns.is_empty()
-        && transcript.turns.iter().all(|t| t.duration_ms().is_some());
+    let timed =
+        !transcript.turns.is_empty() && transcript.turns.iter().all(|t| t.duration_ms().is_some());
     let (basis, unit) = if timed {
         (Basis::Time, "of the speaking time")
     } else {
@@ -64,12 +64,20 @@ pub fn share(transcript: &Transcript, rep: usize, rules: &Conversation) -> TalkS
             own += amount;
         }
     }
-    let share = if all == 0 { 0.0 } else { own as f64 / all as f64 };
+    let share = if all == 0 {
+        0.0
+    } else {
+        own as f64 / all as f64
+    };
     let (target, max) = (rules.talk_share_target, rules.talk_share_max);
     let reading = if share > max {
         format!("above the {} where conversion drops", percent(max))
     } else if share > target {
-        format!("between the best calls' {} and the {} limit", percent(target), percent(max))
+        format!(
+            "between the best calls' {} and the {} limit",
+            percent(target),
+            percent(max)
+        )
     } else {
         format!("at or below the best calls' {}", percent(target))
     };
