@@ -1,5 +1,6 @@
 //! The turns cut into sentences, each with the second it was said at: within a timed turn, a
-//! sentence is placed by how many of the turn's words come before it.
+//! sentence is placed by how many of the turn's words come before it. A sentence borrows its
+//! text from the transcript.
 
 use super::transcript::Transcript;
 use crate::evidence::text::words::{self, Word};
@@ -15,11 +16,15 @@ pub struct Sentence<'t> {
     pub at_ms: Option<u64>,
     /// How many of the call's words come before it: where it falls when nothing is timed.
     pub words_before: usize,
-    /// Its words, as the evidence checks read them.
-    pub words: Vec<Word>,
 }
 
 impl Sentence<'_> {
+    /// Its words, as the evidence checks read them: cut when a signal needs them and dropped
+    /// after, so a call's words are never all held at once.
+    pub fn words(&self) -> Vec<Word> {
+        words::words(self.text)
+    }
+
     /// Whether it is a question: it ends in `?` (closing quotes and brackets aside).
     pub fn is_question(&self) -> bool {
         self.text
@@ -53,7 +58,6 @@ pub fn sentences(transcript: &Transcript) -> Vec<Sentence<'_>> {
                 text,
                 at_ms,
                 words_before,
-                words: words::words(text),
             });
             in_turn += count as u64;
             words_before += count;

@@ -14,7 +14,7 @@ mod person;
 mod quantity;
 pub(crate) mod words;
 
-use std::collections::BTreeMap;
+use std::{borrow::Cow, cell::OnceCell, collections::BTreeMap};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -47,20 +47,30 @@ pub struct TextRule {
 /// A text, read once for every check.
 struct Reading<'r> {
     rule: &'r TextRule,
-    words: Vec<Word>,
-    dating: date::Dating,
+    words: Cow<'r, [Word]>,
+    today: time::Date,
+    /// The dates the text gives, found when a check first asks: most rules ask for none.
+    dating: OnceCell<date::Dating>,
 }
 
 impl<'r> Reading<'r> {
     fn new(rule: &'r TextRule, text: &str, now: OffsetDateTime) -> Reading<'r> {
-        let words = words::words(text);
-        let today = now.to_offset(time::UtcOffset::UTC).date();
-        let dating = date::find(&words, today);
+        Reading::of(rule, Cow::Owned(words::words(text)), now)
+    }
+
+    /// A text already cut into `words`.
+    fn of(rule: &'r TextRule, words: Cow<'r, [Word]>, now: OffsetDateTime) -> Reading<'r> {
         Reading {
             rule,
             words,
-            dating,
+            today: now.to_offset(time::UtcOffset::UTC).date(),
+            dating: OnceCell::new(),
         }
+    }
+
+    fn dating(&self) -> &date::Dating {
+        self.dating
+            .get_or_init(|| date::find(&self.words, self.today))
     }
 
     fn extended(&self, check: &str) -> &[String] {
@@ -72,7 +82,7 @@ impl<'r> Reading<'r> {
         match check {
             Check::Quantity => quantity::find(&self.words),
             Check::Consequence => consequence::find(&self.words, self.extended("consequence")),
-            Check::Date => self.dating.ahead.clone(),
+            Check::Date => self.dating().ahead.clone(),
             Check::Person => person::find(&self.words, self.extended("person")),
             Check::Words(_, list) => {
                 words::find_phrases(&self.words, list.iter().map(String::as_str))
@@ -134,8 +144,29 @@ impl TextRule {
         text: String,
         now: OffsetDateTime,
     ) -> Judgement {
-        let field = subject.field;
         let reading = Reading::new(self, &text, now);
+        self.judge_reading(subject, &reading, text)
+    }
+
+    /// Judge `text`, already cut into `words`, as [`TextRule::judge_text`] does.
+    pub(crate) fn judge_words(
+        &self,
+        subject: &Subject<'_>,
+        text: String,
+        words: &[Word],
+        now: OffsetDateTime,
+    ) -> Judgement {
+        let reading = Reading::of(self, Cow::Borrowed(words), now);
+        self.judge_reading(subject, &reading, text)
+    }
+
+    fn judge_reading(
+        &self,
+        subject: &Subject<'_>,
+        reading: &Reading<'_>,
+        text: String,
+    ) -> Judgement {
+        let field = subject.field;
         let not_evidence = placeholder::placeholder(&text, subject.placeholders)
             .or_else(|| gamed::not_evidence(&reading.words, &reading.keywords()));
         if let Some(why) = not_evidence {
@@ -148,9 +179,19 @@ impl TextRule {
         }
         let met: Vec<Met<'_>> = self
             .requirements()
-            .map(|checks| meet(&reading, checks))
+            .map(|checks| meet(reading, checks))
             .collect();
-        self.verdict(subject, &reading, &met, &text)
+        self.verdict(subject, reading, &met, &text)
+    }
+
+    /// Whether a text cut into `words` meets every requirement, read at time `now`: what a text
+    /// must say to be green, before it is judged in full (placeholders, keyword salad, the
+    /// floor of words, the reason). Cheaper than [`TextRule::judge_text`], so a call's
+    /// sentences are sifted with it first.
+    pub(crate) fn requirements_met(&self, words: &[Word], now: OffsetDateTime) -> bool {
+        let reading = Reading::of(self, Cow::Borrowed(words), now);
+        self.requirements()
+            .all(|checks| matches!(meet(&reading, checks), Met::Holds(..)))
     }
 
     /// Each requirement's checks; a name the playbook validation refused is skipped.
@@ -244,7 +285,8 @@ fn lacks(reading: &Reading<'_>, missing: &[&[Check<'_>]]) -> String {
         .iter()
         .map(|checks| {
             let mut names: Vec<String> = checks.iter().map(|c| c.missing()).collect();
-            if let (Some(passed), true) = (&reading.dating.passed, checks.contains(&Check::Date)) {
+            if let (Some(passed), true) = (&reading.dating().passed, checks.contains(&Check::Date))
+            {
                 names.push(format!("date ahead ({passed} has passed)"));
                 names.retain(|n| n != "date");
             }

@@ -97,8 +97,9 @@ pub fn dimensions(sentences: &[Sentence<'_>], rep: usize, playbook: &Playbook) -
         .iter()
         .filter(|s| s.speaker == rep && s.is_question())
     {
+        let words = sentence.words();
         for (slot, (_, own, listed)) in first.iter_mut().zip(&shapes) {
-            if slot.is_none() && asks(&sentence.words, own, listed) {
+            if slot.is_none() && asks(&words, own, listed) {
                 *slot = Some(sentence);
             }
         }

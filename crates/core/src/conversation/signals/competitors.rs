@@ -30,10 +30,11 @@ pub fn mentions(
     if competitors.is_empty() {
         return found;
     }
+    let names: Vec<Vec<words::Word>> = competitors.iter().map(|c| words::words(c)).collect();
     for sentence in sentences {
-        for competitor in competitors {
-            let named =
-                (0..sentence.words.len()).any(|at| phrase_is_at(&sentence.words, at, competitor));
+        let said = sentence.words();
+        for (competitor, name) in competitors.iter().zip(&names) {
+            let named = (0..said.len()).any(|at| named_at(&said, at, name));
             if named {
                 found.push(Mention {
                     competitor: competitor.clone(),
@@ -48,13 +49,12 @@ pub fn mentions(
 }
 
 /// Whether the words of `name` start at `at`, exactly (a competitor's name takes no endings).
-fn phrase_is_at(sentence: &[words::Word], at: usize, name: &str) -> bool {
-    let wanted = words::words(name);
-    !wanted.is_empty()
-        && wanted
+fn named_at(said: &[words::Word], at: usize, name: &[words::Word]) -> bool {
+    !name.is_empty()
+        && name
             .iter()
             .enumerate()
-            .all(|(k, w)| sentence.get(at + k).is_some_and(|s| s.lower == w.lower))
+            .all(|(k, w)| said.get(at + k).is_some_and(|s| s.lower == w.lower))
 }
 
 #[cfg(test)]

@@ -19,7 +19,10 @@ use time::OffsetDateTime;
 use super::talk::clock;
 use crate::{
     conversation::sentences::Sentence,
-    evidence::{EvidenceRule, Judgement, Subject, TextRule, text::Requirement},
+    evidence::{
+        EvidenceRule, Judgement, Subject, TextRule,
+        text::{Requirement, words::Word},
+    },
     model::Record,
     playbook::{Conversation, Dimension, Playbook},
     score::Status,
@@ -101,15 +104,25 @@ impl<'p> Judge<'p> {
         }
     }
 
-    /// `sentence` judged for the dimension of check `check`: green or nothing.
+    /// Whether `sentence`, cut into `words`, can be green for `check`'s dimension: enough words,
+    /// and every requirement met. Only such a sentence is judged in full.
+    fn may_be_green(
+        &self,
+        (_, rule): &(&Dimension, Cow<'_, TextRule>),
+        sentence: &Sentence<'_>,
+        words: &[Word],
+    ) -> bool {
+        sentence.text.split_whitespace().count() >= rule.min_words
+            && rule.requirements_met(words, self.now)
+    }
+
+    /// `sentence`, cut into `words`, judged in full for `check`'s dimension: green or nothing.
     fn green(
         &self,
         (dimension, rule): &(&Dimension, Cow<'_, TextRule>),
         sentence: &Sentence<'_>,
+        words: &[Word],
     ) -> Option<Judgement> {
-        if sentence.words.len() < rule.min_words {
-            return None;
-        }
         let subject = Subject {
             record: &self.record,
             field: dimension.field(),
@@ -117,7 +130,7 @@ impl<'p> Judge<'p> {
             question: &dimension.question,
             placeholders: &self.playbook.handoff.placeholders,
         };
-        let judgement = rule.judge_text(&subject, sentence.text.to_owned(), self.now);
+        let judgement = rule.judge_words(&subject, sentence.text.to_owned(), words, self.now);
         (judgement.status == Status::Green).then_some(judgement)
     }
 
@@ -136,16 +149,19 @@ impl<'p> Judge<'p> {
             .iter()
             .filter(|s| s.speaker != rep && !internal[s.speaker])
         {
-            let greens: Vec<(&Dimension, usize, Judgement)> = self
+            let words = sentence.words();
+            let candidates: Vec<&(&Dimension, Cow<'_, TextRule>)> = self
                 .checks
                 .iter()
-                .filter_map(|check| {
-                    let judgement = self.green(check, sentence)?;
-                    Some((check.0, check.1.requires.len(), judgement))
-                })
+                .filter(|check| self.may_be_green(check, sentence, &words))
                 .collect();
-            let most = greens.iter().map(|(_, met, _)| *met).max().unwrap_or(0);
-            for (dimension, _, judgement) in greens.into_iter().filter(|(_, met, _)| *met == most) {
+            let most = candidates.iter().map(|c| c.1.requires.len()).max();
+            let greens: Vec<(&Dimension, Judgement)> = candidates
+                .into_iter()
+                .filter(|c| Some(c.1.requires.len()) == most)
+                .filter_map(|check| Some((check.0, self.green(check, sentence, &words)?)))
+                .collect();
+            for (dimension, judgement) in greens {
                 found.push(Evidence {
                     dimension: dimension.key.clone(),
                     quote: sentence.text.to_owned(),
@@ -192,7 +208,13 @@ impl<'p> Judge<'p> {
             .rev()
             .take_while(|s| place.in_last_part(s))
             .filter(|s| !(s.speaker == rep && s.is_question()))
-            .find_map(|s| Some((s, self.green(check, s)?)));
+            .find_map(|s| {
+                let words = s.words();
+                self.may_be_green(check, s, &words)
+                    .then(|| self.green(check, s, &words))
+                    .flatten()
+                    .map(|judgement| (s, judgement))
+            });
         match agreed {
             Some((sentence, judgement)) => NextStep {
                 agreed: Some(true),
