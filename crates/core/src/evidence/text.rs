@@ -44,32 +44,62 @@ pub struct TextRule {
     pub extend: BTreeMap<String, Vec<String>>,
 }
 
+/// What the built-in checks find in one text read on one day, kept so that several rules judging
+/// the same text (a call's sentence is judged for every dimension) each find it once. A rule
+/// that adds words to a check (`extend`) finds that check on its own.
+#[derive(Default)]
+pub(crate) struct Findings {
+    quantity: OnceCell<Option<String>>,
+    consequence: OnceCell<Option<String>>,
+    person: OnceCell<Option<String>>,
+    dating: OnceCell<date::Dating>,
+    consequence_hits: OnceCell<Vec<usize>>,
+    person_hits: OnceCell<Vec<usize>>,
+}
+
 /// A text, read once for every check.
 struct Reading<'r> {
     rule: &'r TextRule,
     words: Cow<'r, [Word]>,
     today: time::Date,
-    /// The dates the text gives, found when a check first asks: most rules ask for none.
-    dating: OnceCell<date::Dating>,
+    /// What the checks found, each when first asked: most rules ask for few.
+    own: Findings,
+    /// Findings shared with other rules reading the same text on the same day.
+    shared: Option<&'r Findings>,
 }
 
 impl<'r> Reading<'r> {
     fn new(rule: &'r TextRule, text: &str, now: OffsetDateTime) -> Reading<'r> {
-        Reading::of(rule, Cow::Owned(words::words(text)), now)
+        Reading::of(rule, Cow::Owned(words::words(text)), now, None)
     }
 
-    /// A text already cut into `words`.
-    fn of(rule: &'r TextRule, words: Cow<'r, [Word]>, now: OffsetDateTime) -> Reading<'r> {
+    /// A text already cut into `words`, sharing `shared` findings when given.
+    fn of(
+        rule: &'r TextRule,
+        words: Cow<'r, [Word]>,
+        now: OffsetDateTime,
+        shared: Option<&'r Findings>,
+    ) -> Reading<'r> {
         Reading {
             rule,
             words,
             today: now.to_offset(time::UtcOffset::UTC).date(),
-            dating: OnceCell::new(),
+            own: Findings::default(),
+            shared,
+        }
+    }
+
+    /// The findings `check` may use: the shared ones unless the rule extends it.
+    fn findings(&self, check: &str) -> &Findings {
+        match self.shared {
+            Some(shared) if self.extended(check).is_empty() => shared,
+            _ => &self.own,
         }
     }
 
     fn dating(&self) -> &date::Dating {
-        self.dating
+        self.findings("date")
+            .dating
             .get_or_init(|| date::find(&self.words, self.today))
     }
 
@@ -80,10 +110,22 @@ impl<'r> Reading<'r> {
     /// What `check` found in the text, as written.
     fn find(&self, check: Check<'_>) -> Option<String> {
         match check {
-            Check::Quantity => quantity::find(&self.words),
-            Check::Consequence => consequence::find(&self.words, self.extended("consequence")),
+            Check::Quantity => self
+                .findings("quantity")
+                .quantity
+                .get_or_init(|| quantity::find(&self.words))
+                .clone(),
+            Check::Consequence => self
+                .findings("consequence")
+                .consequence
+                .get_or_init(|| consequence::find(&self.words, self.extended("consequence")))
+                .clone(),
             Check::Date => self.dating().ahead.clone(),
-            Check::Person => person::find(&self.words, self.extended("person")),
+            Check::Person => self
+                .findings("person")
+                .person
+                .get_or_init(|| person::find(&self.words, self.extended("person")))
+                .clone(),
             Check::Words(_, list) => {
                 words::find_phrases(&self.words, list.iter().map(String::as_str))
                     .into_iter()
@@ -95,12 +137,25 @@ impl<'r> Reading<'r> {
 
     /// The words any check recognises: what keyword salad is made of.
     fn keywords(&self) -> Vec<usize> {
+        let at = |hits: Vec<(usize, &str)>| hits.into_iter().map(|(at, _)| at).collect();
+        let consequence = self
+            .findings("consequence")
+            .consequence_hits
+            .get_or_init(|| at(consequence::hits(&self.words, self.extended("consequence"))));
+        let person = self
+            .findings("person")
+            .person_hits
+            .get_or_init(|| at(person::hits(&self.words, self.extended("person"))));
         let lists = self.rule.any_of.values().flatten();
-        let mut keywords: Vec<usize> = consequence::hits(&self.words, self.extended("consequence"))
-            .into_iter()
-            .chain(person::hits(&self.words, self.extended("person")))
-            .chain(words::find_phrases(&self.words, lists.map(String::as_str)))
-            .map(|(at, _)| at)
+        let mut keywords: Vec<usize> = consequence
+            .iter()
+            .chain(person)
+            .copied()
+            .chain(
+                words::find_phrases(&self.words, lists.map(String::as_str))
+                    .into_iter()
+                    .map(|(at, _)| at),
+            )
             .chain((0..self.words.len()).filter(|&at| {
                 let w = &self.words[at];
                 date::is_month(w)
@@ -149,14 +204,16 @@ impl TextRule {
     }
 
     /// Judge `text`, already cut into `words`, as [`TextRule::judge_text`] does.
+    /// `findings` are shared with the other rules judging the same text at the same `now`.
     pub(crate) fn judge_words(
         &self,
         subject: &Subject<'_>,
         text: String,
         words: &[Word],
         now: OffsetDateTime,
+        findings: &Findings,
     ) -> Judgement {
-        let reading = Reading::of(self, Cow::Borrowed(words), now);
+        let reading = Reading::of(self, Cow::Borrowed(words), now, Some(findings));
         self.judge_reading(subject, &reading, text)
     }
 
@@ -188,8 +245,13 @@ impl TextRule {
     /// must say to be green, before it is judged in full (placeholders, keyword salad, the
     /// floor of words, the reason). Cheaper than [`TextRule::judge_text`], so a call's
     /// sentences are sifted with it first.
-    pub(crate) fn requirements_met(&self, words: &[Word], now: OffsetDateTime) -> bool {
-        let reading = Reading::of(self, Cow::Borrowed(words), now);
+    pub(crate) fn requirements_met(
+        &self,
+        words: &[Word],
+        now: OffsetDateTime,
+        findings: &Findings,
+    ) -> bool {
+        let reading = Reading::of(self, Cow::Borrowed(words), now, Some(findings));
         self.requirements()
             .all(|checks| matches!(meet(&reading, checks), Met::Holds(..)))
     }

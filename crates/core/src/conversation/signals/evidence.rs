@@ -21,7 +21,7 @@ use crate::{
     conversation::sentences::Sentence,
     evidence::{
         EvidenceRule, Judgement, Subject, TextRule,
-        text::{Requirement, words::Word},
+        text::{Findings, Requirement, words::Word},
     },
     model::Record,
     playbook::{Conversation, Dimension, Playbook},
@@ -110,10 +110,10 @@ impl<'p> Judge<'p> {
         &self,
         (_, rule): &(&Dimension, Cow<'_, TextRule>),
         sentence: &Sentence<'_>,
-        words: &[Word],
+        (words, findings): (&[Word], &Findings),
     ) -> bool {
         sentence.text.split_whitespace().count() >= rule.min_words
-            && rule.requirements_met(words, self.now)
+            && rule.requirements_met(words, self.now, findings)
     }
 
     /// `sentence`, cut into `words`, judged in full for `check`'s dimension: green or nothing.
@@ -121,7 +121,7 @@ impl<'p> Judge<'p> {
         &self,
         (dimension, rule): &(&Dimension, Cow<'_, TextRule>),
         sentence: &Sentence<'_>,
-        words: &[Word],
+        (words, findings): (&[Word], &Findings),
     ) -> Option<Judgement> {
         let subject = Subject {
             record: &self.record,
@@ -130,7 +130,13 @@ impl<'p> Judge<'p> {
             question: &dimension.question,
             placeholders: &self.playbook.handoff.placeholders,
         };
-        let judgement = rule.judge_words(&subject, sentence.text.to_owned(), words, self.now);
+        let judgement = rule.judge_words(
+            &subject,
+            sentence.text.to_owned(),
+            words,
+            self.now,
+            findings,
+        );
         (judgement.status == Status::Green).then_some(judgement)
     }
 
@@ -150,16 +156,18 @@ impl<'p> Judge<'p> {
             .filter(|s| s.speaker != rep && !internal[s.speaker])
         {
             let words = sentence.words();
+            let findings = Findings::default();
+            let read = (words.as_slice(), &findings);
             let candidates: Vec<&(&Dimension, Cow<'_, TextRule>)> = self
                 .checks
                 .iter()
-                .filter(|check| self.may_be_green(check, sentence, &words))
+                .filter(|check| self.may_be_green(check, sentence, read))
                 .collect();
             let most = candidates.iter().map(|c| c.1.requires.len()).max();
             let greens: Vec<(&Dimension, Judgement)> = candidates
                 .into_iter()
                 .filter(|c| Some(c.1.requires.len()) == most)
-                .filter_map(|check| Some((check.0, self.green(check, sentence, &words)?)))
+                .filter_map(|check| Some((check.0, self.green(check, sentence, read)?)))
                 .collect();
             for (dimension, judgement) in greens {
                 found.push(Evidence {
@@ -209,9 +217,10 @@ impl<'p> Judge<'p> {
             .take_while(|s| place.in_last_part(s))
             .filter(|s| !(s.speaker == rep && s.is_question()))
             .find_map(|s| {
-                let words = s.words();
-                self.may_be_green(check, s, &words)
-                    .then(|| self.green(check, s, &words))
+                let (words, findings) = (s.words(), Findings::default());
+                let read = (words.as_slice(), &findings);
+                self.may_be_green(check, s, read)
+                    .then(|| self.green(check, s, read))
                     .flatten()
                     .map(|judgement| (s, judgement))
             });
