@@ -44,9 +44,10 @@ pub struct TextRule {
     pub extend: BTreeMap<String, Vec<String>>,
 }
 
-/// What the built-in checks find in one text read on one day, kept so that several rules judging
-/// the same text (a call's sentence is judged for every dimension) each find it once. A rule
-/// that adds words to a check (`extend`) finds that check on its own.
+/// What the built-in checks find in one text read on one day against one list of placeholders,
+/// kept so that several rules judging the same text (a call's sentence is judged for every
+/// dimension) each find it once. A rule that adds words to a check (`extend`) finds that check
+/// on its own.
 #[derive(Default)]
 pub(crate) struct Findings {
     quantity: OnceCell<Option<String>>,
@@ -55,6 +56,8 @@ pub(crate) struct Findings {
     dating: OnceCell<date::Dating>,
     consequence_hits: OnceCell<Vec<usize>>,
     person_hits: OnceCell<Vec<usize>>,
+    /// Why the text is no evidence at all, for the rules with no words of their own.
+    not_evidence: OnceCell<Option<String>>,
 }
 
 /// A text, read once for every check.
@@ -132,6 +135,22 @@ impl<'r> Reading<'r> {
                     .find(|(at, _)| !words::negated(&self.words, *at))
                     .map(|(at, phrase)| words::shown(&self.words, at, phrase))
             }
+        }
+    }
+
+    /// Why the text is no evidence at all (a placeholder, filler, a stuffed word, keyword
+    /// salad), if it is none; shared by the rules with no words of their own, as only a rule's
+    /// own lists change what counts as a keyword.
+    fn not_evidence(&self, text: &str, placeholders: &[String]) -> Option<String> {
+        let find = || {
+            placeholder::placeholder(text, placeholders)
+                .or_else(|| gamed::not_evidence(&self.words, &self.keywords()))
+        };
+        match self.shared {
+            Some(shared) if self.rule.any_of.is_empty() && self.rule.extend.is_empty() => {
+                shared.not_evidence.get_or_init(find).clone()
+            }
+            _ => find(),
         }
     }
 
@@ -224,9 +243,7 @@ impl TextRule {
         text: String,
     ) -> Judgement {
         let field = subject.field;
-        let not_evidence = placeholder::placeholder(&text, subject.placeholders)
-            .or_else(|| gamed::not_evidence(&reading.words, &reading.keywords()));
-        if let Some(why) = not_evidence {
+        if let Some(why) = reading.not_evidence(&text, subject.placeholders) {
             return Judgement::short(
                 Status::Red,
                 Some(text),
