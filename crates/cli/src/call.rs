@@ -74,9 +74,7 @@ fn human(signals: &Signals) -> String {
         out.push_str(&text);
         out.push('\n');
     };
-    let length = signals
-        .duration_s
-        .map_or("no times".to_owned(), |s| clock(s));
+    let length = signals.duration_s.map_or("no times".to_owned(), clock);
     line(format!(
         "Call of {length} with {}; the rep is {}.",
         signals.speakers.join(", "),

@@ -68,6 +68,7 @@ fn webvtt_like() -> impl Strategy<Value = String> {
         "<c.x><i>é</i></c>",
         "and it delays reporting.",
         "\u{feff}WEBVTT",
+        "9999999999:00:00.000 --> 9999999999:59:59.999",
     ]);
     prop::collection::vec(pieces, 0..40).prop_map(|lines| lines.join("\n"))
 }
@@ -78,6 +79,7 @@ fn text_like() -> impl Strategy<Value = String> {
         "[00:00] Sam: How do you close?",
         "Dana: nine days",
         "[1:00:05] and more",
+        "[999999:59:59] Sam: a b c d e f",
         "[",
         "[99:99] x",
         "[00:01",

@@ -47,8 +47,11 @@ pub fn sentences(transcript: &Transcript) -> Vec<Sentence<'_>> {
         let mut in_turn = 0u64;
         for text in split(&turn.text) {
             let at_ms = match (turn.start_ms, turn.end_ms) {
+                // In u128: a transcript may claim times no call lasts.
                 (Some(start), Some(end)) => {
-                    Some(start + end.saturating_sub(start) * in_turn / total)
+                    let into = u128::from(end.saturating_sub(start)) * u128::from(in_turn)
+                        / u128::from(total);
+                    Some(start.saturating_add(u64::try_from(into).unwrap_or(u64::MAX)))
                 }
                 (start, _) => start,
             };

@@ -83,20 +83,22 @@ fn close_turns(transcript: &mut Transcript) {
             .map(|(start, next)| next.max(start));
         next_start = turn.start_ms;
     }
-    let (mut words, mut ms) = (0u64, 0u64);
+    // In u128: a transcript may claim times no call lasts.
+    let (mut words, mut ms) = (0u128, 0u128);
     for turn in &transcript.turns {
         if let Some(duration) = turn.duration_ms() {
-            words += turn.text.split_whitespace().count() as u64;
-            ms += duration;
+            words += turn.text.split_whitespace().count() as u128;
+            ms += u128::from(duration);
         }
     }
     if let Some(last) = transcript.turns.last_mut()
-        && last.start_ms.is_some()
+        && let Some(start) = last.start_ms
         && last.end_ms.is_none()
         && words > 0
     {
-        let own = last.text.split_whitespace().count() as u64;
-        last.end_ms = last.start_ms.map(|start| start + own * ms / words);
+        let own = last.text.split_whitespace().count() as u128;
+        let lasts = u64::try_from(own * ms / words).unwrap_or(u64::MAX);
+        last.end_ms = Some(start.saturating_add(lasts));
     }
 }
 

@@ -46,18 +46,18 @@ impl Format {
                 limit: MAX_TRANSCRIPT_BYTES,
             });
         }
-        if self == Format::Gong {
-            return gong::parse(source);
-        }
-        let text = std::str::from_utf8(source).map_err(|e| {
-            let valid = &source[..e.valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            self.invalid(line, "not UTF-8 text")
-        })?;
-        match self {
-            Format::Webvtt => webvtt::parse(text),
-            Format::Text => text::parse(text),
-            Format::Gong => gong::parse(source),
+        let text = match self {
+            Format::Gong => return gong::parse(source),
+            Format::Webvtt | Format::Text => std::str::from_utf8(source).map_err(|e| {
+                let valid = &source[..e.valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                self.invalid(line, "not UTF-8 text")
+            })?,
+        };
+        if self == Format::Webvtt {
+            webvtt::parse(text)
+        } else {
+            text::parse(text)
         }
     }
 

@@ -36,7 +36,7 @@ pub fn generated(format: Format, words: usize, minutes: u64) -> String {
     let mut turns: Vec<(&str, String)> = Vec::new();
     let mut count = 0;
     while count < words {
-        let (name, pool) = if turns.len() % 2 == 0 {
+        let (name, pool) = if turns.len().is_multiple_of(2) {
             ("Sam Rivera", REP)
         } else {
             ("Dana Ruiz", BUYER)
@@ -60,7 +60,7 @@ pub fn generated(format: Format, words: usize, minutes: u64) -> String {
             for (i, (name, text)) in turns.iter().enumerate() {
                 let (start, end) = times(i);
                 // Teams' voice spans on even turns, Zoom's prefix on odd ones.
-                let cue = if i % 2 == 0 {
+                let cue = if i.is_multiple_of(2) {
                     format!("<v {name}>{text}</v>")
                 } else {
                     format!("{name}: {text}")

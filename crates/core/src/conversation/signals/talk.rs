@@ -53,11 +53,12 @@ pub fn share(transcript: &Transcript, rep: usize, rules: &Conversation) -> TalkS
     } else {
         (Basis::Words, "of the words (some turns have no time)")
     };
-    let (mut own, mut all) = (0u64, 0u64);
+    // In u128: a transcript may claim times no call lasts.
+    let (mut own, mut all) = (0u128, 0u128);
     for turn in &transcript.turns {
         let amount = match basis {
-            Basis::Time => turn.duration_ms().unwrap_or(0),
-            Basis::Words => turn.text.split_whitespace().count() as u64,
+            Basis::Time => u128::from(turn.duration_ms().unwrap_or(0)),
+            Basis::Words => turn.text.split_whitespace().count() as u128,
         };
         all += amount;
         if turn.speaker == rep {
@@ -148,7 +149,10 @@ pub(super) fn clock(ms: u64) -> String {
 mod tests {
     use super::*;
 
-    fn call(turns: &[(usize, Option<(u64, u64)>, &str)]) -> Transcript {
+    /// A turn: the speaker, its start and end, its words.
+    type Said<'a> = (usize, Option<(u64, u64)>, &'a str);
+
+    fn call(turns: &[Said<'_>]) -> Transcript {
         let mut t = Transcript::default();
         t.speaker("Sam");
         t.speaker("Dana");
