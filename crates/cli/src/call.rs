@@ -20,19 +20,26 @@ use pipeline_guard_core::{
 use time::OffsetDateTime;
 
 /// What `call` was asked to do.
+#[derive(clap::Args)]
 pub struct CallArgs {
     /// The transcript.
-    pub file: PathBuf,
-    /// Its format, as named on the command line.
-    pub format: String,
-    /// The rep's name or email.
-    pub rep: String,
-    /// The playbook; the shipped default when none.
-    pub playbook: Option<PathBuf>,
-    /// When the call started; now when not given.
-    pub started: Option<OffsetDateTime>,
-    /// Print JSON.
-    pub json: bool,
+    file: PathBuf,
+    /// Its format: webvtt, gong or text.
+    #[arg(long)]
+    format: String,
+    /// The rep: a speaker's name or email.
+    #[arg(long)]
+    rep: String,
+    /// The playbook (TOML); the shipped default when not given.
+    #[arg(long)]
+    playbook: Option<PathBuf>,
+    /// When the call started (RFC 3339); dates said in it are judged from that day. Now when
+    /// not given.
+    #[arg(long, value_parser = crate::parse_time)]
+    started: Option<OffsetDateTime>,
+    /// Print the signals as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Run `call`.

@@ -53,26 +53,7 @@ enum Command {
         json: bool,
     },
     /// Read a sales call's transcript and show its signals against the playbook.
-    Call {
-        /// The transcript.
-        file: PathBuf,
-        /// Its format: webvtt, gong or text.
-        #[arg(long)]
-        format: String,
-        /// The rep: a speaker's name or email.
-        #[arg(long)]
-        rep: String,
-        /// The playbook (TOML); the shipped default when not given.
-        #[arg(long)]
-        playbook: Option<PathBuf>,
-        /// When the call started (RFC 3339); dates said in it are judged from that day. Now
-        /// when not given.
-        #[arg(long, value_parser = parse_time)]
-        started: Option<OffsetDateTime>,
-        /// Print the signals as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Call(call::CallArgs),
 }
 
 fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
@@ -87,21 +68,7 @@ fn main() -> anyhow::Result<ExitCode> {
             now,
             json,
         } => check(playbook, explain, now, json),
-        Command::Call {
-            file,
-            format,
-            rep,
-            playbook,
-            started,
-            json,
-        } => call::run(call::CallArgs {
-            file,
-            format,
-            rep,
-            playbook,
-            started,
-            json,
-        }),
+        Command::Call(args) => call::run(args),
     }
 }
 

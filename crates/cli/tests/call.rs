@@ -1,20 +1,8 @@
 //! `pipeline-guard call`, run as a real process on the transcripts in `fixtures/calls/`.
 
-use std::process::Command;
+mod common;
 
-fn pipeline_guard(args: &[&str]) -> (bool, String, String) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new(env!("CARGO_BIN_EXE_pipeline-guard"))
-        .current_dir(root)
-        .args(args)
-        .output()
-        .expect("run pipeline-guard");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::pipeline_guard;
 
 const STARTED: &str = "2026-12-07T15:00:00Z";
 
