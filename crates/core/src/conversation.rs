@@ -10,6 +10,8 @@
 //! - [`sentences`]: the turns cut into sentences, each with the second it was said at.
 //! - [`signals`]: talk share, longest monologue, questions, dimensions asked about, the buyer's
 //!   evidence, competitors, an agreed next step, and whether the call is an outlier.
+//! - [`upload`]: a call as the upload endpoint (not built yet) will receive it, read and
+//!   analysed.
 //!
 //! # Example
 //! ```
@@ -33,6 +35,7 @@ pub mod sentences;
 pub mod signals;
 pub mod text;
 pub mod transcript;
+pub mod upload;
 pub mod webvtt;
 
 use time::OffsetDateTime;
