@@ -54,8 +54,11 @@ pub struct Signals {
     pub tracked: Tracked,
 }
 
-/// Compute `transcript`'s signals for the rep (a speaker index) against `playbook`; dates said
-/// in the call are judged from `started_at`.
+/// Compute `transcript`'s signals for the rep against `playbook`; dates said in the call are
+/// judged from `started_at`. `rep` is the speaker index [`RepRef::find_in`] returned for this
+/// transcript.
+///
+/// [`RepRef::find_in`]: crate::conversation::rep::RepRef::find_in
 pub fn signals(
     transcript: &Transcript,
     rep: usize,
