@@ -3,6 +3,7 @@
 //! ```text
 //! pipeline-guard check my-playbook.toml
 //! pipeline-guard check my-playbook.toml --explain deal.json [--now 2026-11-21T12:00:00Z] [--json]
+//! pipeline-guard call call.vtt --format webvtt --rep "Sam Rivera" [--playbook P] [--json]
 //! ```
 //!
 //! `check` prints every problem in the playbook at once, each with its path and a fix, exactly as
@@ -12,6 +13,10 @@
 //! gaps, and which gate rules a handoff of it would pass and fail (who the BDR and the AE are
 //! depends on the move, so it is not judged). `--json` prints `{"scorecard", "write_back",
 //! "handoff_rules"}`: `write_back` is what score-lead would write, by the playbook's field names.
+//!
+//! `call` reads one sales call's transcript and shows its signals ([`call`]).
+
+mod call;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -24,7 +29,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 #[command(
     name = "pipeline-guard",
     version,
-    about = "Check a qualification playbook and explain scores"
+    about = "Check a qualification playbook, explain scores, read sales calls"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,6 +52,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read a sales call's transcript and show its signals against the playbook.
+    Call(call::CallArgs),
 }
 
 fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
@@ -61,6 +68,7 @@ fn main() -> anyhow::Result<ExitCode> {
             now,
             json,
         } => check(playbook, explain, now, json),
+        Command::Call(args) => call::run(args),
     }
 }
 

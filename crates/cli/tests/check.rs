@@ -1,20 +1,8 @@
 //! The admin's command, run as a real process.
 
-use std::process::Command;
+mod common;
 
-fn pipeline_guard(args: &[&str]) -> (bool, String, String) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new(env!("CARGO_BIN_EXE_pipeline-guard"))
-        .current_dir(root)
-        .args(args)
-        .output()
-        .expect("run pipeline-guard");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::pipeline_guard;
 
 #[test]
 fn a_shipped_playbook_checks_clean() {

@@ -37,6 +37,41 @@ pub enum ErrorKind {
         /// What is wrong there.
         message: String,
     },
+    /// A call transcript cannot be read: `at` names the line (`line 12`) or the JSON path
+    /// (`transcript[3].sentences[0].start`).
+    #[error("invalid {format} transcript at {at}: {message}")]
+    InvalidTranscript {
+        /// The format it was read as (`webvtt`).
+        format: &'static str,
+        /// Where: `line N`, or a JSON path.
+        at: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// A call transcript larger than pipeline-guard reads.
+    #[error("the transcript is {bytes} bytes; at most {limit} are read")]
+    TranscriptTooLarge {
+        /// Its size in bytes.
+        bytes: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A transcript format pipeline-guard does not read.
+    #[error("unknown transcript format {found:?}: use one of {known}")]
+    UnknownTranscriptFormat {
+        /// The format asked for.
+        found: String,
+        /// The formats read.
+        known: &'static str,
+    },
+    /// No speaker of the call is the rep: nothing is scored.
+    #[error("no speaker matches the rep {rep:?}; the speakers are {}", speakers.join(", "))]
+    RepNotInCall {
+        /// The rep as given (a name or an email).
+        rep: String,
+        /// The speakers found in the transcript.
+        speakers: Vec<String>,
+    },
     /// A query parameter is unknown or its value cannot be used.
     #[error("invalid query parameter {0}")]
     InvalidQuery(String),
@@ -197,7 +232,12 @@ impl ErrorKind {
             ErrorKind::UnsupportedContentType { .. } => 415,
             ErrorKind::BodyTooLarge { .. } => 413,
             ErrorKind::BodyTimeout { .. } => 408,
-            ErrorKind::InvalidBody { .. } | ErrorKind::InvalidQuery(_) => 400,
+            ErrorKind::InvalidBody { .. }
+            | ErrorKind::InvalidQuery(_)
+            | ErrorKind::InvalidTranscript { .. }
+            | ErrorKind::UnknownTranscriptFormat { .. } => 400,
+            ErrorKind::TranscriptTooLarge { .. } => 413,
+            ErrorKind::RepNotInCall { .. } => 422,
             ErrorKind::MissingSignature { .. }
             | ErrorKind::BadSignature
             | ErrorKind::BadCredentials { .. }
@@ -239,6 +279,10 @@ impl ErrorKind {
             ErrorKind::BodyTimeout { .. } => "body_timeout",
             ErrorKind::InvalidBody { .. } => "invalid_body",
             ErrorKind::InvalidQuery(_) => "invalid_query",
+            ErrorKind::InvalidTranscript { .. } => "invalid_transcript",
+            ErrorKind::TranscriptTooLarge { .. } => "transcript_too_large",
+            ErrorKind::UnknownTranscriptFormat { .. } => "unknown_transcript_format",
+            ErrorKind::RepNotInCall { .. } => "rep_not_in_call",
             ErrorKind::MissingSignature { .. } => "missing_signature",
             ErrorKind::BadSignature => "bad_signature",
             ErrorKind::BadCredentials { .. } => "bad_credentials",
@@ -266,6 +310,11 @@ impl ErrorKind {
         });
         if let ErrorKind::InvalidBody { path, .. } | ErrorKind::WrongTenant { path, .. } = self {
             error["path"] = path.clone().into();
+        }
+        match self {
+            ErrorKind::InvalidTranscript { at, .. } => error["path"] = at.clone().into(),
+            ErrorKind::RepNotInCall { speakers, .. } => error["speakers"] = speakers.clone().into(),
+            _ => {}
         }
         serde_json::json!({ "error": error })
     }
@@ -298,6 +347,41 @@ mod tests {
         let json = err.to_json();
         assert_eq!(json["error"]["path"], "events[0].record.id");
         assert_eq!(json["error"]["code"], "invalid_body");
+    }
+
+    #[test]
+    fn transcript_failures_answer_400_413_and_422_naming_what_to_fix() {
+        let malformed = ErrorKind::InvalidTranscript {
+            format: "webvtt",
+            at: "line 7".into(),
+            message: "expected a cue timing".into(),
+        };
+        assert_eq!(malformed.status(), 400);
+        assert_eq!(malformed.to_json()["error"]["path"], "line 7");
+        let large = ErrorKind::TranscriptTooLarge {
+            bytes: 2_000_000,
+            limit: 1 << 20,
+        };
+        assert_eq!(large.status(), 413);
+        let unknown = ErrorKind::UnknownTranscriptFormat {
+            found: "srt".into(),
+            known: "webvtt, gong, text",
+        };
+        assert_eq!(unknown.status(), 400);
+        assert!(
+            unknown
+                .to_string()
+                .ends_with("use one of webvtt, gong, text")
+        );
+        let nobody = ErrorKind::RepNotInCall {
+            rep: "Sam".into(),
+            speakers: vec!["Dana Ruiz".into(), "Lee Park".into()],
+        };
+        assert_eq!(nobody.status(), 422);
+        assert_eq!(
+            nobody.to_json()["error"]["speakers"],
+            serde_json::json!(["Dana Ruiz", "Lee Park"])
+        );
     }
 
     #[test]

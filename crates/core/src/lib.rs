@@ -23,6 +23,9 @@
 //!   record's texts kept as hashes (never the texts) and counted.
 //! - [`review`]: each record's latest score, the top share of them flagged for a person to
 //!   review (ranked in SQL), the owner told once, and the queue an admin reads.
+//! - [`conversation`]: sales call transcripts (WebVTT, Gong JSON, plain text) read, the rep
+//!   found among the speakers, and the call's signals (talk share, monologue, questions,
+//!   dimensions asked, the buyer's evidence, competitors, an agreed next step, outliers).
 //! - [`gate`]: the BDR→AE handoff decision, and the AE's verdict on it.
 //! - [`handoffs`]: the record of every handoff and verdict, the coaching report, the weekly
 //!   summaries.
@@ -78,6 +81,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod conversation;
 pub mod crm;
 pub mod crm_id;
 pub mod engagement;

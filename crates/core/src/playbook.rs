@@ -9,12 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub mod conversation;
 mod handoff;
 pub mod portfolio;
 pub mod rollout;
 mod staleness;
 pub mod verdict;
 
+pub use conversation::{Behaviour, Conversation};
 pub use handoff::{Handoff, ScorePart};
 pub use portfolio::{Measure, PortfolioRules};
 pub use rollout::Rollout;
@@ -79,6 +81,9 @@ pub struct Playbook {
     /// When managers may see figures per rep.
     #[serde(default)]
     pub rollout: Rollout,
+    /// How a sales call's signals are read: bands, asked words, competitors.
+    #[serde(default)]
+    pub conversation: Conversation,
     /// The names reps know stages by, by the stage id the CRM sends (Pipedrive's `"3"`, HubSpot's
     /// `"12345678"`), for messages; a stage without one is shown by its id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -437,6 +442,7 @@ impl Playbook {
             }
         }
         problems.extend(self.staleness.problems());
+        problems.extend(self.conversation.problems(&dimension_keys));
         problems.extend(self.write_back.problems());
         if self.not_measured.iter().all(|m| m.trim().is_empty()) {
             problems.push(
@@ -500,6 +506,7 @@ mod tests {
                 "tiers[0].requires_green[0]: unknown dimension \"pian\"; known: situation, pain, pain, next_step, economic_buyer",
                 "tiers[1].min_score: tiers go from highest to lowest; 80 is not below hot's 75",
                 "handoff.threshold: must be within 0..=100 (found 160)",
+                "conversation.asked.impact: unknown dimension; known: situation, pain, pain, next_step, economic_buyer",
             ]
         );
     }

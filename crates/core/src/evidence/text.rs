@@ -12,9 +12,9 @@ mod date;
 mod gamed;
 mod person;
 mod quantity;
-mod words;
+pub(crate) mod words;
 
-use std::collections::BTreeMap;
+use std::{borrow::Cow, cell::OnceCell, collections::BTreeMap};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -44,23 +44,66 @@ pub struct TextRule {
     pub extend: BTreeMap<String, Vec<String>>,
 }
 
+/// What the built-in checks find in one text read on one day against one list of placeholders,
+/// kept so that several rules judging the same text (a call's sentence is judged for every
+/// dimension) each find it once. A rule that adds words to a check (`extend`) finds that check
+/// on its own.
+#[derive(Default)]
+pub(crate) struct Findings {
+    quantity: OnceCell<Option<String>>,
+    consequence: OnceCell<Option<String>>,
+    person: OnceCell<Option<String>>,
+    dating: OnceCell<date::Dating>,
+    consequence_hits: OnceCell<Vec<usize>>,
+    person_hits: OnceCell<Vec<usize>>,
+    /// Why the text is no evidence at all, for the rules with no words of their own.
+    not_evidence: OnceCell<Option<String>>,
+}
+
 /// A text, read once for every check.
 struct Reading<'r> {
     rule: &'r TextRule,
-    words: Vec<Word>,
-    dating: date::Dating,
+    words: Cow<'r, [Word]>,
+    today: time::Date,
+    /// What the checks found, each when first asked: most rules ask for few.
+    own: Findings,
+    /// Findings shared with other rules reading the same text on the same day.
+    shared: Option<&'r Findings>,
 }
 
 impl<'r> Reading<'r> {
     fn new(rule: &'r TextRule, text: &str, now: OffsetDateTime) -> Reading<'r> {
-        let words = words::words(text);
-        let today = now.to_offset(time::UtcOffset::UTC).date();
-        let dating = date::find(&words, today);
+        Reading::of(rule, Cow::Owned(words::words(text)), now, None)
+    }
+
+    /// A text already cut into `words`, sharing `shared` findings when given.
+    fn of(
+        rule: &'r TextRule,
+        words: Cow<'r, [Word]>,
+        now: OffsetDateTime,
+        shared: Option<&'r Findings>,
+    ) -> Reading<'r> {
         Reading {
             rule,
             words,
-            dating,
+            today: now.to_offset(time::UtcOffset::UTC).date(),
+            own: Findings::default(),
+            shared,
         }
+    }
+
+    /// The findings `check` may use: the shared ones unless the rule extends it.
+    fn findings(&self, check: &str) -> &Findings {
+        match self.shared {
+            Some(shared) if self.extended(check).is_empty() => shared,
+            _ => &self.own,
+        }
+    }
+
+    fn dating(&self) -> &date::Dating {
+        self.findings("date")
+            .dating
+            .get_or_init(|| date::find(&self.words, self.today))
     }
 
     fn extended(&self, check: &str) -> &[String] {
@@ -70,10 +113,22 @@ impl<'r> Reading<'r> {
     /// What `check` found in the text, as written.
     fn find(&self, check: Check<'_>) -> Option<String> {
         match check {
-            Check::Quantity => quantity::find(&self.words),
-            Check::Consequence => consequence::find(&self.words, self.extended("consequence")),
-            Check::Date => self.dating.ahead.clone(),
-            Check::Person => person::find(&self.words, self.extended("person")),
+            Check::Quantity => self
+                .findings("quantity")
+                .quantity
+                .get_or_init(|| quantity::find(&self.words))
+                .clone(),
+            Check::Consequence => self
+                .findings("consequence")
+                .consequence
+                .get_or_init(|| consequence::find(&self.words, self.extended("consequence")))
+                .clone(),
+            Check::Date => self.dating().ahead.clone(),
+            Check::Person => self
+                .findings("person")
+                .person
+                .get_or_init(|| person::find(&self.words, self.extended("person")))
+                .clone(),
             Check::Words(_, list) => {
                 words::find_phrases(&self.words, list.iter().map(String::as_str))
                     .into_iter()
@@ -83,14 +138,43 @@ impl<'r> Reading<'r> {
         }
     }
 
+    /// Why the text is no evidence at all (a placeholder, filler, a stuffed word, keyword
+    /// salad), if it is none; shared by the rules with no words of their own, as only a rule's
+    /// own lists change what counts as a keyword.
+    fn not_evidence(&self, text: &str, placeholders: &[String]) -> Option<String> {
+        let find = || {
+            placeholder::placeholder(text, placeholders)
+                .or_else(|| gamed::not_evidence(&self.words, &self.keywords()))
+        };
+        match self.shared {
+            Some(shared) if self.rule.any_of.is_empty() && self.rule.extend.is_empty() => {
+                shared.not_evidence.get_or_init(find).clone()
+            }
+            _ => find(),
+        }
+    }
+
     /// The words any check recognises: what keyword salad is made of.
     fn keywords(&self) -> Vec<usize> {
+        let at = |hits: Vec<(usize, &str)>| hits.into_iter().map(|(at, _)| at).collect();
+        let consequence = self
+            .findings("consequence")
+            .consequence_hits
+            .get_or_init(|| at(consequence::hits(&self.words, self.extended("consequence"))));
+        let person = self
+            .findings("person")
+            .person_hits
+            .get_or_init(|| at(person::hits(&self.words, self.extended("person"))));
         let lists = self.rule.any_of.values().flatten();
-        let mut keywords: Vec<usize> = consequence::hits(&self.words, self.extended("consequence"))
-            .into_iter()
-            .chain(person::hits(&self.words, self.extended("person")))
-            .chain(words::find_phrases(&self.words, lists.map(String::as_str)))
-            .map(|(at, _)| at)
+        let mut keywords: Vec<usize> = consequence
+            .iter()
+            .chain(person)
+            .copied()
+            .chain(
+                words::find_phrases(&self.words, lists.map(String::as_str))
+                    .into_iter()
+                    .map(|(at, _)| at),
+            )
             .chain((0..self.words.len()).filter(|&at| {
                 let w = &self.words[at];
                 date::is_month(w)
@@ -123,10 +207,43 @@ impl TextRule {
                 "nothing recorded",
             );
         };
+        self.judge_text(subject, text, now)
+    }
+
+    /// Judge `text` as if `subject`'s field held it, at time `now`: a sentence said in a call
+    /// is judged as a record's text would be.
+    pub fn judge_text(
+        &self,
+        subject: &Subject<'_>,
+        text: String,
+        now: OffsetDateTime,
+    ) -> Judgement {
         let reading = Reading::new(self, &text, now);
-        let not_evidence = placeholder::placeholder(&text, subject.placeholders)
-            .or_else(|| gamed::not_evidence(&reading.words, &reading.keywords()));
-        if let Some(why) = not_evidence {
+        self.judge_reading(subject, &reading, text)
+    }
+
+    /// Judge `text`, already cut into `words`, as [`TextRule::judge_text`] does.
+    /// `findings` are shared with the other rules judging the same text at the same `now`.
+    pub(crate) fn judge_words(
+        &self,
+        subject: &Subject<'_>,
+        text: String,
+        words: &[Word],
+        now: OffsetDateTime,
+        findings: &Findings,
+    ) -> Judgement {
+        let reading = Reading::of(self, Cow::Borrowed(words), now, Some(findings));
+        self.judge_reading(subject, &reading, text)
+    }
+
+    fn judge_reading(
+        &self,
+        subject: &Subject<'_>,
+        reading: &Reading<'_>,
+        text: String,
+    ) -> Judgement {
+        let field = subject.field;
+        if let Some(why) = reading.not_evidence(&text, subject.placeholders) {
             return Judgement::short(
                 Status::Red,
                 Some(text),
@@ -136,9 +253,24 @@ impl TextRule {
         }
         let met: Vec<Met<'_>> = self
             .requirements()
-            .map(|checks| meet(&reading, checks))
+            .map(|checks| meet(reading, checks))
             .collect();
-        self.verdict(subject, &reading, &met, &text)
+        self.verdict(subject, reading, &met, &text)
+    }
+
+    /// Whether a text cut into `words` meets every requirement, read at time `now`: what a text
+    /// must say to be green, before it is judged in full (placeholders, keyword salad, the
+    /// floor of words, the reason). Cheaper than [`TextRule::judge_text`], so a call's
+    /// sentences are sifted with it first.
+    pub(crate) fn requirements_met(
+        &self,
+        words: &[Word],
+        now: OffsetDateTime,
+        findings: &Findings,
+    ) -> bool {
+        let reading = Reading::of(self, Cow::Borrowed(words), now, Some(findings));
+        self.requirements()
+            .all(|checks| matches!(meet(&reading, checks), Met::Holds(..)))
     }
 
     /// Each requirement's checks; a name the playbook validation refused is skipped.
@@ -232,7 +364,8 @@ fn lacks(reading: &Reading<'_>, missing: &[&[Check<'_>]]) -> String {
         .iter()
         .map(|checks| {
             let mut names: Vec<String> = checks.iter().map(|c| c.missing()).collect();
-            if let (Some(passed), true) = (&reading.dating.passed, checks.contains(&Check::Date)) {
+            if let (Some(passed), true) = (&reading.dating().passed, checks.contains(&Check::Date))
+            {
                 names.push(format!("date ahead ({passed} has passed)"));
                 names.retain(|n| n != "date");
             }

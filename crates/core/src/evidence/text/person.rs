@@ -120,12 +120,16 @@ fn is_name(words: &[Word], at: usize) -> bool {
     if word.raw.contains('@') {
         return true;
     }
+    // Most words are not capitalised: that is asked before the lists are searched.
+    if !word.capitalised() || word.starts_sentence {
+        return false;
+    }
     let known = date::is_month(word)
         || date::is_weekday(word)
         || FUNCTION_WORDS.contains(&word.lower.as_str())
         || word.is_one_of(ROLE_WORDS)
         || word.is_one_of(MEETING_WORDS);
-    if !word.capitalised() || word.starts_sentence || known {
+    if known {
         return false;
     }
     let before = at.checked_sub(1).map(|b| words[b].lower.as_str());

@@ -130,7 +130,9 @@ fn plain(phrase: &str) -> bool {
 pub fn phrase_at(words: &[Word], at: usize, phrase: &str) -> bool {
     // Most phrases fail on their first letter: every inflection of a word led by a letter or
     // digit starts with that letter's lower case.
-    let lead = phrase.trim_start().bytes().next();
+    // The first byte that is no ASCII space: a phrase led by any other space is no letter, as
+    // `trim_start` would find, without decoding every phrase at every word.
+    let lead = phrase.bytes().find(|b| !b.is_ascii_whitespace());
     let letter = words.get(at).and_then(|w| w.lower.bytes().next());
     if let (Some(lead), Some(letter)) = (lead, letter)
         && lead.is_ascii_alphanumeric()
