@@ -10,8 +10,8 @@
 //! - [`sentences`]: the turns cut into sentences, each with the second it was said at.
 //! - [`signals`]: talk share, longest monologue, questions, dimensions asked about, the buyer's
 //!   evidence, competitors, an agreed next step, and whether the call is an outlier.
-//! - [`upload`]: a call as the upload endpoint (not built yet) will receive it, read and
-//!   analysed.
+//! - [`upload`]: a call as `POST /score-lead/<crm>/calls` receives it, read and analysed.
+//! - [`note`]: what the rep reads on the call's record: a note, never a task, nothing in a field.
 //!
 //! # Example
 //! ```
@@ -30,6 +30,7 @@
 //! ```
 
 pub mod gong;
+pub mod note;
 pub mod rep;
 pub mod sentences;
 pub mod signals;

@@ -23,6 +23,7 @@
 //! - [`respond`]: JSON and HTML answers, and errors as JSON with their status.
 
 pub mod body;
+pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod crm_client;

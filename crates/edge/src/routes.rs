@@ -108,6 +108,17 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         {
             Err(allowed("POST, GET"))
         }
+        ([crm, "calls"], http::Method::POST)
+            if function == FunctionKind::ScoreLead && Crm::from_name(crm).is_some() =>
+        {
+            let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
+            with_adapter!(crm, adapter => crate::calls::call(adapter, request).await)
+        }
+        ([crm, "calls"], _)
+            if function == FunctionKind::ScoreLead && Crm::from_name(crm).is_some() =>
+        {
+            Err(allowed("POST"))
+        }
         ([crm, "sweep"], http::Method::POST | http::Method::GET)
             if function == FunctionKind::FlagStaleDeals && Crm::from_name(crm).is_some() =>
         {

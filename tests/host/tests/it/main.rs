@@ -12,6 +12,7 @@ mod browser;
 mod util;
 
 mod both_bounds;
+mod both_calls;
 mod both_delivery;
 mod both_gate;
 mod both_handoff_loop;

@@ -23,6 +23,17 @@ pub(super) fn accept(
     secret: &WebhookSecret,
     now: OffsetDateTime,
 ) -> Result<Delivery, Error> {
+    authenticate(request, secret, now)?;
+    parse(request.body).map(Delivery::webhook)
+}
+
+/// Check a signed JSON request to a generic route (a webhook, a call upload): its content type
+/// and its HMAC with `secret`, within the timestamp's window.
+pub fn authenticate(
+    request: &InboundRequest<'_>,
+    secret: &WebhookSecret,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
     request.require_content_type("application/json")?;
     verify_generic(
         secret.expose(),
@@ -34,8 +45,7 @@ pub(super) fn accept(
             body: request.body,
         },
         now,
-    )?;
-    parse(request.body).map(Delivery::webhook)
+    )
 }
 
 #[derive(Deserialize)]

@@ -47,7 +47,7 @@ mod list;
 pub mod signature;
 mod write;
 
-pub use accept::{MAX_EVENTS, parse};
+pub use accept::{MAX_EVENTS, authenticate, parse};
 pub use write::render;
 
 use time::OffsetDateTime;
