@@ -12,6 +12,8 @@
 //!   evidence, competitors, an agreed next step, and whether the call is an outlier.
 //! - [`upload`]: a call as `POST /score-lead/<crm>/calls` receives it, read and analysed.
 //! - [`note`]: what the rep reads on the call's record: a note, never a task, nothing in a field.
+//! - [`history`]: each rep's calls kept as metrics (never the transcript), compared only with the
+//!   rep's own last 30 days.
 //!
 //! # Example
 //! ```
@@ -30,6 +32,7 @@
 //! ```
 
 pub mod gong;
+pub mod history;
 pub mod note;
 pub mod rep;
 pub mod sentences;

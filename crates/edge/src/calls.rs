@@ -6,11 +6,12 @@
 //! admin token) on the CRMs whose webhooks the CRM itself signs. A call is handled once: its
 //! `call_id` is claimed in the ledger, and a call posted again is answered from there. Bad input
 //! is refused before anything is kept; a CRM that refuses the note (a record it does not know)
-//! gets its answer back, and the call is let go, not kept.
+//! gets its answer back, and the call is let go, not kept. A noted call's metrics are kept
+//! ([`pipeline_guard_core::conversation::history`]) for the rep's next notes.
 
 use pipeline_guard_core::{
     Error,
-    conversation::{note, upload::CallUpload},
+    conversation::{history, note, upload::CallUpload},
     crm::{Adapter, Crm, FieldNames, generic},
     function::{Brief, FunctionKind},
     inbound::InboundRequest,
@@ -66,7 +67,12 @@ pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<
     let client = HttpCrm::new(crm, &store);
     let api = pipeline_guard_core::api::Api::new(&client, &clock, config::limits(crm).await?);
     let names = FieldNames::new(&settings.playbook, adapter.facts());
-    let write_back = note::note(&upload, &signals, &settings.playbook);
+    let calls = sqlite::calls().await?;
+    let rep = history::rep_key(&upload, &signals);
+    let past = calls
+        .own_past(crm, &rep, upload.started_at, &upload.call_id)
+        .await?;
+    let write_back = note::note(&upload, &signals, &past, &settings.playbook);
     let written = pipeline::write_backs(adapter, &names, &[write_back], now, &api)
         .await
         .pop()
@@ -75,6 +81,7 @@ pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<
         ledger.release(&claimant).await?;
         return Err(e);
     }
+    calls.record(crm, &upload, &signals).await?;
     let settled = Settled {
         status: EventStatus::Processed,
         brief: Some(Brief {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use pipeline_guard_core::{
     Error,
+    conversation::history::SqlCalls,
     handoffs::sql::SqlHandoffs,
     ledger::sql::SqlLedger,
     portfolio::SqlPortfolios,
@@ -33,6 +34,9 @@ static TEXT_HASH_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the sweeps' table exists.
 static SWEEP_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
+/// Whether this instance has made sure the calls' table exists.
+static CALL_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Whether this instance has made sure the portfolios' tables exist.
 static PORTFOLIO_TABLES_READY: AtomicBool = AtomicBool::new(false);
@@ -65,6 +69,17 @@ pub async fn handoffs() -> Result<SqlHandoffs<SpinDatabase>, Error> {
         HANDOFF_TABLES_READY.store(true, Ordering::Relaxed);
     }
     Ok(log)
+}
+
+/// Each rep's calls (metrics, never transcripts) in the `default` database; its table is
+/// created on an instance's first use.
+pub async fn calls() -> Result<SqlCalls<SpinDatabase>, Error> {
+    let calls = SqlCalls::new(open().await?);
+    if !CALL_TABLES_READY.load(Ordering::Relaxed) {
+        calls.create_tables().await?;
+        CALL_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(calls)
 }
 
 /// The review queue in the `default` database; its table is created on an instance's first use.

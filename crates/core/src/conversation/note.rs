@@ -4,7 +4,7 @@
 //! read as evidence (to confirm: the machine suggests, the rep validates by putting a quote in
 //! the field, and the normal score runs), and the outlier mark. Nothing is written into a field.
 
-use super::{Signals, upload::CallUpload};
+use super::{Signals, history::OwnPast, upload::CallUpload};
 use crate::{
     playbook::Playbook,
     writeback::{Notice, WriteBack},
@@ -13,8 +13,14 @@ use crate::{
 /// The most evidence quotes a note lists.
 const QUOTES: usize = 5;
 
-/// The note on `upload`'s record for its rep, from the call's `signals`.
-pub fn note(upload: &CallUpload, signals: &Signals, playbook: &Playbook) -> WriteBack {
+/// The note on `upload`'s record for its rep, from the call's `signals`, compared with the rep's
+/// own `past` calls (never with anyone else's).
+pub fn note(
+    upload: &CallUpload,
+    signals: &Signals,
+    past: &OwnPast,
+    playbook: &Playbook,
+) -> WriteBack {
     let mut lines = vec![
         format!(
             "Your call {} on {}: for you first, nobody else is told.",
@@ -29,6 +35,7 @@ pub fn note(upload: &CallUpload, signals: &Signals, playbook: &Playbook) -> Writ
         ),
         format!("- Next step: {}", signals.next_step.why),
     ];
+    lines.push(own_past(signals, past));
     if signals.outlier.marked {
         lines.push(format!(
             "- Worth a second listen: {}.",
@@ -76,6 +83,29 @@ pub fn note(upload: &CallUpload, signals: &Signals, playbook: &Playbook) -> Writ
     }
 }
 
+/// This call against the rep's own last 30 days.
+fn own_past(signals: &Signals, past: &OwnPast) -> String {
+    let (Some(talk), Some(questions)) = (past.talk_share, past.questions) else {
+        return "- Your first call kept here: the next notes compare each call with your own last 30 days.".to_owned();
+    };
+    let trend: Vec<String> = past
+        .tracked
+        .iter()
+        .chain(signals.tracked.value.as_ref())
+        .map(|v| format!("{}", (v * 10.0).round() / 10.0))
+        .collect();
+    format!(
+        "- Against your own last 30 days ({} calls): talk share {:.0} % (yours: {:.0} %), questions {} (yours: {:.1}); {} call by call: {}.",
+        past.calls,
+        signals.rep_talk_share.share * 100.0,
+        talk * 100.0,
+        signals.rep_questions.count,
+        questions,
+        signals.tracked.behaviour.label(),
+        trend.join(" → ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,7 +119,7 @@ mod tests {
         let upload = CallUpload::from_json(UPLOAD.as_bytes()).unwrap();
         let playbook = Playbook::default_playbook();
         let signals = upload.analyse(&playbook).unwrap();
-        let write_back = note(&upload, &signals, &playbook);
+        let write_back = note(&upload, &signals, &OwnPast::default(), &playbook);
         assert!(write_back.fields.is_empty(), "nothing written into a field");
         assert_eq!(
             (write_back.record_kind, write_back.record_id.as_str()),
@@ -106,8 +136,22 @@ mod tests {
             "Not asked about",
             "Month-end close takes nine days",
             "Worth a second listen",
+            "Your first call kept here",
         ] {
             assert!(note.body.contains(expected), "{expected}: {}", note.body);
         }
+        let past = OwnPast {
+            calls: 2,
+            talk_share: Some(0.5),
+            questions: Some(6.0),
+            tracked: vec![7.0, 5.0],
+        };
+        let compared = &super::note(&upload, &signals, &past, &playbook).notices[0].body;
+        assert!(
+            compared.contains("Against your own last 30 days (2 calls)")
+                && compared.contains("(yours: 6.0)")
+                && compared.contains("7 → 5 → 0"),
+            "{compared}"
+        );
     }
 }

@@ -51,6 +51,17 @@ pub enum Behaviour {
     LongestMonologue,
 }
 
+impl Behaviour {
+    /// The behaviour as a rep reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Behaviour::QuestionsPerCall => "questions per call",
+            Behaviour::TalkShare => "talk share",
+            Behaviour::LongestMonologue => "longest monologue",
+        }
+    }
+}
+
 impl Default for Conversation {
     fn default() -> Self {
         Conversation {

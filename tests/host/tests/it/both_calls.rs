@@ -1,7 +1,8 @@
 //! On both hosts: a call posted to `POST /score-lead/generic/calls` becomes a note for the rep on
 //! the call's deal (never a task, no field written), once however often it is posted; bad input
 //! is refused with the status that names it and nothing kept; a deal the CRM does not know gets
-//! the CRM's answer back, and the call is not kept.
+//! the CRM's answer back, and the call is not kept. A call's metrics (never its transcript) are
+//! kept, and the rep's next note compares with their own past.
 
 use crate::both;
 use crate::util;
@@ -84,6 +85,31 @@ async fn on_both_hosts_a_posted_call_is_a_note_for_the_rep_once_and_bad_input_is
             (200, json!("duplicate"))
         );
         assert_eq!(patches(&crm, "D-7").len(), 1, "noted once");
+
+        // The next call is compared with the rep's own past, kept as metrics only.
+        let next = node
+            .request(signed_post(
+                path,
+                &upload("c-5", "D-7", "Sam Rivera", "text"),
+            ))
+            .await?;
+        assert_eq!(json(&next)["status"], "processed");
+        let compared = patches(&crm, "D-7")[1]["notices"][0]["body"].clone();
+        assert!(
+            compared
+                .as_str()
+                .unwrap_or_default()
+                .contains("Against your own last 30 days (1 calls)"),
+            "{compared}"
+        );
+        let kept =
+            node.sql("SELECT call_id, rep, questions, quotes FROM pg_calls ORDER BY call_id")?;
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert_eq!((&kept[0][1], &kept[0][2]), (&json!("u-3"), &json!(2)));
+        assert!(
+            !format!("{kept:?}").contains("Who signs off"),
+            "no transcript kept: {kept:?}"
+        );
 
         // Bad input: named, and nothing kept or written.
         crm.clear();
