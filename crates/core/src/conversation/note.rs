@@ -154,4 +154,59 @@ mod tests {
             "{compared}"
         );
     }
+
+    #[test]
+    fn the_note_reaches_the_rep_on_the_deal_in_every_crm() {
+        use crate::crm::{
+            Adapter, generic::Generic, hubspot::Hubspot, pipedrive::Pipedrive,
+            salesforce::Salesforce,
+        };
+        let upload = CallUpload::from_json(UPLOAD.as_bytes()).unwrap();
+        let playbook = Playbook::default_playbook();
+        let signals = upload.analyse(&playbook).unwrap();
+        let write_back = super::note(&upload, &signals, &OwnPast::default(), &playbook);
+        let now = upload.started_at;
+        let calls = |steps: crate::crm::Steps| -> Vec<crate::writeback::CrmCall> {
+            steps.into_iter().flatten().map(|b| b.call).collect()
+        };
+        let find = |calls: &[crate::writeback::CrmCall], path: &str| {
+            calls
+                .iter()
+                .find(|c| c.path.starts_with(path))
+                .unwrap_or_else(|| panic!("no call to {path}: {calls:?}"))
+                .body
+                .clone()
+        };
+        let hubspot = calls(Hubspot.render(std::slice::from_ref(&write_back), now));
+        let note = find(&hubspot, "/crm/v3/objects/notes/batch/create");
+        assert_eq!(note["inputs"][0]["properties"]["hubspot_owner_id"], "u-3");
+        assert_eq!(note["inputs"][0]["associations"][0]["to"]["id"], "D-7");
+        assert!(
+            hubspot.iter().all(|c| !c.path.contains("tasks")),
+            "never a task"
+        );
+        let pipedrive = calls(Pipedrive.render(std::slice::from_ref(&write_back), now));
+        let note = find(&pipedrive, "/api/v1/notes");
+        assert!(
+            note["content"].as_str().unwrap().contains("Talk share"),
+            "{note}"
+        );
+        assert!(
+            pipedrive.iter().all(|c| !c.path.contains("activities")),
+            "never a task"
+        );
+        let salesforce = calls(Salesforce.render(std::slice::from_ref(&write_back), now));
+        let posted = salesforce
+            .iter()
+            .find(|c| c.method == "POST")
+            .expect("the Task is posted");
+        let note = &posted.body["records"][0];
+        assert_eq!(
+            (&note["Status"], &note["OwnerId"], &note["WhatId"]),
+            (&"Completed".into(), &"u-3".into(), &"D-7".into())
+        );
+        let generic = calls(Generic.render(std::slice::from_ref(&write_back), now));
+        assert_eq!(generic[0].path, "/records/deals/D-7");
+        assert_eq!(generic[0].body["notices"][0]["kind"], "note");
+    }
 }
