@@ -1,0 +1,200 @@
+//! `pipeline-guard audit`: a playbook audited on a CRM's export before it goes live.
+//!
+//! The export is read twice from memory: first to count the texts pasted onto several deals
+//! ([`TextCounts`]), then to judge each deal ([`Judge`]); only each deal's small row is kept.
+//! The figures are the core's ([`pipeline_guard_core::audit`]).
+
+pub mod columns;
+pub mod export;
+pub mod generate;
+pub mod jsonl;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use pipeline_guard_core::{
+    Error,
+    audit::{self, AuditReport, BrokenRow, Judge, Settings, Source, TextCounts},
+    playbook::Playbook,
+};
+use time::OffsetDateTime;
+
+use columns::{ColumnMap, ExportCrm, Overrides, Target};
+use export::{Export, Row};
+
+/// How many broken rows the report lists (all are counted).
+const LISTED_BROKEN: usize = 20;
+
+/// What `audit` is asked.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuditArgs {
+    /// The playbook (TOML).
+    #[arg(long)]
+    pub playbook: PathBuf,
+    /// Whose export it is: a CSV for hubspot, pipedrive, salesforce; JSON Lines for generic.
+    #[arg(long, value_enum)]
+    pub crm: ExportCrm,
+    /// The export file.
+    #[arg(long)]
+    pub export: PathBuf,
+    /// An override file mapping the export's columns and stages (TOML; see docs/audit.md).
+    #[arg(long)]
+    pub columns: Option<PathBuf>,
+    /// The seed of the hygiene sample and of the AUC's bootstrap.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How many deals the hygiene sample holds.
+    #[arg(long, default_value_t = 50)]
+    pub sample: usize,
+    /// Write the report as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the report as one HTML page here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Audit as of this time (RFC 3339); defaults to now.
+    #[arg(long, value_parser = crate::parse_time)]
+    pub now: Option<OffsetDateTime>,
+}
+
+/// Run the audit: print its summary, write the JSON and HTML asked for.
+pub fn run(args: &AuditArgs) -> anyhow::Result<AuditReport> {
+    let playbook = load_playbook(&args.playbook)?;
+    let report = audit_file(args, &playbook)?;
+    for line in report.summary() {
+        println!("{line}");
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("JSON: {}", path.display());
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, audit::html::render(&report))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("HTML: {}", path.display());
+    }
+    Ok(report)
+}
+
+/// The playbook at `path`, every problem named when it is not valid.
+pub fn load_playbook(path: &Path) -> anyhow::Result<Playbook> {
+    let source = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    match Playbook::from_toml(&source) {
+        Ok(playbook) => Ok(playbook),
+        Err(Error::InvalidPlaybook(problems)) => bail!(
+            "{} is not a valid playbook (run `pipeline-guard check` on it):\n  {}",
+            path.display(),
+            problems.join("\n  ")
+        ),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The audit of `args.export` under `playbook`.
+pub fn audit_file(args: &AuditArgs, playbook: &Playbook) -> anyhow::Result<AuditReport> {
+    let file = args.export.display().to_string();
+    let bytes = std::fs::read(&args.export).with_context(|| format!("cannot read {file}"))?;
+    let mut source = Source {
+        crm: args.crm.name().to_owned(),
+        file: file.clone(),
+        ..Source::default()
+    };
+    let now = args.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let judge = Judge::new(playbook, now);
+    let mut counts = TextCounts::default();
+    let deals = if args.crm == ExportCrm::Generic {
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("{file} is not UTF-8: JSON Lines must be"))?;
+        for (_, row) in jsonl::rows(&text) {
+            if let Row::Deal(record) = row {
+                counts.add(&record, playbook);
+            }
+        }
+        judge_rows(jsonl::rows(&text), &judge, &counts, playbook, &mut source)
+    } else {
+        let export = Export::check(bytes, &file)?;
+        let overrides = match &args.columns {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("{} is not a column override file", path.display()))?
+            }
+            None => Overrides::default(),
+        };
+        let map = ColumnMap::new(&export.headers()?, args.crm, playbook, &overrides);
+        if map.position(&Target::Id).is_none() {
+            bail!(
+                "{file}: no column holds the deal's id ({}); map one in an override file: [columns] \"<label>\" = \"id\"",
+                id_label(args.crm)
+            );
+        }
+        if [Target::Status, Target::Closed, Target::Stage]
+            .iter()
+            .all(|t| map.position(t).is_none())
+        {
+            source.notes.push(
+                "No column says whether a deal is won or lost (status, stage or Won/Closed): every deal is read as open.".to_owned(),
+            );
+        }
+        source.notes.extend(export.notes.iter().cloned());
+        source.unknown_columns = map.unknown.clone();
+        for (_, row) in export.rows(&map) {
+            if let Row::Deal(record) = row {
+                counts.add(&record, playbook);
+            }
+        }
+        judge_rows(export.rows(&map), &judge, &counts, playbook, &mut source)
+    };
+    let settings = Settings {
+        seed: args.seed,
+        sample: args.sample,
+        now,
+    };
+    Ok(audit::audit(deals, source, playbook, settings))
+}
+
+fn id_label(crm: ExportCrm) -> &'static str {
+    match crm {
+        ExportCrm::Hubspot => "HubSpot: \"Record ID\"",
+        ExportCrm::Pipedrive => "Pipedrive: \"Deal - ID\"",
+        ExportCrm::Salesforce => "Salesforce: \"Opportunity ID\"",
+        ExportCrm::Generic => "generic: \"id\"",
+    }
+}
+
+/// Each deal of `rows` judged; broken rows counted into `source`, the first listed.
+fn judge_rows(
+    rows: impl Iterator<Item = (u64, Row)>,
+    judge: &Judge,
+    counts: &TextCounts,
+    playbook: &Playbook,
+    source: &mut Source,
+) -> Vec<audit::DealRow> {
+    let mut deals = Vec::new();
+    let mut trailer = 0;
+    for (line, row) in rows {
+        match row {
+            Row::Deal(record) => {
+                source.rows += 1;
+                deals.push(judge.row(&record, &counts.templates(&record, playbook)));
+            }
+            Row::Broken(problem) => {
+                source.rows += 1;
+                source.broken += 1;
+                if source.first_broken.len() < LISTED_BROKEN {
+                    source.first_broken.push(BrokenRow { line, problem });
+                }
+            }
+            Row::Trailer => trailer += 1,
+        }
+    }
+    if trailer > 0 {
+        source.notes.push(format!(
+            "The report's trailer ({trailer} lines: totals, confidentiality, copyright) is not a deal: left out."
+        ));
+    }
+    deals
+}
