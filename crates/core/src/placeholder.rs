@@ -23,7 +23,7 @@ pub fn placeholder(text: &str, placeholders: &[String]) -> Option<String> {
         .collect();
     let listed: Vec<String> = placeholders
         .iter()
-        .map(|p| normalised(p).replace(' ', ""))
+        .map(|p| listed(p))
         .filter(|p| !p.is_empty())
         .collect();
     // Spaces may cut a placeholder anywhere, even into a label's letters ("unk now n"): the
@@ -79,16 +79,33 @@ fn made_of(text: &str, pieces: &[String]) -> bool {
 /// removed (inside words too: "N.A." is "na"), whitespace collapsed to single spaces. Two
 /// evidence values with the same normalised text say the same thing.
 pub fn normalised(text: &str) -> String {
-    text.split_whitespace()
-        .map(|word| {
+    // One string built in place: every text of every deal passes here (an audit of 100,000).
+    let mut normal = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let start = normal.len();
+        if start > 0 {
+            normal.push(' ');
+        }
+        let letters = normal.len();
+        normal.extend(
             word.chars()
                 .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
-        })
-        .filter(|word| !word.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+                .flat_map(char::to_lowercase),
+        );
+        if normal.len() == letters {
+            normal.truncate(start);
+        }
+    }
+    normal
+}
+
+/// A listed placeholder as it is matched: [`normalised`] without its spaces.
+fn listed(placeholder: &str) -> String {
+    placeholder
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Whether `record` holds evidence in `field` at all: the field is there (see [`Record::has`])

@@ -9,12 +9,16 @@ pub mod export;
 pub mod generate;
 pub mod jsonl;
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Mutex, mpsc},
+};
 
 use anyhow::{Context, bail};
 use pipeline_guard_core::{
     Error,
-    audit::{self, AuditReport, BrokenRow, Judge, Settings, Source, TextCounts},
+    audit::{self, AuditReport, BrokenRow, DealRow, DealTexts, Judge, Settings, Source, TextCounts},
+    model::Record,
     playbook::Playbook,
 };
 use time::OffsetDateTime;
@@ -107,12 +111,8 @@ pub fn audit_file(args: &AuditArgs, playbook: &Playbook) -> anyhow::Result<Audit
     let deals = if args.crm == ExportCrm::Generic {
         let text = String::from_utf8(bytes)
             .with_context(|| format!("{file} is not UTF-8: JSON Lines must be"))?;
-        for (_, row) in jsonl::rows(&text) {
-            if let Row::Deal(record) = row {
-                counts.add(&record, playbook);
-            }
-        }
-        judge_rows(jsonl::rows(&text), &judge, &counts, playbook, &mut source)
+        let texts = count_texts(jsonl::rows(&text), &mut counts, playbook);
+        judge_rows(jsonl::rows(&text), texts, &judge, &counts, &mut source)
     } else {
         let export = Export::check(bytes, &file)?;
         let overrides = match &args.columns {
@@ -141,12 +141,8 @@ pub fn audit_file(args: &AuditArgs, playbook: &Playbook) -> anyhow::Result<Audit
         }
         source.notes.extend(export.notes.iter().cloned());
         source.unknown_columns = map.unknown.clone();
-        for (_, row) in export.rows(&map) {
-            if let Row::Deal(record) = row {
-                counts.add(&record, playbook);
-            }
-        }
-        judge_rows(export.rows(&map), &judge, &counts, playbook, &mut source)
+        let texts = count_texts(export.rows(&map), &mut counts, playbook);
+        judge_rows(export.rows(&map), texts, &judge, &counts, &mut source)
     };
     let settings = Settings {
         seed: args.seed,
@@ -165,36 +161,93 @@ fn id_label(crm: ExportCrm) -> &'static str {
     }
 }
 
-/// Each deal of `rows` judged; broken rows counted into `source`, the first listed.
+/// The first pass: each deal's texts hashed and counted, in the rows' order.
+fn count_texts(
+    rows: impl Iterator<Item = (u64, Row)>,
+    counts: &mut TextCounts,
+    playbook: &Playbook,
+) -> Vec<DealTexts> {
+    rows.filter_map(|(_, row)| match row {
+        Row::Deal(record) => {
+            let texts = DealTexts::of(&record, playbook);
+            counts.add(&texts);
+            Some(texts)
+        }
+        Row::Broken(_) | Row::Trailer => None,
+    })
+    .collect()
+}
+
+/// Deals judged per batch, a batch at a time on each core.
+const BATCH: usize = 512;
+
+/// The second pass: each deal of `rows` (whose `texts` the first pass hashed) judged, on every
+/// core, in the rows' order; broken rows counted into `source`, the first listed.
 fn judge_rows(
     rows: impl Iterator<Item = (u64, Row)>,
+    texts: Vec<DealTexts>,
     judge: &Judge,
     counts: &TextCounts,
-    playbook: &Playbook,
     source: &mut Source,
-) -> Vec<audit::DealRow> {
-    let mut deals = Vec::new();
+) -> Vec<DealRow> {
+    type Batch = Vec<(Box<Record>, DealTexts)>;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut texts = texts.into_iter();
     let mut trailer = 0;
-    for (line, row) in rows {
-        match row {
-            Row::Deal(record) => {
-                source.rows += 1;
-                deals.push(judge.row(&record, &counts.templates(&record, playbook)));
-            }
-            Row::Broken(problem) => {
-                source.rows += 1;
-                source.broken += 1;
-                if source.first_broken.len() < LISTED_BROKEN {
-                    source.first_broken.push(BrokenRow { line, problem });
+    let (work, inbox) = mpsc::sync_channel::<(usize, Batch)>(2 * workers);
+    let inbox = Mutex::new(inbox);
+    let (done, results) = mpsc::channel();
+    let mut batches: Vec<(usize, Vec<DealRow>)> = std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (inbox, done) = (&inbox, done.clone());
+            scope.spawn(move || {
+                // A poisoned lock is another worker's panic: the scope re-raises it.
+                while let Ok((index, batch)) = inbox.lock().map_or(Err(mpsc::RecvError), |rx| rx.recv()) {
+                    let rows = batch
+                        .iter()
+                        .map(|(record, texts)| judge.row(record, &counts.templates(texts)))
+                        .collect();
+                    if done.send((index, rows)).is_err() {
+                        break;
+                    }
                 }
-            }
-            Row::Trailer => trailer += 1,
+            });
         }
-    }
+        drop(done);
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut index = 0;
+        for (line, row) in rows {
+            match row {
+                Row::Deal(record) => {
+                    source.rows += 1;
+                    batch.push((record, texts.next().unwrap_or_default()));
+                    if batch.len() == BATCH {
+                        // The workers outlive the loop: a send fails only if all panicked.
+                        let _ = work.send((index, std::mem::take(&mut batch)));
+                        index += 1;
+                    }
+                }
+                Row::Broken(problem) => {
+                    source.rows += 1;
+                    source.broken += 1;
+                    if source.first_broken.len() < LISTED_BROKEN {
+                        source.first_broken.push(BrokenRow { line, problem });
+                    }
+                }
+                Row::Trailer => trailer += 1,
+            }
+        }
+        if !batch.is_empty() {
+            let _ = work.send((index, batch));
+        }
+        drop(work);
+        results.iter().collect()
+    });
     if trailer > 0 {
         source.notes.push(format!(
             "The report's trailer ({trailer} lines: totals, confidentiality, copyright) is not a deal: left out."
         ));
     }
-    deals
+    batches.sort_by_key(|(index, _)| *index);
+    batches.into_iter().flat_map(|(_, rows)| rows).collect()
 }

@@ -20,8 +20,11 @@
 //!
 //! # Example
 //! ```
-//! use pipeline_guard_core::{audit::{self, Judge, TextCounts}, model::{DealStatus, Record},
-//!     playbook::Playbook};
+//! use pipeline_guard_core::{
+//!     audit::{self, DealTexts, Judge, TextCounts},
+//!     model::{DealStatus, Record},
+//!     playbook::Playbook,
+//! };
 //! use time::macros::datetime;
 //!
 //! let playbook = Playbook::default_playbook();
@@ -29,7 +32,10 @@
 //! let mut deal = Record::new_deal("D-1");
 //! deal.status = DealStatus::Won;
 //! let judge = Judge::new(&playbook, now);
-//! let row = judge.row(&deal, &TextCounts::default().templates(&deal, &playbook));
+//! let texts = DealTexts::of(&deal, &playbook);
+//! let mut counts = TextCounts::default();
+//! counts.add(&texts);
+//! let row = judge.row(&deal, &counts.templates(&texts));
 //! let settings = audit::Settings { seed: 1, sample: 50, now };
 //! let report = audit::audit(vec![row], audit::Source::default(), &playbook, settings);
 //! assert!(report.backtest.too_thin);
@@ -48,4 +54,4 @@ pub mod texts;
 
 pub use deal::{DealRow, Judge};
 pub use report::{AuditReport, BrokenRow, Settings, Source, UnknownColumn, audit};
-pub use texts::TextCounts;
+pub use texts::{DealTexts, TextCounts};

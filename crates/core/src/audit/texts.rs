@@ -16,24 +16,39 @@ pub struct TextCounts {
     counts: BTreeMap<(String, TextHash), u32>,
 }
 
+/// One deal's texts as hashes, by dimension key: kept between counting and scoring, so no text
+/// is hashed twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DealTexts(Vec<(String, TextHash)>);
+
+impl DealTexts {
+    /// `record`'s text dimensions that hold a text, hashed.
+    pub fn of(record: &Record, playbook: &Playbook) -> DealTexts {
+        DealTexts(
+            DimensionText::of(record, playbook)
+                .into_iter()
+                .filter_map(|text| Some((text.dimension, text.hash?)))
+                .collect(),
+        )
+    }
+}
+
 impl TextCounts {
-    /// Count `record`'s texts (each deal once: an export lists a deal once).
-    pub fn add(&mut self, record: &Record, playbook: &Playbook) {
-        for text in DimensionText::of(record, playbook) {
-            if let Some(hash) = text.hash {
-                *self.counts.entry((text.dimension, hash)).or_insert(0) += 1;
-            }
+    /// Count a deal's `texts` (each deal once: an export lists a deal once).
+    pub fn add(&mut self, texts: &DealTexts) {
+        for (dimension, hash) in &texts.0 {
+            *self.counts.entry((dimension.clone(), *hash)).or_insert(0) += 1;
         }
     }
 
-    /// For `record`: how many deals hold the text of each of its text dimensions.
-    pub fn templates(&self, record: &Record, playbook: &Playbook) -> Templates {
-        DimensionText::of(record, playbook)
-            .into_iter()
-            .filter_map(|text| {
-                let hash = text.hash?;
-                let count = self.counts.get(&(text.dimension.clone(), hash)).copied()?;
-                Some((text.dimension, count))
+    /// For a deal with `texts`: how many deals hold the text of each of its text dimensions.
+    pub fn templates(&self, texts: &DealTexts) -> Templates {
+        texts
+            .0
+            .iter()
+            .filter_map(|(dimension, hash)| {
+                let count = self.counts.get(&(dimension.clone(), *hash)).copied()?;
+                Some((dimension.clone(), count))
             })
             .collect()
     }
@@ -53,24 +68,18 @@ mod tests {
             deal
         };
         let pasted = "Reporting takes too long and costs us money every month";
-        for record in [
+        let texts: Vec<DealTexts> = [
             deal("D-1", pasted),
             deal("D-2", pasted),
             deal("D-3", "Month-end close takes nine days"),
-        ] {
-            counts.add(&record, &playbook);
+        ]
+        .iter()
+        .map(|record| DealTexts::of(record, &playbook))
+        .collect();
+        for deal_texts in &texts {
+            counts.add(deal_texts);
         }
-        assert_eq!(
-            counts
-                .templates(&deal("D-1", pasted), &playbook)
-                .records_with("pain"),
-            2
-        );
-        assert_eq!(
-            counts
-                .templates(&deal("D-3", "Month-end close takes nine days"), &playbook)
-                .records_with("pain"),
-            1
-        );
+        assert_eq!(counts.templates(&texts[0]).records_with("pain"), 2);
+        assert_eq!(counts.templates(&texts[2]).records_with("pain"), 1);
     }
 }
