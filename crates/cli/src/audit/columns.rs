@@ -345,7 +345,13 @@ mod tests {
     fn a_hubspot_export_maps_by_label_and_the_playbooks_dimension_names() {
         let playbook = Playbook::default_playbook();
         let map = ColumnMap::new(
-            &headers(&["Record ID", "Deal Stage", "Pain", "pg_impact", "Business pain point"]),
+            &headers(&[
+                "Record ID",
+                "Deal Stage",
+                "Pain",
+                "pg_impact",
+                "Business pain point",
+            ]),
             ExportCrm::Hubspot,
             &playbook,
             &Overrides::default(),

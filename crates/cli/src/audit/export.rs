@@ -52,7 +52,9 @@ impl Export {
         };
         let text = match text.strip_prefix('\u{feff}') {
             Some(rest) => {
-                notes.push(format!("{file} starts with a byte-order mark (Excel's \"CSV UTF-8\"): dropped."));
+                notes.push(format!(
+                    "{file} starts with a byte-order mark (Excel's \"CSV UTF-8\"): dropped."
+                ));
                 rest.to_owned()
             }
             None => text,
@@ -101,16 +103,18 @@ impl Export {
     /// Each data row with its line, as `map` reads it.
     pub fn rows<'a>(&'a self, map: &'a ColumnMap) -> impl Iterator<Item = (u64, Row)> + 'a {
         let width = map.targets.len();
-        self.reader().into_records().map(move |result| match result {
-            Ok(record) => {
-                let line = record.position().map_or(0, csv::Position::line);
-                (line, deal(&record, width, map))
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                (line, Row::Broken(e.to_string()))
-            }
-        })
+        self.reader()
+            .into_records()
+            .map(move |result| match result {
+                Ok(record) => {
+                    let line = record.position().map_or(0, csv::Position::line);
+                    (line, deal(&record, width, map))
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, csv::Position::line);
+                    (line, Row::Broken(e.to_string()))
+                }
+            })
     }
 }
 
@@ -259,7 +263,13 @@ fn amount(text: &str) -> Result<f64, String> {
 fn export_date(text: &str) -> Option<Date> {
     parse_date(text)
         .or_else(|| text.get(..10).and_then(parse_date))
-        .or_else(|| Date::parse(text, format_description!("[month padding:none]/[day padding:none]/[year]")).ok())
+        .or_else(|| {
+            Date::parse(
+                text,
+                format_description!("[month padding:none]/[day padding:none]/[year]"),
+            )
+            .ok()
+        })
 }
 
 /// A time as exports write it, or a date's midnight (UTC).

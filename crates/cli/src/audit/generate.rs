@@ -91,7 +91,9 @@ const LOST_REASONS: [&str; 3] = [
 /// `n` deals drawn with `seed`, as of `today`.
 pub fn deals(n: usize, seed: u64, today: Date) -> Vec<SampleDeal> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (1..=n).map(|number| deal(number, today, &mut rng)).collect()
+    (1..=n)
+        .map(|number| deal(number, today, &mut rng))
+        .collect()
 }
 
 fn deal(number: usize, today: Date, rng: &mut ChaCha8Rng) -> SampleDeal {
@@ -154,7 +156,10 @@ fn deal(number: usize, today: Date, rng: &mut ChaCha8Rng) -> SampleDeal {
         "Follow up",
         rng,
     );
-    let contact_name = format!("{person} {}", ["Ortiz", "Lee", "Berg", "Okafor"][number % 4]);
+    let contact_name = format!(
+        "{person} {}",
+        ["Ortiz", "Lee", "Berg", "Okafor"][number % 4]
+    );
     let title = if rng.random_bool(q) { "CFO" } else { "Analyst" };
     SampleDeal {
         number,
@@ -187,10 +192,7 @@ pub const FILES: [(&str, &str); 4] = [
 
 /// Write the sample into `args.out`; the paths written.
 pub fn run(args: &SampleArgs) -> anyhow::Result<Vec<PathBuf>> {
-    let today = args
-        .now
-        .unwrap_or_else(OffsetDateTime::now_utc)
-        .date();
+    let today = args.now.unwrap_or_else(OffsetDateTime::now_utc).date();
     let deals = deals(args.deals, args.seed, today);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;

@@ -17,7 +17,9 @@ use std::{
 use anyhow::{Context, bail};
 use pipeline_guard_core::{
     Error,
-    audit::{self, AuditReport, BrokenRow, DealRow, DealTexts, Judge, Settings, Source, TextCounts},
+    audit::{
+        self, AuditReport, BrokenRow, DealRow, DealTexts, Judge, Settings, Source, TextCounts,
+    },
     model::Record,
     playbook::Playbook,
 };
@@ -83,8 +85,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<AuditReport> {
 
 /// The playbook at `path`, every problem named when it is not valid.
 pub fn load_playbook(path: &Path) -> anyhow::Result<Playbook> {
-    let source = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let source =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     match Playbook::from_toml(&source) {
         Ok(playbook) => Ok(playbook),
         Err(Error::InvalidPlaybook(problems)) => bail!(
@@ -202,7 +204,9 @@ fn judge_rows(
             let (inbox, done) = (&inbox, done.clone());
             scope.spawn(move || {
                 // A poisoned lock is another worker's panic: the scope re-raises it.
-                while let Ok((index, batch)) = inbox.lock().map_or(Err(mpsc::RecvError), |rx| rx.recv()) {
+                while let Ok((index, batch)) =
+                    inbox.lock().map_or(Err(mpsc::RecvError), |rx| rx.recv())
+                {
                     let rows = batch
                         .iter()
                         .map(|(record, texts)| judge.row(record, &counts.templates(texts)))
