@@ -162,12 +162,12 @@ fn read(cells: &csv::StringRecord, map: &ColumnMap) -> Result<Record, String> {
     record.next_activity_at =
         record.read_date("next_activity_at", text(&Target::NextActivity), export_time);
     for (i, target) in map.targets.iter().enumerate() {
-        if let (Target::Field(field), Some(value)) = (target, cells.get(i)) {
-            if !value.trim().is_empty() {
-                record
-                    .fields
-                    .insert(field.clone(), Value::String(value.trim().to_owned()));
-            }
+        if let (Target::Field(field), Some(value)) = (target, cells.get(i))
+            && !value.trim().is_empty()
+        {
+            record
+                .fields
+                .insert(field.clone(), Value::String(value.trim().to_owned()));
         }
     }
     let (name, title, role) = (
