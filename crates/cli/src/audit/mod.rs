@@ -10,11 +10,13 @@ pub mod generate;
 pub mod jsonl;
 
 use std::{
+    io::Write,
     path::{Path, PathBuf},
     sync::{Mutex, mpsc},
 };
 
 use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
 use pipeline_guard_core::{
     Error,
     audit::{
@@ -71,8 +73,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<AuditReport> {
         println!("{line}");
     }
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&report)?;
-        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        let write = || -> anyhow::Result<()> {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            serde_json::to_writer_pretty(&mut file, &report)?;
+            Ok(file.flush()?)
+        };
+        write().with_context(|| format!("cannot write {}", path.display()))?;
         println!("JSON: {}", path.display());
     }
     if let Some(path) = &args.html {
@@ -194,6 +200,11 @@ fn judge_rows(
 ) -> Vec<DealRow> {
     type Batch = Vec<(Box<Record>, DealTexts)>;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Drawn on a terminal only: a run whose output is piped or kept shows nothing.
+    let progress = ProgressBar::new(texts.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} deals judged, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let mut texts = texts.into_iter();
     let mut trailer = 0;
     let (work, inbox) = mpsc::sync_channel::<(usize, Batch)>(2 * workers);
@@ -201,7 +212,7 @@ fn judge_rows(
     let (done, results) = mpsc::channel();
     let mut batches: Vec<(usize, Vec<DealRow>)> = std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (inbox, done) = (&inbox, done.clone());
+            let (inbox, done, progress) = (&inbox, done.clone(), &progress);
             scope.spawn(move || {
                 // A poisoned lock is another worker's panic: the scope re-raises it.
                 while let Ok((index, batch)) =
@@ -211,6 +222,7 @@ fn judge_rows(
                         .iter()
                         .map(|(record, texts)| judge.row(record, &counts.templates(texts)))
                         .collect();
+                    progress.inc(batch.len() as u64);
                     if done.send((index, rows)).is_err() {
                         break;
                     }
@@ -247,6 +259,7 @@ fn judge_rows(
         drop(work);
         results.iter().collect()
     });
+    progress.finish_and_clear();
     if trailer > 0 {
         source.notes.push(format!(
             "The report's trailer ({trailer} lines: totals, confidentiality, copyright) is not a deal: left out."

@@ -191,3 +191,94 @@ impl<'a> Judge<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    use super::*;
+    use crate::hygiene::Outcome;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-07 12:00 UTC);
+
+    fn deal(status: DealStatus) -> Record {
+        let mut deal = Record::new_deal("D-1");
+        deal.status = status;
+        deal.owner_id = Some("Dana Ruiz".into());
+        deal.amount = Some(12_000.0);
+        deal.close_date = Some(date!(2026 - 10 - 01));
+        deal.fields.insert(
+            "pain".into(),
+            "Month-end close takes nine days and delays reporting".into(),
+        );
+        deal.fields.insert(
+            "next_step".into(),
+            "Kick-off with the CFO on 2026-10-08".into(),
+        );
+        deal
+    }
+
+    #[test]
+    fn a_row_is_what_the_scorecard_the_gate_and_the_checklist_say() {
+        let playbook = Playbook::default_playbook();
+        let judge = Judge::new(&playbook, NOW);
+        let record = deal(DealStatus::Open);
+        let row = judge.row(&record, &Templates::default());
+        let card = scorecard::score(&record, &playbook, NOW);
+        let gate = rules::check(&card, &playbook);
+        let hygiene = staleness::assess(&record, &playbook, NOW).hygiene;
+        assert_eq!((row.score, &row.tier), (card.total, &card.tier));
+        assert_eq!(row.gate == GateCall::Pass, gate.failed.is_empty());
+        assert_eq!(row.gate_score, gate.score);
+        assert_eq!(row.hygiene_pct, hygiene.score_pct);
+        for d in &card.dimensions {
+            assert_eq!(row.dimensions[&d.key], d.status);
+        }
+        for result in &hygiene.checks {
+            let call = match result.outcome {
+                Outcome::Passed => CheckCall::Passed,
+                Outcome::Failed => CheckCall::Failed,
+                Outcome::NotApplicable => CheckCall::NotApplicable,
+            };
+            assert_eq!(row.check(result.check), call);
+        }
+    }
+
+    #[test]
+    fn a_closed_deal_is_judged_as_of_its_close_date() {
+        let playbook = Playbook::default_playbook();
+        let judge = Judge::new(&playbook, NOW);
+        let won = deal(DealStatus::Won);
+        assert_eq!(judge.judged_at(&won), datetime!(2026-10-01 12:00 UTC));
+        let row = judge.row(&won, &Templates::default());
+        assert_eq!(row.outcome, DealOutcome::Won);
+        assert_eq!(
+            row.dimensions["next_step"],
+            Status::Green,
+            "a step dated a week after it closed was ahead then"
+        );
+        let open = deal(DealStatus::Open);
+        assert_ne!(
+            judge.row(&open, &Templates::default()).dimensions["next_step"],
+            Status::Green,
+            "the same step is past for an open deal judged today"
+        );
+    }
+
+    #[test]
+    fn the_gate_at_any_threshold_follows_from_the_row() {
+        let playbook = Playbook::default_playbook();
+        let row = Judge::new(&playbook, NOW).row(&deal(DealStatus::Won), &Templates::default());
+        let at = |threshold: u8| {
+            let mut playbook = playbook.clone();
+            playbook.handoff.threshold = threshold;
+            Judge::new(&playbook, NOW)
+                .row(&deal(DealStatus::Won), &Templates::default())
+                .gate
+        };
+        for threshold in [0, 20, 40, 60, 80, 100] {
+            let passes = row.gate_other_rules == GateCall::Pass && row.gate_score >= threshold;
+            assert_eq!(at(threshold) == GateCall::Pass, passes, "at {threshold}");
+        }
+    }
+}
