@@ -13,7 +13,8 @@ use crate::{
 /// Every deal's dimension texts, counted by dimension and hash (never the texts).
 #[derive(Debug, Clone, Default)]
 pub struct TextCounts {
-    counts: BTreeMap<(String, TextHash), u32>,
+    /// Dimension key → text hash → deals holding it.
+    counts: BTreeMap<String, BTreeMap<TextHash, u32>>,
 }
 
 /// One deal's texts as hashes, by dimension key: kept between counting and scoring, so no text
@@ -37,7 +38,11 @@ impl TextCounts {
     /// Count a deal's `texts` (each deal once: an export lists a deal once).
     pub fn add(&mut self, texts: &DealTexts) {
         for (dimension, hash) in &texts.0 {
-            *self.counts.entry((dimension.clone(), *hash)).or_insert(0) += 1;
+            let hashes = match self.counts.get_mut(dimension) {
+                Some(hashes) => hashes,
+                None => self.counts.entry(dimension.clone()).or_default(),
+            };
+            *hashes.entry(*hash).or_insert(0) += 1;
         }
     }
 
@@ -47,7 +52,7 @@ impl TextCounts {
             .0
             .iter()
             .filter_map(|(dimension, hash)| {
-                let count = self.counts.get(&(dimension.clone(), *hash)).copied()?;
+                let count = self.counts.get(dimension)?.get(hash).copied()?;
                 Some((dimension.clone(), count))
             })
             .collect()

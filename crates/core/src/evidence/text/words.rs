@@ -406,9 +406,13 @@ pub const VAGUE_WORDS: &[&str] = &[
 /// Whether `word` carries content: neither a function word nor a vague one.
 pub fn is_content(word: &Word) -> bool {
     let w = word.lower.as_str();
-    !FUNCTION_WORDS.contains(&w)
-        && !VAGUE_WORDS.contains(&w)
-        && !SYMBOLS.iter().any(|s| w == s.to_string())
+    // A symbol word is that one character: compared in place, no string made per symbol.
+    let mut chars = w.chars();
+    let symbol = match (chars.next(), chars.next()) {
+        (Some(c), None) => SYMBOLS.contains(&c),
+        _ => false,
+    };
+    !symbol && !FUNCTION_WORDS.contains(&w) && !VAGUE_WORDS.contains(&w)
 }
 
 /// Numbers written as words, with their value.
