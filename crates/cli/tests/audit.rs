@@ -28,9 +28,13 @@ fn pipeline_guard(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+fn scratch_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("pg-audit-{}-{name}", std::process::id()))
+}
+
 /// A fresh folder of this test's own.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pg-audit-{}-{name}", std::process::id()));
+    let dir = scratch_dir(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a scratch folder");
     dir
@@ -57,6 +61,7 @@ fn audit(crm: &str, export: &str, name: &str, more: &[&str]) -> (Value, String) 
     let (ok, stdout, stderr) = pipeline_guard(&args);
     assert!(ok, "audit of {export} failed: {stderr}");
     let json = std::fs::read_to_string(&out).expect("the JSON report");
+    let _ = std::fs::remove_dir_all(scratch_dir(name));
     (serde_json::from_str(&json).expect("JSON"), stdout)
 }
 
