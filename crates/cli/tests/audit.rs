@@ -260,6 +260,7 @@ fn the_generators_known_relationship_is_found_in_every_format() {
         counts.windows(2).all(|w| w[0] == w[1]),
         "the same deals in every format: {counts:?}"
     );
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 fn rows(report: &Value) -> &Vec<Value> {
@@ -398,6 +399,7 @@ fn every_figure_recomputes_from_the_per_deal_rows() {
         .sum::<u64>()
         / 50;
     assert_eq!(report["hygiene"]["sampled"]["hygiene_pct"], sample_mean);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -410,6 +412,7 @@ fn a_seed_draws_the_same_sample_and_another_seed_another() {
     assert_eq!(a["hygiene"]["sample"], b["hygiene"]["sample"]);
     assert_eq!(a["backtest"]["auc"], b["backtest"]["auc"]);
     assert_ne!(a["hygiene"]["sample"], c["hygiene"]["sample"]);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -431,4 +434,5 @@ fn the_page_is_one_self_contained_document() {
         page.matches("<section").count(),
         page.matches("</section>").count()
     );
+    let _ = std::fs::remove_dir_all(dir);
 }
