@@ -1,6 +1,9 @@
 //! `pipeline-guard`: the CRM admin's command line.
 //!
 //! ```text
+//! pipeline-guard audit --playbook P.toml --crm hubspot|pipedrive|salesforce|generic --export FILE
+//!     [--columns OVERRIDES.toml] [--seed N] [--sample 50] [--json OUT.json] [--html OUT.html]
+//! pipeline-guard sample-data --out DIR [--deals 2000] [--seed 7]
 //! pipeline-guard check my-playbook.toml
 //! pipeline-guard check my-playbook.toml --explain deal.json [--now 2026-11-21T12:00:00Z] [--json]
 //! pipeline-guard call call.vtt --format webvtt --rep "Sam Rivera" [--playbook P] [--json]
@@ -15,7 +18,12 @@
 //! "handoff_rules"}`: `write_back` is what score-lead would write, by the playbook's field names.
 //!
 //! `call` reads one sales call's transcript and shows its signals ([`call`]).
+//!
+//! `audit` judges every deal of a CRM's export as the functions would and reports hygiene, a
+//! backtest on closed deals, the gate replayed and which dimensions predict ([`audit`],
+//! docs/audit.md). `sample-data` writes a seeded sample export in each format to try it on.
 
+mod audit;
 mod call;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -29,7 +37,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 #[command(
     name = "pipeline-guard",
     version,
-    about = "Check a qualification playbook, explain scores, read sales calls"
+    about = "Check a qualification playbook, explain scores, audit it on a CRM export, read sales calls"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -54,6 +62,11 @@ enum Command {
     },
     /// Read a sales call's transcript and show its signals against the playbook.
     Call(call::CallArgs),
+    /// Audit a playbook on a CRM's export: hygiene, backtest, the gate replayed, which
+    /// dimensions predict.
+    Audit(audit::AuditArgs),
+    /// Write a seeded sample export in each CRM's format (and JSON Lines) to try an audit on.
+    SampleData(audit::generate::SampleArgs),
 }
 
 fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
@@ -69,6 +82,13 @@ fn main() -> anyhow::Result<ExitCode> {
             json,
         } => check(playbook, explain, now, json),
         Command::Call(args) => call::run(args),
+        Command::Audit(args) => audit::run(&args).map(|_| ExitCode::SUCCESS),
+        Command::SampleData(args) => {
+            for path in audit::generate::run(&args)? {
+                println!("{}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -61,6 +61,9 @@
 //!   settle, over a whole batch.
 //! - [`scheduled`]: work a scheduler asks for (the BDRs' weekly summaries).
 //! - [`sweep`]: every open deal judged for staleness a page at a time, resumable, one call at once.
+//! - [`audit`]: a playbook audited on a CRM's past deals before it goes live: hygiene over every
+//!   deal and a seeded sample, the backtest (win rates, AUC with its interval, lift, calibration),
+//!   the gate replayed with a threshold table, which dimensions predict, every deal's row.
 //! - [`memory`]: in-memory ledger, recording CRM, clock, handoff log and review queue, for tests
 //!   and dry runs.
 //! - [`error`]: the typed errors, and the one place they map to HTTP statuses.
@@ -81,6 +84,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod audit;
 pub mod conversation;
 pub mod crm;
 pub mod crm_id;

@@ -4,6 +4,8 @@
 //! that figures keep their inner separators (`40,000`, `1.5`, `2026-12-10`, `10:30`) and the
 //! symbols `$ € £ ¥ %` stand as words of their own, so a check can see "$" next to "180k".
 
+use std::{collections::BTreeSet, sync::LazyLock};
+
 /// One word of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -405,12 +407,21 @@ pub const VAGUE_WORDS: &[&str] = &[
     "yes",
 ];
 
+/// The function and vague words as one ordered set: every word of every text is looked up in
+/// it (an audit judges 100,000 deals), where a scan of both lists compares it with 200 words.
+static CONTENTLESS: LazyLock<BTreeSet<&'static str>> =
+    LazyLock::new(|| FUNCTION_WORDS.iter().chain(VAGUE_WORDS).copied().collect());
+
 /// Whether `word` carries content: neither a function word nor a vague one.
 pub fn is_content(word: &Word) -> bool {
     let w = word.lower.as_str();
-    !FUNCTION_WORDS.contains(&w)
-        && !VAGUE_WORDS.contains(&w)
-        && !SYMBOLS.iter().any(|s| w == s.to_string())
+    // A symbol word is that one character: compared in place, no string made per symbol.
+    let mut chars = w.chars();
+    let symbol = match (chars.next(), chars.next()) {
+        (Some(c), None) => SYMBOLS.contains(&c),
+        _ => false,
+    };
+    !symbol && !CONTENTLESS.contains(w)
 }
 
 /// Numbers written as words, with their value.
