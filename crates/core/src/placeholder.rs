@@ -83,10 +83,12 @@ pub fn normalised(text: &str) -> String {
             normal.push(' ');
         }
         let letters = normal.len();
+        // Lower-cased before the filter: a capital may lower-case to a letter and a mark
+        // ("İ" is "i" and U+0307), and the mark must go, or normalising again would change it.
         normal.extend(
             word.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase),
+                .flat_map(char::to_lowercase)
+                .filter(|c| c.is_alphanumeric()),
         );
         if normal.len() == letters {
             normal.truncate(start);
@@ -103,8 +105,8 @@ fn listed_prefix(text: &str, placeholder: &str) -> Option<usize> {
     let mut len = 0;
     for c in placeholder
         .chars()
-        .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
     {
         if rest.next()? != c {
             return None;
@@ -183,6 +185,13 @@ mod tests {
             normalised("Month-end close: 9 days."),
             "monthend close 9 days"
         );
+    }
+
+    #[test]
+    fn a_capital_lower_cased_to_a_letter_and_a_mark_normalises_once() {
+        // "İ" lower-cases to "i" and a combining dot: the dot is dropped the first time.
+        assert_eq!(normalised("İstanbul"), "istanbul");
+        assert_eq!(normalised(&normalised("İ")), normalised("İ"));
     }
 
     #[test]
