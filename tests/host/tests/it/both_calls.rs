@@ -53,6 +53,7 @@ async fn on_both_hosts_a_posted_call_is_a_note_for_the_rep_once_and_bad_input_is
         let answer = json(&first);
         assert_eq!(answer["status"], "processed");
         assert_eq!(answer["signals"]["rep_questions"]["count"], 2, "{answer}");
+        assert!(answer["analysed_ms"].is_number(), "{answer}");
         let written = patches(&crm, "D-7");
         assert_eq!(written.len(), 1, "{written:?}");
         assert_eq!(
