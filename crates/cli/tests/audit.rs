@@ -2,31 +2,14 @@
 //! `fixtures/audit/<crm>/` and on generated sample data; every figure checked against one
 //! recomputed here from the report's per-deal rows.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+mod common;
 
+use std::path::PathBuf;
+
+use common::pipeline_guard;
 use serde_json::Value;
 
 const NOW: &str = "2026-12-07T12:00:00Z";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pipeline_guard(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pipeline-guard"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("run pipeline-guard");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn scratch_dir(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("pg-audit-{}-{name}", std::process::id()))

@@ -9,7 +9,7 @@ use crate::util;
 
 use both::*;
 use pipeline_guard_test_host::Scripted;
-use serde_json::{Value, json};
+use serde_json::json;
 use util::*;
 
 fn upload(call_id: &str, deal: &str, rep_name: &str, format: &str) -> Vec<u8> {
@@ -26,14 +26,6 @@ fn upload(call_id: &str, deal: &str, rep_name: &str, format: &str) -> Vec<u8> {
         "transcript": transcript,
     }))
     .expect("JSON")
-}
-
-fn patches(crm: &pipeline_guard_test_host::FakeCrm, deal: &str) -> Vec<Value> {
-    received(crm)
-        .into_iter()
-        .filter(|c| c["method"] == "PATCH" && c["path"] == format!("/records/deals/{deal}"))
-        .map(|c| c["body"].clone())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -54,7 +46,7 @@ async fn on_both_hosts_a_posted_call_is_a_note_for_the_rep_once_and_bad_input_is
         assert_eq!(answer["status"], "processed");
         assert_eq!(answer["signals"]["rep_questions"]["count"], 2, "{answer}");
         assert!(answer["analysed_ms"].is_number(), "{answer}");
-        let written = patches(&crm, "D-7");
+        let written = deal_patches(&crm, "D-7");
         assert_eq!(written.len(), 1, "{written:?}");
         assert_eq!(
             written[0]["fields"],
@@ -85,7 +77,7 @@ async fn on_both_hosts_a_posted_call_is_a_note_for_the_rep_once_and_bad_input_is
             (again.status().as_u16(), json(&again)["status"].clone()),
             (200, json!("duplicate"))
         );
-        assert_eq!(patches(&crm, "D-7").len(), 1, "noted once");
+        assert_eq!(deal_patches(&crm, "D-7").len(), 1, "noted once");
 
         // The next call is compared with the rep's own past, kept as metrics only.
         let next = node
@@ -95,7 +87,7 @@ async fn on_both_hosts_a_posted_call_is_a_note_for_the_rep_once_and_bad_input_is
             ))
             .await?;
         assert_eq!(json(&next)["status"], "processed");
-        let compared = patches(&crm, "D-7")[1]["notices"][0]["body"].clone();
+        let compared = deal_patches(&crm, "D-7")[1]["notices"][0]["body"].clone();
         assert!(
             compared
                 .as_str()

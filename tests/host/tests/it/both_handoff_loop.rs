@@ -96,15 +96,6 @@ async fn deliver(
     Ok(json(&answer))
 }
 
-/// The write-backs sent for `deal`: each PATCH body.
-fn patches(crm: &FakeCrm, deal: &str) -> Vec<Value> {
-    received(crm)
-        .into_iter()
-        .filter(|c| c["method"] == "PATCH" && c["path"] == format!("/records/deals/{deal}"))
-        .map(|c| c["body"].clone())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises()
 -> anyhow::Result<()> {
@@ -162,13 +153,13 @@ async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises(
             .map(|r| &r["brief"]["decision"])
             .collect();
         assert_eq!(decisions, ["accepted", "rejected", "unreadable"]);
-        assert!(patches(&crm, "D-1").is_empty(), "an acceptance tells nobody");
-        let rejected = &patches(&crm, "D-2")[0];
+        assert!(deal_patches(&crm, "D-1").is_empty(), "an acceptance tells nobody");
+        let rejected = &deal_patches(&crm, "D-2")[0];
         assert_eq!(rejected["stage"], "discovery", "moved back to where it came from");
         let task = &rejected["notices"][0];
         assert_eq!((&task["kind"], &task["to"]), (&json!("task"), &json!("bdr-2")));
         assert!(task["title"].as_str().unwrap().contains("no timeline"), "{task}");
-        let unreadable = &patches(&crm, "D-3")[0]["notices"][0];
+        let unreadable = &deal_patches(&crm, "D-3")[0]["notices"][0];
         assert_eq!(unreadable["to"], "ae-7");
         assert!(unreadable["body"].as_str().unwrap().contains("\"no timeline\""));
 
@@ -312,7 +303,7 @@ async fn on_both_hosts_an_ae_without_a_verdict_a_day_after_the_handoff_is_remind
                 .await?;
             assert_eq!(swept.status(), 200, "{}", json(&swept));
             let reminders = json(&swept)["verdict_reminders"].as_u64().unwrap_or(0);
-            let reminded = patches(&crm, "D-8");
+            let reminded = deal_patches(&crm, "D-8");
             if round == 0 {
                 assert_eq!(reminders, 1, "{}", json(&swept));
                 let notice = &reminded[0]["notices"][0];
@@ -332,7 +323,7 @@ async fn on_both_hosts_an_ae_without_a_verdict_a_day_after_the_handoff_is_remind
                 assert_eq!(reminders, 0, "reminded once: {}", json(&swept));
                 assert!(reminded.is_empty(), "{reminded:?}");
             }
-            assert!(patches(&crm, "D-9").is_empty(), "an hour is not a day");
+            assert!(deal_patches(&crm, "D-9").is_empty(), "an hour is not a day");
         }
         Ok(())
     })

@@ -157,6 +157,15 @@ pub fn received(crm: &FakeCrm) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The write-backs the generic CRM received for deal `deal`: each `PATCH` body.
+pub fn deal_patches(crm: &FakeCrm, deal: &str) -> Vec<serde_json::Value> {
+    received(crm)
+        .into_iter()
+        .filter(|c| c["method"] == "PATCH" && c["path"] == format!("/records/deals/{deal}"))
+        .map(|c| c["body"].clone())
+        .collect()
+}
+
 /// Calls as the fixtures record them, without the time-dependent field at `pointer` in each body
 /// (`/inputs/*/properties/hs_timestamp`; `*` is every element of an array): the fixtures ran at a
 /// fixed time, the `.wasm` runs now.
