@@ -67,25 +67,29 @@ pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<
         Some(Claim::Settled(_)) => return Ok(respond::json(200, &answer("duplicate"))),
         _ => return Ok(respond::json(503, &answer("in_progress"))),
     }
-    let store = KvStore::default_store();
-    let client = HttpCrm::new(crm, &store);
-    let api = pipeline_guard_core::api::Api::new(&client, &clock, config::limits(crm).await?);
-    let names = FieldNames::new(&settings.playbook, adapter.facts());
-    let calls = sqlite::calls().await?;
-    let rep = history::rep_key(&upload, &signals);
-    let past = calls
-        .own_past(crm, &rep, upload.started_at, &upload.call_id)
-        .await?;
-    let write_back = note::note(&upload, &signals, &past, &settings.playbook);
-    let written = pipeline::write_backs(adapter, &names, &[write_back], now, &api)
-        .await
-        .pop()
-        .unwrap_or_else(|| Err(Error::Store("the note was not written".to_owned())));
-    if let Err(e) = written {
+    // Until the note is written and the metrics kept, a failure lets the call go: posted again,
+    // it is handled, not answered "in progress" until the claim's lease runs out.
+    let noted = async {
+        let store = KvStore::default_store();
+        let client = HttpCrm::new(crm, &store);
+        let api = pipeline_guard_core::api::Api::new(&client, &clock, config::limits(crm).await?);
+        let names = FieldNames::new(&settings.playbook, adapter.facts());
+        let calls = sqlite::calls().await?;
+        let rep = history::rep_key(&upload, &signals);
+        let past = calls
+            .own_past(crm, &rep, upload.started_at, &upload.call_id)
+            .await?;
+        let write_back = note::note(&upload, &signals, &past, &settings.playbook);
+        pipeline::write_backs(adapter, &names, &[write_back], now, &api)
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(Error::Store("the note was not written".to_owned())))?;
+        calls.record(crm, &upload, &signals).await
+    };
+    if let Err(e) = noted.await {
         ledger.release(&claimant).await?;
         return Err(e);
     }
-    calls.record(crm, &upload, &signals).await?;
     let settled = Settled {
         status: EventStatus::Processed,
         brief: Some(Brief {
