@@ -10,7 +10,9 @@ mod check;
 mod consequence;
 mod date;
 mod gamed;
+mod lists;
 mod person;
+pub(crate) mod phrases;
 mod quantity;
 pub(crate) mod words;
 
@@ -42,6 +44,9 @@ pub struct TextRule {
     /// Words added to a built-in check's list (`{ consequence = ["fines"], person = ["Dana"] }`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extend: BTreeMap<String, Vec<String>>,
+    /// The lists above, prepared for matching on first use.
+    #[serde(skip)]
+    lists: lists::Lists,
 }
 
 /// What the built-in checks find in one text read on one day against one list of placeholders,
@@ -121,16 +126,17 @@ impl<'r> Reading<'r> {
             Check::Consequence => self
                 .findings("consequence")
                 .consequence
-                .get_or_init(|| consequence::find(&self.words, self.extended("consequence")))
+                .get_or_init(|| consequence::find(&self.words, self.rule.consequence_words()))
                 .clone(),
             Check::Date => self.dating().ahead.clone(),
             Check::Person => self
                 .findings("person")
                 .person
-                .get_or_init(|| person::find(&self.words, self.extended("person")))
+                .get_or_init(|| person::find(&self.words, self.rule.person_words()))
                 .clone(),
-            Check::Words(_, list) => {
-                words::find_phrases(&self.words, list.iter().map(String::as_str))
+            Check::Words(name, _) => {
+                let list = self.rule.lists.own(self.rule, name);
+                list.find(&self.words)
                     .into_iter()
                     .find(|(at, _)| !words::negated(&self.words, *at))
                     .map(|(at, phrase)| words::shown(&self.words, at, phrase))
@@ -160,21 +166,22 @@ impl<'r> Reading<'r> {
         let consequence = self
             .findings("consequence")
             .consequence_hits
-            .get_or_init(|| at(consequence::hits(&self.words, self.extended("consequence"))));
+            .get_or_init(|| {
+                at(consequence::hits(
+                    &self.words,
+                    self.rule.consequence_words(),
+                ))
+            });
         let person = self
             .findings("person")
             .person_hits
-            .get_or_init(|| at(person::hits(&self.words, self.extended("person"))));
-        let lists = self.rule.any_of.values().flatten();
+            .get_or_init(|| at(person::hits(&self.words, self.rule.person_words())));
+        let own = self.rule.lists.all_own(self.rule);
         let mut keywords: Vec<usize> = consequence
             .iter()
             .chain(person)
             .copied()
-            .chain(
-                words::find_phrases(&self.words, lists.map(String::as_str))
-                    .into_iter()
-                    .map(|(at, _)| at),
-            )
+            .chain(own.find(&self.words).into_iter().map(|(at, _)| at))
             .chain((0..self.words.len()).filter(|&at| {
                 let w = &self.words[at];
                 date::is_month(w)
@@ -196,6 +203,33 @@ enum Met<'r> {
 }
 
 impl TextRule {
+    /// A rule of at least `min_words` words that `requires` checks, with its own lists `any_of`
+    /// and its words added to built-in checks (`extend`).
+    pub fn new(
+        min_words: usize,
+        requires: Vec<Requirement>,
+        any_of: BTreeMap<String, Vec<String>>,
+        extend: BTreeMap<String, Vec<String>>,
+    ) -> TextRule {
+        TextRule {
+            min_words,
+            requires,
+            any_of,
+            extend,
+            lists: lists::Lists::default(),
+        }
+    }
+
+    /// The consequence words this rule reads: the built-in list and its `extend.consequence`.
+    fn consequence_words(&self) -> &phrases::Phrases {
+        self.lists.consequence(self)
+    }
+
+    /// The role and meeting words this rule reads: the built-in lists and its `extend.person`.
+    fn person_words(&self) -> &phrases::Phrases {
+        self.lists.person(self)
+    }
+
     /// Judge the text `subject` holds, at time `now`.
     pub fn judge(&self, subject: &Subject<'_>, now: OffsetDateTime) -> Judgement {
         let field = subject.field;

@@ -8,7 +8,10 @@ use serde::Serialize;
 
 use crate::{
     conversation::sentences::Sentence,
-    evidence::text::words::{self, Word},
+    evidence::text::{
+        phrases::Phrases,
+        words::{self, Word},
+    },
     playbook::{Conversation, Dimension, Playbook},
 };
 
@@ -80,7 +83,7 @@ pub fn questions(
 
 /// The dimensions the rep's questions asked about, each by its first question.
 pub fn dimensions(sentences: &[Sentence<'_>], rep: usize, playbook: &Playbook) -> DimensionsAsked {
-    let shapes: Vec<(&Dimension, Vec<String>, &[String])> = playbook
+    let shapes: Vec<(&Dimension, Vec<String>, Phrases)> = playbook
         .dimensions
         .iter()
         .map(|d| {
@@ -89,6 +92,7 @@ pub fn dimensions(sentences: &[Sentence<'_>], rep: usize, playbook: &Playbook) -
                 .asked
                 .get(&d.key)
                 .map_or(&[][..], Vec::as_slice);
+            let listed = Phrases::new(listed.iter().map(String::as_str));
             (d, content_words(&words::words(&d.question)), listed)
         })
         .collect();
@@ -98,8 +102,9 @@ pub fn dimensions(sentences: &[Sentence<'_>], rep: usize, playbook: &Playbook) -
         .filter(|s| s.speaker == rep && s.is_question())
     {
         let words = sentence.words();
+        let content = content_words(&words);
         for (slot, (_, own, listed)) in first.iter_mut().zip(&shapes) {
-            if slot.is_none() && asks(&words, own, listed) {
+            if slot.is_none() && asks(&words, &content, own, listed) {
                 *slot = Some(sentence);
             }
         }
@@ -144,7 +149,7 @@ pub fn dimensions(sentences: &[Sentence<'_>], rep: usize, playbook: &Playbook) -
 fn content_words(words: &[Word]) -> Vec<String> {
     let mut content: Vec<String> = words
         .iter()
-        .filter(|w| words::is_content(w) && w.lower.len() > 2)
+        .filter(|w| w.content && w.lower.len() > 2)
         .map(|w| w.lower.clone())
         .collect();
     content.sort_unstable();
@@ -152,13 +157,13 @@ fn content_words(words: &[Word]) -> Vec<String> {
     content
 }
 
-/// Whether a question of `words` asks about a dimension whose question has the content words
-/// `own` and whose listed words are `listed`.
-fn asks(words: &[Word], own: &[String], listed: &[String]) -> bool {
-    if !words::find_phrases(words, listed.iter().map(String::as_str)).is_empty() {
+/// Whether a question of `words`, with the distinct `content` words, asks about a dimension
+/// whose question has the content words `own` and whose listed words are `listed`.
+fn asks(words: &[Word], content: &[String], own: &[String], listed: &Phrases) -> bool {
+    if !listed.find(words).is_empty() {
         return true;
     }
-    let shared = content_words(words)
+    let shared = content
         .iter()
         .filter(|w| own.binary_search(w).is_ok())
         .count();

@@ -262,15 +262,15 @@ fn sentence_rule(rule: &EvidenceRule) -> Option<Cow<'_, TextRule>> {
                 .cloned()
                 .chain(roles.iter().map(|r| r.replace('_', " ")))
                 .collect();
-            Some(Cow::Owned(TextRule {
-                min_words: 3,
-                requires: vec![
+            Some(Cow::Owned(TextRule::new(
+                3,
+                vec![
                     Requirement::from("person".to_owned()),
                     Requirement::from("authority".to_owned()),
                 ],
-                any_of: BTreeMap::from([("authority".to_owned(), authority)]),
-                extend: BTreeMap::new(),
-            }))
+                BTreeMap::from([("authority".to_owned(), authority)]),
+                BTreeMap::new(),
+            )))
         }
         _ => None,
     }

@@ -2,7 +2,12 @@
 //! playbook can add its own words (`extend = { consequence = ["fines"] }`). A word denied just
 //! before it ("no delays", "does not cost") does not count.
 
-use super::words::{Word, find_phrases, negated, shown};
+use std::sync::LazyLock;
+
+use super::{
+    phrases::Phrases,
+    words::{Word, negated, shown},
+};
 
 /// What a problem does to the business, in the words reps use for it.
 pub const CONSEQUENCE_WORDS: &[&str] = &[
@@ -76,21 +81,22 @@ pub const CONSEQUENCE_WORDS: &[&str] = &[
     "overdue",
 ];
 
-/// The first consequence in `words` that is not denied, by the word list plus `extra`.
-pub fn find(words: &[Word], extra: &[String]) -> Option<String> {
-    hits(words, extra)
+/// The built-in consequence words, prepared once.
+pub static LIST: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::new(CONSEQUENCE_WORDS.iter().copied()));
+
+/// The first consequence in `words` that is not denied, by `list` (the built-in words, or those
+/// and a playbook's own).
+pub fn find(words: &[Word], list: &Phrases) -> Option<String> {
+    hits(words, list)
         .into_iter()
         .map(|(at, phrase)| shown(words, at, phrase))
         .next()
 }
 
-/// Every word (by index) where a consequence is named and not denied, with the phrase.
-pub fn hits<'p>(words: &[Word], extra: &'p [String]) -> Vec<(usize, &'p str)> {
-    let phrases = CONSEQUENCE_WORDS
-        .iter()
-        .copied()
-        .chain(extra.iter().map(String::as_str));
-    find_phrases(words, phrases)
+/// Every word (by index) where a consequence of `list` is named and not denied, with the phrase.
+pub fn hits<'l>(words: &[Word], list: &'l Phrases) -> Vec<(usize, &'l str)> {
+    list.find(words)
         .into_iter()
         .filter(|(at, _)| !negated(words, *at))
         .collect()
@@ -102,8 +108,8 @@ mod tests {
     use crate::evidence::text::words::words;
 
     fn consequence(text: &str, extra: &[&str]) -> Option<String> {
-        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        find(&words(text), &extra)
+        let list = Phrases::new(CONSEQUENCE_WORDS.iter().chain(extra).copied());
+        find(&words(text), &list)
     }
 
     #[test]

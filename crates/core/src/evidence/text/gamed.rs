@@ -2,7 +2,7 @@
 //! they seem interested"), a word stuffed in again and again ("cost cost cost risk"), and
 //! keyword salad (the words the checks look for, without a sentence around them).
 
-use super::words::{FUNCTION_WORDS, Word, is_content};
+use super::words::Word;
 
 /// Why `words` are no evidence, if they are not; `keywords` are the indexes of the words the
 /// checks recognised (consequences, roles, meetings, the playbook's lists, days and months).
@@ -20,7 +20,7 @@ fn filler(words: &[Word]) -> Option<String> {
     if lorem {
         return Some("it is template text (lorem ipsum)".to_owned());
     }
-    let content = words.iter().filter(|w| is_content(w)).count();
+    let content = words.iter().filter(|w| w.content).count();
     let thin = if words.len() < 6 {
         content == 0
     } else {
@@ -33,7 +33,7 @@ fn filler(words: &[Word]) -> Option<String> {
 fn stuffed(words: &[Word]) -> Option<String> {
     let content: Vec<&str> = words
         .iter()
-        .filter(|w| is_content(w))
+        .filter(|w| w.content)
         .map(|w| w.lower.as_str())
         .collect();
     let count = |word: &str| content.iter().filter(|c| **c == word).count();
@@ -52,11 +52,8 @@ fn stuffed(words: &[Word]) -> Option<String> {
 
 /// Four or more recognised keywords making most of the content, with no sentence around them.
 fn salad(words: &[Word], keywords: &[usize]) -> Option<String> {
-    let function = words
-        .iter()
-        .filter(|w| FUNCTION_WORDS.contains(&w.lower.as_str()))
-        .count();
-    let content = words.iter().filter(|w| is_content(w)).count();
+    let function = words.iter().filter(|w| w.function).count();
+    let content = words.iter().filter(|w| w.content).count();
     let listed = keywords.len();
     let no_sentence = function == 0 || (function == 1 && listed >= 6);
     (listed >= 4 && listed * 10 >= content * 6 && no_sentence)

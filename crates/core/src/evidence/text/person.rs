@@ -5,9 +5,12 @@
 //! "ask", or before "to", "will" or "and" (not at a sentence's start, where any word has one),
 //! and not a month, a day or a word the other lists know; an email address is a person too.
 
+use std::sync::LazyLock;
+
 use super::{
     date,
-    words::{FUNCTION_WORDS, Word, find_phrases, shown},
+    phrases::Phrases,
+    words::{Word, shown},
 };
 
 /// Roles that name who is involved.
@@ -93,9 +96,14 @@ const BEFORE_NAME: &[&str] = &[
 /// Words after a name.
 const AFTER_NAME: &[&str] = &["to", "will", "and", "is", "has", "s"];
 
-/// The first person, role or meeting in `words`, by the lists plus `extra`.
-pub fn find(words: &[Word], extra: &[String]) -> Option<String> {
-    let listed = hits(words, extra).into_iter().next();
+/// The built-in role and meeting words, prepared once.
+pub static LIST: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::new(ROLE_WORDS.iter().chain(MEETING_WORDS).copied()));
+
+/// The first person, role or meeting in `words`, by `list` (the built-in words, or those and a
+/// playbook's own) or by a name.
+pub fn find(words: &[Word], list: &Phrases) -> Option<String> {
+    let listed = hits(words, list).into_iter().next();
     let named = (0..words.len()).find(|&at| is_name(words, at));
     match (listed, named) {
         (Some((at, phrase)), named) if named.is_none_or(|n| at <= n) => {
@@ -105,14 +113,9 @@ pub fn find(words: &[Word], extra: &[String]) -> Option<String> {
     }
 }
 
-/// Every word (by index) naming a role or a meeting, with the phrase.
-pub fn hits<'p>(words: &[Word], extra: &'p [String]) -> Vec<(usize, &'p str)> {
-    let phrases = ROLE_WORDS
-        .iter()
-        .chain(MEETING_WORDS)
-        .copied()
-        .chain(extra.iter().map(String::as_str));
-    find_phrases(words, phrases)
+/// Every word (by index) naming a role or a meeting of `list`, with the phrase.
+pub fn hits<'l>(words: &[Word], list: &'l Phrases) -> Vec<(usize, &'l str)> {
+    list.find(words)
 }
 
 fn is_name(words: &[Word], at: usize) -> bool {
@@ -124,11 +127,7 @@ fn is_name(words: &[Word], at: usize) -> bool {
     if !word.capitalised() || word.starts_sentence {
         return false;
     }
-    let known = date::is_month(word)
-        || date::is_weekday(word)
-        || FUNCTION_WORDS.contains(&word.lower.as_str())
-        || word.is_one_of(ROLE_WORDS)
-        || word.is_one_of(MEETING_WORDS);
+    let known = date::is_month(word) || date::is_weekday(word) || word.function || LIST.has(word);
     if known {
         return false;
     }
@@ -144,7 +143,7 @@ mod tests {
     use crate::evidence::text::words::words;
 
     fn person(text: &str) -> Option<String> {
-        find(&words(text), &[])
+        find(&words(text), &LIST)
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use super::{
     consequence::CONSEQUENCE_WORDS,
     date,
-    words::{FUNCTION_WORDS, TIME_UNITS, Word, number_word},
+    words::{TIME_UNITS, Word, number_word},
 };
 
 /// Currencies written as words.
@@ -74,7 +74,7 @@ fn figure_counts(words: &[Word], at: usize) -> bool {
         return false;
     }
     let year = digits.len() == 4 && suffix.is_empty() && !word.contains([',', '.']);
-    !year || after.is_some_and(|w| !FUNCTION_WORDS.contains(&w.lower.as_str()) && !w.is_figure())
+    !year || after.is_some_and(|w| !w.function && !w.is_figure())
 }
 
 /// The figure at `at` with the currency before it and the unit after it, when there are.
@@ -85,11 +85,7 @@ fn with_unit(words: &[Word], at: usize) -> String {
     };
     // The word after a figure names what it counts ("300 tickets"), unless it says what
     // happens ("14,000 costs them").
-    let counted = |w: &Word| {
-        !FUNCTION_WORDS.contains(&w.lower.as_str())
-            && !w.is_figure()
-            && !w.is_one_of(CONSEQUENCE_WORDS)
-    };
+    let counted = |w: &Word| !w.function && !w.is_figure() && !w.is_one_of(CONSEQUENCE_WORDS);
     let end = match words.get(at + 1) {
         Some(w) if w.lower == "%" || is_currency(w) || w.is_one_of(TIME_UNITS) => at + 1,
         // After a currency the amount is complete: "$60k a year", not "$60k costs".
@@ -105,7 +101,7 @@ fn is_currency(word: &Word) -> bool {
 
 /// The next word after `at` that is not a function word, within two words ("half a day").
 fn next_content(words: &[Word], at: usize) -> Option<usize> {
-    (at + 1..words.len().min(at + 3)).find(|&i| !FUNCTION_WORDS.contains(&words[i].lower.as_str()))
+    (at + 1..words.len().min(at + 3)).find(|&i| !words[i].function)
 }
 
 /// Whether "by" or "by a" comes just before `at`.

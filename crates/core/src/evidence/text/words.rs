@@ -4,7 +4,7 @@
 //! that figures keep their inner separators (`40,000`, `1.5`, `2026-12-10`, `10:30`) and the
 //! symbols `$ € £ ¥ %` stand as words of their own, so a check can see "$" next to "180k".
 
-use std::{collections::BTreeSet, sync::LazyLock};
+use std::{collections::HashMap, sync::LazyLock};
 
 /// One word of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,10 @@ pub struct Word {
     pub lower: String,
     /// Whether a sentence starts with it (a capital there is no sign of a name).
     pub starts_sentence: bool,
+    /// Whether it is one of the [`FUNCTION_WORDS`].
+    pub function: bool,
+    /// Whether it carries content: no function word, no vague word, no symbol.
+    pub content: bool,
 }
 
 impl Word {
@@ -100,10 +104,23 @@ fn push(words: &mut Vec<Word>, current: &mut String, starts_sentence: bool) {
     }
 }
 
-fn word(raw: String, starts_sentence: bool) -> Word {
-    let raw = raw.trim_end_matches(['\'', '’']).to_owned();
+fn word(mut raw: String, starts_sentence: bool) -> Word {
+    raw.truncate(raw.trim_end_matches(['\'', '’']).len());
+    let mut lower = raw.to_lowercase();
+    if lower.contains(['\'', '’']) {
+        lower.retain(|c| !matches!(c, '\'' | '’'));
+    }
+    // Each word is looked up once, when the text is cut: every check asks again and again.
+    let kind = VOCABULARY.get(lower.as_str()).copied();
+    let mut chars = lower.chars();
+    let symbol = match (chars.next(), chars.next()) {
+        (Some(c), None) => SYMBOLS.contains(&c),
+        _ => false,
+    };
     Word {
-        lower: raw.to_lowercase().replace(['\'', '’'], ""),
+        function: kind == Some(Contentless::Function),
+        content: !symbol && kind.is_none(),
+        lower,
         raw,
         starts_sentence,
     }
@@ -111,7 +128,7 @@ fn word(raw: String, starts_sentence: bool) -> Word {
 
 /// The words of `phrase`, cut as a text is ("Sign-off" is "sign", "off"); the built-in lists,
 /// already plain lower-case words, are not cut again.
-fn parts(phrase: &str) -> Vec<String> {
+pub(super) fn parts(phrase: &str) -> Vec<String> {
     if plain(phrase) {
         phrase.split_whitespace().map(str::to_owned).collect()
     } else {
@@ -126,39 +143,6 @@ fn plain(phrase: &str) -> bool {
         .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == ' ')
 }
 
-/// Whether the words of `phrase` start at `at` in `words`, the first in any inflection. Every
-/// word list is tried at every word of every text scored, so a plain phrase (all of the
-/// shipped lists) is compared in place, without cutting it into words first.
-pub fn phrase_at(words: &[Word], at: usize, phrase: &str) -> bool {
-    // Most phrases fail on their first letter: every inflection of a word led by a letter or
-    // digit starts with that letter's lower case.
-    // The first byte that is no ASCII space: a phrase led by any other space is no letter, as
-    // `trim_start` would find, without decoding every phrase at every word.
-    let lead = phrase.bytes().find(|b| !b.is_ascii_whitespace());
-    let letter = words.get(at).and_then(|w| w.lower.bytes().next());
-    if let (Some(lead), Some(letter)) = (lead, letter)
-        && lead.is_ascii_alphanumeric()
-        && lead.to_ascii_lowercase() != letter
-    {
-        return false;
-    }
-    let follows = |k: usize, part: &str| words.get(at + 1 + k).is_some_and(|w| w.lower == part);
-    if plain(phrase) {
-        let mut parts = phrase.split_whitespace();
-        let Some(first) = parts.next() else {
-            return false;
-        };
-        return words.get(at).is_some_and(|w| inflects(first, &w.lower))
-            && parts.enumerate().all(|(k, part)| follows(k, part));
-    }
-    let parts = parts(phrase);
-    let Some((first, rest)) = parts.split_first() else {
-        return false;
-    };
-    words.get(at).is_some_and(|w| inflects(first, &w.lower))
-        && rest.iter().enumerate().all(|(k, part)| follows(k, part))
-}
-
 /// The words of `phrase` as `words` has them at `at`, as written ("Kick off").
 pub fn shown(words: &[Word], at: usize, phrase: &str) -> String {
     let end = (at + parts(phrase).len()).min(words.len());
@@ -167,22 +151,6 @@ pub fn shown(words: &[Word], at: usize, phrase: &str) -> String {
         .map(|w| w.raw.as_str())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The words at which one of `phrases` starts, with the phrase as written.
-pub fn find_phrases<'p>(
-    words: &[Word],
-    phrases: impl IntoIterator<Item = &'p str> + Clone,
-) -> Vec<(usize, &'p str)> {
-    (0..words.len())
-        .filter_map(|at| {
-            phrases
-                .clone()
-                .into_iter()
-                .find(|phrase| phrase_at(words, at, phrase))
-                .map(|phrase| (at, phrase))
-        })
-        .collect()
 }
 
 /// Whether one of the two words before `at` denies what follows ("no delays", "does not cost").
@@ -407,22 +375,24 @@ pub const VAGUE_WORDS: &[&str] = &[
     "yes",
 ];
 
-/// The function and vague words as one ordered set: every word of every text is looked up in
-/// it (an audit judges 100,000 deals), where a scan of both lists compares it with 200 words.
-static CONTENTLESS: LazyLock<BTreeSet<&'static str>> =
-    LazyLock::new(|| FUNCTION_WORDS.iter().chain(VAGUE_WORDS).copied().collect());
-
-/// Whether `word` carries content: neither a function word nor a vague one.
-pub fn is_content(word: &Word) -> bool {
-    let w = word.lower.as_str();
-    // A symbol word is that one character: compared in place, no string made per symbol.
-    let mut chars = w.chars();
-    let symbol = match (chars.next(), chars.next()) {
-        (Some(c), None) => SYMBOLS.contains(&c),
-        _ => false,
-    };
-    !symbol && !CONTENTLESS.contains(w)
+/// What a word without content is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Contentless {
+    /// One of the [`FUNCTION_WORDS`].
+    Function,
+    /// One of the [`VAGUE_WORDS`].
+    Vague,
 }
+
+/// The function and vague words, looked up once per word of every text cut (an audit judges
+/// 100,000 deals), where a scan of both lists compares it with 200 words.
+static VOCABULARY: LazyLock<HashMap<&'static str, Contentless>> = LazyLock::new(|| {
+    let vague = VAGUE_WORDS.iter().map(|w| (*w, Contentless::Vague));
+    // A word in both lists is a function word.
+    vague
+        .chain(FUNCTION_WORDS.iter().map(|w| (*w, Contentless::Function)))
+        .collect()
+});
 
 /// Numbers written as words, with their value.
 pub const NUMBER_WORDS: &[(&str, f64)] = &[
