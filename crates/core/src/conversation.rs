@@ -28,7 +28,7 @@
 //!     conversation::analyse(Format::Text, call.as_bytes(), &rep, &playbook, datetime!(2026-12-07 10:00 UTC))
 //!         .unwrap();
 //! assert_eq!(signals.rep_questions.count, 1);
-//! assert_eq!(signals.evidence[0].dimension, "pain");
+//! assert_eq!(&*signals.evidence[0].dimension, "pain");
 //! ```
 
 pub mod gong;

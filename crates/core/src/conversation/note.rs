@@ -61,7 +61,7 @@ pub fn note(
         for evidence in signals.evidence.iter().take(QUOTES) {
             let name = playbook
                 .dimension(&evidence.dimension)
-                .map_or(evidence.dimension.as_str(), |d| d.name.as_str());
+                .map_or(&*evidence.dimension, |d| d.name.as_str());
             let at = evidence
                 .at_s
                 .map_or_else(String::new, |s| format!(" (minute {})", (s / 60.0).floor()));

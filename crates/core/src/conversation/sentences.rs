@@ -40,7 +40,14 @@ impl Sentence<'_> {
 
 /// Every sentence of `transcript`, in order.
 pub fn sentences(transcript: &Transcript) -> Vec<Sentence<'_>> {
-    let mut all = Vec::new();
+    // Counted first: a call's sentences are held through the whole analysis, and a vector grown
+    // by doubling may hold twice the room they need.
+    let count = transcript
+        .turns
+        .iter()
+        .map(|t| split(&t.text).count())
+        .sum();
+    let mut all = Vec::with_capacity(count);
     let mut words_before = 0;
     for turn in &transcript.turns {
         let total = turn.text.split_whitespace().count().max(1) as u64;

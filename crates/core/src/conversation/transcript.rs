@@ -46,6 +46,15 @@ impl Format {
                 limit: MAX_TRANSCRIPT_BYTES,
             });
         }
+        let mut transcript = self.parse_checked(source)?;
+        // The parsers grow the turns as they read; the rest of the analysis holds them beside
+        // everything else, so they keep no room they will not use.
+        transcript.turns.shrink_to_fit();
+        Ok(transcript)
+    }
+
+    /// `source`, within the size cap, read by this format's parser.
+    fn parse_checked(self, source: &[u8]) -> Result<Transcript, Error> {
         let text = match self {
             Format::Gong => return gong::parse(source),
             Format::Webvtt | Format::Text => std::str::from_utf8(source).map_err(|e| {

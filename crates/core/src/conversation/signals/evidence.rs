@@ -11,7 +11,7 @@
 //! one of the rule's titles or roles ("our CFO Maria signs off"). Picklists, numbers, dates and
 //! yes/no fields are what a CRM holds, not what a buyer says: a call gives them no evidence.
 
-use std::{borrow::Cow, collections::BTreeMap};
+use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -32,13 +32,13 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
     /// The dimension's key.
-    pub dimension: String,
-    /// The sentence, as said.
-    pub quote: String,
+    pub dimension: Arc<str>,
+    /// The sentence, as said: one copy for all the dimensions it is evidence for.
+    pub quote: Arc<str>,
     /// When, in seconds.
     pub at_s: Option<f64>,
     /// What the checks found in it.
-    pub why: String,
+    pub why: Box<str>,
 }
 
 /// Whether a next step was agreed in the call's last part.
@@ -150,6 +150,12 @@ impl<'p> Judge<'p> {
         rep: usize,
         internal: &[bool],
     ) -> Vec<Evidence> {
+        // Each dimension's key once, shared by all its quotes: a call may give hundreds.
+        let keys: Vec<Arc<str>> = self
+            .checks
+            .iter()
+            .map(|(dimension, _)| dimension.key.as_str().into())
+            .collect();
         let mut found = Vec::new();
         for sentence in sentences
             .iter()
@@ -158,23 +164,26 @@ impl<'p> Judge<'p> {
             let words = sentence.words();
             let findings = Findings::default();
             let read = (words.as_slice(), &findings);
-            let candidates: Vec<&(&Dimension, Cow<'_, TextRule>)> = self
-                .checks
-                .iter()
-                .filter(|check| self.may_be_green(check, sentence, read))
+            let candidates: Vec<usize> = (0..self.checks.len())
+                .filter(|&c| self.may_be_green(&self.checks[c], sentence, read))
                 .collect();
-            let most = candidates.iter().map(|c| c.1.requires.len()).max();
-            let greens: Vec<(&Dimension, Judgement)> = candidates
+            let requires = |c: usize| self.checks[c].1.requires.len();
+            let most = candidates.iter().map(|&c| requires(c)).max();
+            let greens: Vec<(usize, Judgement)> = candidates
                 .into_iter()
-                .filter(|c| Some(c.1.requires.len()) == most)
-                .filter_map(|check| Some((check.0, self.green(check, sentence, read)?)))
+                .filter(|&c| Some(requires(c)) == most)
+                .filter_map(|c| Some((c, self.green(&self.checks[c], sentence, read)?)))
                 .collect();
-            for (dimension, judgement) in greens {
+            if greens.is_empty() {
+                continue;
+            }
+            let quote: Arc<str> = sentence.text.into();
+            for (c, judgement) in greens {
                 found.push(Evidence {
-                    dimension: dimension.key.clone(),
-                    quote: sentence.text.to_owned(),
+                    dimension: Arc::clone(&keys[c]),
+                    quote: Arc::clone(&quote),
                     at_s: sentence.at_s(),
-                    why: judgement.reason,
+                    why: judgement.reason.into(),
                 });
             }
         }
@@ -309,7 +318,7 @@ mod tests {
         let found: Vec<(String, Option<f64>)> = judge
             .evidence(&sentences(&t), 0, &[false, false])
             .into_iter()
-            .map(|e| (e.dimension, e.at_s))
+            .map(|e| (e.dimension.to_string(), e.at_s))
             .collect();
         // The rep's own words are never the buyer's evidence; a vague complaint is none.
         assert_eq!(
