@@ -1,9 +1,10 @@
 //! Fuzz targets for every parser a request reaches: the generic JSON webhook, HubSpot batches and
 //! workflow bodies, Pipedrive v2, Salesforce SOAP and Flow JSON, the signature and credential
-//! headers, and the playbook TOML. Each is
+//! headers, the playbook TOML, and a call's transcript in each format (WebVTT, Gong JSON, plain
+//! text). Each is
 //! seeded from the real payloads in `fixtures/` and driven by bolero: under `cargo test` (stable,
 //! so in CI) with its random engine for a bounded time per target (`PIPELINE_GUARD_FUZZ_SECONDS`,
-//! 6 by default, about 40 s in all); `cargo bolero test fuzz_generic_webhook` runs the same target
+//! 6 by default, about a minute in all); `cargo bolero test fuzz_generic_webhook` runs the same target
 //! coverage-guided with libFuzzer on nightly. A parser may refuse an input, never panic. Every
 //! crash found becomes a fixture.
 
@@ -11,6 +12,7 @@ use std::{path::Path, time::Duration};
 
 use bolero::{TypeGenerator, check};
 use pipeline_guard_core::{
+    conversation::Format,
     crm::generic::signature::{SignedRequest, verify_generic},
     crm::{generic, hubspot, pipedrive, salesforce},
     playbook::Playbook,
@@ -207,6 +209,27 @@ fn fuzz_playbook_toml() {
     all.extend(seeds("scoring", &[".toml"]));
     fuzz(all, |source| {
         let _ = Playbook::from_toml(&String::from_utf8_lossy(source));
+    });
+}
+
+#[test]
+fn fuzz_webvtt_transcript() {
+    fuzz(seeds("calls", &[".vtt"]), |source| {
+        let _ = Format::Webvtt.parse(source);
+    });
+}
+
+#[test]
+fn fuzz_gong_transcript() {
+    fuzz(seeds("calls", &[".json"]), |source| {
+        let _ = Format::Gong.parse(source);
+    });
+}
+
+#[test]
+fn fuzz_text_transcript() {
+    fuzz(seeds("calls", &[".txt"]), |source| {
+        let _ = Format::Text.parse(source);
     });
 }
 
