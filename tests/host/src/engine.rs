@@ -94,3 +94,23 @@ pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<InstanceState>> {
     })?;
     Ok(linker)
 }
+
+/// `linker`, with `spin:postgres` defined as functions that trap when `component` imports it.
+/// The test host has no PostgreSQL: a component reaches it only when `database_url` is set,
+/// which no scenario here does; the scenarios on PostgreSQL run on real Spin. Any other import
+/// still has to be defined (`tests/it/imports.rs` also checks each against `wit/world.wit`).
+pub(crate) fn with_postgres_trapping(
+    linker: &Linker<InstanceState>,
+    engine: &Engine,
+    component: &Component,
+) -> anyhow::Result<Linker<InstanceState>> {
+    let mut linker = linker.clone();
+    let imports_postgres = component
+        .component_type()
+        .imports(engine)
+        .any(|(name, _)| name.starts_with("spin:postgres/"));
+    if imports_postgres {
+        linker.define_unknown_imports_as_traps(component)?;
+    }
+    Ok(linker)
+}
