@@ -16,12 +16,15 @@ use pipeline_guard_core::{
     templates::sql::SqlTextHashes,
 };
 
-use crate::{config::variable, postgres::SpinPostgres, sqlite::SpinSqlite};
+#[cfg(feature = "sqlite")]
+use crate::sqlite::SpinSqlite;
+use crate::{config::variable, postgres::SpinPostgres};
 
 /// The function's database: Spin's SQLite `default` database, or PostgreSQL when
 /// `database_url` is set. Every store runs on either, through the one [`Database`] port.
 pub enum SpinDatabase {
     /// Spin's `default` SQLite database (the default).
+    #[cfg(feature = "sqlite")]
     Sqlite(SpinSqlite),
     /// The PostgreSQL database at `database_url`.
     Postgres(SpinPostgres),
@@ -30,6 +33,7 @@ pub enum SpinDatabase {
 impl Database for SpinDatabase {
     async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>, Error> {
         match self {
+            #[cfg(feature = "sqlite")]
             SpinDatabase::Sqlite(db) => db.execute(sql, params).await,
             SpinDatabase::Postgres(db) => db.execute(sql, params).await,
         }
@@ -37,6 +41,7 @@ impl Database for SpinDatabase {
 
     fn dialect(&self) -> Dialect {
         match self {
+            #[cfg(feature = "sqlite")]
             SpinDatabase::Sqlite(db) => db.dialect(),
             SpinDatabase::Postgres(db) => db.dialect(),
         }
@@ -65,11 +70,19 @@ static CALL_TABLES_READY: AtomicBool = AtomicBool::new(false);
 static PORTFOLIO_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
 /// The function's database: PostgreSQL when `database_url` is set (its host checked against
-/// `database_host`), else the `default` SQLite database.
+/// `database_host`), else the `default` SQLite database (a build without the `sqlite` feature
+/// refuses an empty `database_url`).
 async fn open() -> Result<SpinDatabase, Error> {
     let url = variable("database_url").await?;
     if url.trim().is_empty() {
+        #[cfg(feature = "sqlite")]
         return Ok(SpinDatabase::Sqlite(SpinSqlite::open().await?));
+        #[cfg(not(feature = "sqlite"))]
+        return Err(Error::Config(
+            "variable `database_url` is empty: this build has no SQLite (Akamai Functions); \
+             set it to your PostgreSQL database's postgres://user:password@host:port/database URL"
+                .into(),
+        ));
     }
     let host = variable("database_host").await?;
     Ok(SpinDatabase::Postgres(

@@ -11,7 +11,7 @@
 //! - [`signed_url`]: the URL a signature is checked against (`public_base_url`, or Spin's own).
 //! - [`kv`]: the core's `Store` over Spin's key-value store.
 //! - [`database`]: the function's database (SQLite, or PostgreSQL when `database_url` is set)
-//!   and the stores in it; [`sqlite`] and [`postgres`] are the core's `Database` over each,
+//!   and the stores in it; `sqlite` and [`postgres`] are the core's `Database` over each,
 //!   [`database_address`] checks `database_url` against `database_host`.
 //! - [`clock`]: the core's `Clock`: elapsed time and waiting.
 //! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
@@ -41,6 +41,7 @@ pub mod review;
 pub mod routes;
 pub mod scheduled;
 pub mod signed_url;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod sweep;
 
