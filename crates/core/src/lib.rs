@@ -53,6 +53,8 @@
 //! - [`inbound`]: request-level checks (size, content type) before an adapter parses.
 //! - [`function`]: the three functions and what each decides for an event.
 //! - [`ports`]: the outside world's interfaces: store, SQL database, CRM client, clock.
+//! - [`dialect`]: the SQL stores write once, rewritten for PostgreSQL (placeholders, types,
+//!   triggers, functions) in one place.
 //! - [`api`]: the CRM's API as a delivery uses it: deadline, timeouts, `Retry-After`, calls side
 //!   by side.
 //! - [`ledger`]: claims and settled events, so nothing is applied twice or lost.
@@ -88,6 +90,7 @@ pub mod audit;
 pub mod conversation;
 pub mod crm;
 pub mod crm_id;
+pub mod dialect;
 pub mod engagement;
 pub mod error;
 pub mod event;

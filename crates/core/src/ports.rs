@@ -94,11 +94,26 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
     }
 }
 
-/// A SQL database (Spin's `spin:sqlite`: SQLite embedded, or libSQL shared by several nodes).
-/// Each statement runs on its own and atomically; nothing relies on a transaction spanning two
-/// calls, which a remote libSQL database would not keep.
+/// The SQL a [`Database`] speaks. Stores write SQLite's spelling; [`crate::dialect`] rewrites it
+/// for PostgreSQL in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Spin's `spin:sqlite` (SQLite embedded, or libSQL shared by several nodes).
+    Sqlite,
+    /// PostgreSQL through Spin's `spin:postgres`, shared by several nodes.
+    Postgres,
+}
+
+/// A SQL database: Spin's `spin:sqlite` (SQLite embedded, or libSQL shared by several nodes) or
+/// PostgreSQL. Each statement runs on its own and atomically; nothing relies on a transaction
+/// spanning two calls, which a remote database would not keep.
 #[allow(async_fn_in_trait)] // Spin components are single-threaded: no `Send` bound wanted.
 pub trait Database {
     /// Run one statement with positional `?` parameters and return its rows.
     async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>, Error>;
+
+    /// The SQL this database speaks; `execute` takes SQLite's spelling whatever it is.
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
 }

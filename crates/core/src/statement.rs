@@ -16,6 +16,12 @@ pub(crate) fn rows(n: usize, row: &str) -> String {
     vec![row; n].join(", ")
 }
 
+/// How many rows `condition` holds for, as an aggregate: 0 over no row. Counted with `CASE`,
+/// since PostgreSQL has no sum of comparisons.
+pub(crate) fn count_where(condition: &str) -> String {
+    format!("COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0)")
+}
+
 /// A row's `N` columns.
 pub(crate) fn columns<const N: usize>(row: Vec<SqlValue>) -> Result<[SqlValue; N], Error> {
     row.try_into()
@@ -50,32 +56,30 @@ pub(crate) fn corrupt(what: &str) -> Error {
 }
 
 /// Run the `CREATE … IF NOT EXISTS` `statements` unless every object they create is there: one
-/// read in the usual case (Spin gives each request a new instance, and each checks once).
+/// read in the usual case (Spin gives each request a new instance, and each checks once). On
+/// PostgreSQL they run as one block under a lock ([`crate::ports::Dialect::schema`]).
 pub(crate) async fn create_missing(db: &impl Database, statements: &[&str]) -> Result<(), Error> {
     let names: Vec<SqlValue> = statements
         .iter()
         .filter_map(|statement| created_name(statement))
         .map(SqlValue::from)
         .collect();
+    let dialect = db.dialect();
     if names.len() == statements.len() {
-        let sql = format!(
-            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ({})",
-            placeholders(names.len())
-        );
-        let found = db.execute(&sql, names).await?;
+        let found = db.execute(&dialect.existing(names.len()), names).await?;
         let count = found.first().and_then(|row| row.first()).map_or(0, integer);
         if count == statements.len() as i64 {
             return Ok(());
         }
     }
-    for statement in statements {
-        db.execute(statement, Vec::new()).await?;
+    for statement in dialect.schema(statements) {
+        db.execute(&statement, Vec::new()).await?;
     }
     Ok(())
 }
 
 /// The object a `CREATE … IF NOT EXISTS <name>` statement creates.
-fn created_name(statement: &str) -> Option<&str> {
+pub(crate) fn created_name(statement: &str) -> Option<&str> {
     let mut words = statement.split_whitespace();
     words.find(|word| word.eq_ignore_ascii_case("EXISTS"))?;
     words.next().map(|name| name.trim_end_matches('('))

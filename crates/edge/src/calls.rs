@@ -23,8 +23,8 @@ use spin_sdk::http::{Request, Response};
 use time::OffsetDateTime;
 
 use crate::{
-    body, clock::SpinClock, config, crm_client::HttpCrm, kv::KvStore, respond, routes::claimant,
-    scheduled, signed_url, sqlite,
+    body, clock::SpinClock, config, crm_client::HttpCrm, database, kv::KvStore, respond,
+    routes::claimant, scheduled, signed_url,
 };
 
 /// Note a posted call on `adapter`'s CRM.
@@ -47,7 +47,7 @@ pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<
         event_id: upload.call_id.clone(),
         record_id: upload.record.id.clone(),
     };
-    let ledger = sqlite::ledger().await?;
+    let ledger = database::ledger().await?;
     let claimant = claimant(now);
     let retention = Retention::default();
     let answer = |status: &str| {
@@ -74,7 +74,7 @@ pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<
         let client = HttpCrm::new(crm, &store);
         let api = pipeline_guard_core::api::Api::new(&client, &clock, config::limits(crm).await?);
         let names = FieldNames::new(&settings.playbook, adapter.facts());
-        let calls = sqlite::calls().await?;
+        let calls = database::calls().await?;
         let rep = history::rep_key(&upload, &signals);
         let past = calls
             .own_past(crm, &rep, upload.started_at, &upload.call_id)

@@ -16,7 +16,7 @@ use pipeline_guard_core::{
     portfolio::{Enforcement, enforcement},
 };
 
-use crate::sqlite;
+use crate::database;
 
 /// `settings` for a delivery from `crm` to `function`: only the gate blocks, so only its
 /// `enforce` mode reads the CRM's portfolio, once per delivery.
@@ -32,7 +32,7 @@ pub async fn settings_for(
     {
         return Ok(settings);
     }
-    let portfolio = sqlite::portfolios().await?.latest(crm).await?;
+    let portfolio = database::portfolios().await?.latest(crm).await?;
     let enforcement = enforcement::decide(crm, settings.mode, rules, portfolio.as_ref());
     Ok(if enforcement.fell_back() {
         Arc::new(settings.under(&enforcement))
@@ -43,7 +43,7 @@ pub async fn settings_for(
 
 /// Every CRM's enforcement under `settings`, for the health view.
 pub async fn every_crm(settings: &Settings) -> Result<Vec<Enforcement>, Error> {
-    let portfolios = sqlite::portfolios().await?.all().await?;
+    let portfolios = database::portfolios().await?.all().await?;
     Ok(Crm::ALL
         .iter()
         .map(|crm| {

@@ -12,11 +12,10 @@ use spin_sdk::http::{Request, Response};
 use time::OffsetDateTime;
 
 use crate::{
-    config,
+    config, database,
     report::{crm_only, wants_html},
     respond,
     routes::authorize,
-    sqlite,
 };
 
 /// The hygiene report, for an admin.
@@ -24,10 +23,10 @@ pub async fn report(request: &Request) -> Result<Response<String>, Error> {
     authorize(request).await?;
     let crm = crm_only(request.uri().query())?;
     let settings = config::settings().await?;
-    let portfolios = sqlite::portfolios().await?;
+    let portfolios = database::portfolios().await?;
     let inputs = report::Inputs {
         portfolios: portfolios.all().await?,
-        sweeps: sqlite::sweeps().await?.states().await?,
+        sweeps: database::sweeps().await?.states().await?,
         started: portfolios.first_decision().await?,
     };
     let report = report::report(

@@ -10,7 +10,9 @@
 //! - [`body`]: reading a request body within the size limit.
 //! - [`signed_url`]: the URL a signature is checked against (`public_base_url`, or Spin's own).
 //! - [`kv`]: the core's `Store` over Spin's key-value store.
-//! - [`sqlite`]: the core's `Database` over Spin's SQLite, and the ledger in it.
+//! - [`database`]: the function's database (SQLite, or PostgreSQL when `database_url` is set)
+//!   and the stores in it; `sqlite` and [`postgres`] are the core's `Database` over each,
+//!   [`database_address`] checks `database_url` against `database_host`.
 //! - [`clock`]: the core's `Clock`: elapsed time and waiting.
 //! - [`crm_client`]: the core's `CrmClient` over Spin's outbound HTTP.
 //! - [`report`]: gate-handoff's coaching report (JSON, or HTML with inline SVG).
@@ -27,15 +29,19 @@ pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod crm_client;
+pub mod database;
+pub mod database_address;
 pub mod enforcement;
 pub mod hygiene_report;
 pub mod kv;
+pub mod postgres;
 pub mod report;
 pub mod respond;
 pub mod review;
 pub mod routes;
 pub mod scheduled;
 pub mod signed_url;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod sweep;
 

@@ -14,14 +14,14 @@ use pipeline_guard_core::{
 use spin_sdk::http::{Request, Response};
 use time::OffsetDateTime;
 
-use crate::{config, respond, routes::authorize, sqlite};
+use crate::{config, database, respond, routes::authorize};
 
 /// The report, for an admin.
 pub async fn report(request: &Request) -> Result<Response<String>, Error> {
     authorize(request).await?;
     let query = query(request.uri().query())?;
     let settings = config::settings().await?;
-    let log = sqlite::handoffs().await?;
+    let log = database::handoffs().await?;
     let report = log
         .report(&query, &settings.playbook, OffsetDateTime::now_utc())
         .await?;

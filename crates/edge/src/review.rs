@@ -12,11 +12,10 @@ use spin_sdk::http::{Request, Response};
 use time::OffsetDateTime;
 
 use crate::{
-    config,
+    config, database,
     report::{crm_only, wants_html},
     respond,
     routes::authorize,
-    sqlite,
 };
 
 /// The review queue, for an admin.
@@ -24,7 +23,7 @@ pub async fn queue(request: &Request) -> Result<Response<String>, Error> {
     authorize(request).await?;
     let crm = crm_only(request.uri().query())?;
     let settings = config::settings().await?;
-    let review = sqlite::review().await?;
+    let review = database::review().await?;
     let report = queue::report(&review, &settings.playbook, crm, OffsetDateTime::now_utc()).await?;
     if wants_html(request) {
         return Ok(respond::html(200, html::render(&report)));

@@ -44,7 +44,7 @@ use pipeline_guard_core::{
 use spin_sdk::http::{Request, Response};
 use time::OffsetDateTime;
 
-use crate::{body, clock::SpinClock, config, crm_client::HttpCrm, kv::KvStore, respond, sqlite};
+use crate::{body, clock::SpinClock, config, crm_client::HttpCrm, database, kv::KvStore, respond};
 
 /// The most failed events one retry call handles; call again for more.
 const RETRY_BATCH: usize = 100;
@@ -232,7 +232,7 @@ pub(crate) async fn authorize(request: &Request) -> Result<(), Error> {
 /// The events that failed for good, newest first, with their reasons.
 async fn status(function: FunctionKind, request: &Request) -> Result<Response<String>, Error> {
     authorize(request).await?;
-    let ledger = sqlite::ledger().await?;
+    let ledger = database::ledger().await?;
     let failed = ledger.failed(function, 100).await?;
     Ok(respond::json(
         200,
@@ -314,7 +314,7 @@ async fn retry<A: Adapter>(function: FunctionKind, adapter: &A) -> Response<Stri
     let result = async {
         let clock = SpinClock::start();
         let now = OffsetDateTime::now_utc();
-        let ledger = sqlite::ledger().await?;
+        let ledger = database::ledger().await?;
         let events = ledger
             .reopen(function, adapter.crm(), RETRY_BATCH, now)
             .await?;
@@ -339,17 +339,17 @@ async fn run<A: Adapter>(
     match function {
         FunctionKind::GateHandoff => {
             let kept = Kept {
-                handoffs: &sqlite::handoffs().await?,
+                handoffs: &database::handoffs().await?,
                 review: &NoReview,
-                text_hashes: &sqlite::text_hashes().await?,
+                text_hashes: &database::text_hashes().await?,
             };
             run_with(function, adapter, delivery, clock, now, kept).await
         }
         FunctionKind::ScoreLead => {
             let kept = Kept {
                 handoffs: &NoHandoffs,
-                review: &sqlite::review().await?,
-                text_hashes: &sqlite::text_hashes().await?,
+                review: &database::review().await?,
+                text_hashes: &database::text_hashes().await?,
             };
             run_with(function, adapter, delivery, clock, now, kept).await
         }
@@ -383,7 +383,7 @@ async fn run_with<A: Adapter, H: HandoffLog, R: ReviewQueue, T: TextHashes>(
     let settings =
         crate::enforcement::settings_for(function, crm, config::settings().await?).await?;
     let store = KvStore::default_store();
-    let ledger = sqlite::ledger().await?;
+    let ledger = database::ledger().await?;
     let client = HttpCrm::new(crm, &store);
     let claimant = claimant(now);
     let limits = config::limits(crm).await?;

@@ -21,7 +21,7 @@ use pipeline_guard_core::{
 use spin_sdk::http::{Request, Response};
 use time::{Date, OffsetDateTime, macros::format_description};
 
-use crate::{clock::SpinClock, config, crm_client::HttpCrm, kv::KvStore, respond, sqlite};
+use crate::{clock::SpinClock, config, crm_client::HttpCrm, database, kv::KvStore, respond};
 
 /// What a scheduled call works with: its clock, its time, the settings and the store that
 /// keeps the CRM's access token.
@@ -158,7 +158,7 @@ pub async fn summaries<A: Adapter>(
     let week = week(only(request, "week")?)?;
     let client = HttpCrm::new(adapter.crm(), &call.store);
     let api = call.api(adapter.crm(), &client).await?;
-    let log = sqlite::handoffs().await?;
+    let log = database::handoffs().await?;
     let run =
         scheduled::send_summaries(adapter, &log, &call.settings, week, call.now, &api).await?;
     let status = if run.failed.is_empty() { 200 } else { 502 };

@@ -15,10 +15,9 @@ use spin_sdk::http::{Request, Response};
 
 use crate::{
     crm_client::HttpCrm,
-    respond,
+    database, respond,
     routes::claimant,
     scheduled::{self, Call},
-    sqlite,
 };
 
 /// Sweep a page (or `?pages=N`) of `adapter`'s CRM.
@@ -29,8 +28,8 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
     let client = HttpCrm::new(crm, &call.store);
     let api = call.api(crm, &client).await?;
     let stores = sweep::Stores {
-        sweeps: sqlite::sweeps().await?,
-        portfolios: sqlite::portfolios().await?,
+        sweeps: database::sweeps().await?,
+        portfolios: database::portfolios().await?,
     };
     let mut progress = sweep::sweep_pages(
         adapter,
@@ -46,7 +45,7 @@ pub async fn sweep<A: Adapter>(adapter: &A, request: &Request) -> Result<Respons
     // A failure here is the reminders' alone: the page is kept, the answer says why.
     if progress.status != sweep::SweepStatus::RetryLater {
         let reminded = async {
-            let log = sqlite::handoffs().await?;
+            let log = database::handoffs().await?;
             reminder::remind(adapter, &log, &call.settings, call.now, &api).await
         };
         match reminded.await {

@@ -8,7 +8,9 @@
 //! - the components' sizes.
 //!
 //! Each figure is taken on the test host and, when a Spin CLI is found (`PIPELINE_GUARD_SPIN`,
-//! `../shared/bin/spin`, or `spin` on `PATH`), on real Spin too, in the same table.
+//! `../shared/bin/spin`, or `spin` on `PATH`), on real Spin too, in the same table; and when
+//! `PIPELINE_GUARD_POSTGRES_URL` names a PostgreSQL server, on real Spin with the stores in it
+//! (`database_url` set).
 //!
 //! Run it after building the components (`./scripts/test` does):
 //! `cargo run -p pipeline-guard-test-host --example bench`.
@@ -39,6 +41,7 @@ use pipeline_guard_core::{
 };
 use pipeline_guard_test_host::{
     FakeCrm, Host, Scripted,
+    postgres::{self, PostgresServer},
     spin::{SpinUp, spin_cli},
 };
 use serde_json::{Value, json};
@@ -624,6 +627,33 @@ async fn on_spin(cli: &Path, crm: &FakeCrm, probe_wasm: &Path) -> anyhow::Result
     })
 }
 
+/// Measure on real Spin with the stores in PostgreSQL on `server`: the batch (new instance,
+/// then again) and the duplicate delivery.
+async fn on_spin_postgres(
+    cli: &Path,
+    crm: &FakeCrm,
+    server: &PostgresServer,
+) -> anyhow::Result<(Batch, Batch, Load)> {
+    let dir = tempfile::tempdir()?;
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        std::fs::read_to_string(root().join("spin.toml"))?,
+    )?;
+    std::os::unix::fs::symlink(target_dir(), dir.path().join("target"))?;
+    std::os::unix::fs::symlink(root().join("functions"), dir.path().join("functions"))?;
+    let state = tempfile::tempdir()?;
+    let database = server.database_for(state.path())?;
+    let mut variables = variables(crm);
+    variables.push(("database_url", server.database_url(&database)));
+    variables.push(("database_host", server.host()));
+    let app = SpinUp::start(cli, &manifest, Some(state.path()), &variables).await?;
+    let cold = batch_at(app.addr(), crm, 500_000, || None).await?;
+    let warm = batch_at(app.addr(), crm, 600_000, || None).await?;
+    let duplicate = duplicate_load(app.addr()).await?;
+    Ok((cold, warm, duplicate))
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -678,6 +708,13 @@ async fn main() -> anyhow::Result<()> {
             None
         }
     };
+    let on_postgres = match (spin_cli(), postgres::server()) {
+        (Some(cli), Some(server)) => Some(on_spin_postgres(&cli, &crm, &server).await?),
+        _ => {
+            eprintln!("Spin or PIPELINE_GUARD_POSTGRES_URL missing: no PostgreSQL figures");
+            None
+        }
+    };
     let native = batch_native(LATENCY).await?;
     let native_cpu = batch_native(Duration::ZERO).await?;
 
@@ -691,6 +728,10 @@ async fn main() -> anyhow::Result<()> {
         batch_row("Spin 4.1, first batch (new instance)", &spin.cold);
         batch_row("Spin 4.1, next batch", &spin.warm);
     }
+    if let Some((cold, warm, _)) = &on_postgres {
+        batch_row("Spin 4.1 on PostgreSQL, first batch (new instance)", cold);
+        batch_row("Spin 4.1 on PostgreSQL, next batch", warm);
+    }
     batch_row("native core, in-memory fakes", &native);
     batch_row("native core, CRM answering at once", &native_cpu);
     println!(
@@ -700,6 +741,14 @@ async fn main() -> anyhow::Result<()> {
     load_rows("test host", &host);
     if let Some(spin) = &spin {
         load_rows("Spin 4.1", spin);
+    }
+    if let Some((_, _, duplicate)) = &on_postgres {
+        println!(
+            "| Spin 4.1 on PostgreSQL | score-lead, generic webhook already processed | {} | {} | {:.0} |",
+            ms(duplicate.p50),
+            ms(duplicate.p99),
+            duplicate.per_second
+        );
     }
     println!("\n| component | size |");
     println!("| --- | --- |");

@@ -1425,7 +1425,7 @@ async fn measure(
             }
             Target::Test(builder.build()?)
         }
-        Runtime::Spin(_) => {
+        Runtime::Spin(_) | Runtime::SpinOnPostgres(..) => {
             let mut builder =
                 Node::builder(runtime.clone(), root().join("spin.toml"), target_dir())
                     .state_dir(state.path());

@@ -192,8 +192,8 @@ impl Shared<'_> {
         let wasm = manifest.component_wasm_path(decl, &self.options.target_dir);
         let component =
             engine::compile(&self.engine, &wasm).with_context(|| format!("component {id:?}"))?;
-        let pre = self
-            .linker
+        let linker = engine::with_postgres_trapping(&self.linker, &self.engine, &component)?;
+        let pre = linker
             .instantiate_pre(&component)
             .and_then(ServicePre::new)
             .map_err(anyhow::Error::from)

@@ -7,7 +7,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
 
 use anyhow::Context as _;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker, ResourceType};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::{key_value, sqlite, variables};
@@ -92,5 +93,48 @@ pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<InstanceState>> {
         instance: &mut state.sqlite,
         table: &mut state.table,
     })?;
+    Ok(linker)
+}
+
+/// `linker`, with `spin:postgres` defined as functions that trap when `component` imports it.
+/// The test host has no PostgreSQL: a component reaches it only when `database_url` is set,
+/// which no scenario here does; the scenarios on PostgreSQL run on real Spin.
+pub(crate) fn with_postgres_trapping(
+    linker: &Linker<InstanceState>,
+    engine: &Engine,
+    component: &Component,
+) -> anyhow::Result<Linker<InstanceState>> {
+    let mut linker = linker.clone();
+    let component_type = component.component_type();
+    for (name, import) in component_type.imports(engine) {
+        let ComponentItem::ComponentInstance(instance) = import.ty else {
+            continue;
+        };
+        if !name.starts_with("spin:postgres/") {
+            continue;
+        }
+        let mut stubs = linker.instance(name)?;
+        for (item, export) in instance.exports(engine) {
+            match export.ty {
+                ComponentItem::ComponentFunc(func) => {
+                    let refusal = format!("{name}#{item}: the test host has no PostgreSQL");
+                    if func.async_() {
+                        stubs.func_new_concurrent(item, move |_, _, _, _| {
+                            let refusal = refusal.clone();
+                            Box::pin(async move { Err(wasmtime::Error::msg(refusal)) })
+                        })?;
+                    } else {
+                        stubs.func_new(item, move |_, _, _, _| {
+                            Err(wasmtime::Error::msg(refusal.clone()))
+                        })?;
+                    }
+                }
+                ComponentItem::Resource(_) => {
+                    stubs.resource(item, ResourceType::host::<()>(), |_, _| Ok(()))?;
+                }
+                _ => {}
+            }
+        }
+    }
     Ok(linker)
 }

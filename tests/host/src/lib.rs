@@ -154,6 +154,7 @@ pub mod kv_store;
 pub mod manifest;
 pub mod node;
 pub mod outbound;
+pub mod postgres;
 pub mod probe;
 pub mod routes;
 pub mod spin;

@@ -23,6 +23,7 @@ use bytes::Bytes;
 
 use crate::{
     Host, KvBackend,
+    postgres::PostgresServer,
     spin::{SpinUp, app_manifest, exchange, spin_cli},
     sqlite_store::run_script_on,
 };
@@ -34,6 +35,8 @@ pub enum Runtime {
     TestHost,
     /// Real Spin: `spin up` with this CLI.
     Spin(PathBuf),
+    /// Real Spin with `database_url` set: every node's stores in PostgreSQL on this server.
+    SpinOnPostgres(PathBuf, PostgresServer),
 }
 
 impl Runtime {
@@ -56,11 +59,35 @@ impl Runtime {
             .collect()
     }
 
-    /// `test host` or `spin`, for messages.
+    /// [`Runtime::all`], then real Spin on PostgreSQL where both are found. The test host has
+    /// no `spin:postgres`: the scenarios on PostgreSQL run on Spin only, and the first call says
+    /// so on stderr, or why they do not run at all.
+    pub fn all_and_postgres() -> Vec<Runtime> {
+        static SAID: Once = Once::new();
+        let mut runtimes = Runtime::all();
+        let spin = spin_cli();
+        let server = crate::postgres::server();
+        SAID.call_once(|| match (&spin, &server) {
+            (Some(_), Some(_)) => eprintln!(
+                "PostgreSQL: on Spin only (the test host has no spin:postgres), server from PIPELINE_GUARD_POSTGRES_URL"
+            ),
+            (None, _) => eprintln!("PostgreSQL: not run (no Spin)"),
+            (_, None) => eprintln!(
+                "PostgreSQL: not run (PIPELINE_GUARD_POSTGRES_URL is not set; .ci/run starts a server)"
+            ),
+        });
+        if let (Some(cli), Some(server)) = (spin, server) {
+            runtimes.push(Runtime::SpinOnPostgres(cli, server));
+        }
+        runtimes
+    }
+
+    /// `test host`, `spin` or `spin on postgresql`, for messages.
     pub fn name(&self) -> &'static str {
         match self {
             Runtime::TestHost => "test host",
             Runtime::Spin(_) => "spin",
+            Runtime::SpinOnPostgres(..) => "spin on postgresql",
         }
     }
 }
@@ -130,17 +157,30 @@ impl NodeBuilder {
                 }
                 Inner::Host(builder.build()?)
             }
-            Runtime::Spin(cli) => {
+            Runtime::Spin(cli) | Runtime::SpinOnPostgres(cli, _) => {
                 let dir = tempfile::tempdir()?;
                 let workspace = self.manifest.parent().context("the manifest's folder")?;
                 let manifest = app_manifest(dir.path(), workspace, &self.target_dir)?;
-                let variables: Vec<(&str, String)> = self
+                let mut variables: Vec<(&str, String)> = self
                     .variables
                     .iter()
                     .map(|(name, value)| (name.as_str(), value.clone()))
                     .collect();
+                let postgres = match &self.runtime {
+                    Runtime::SpinOnPostgres(_, server) => {
+                        let database = server.database_for(&state)?;
+                        variables.push(("database_url", server.database_url(&database)));
+                        variables.push(("database_host", server.host()));
+                        Some((server.clone(), database))
+                    }
+                    _ => None,
+                };
                 let up = SpinUp::start(cli, &manifest, Some(&state), &variables).await?;
-                Inner::Spin { up, _app: dir }
+                Inner::Spin {
+                    up,
+                    _app: dir,
+                    postgres,
+                }
             }
         };
         Ok(Node {
@@ -154,7 +194,12 @@ impl NodeBuilder {
 
 enum Inner {
     Host(Host),
-    Spin { up: SpinUp, _app: tempfile::TempDir },
+    Spin {
+        up: SpinUp,
+        _app: tempfile::TempDir,
+        /// The server and database its stores are in, on PostgreSQL.
+        postgres: Option<(PostgresServer, String)>,
+    },
 }
 
 /// The application running on one [`Runtime`].
@@ -186,6 +231,11 @@ impl Node {
     /// Which host this is.
     pub fn runtime(&self) -> &'static str {
         self.builder.runtime.name()
+    }
+
+    /// Whether its stores are in PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.builder.runtime, Runtime::SpinOnPostgres(..))
     }
 
     /// Where it keeps its store and database.
@@ -223,10 +273,15 @@ impl Node {
         }
     }
 
-    /// Runs `sql` on the application's `default` SQLite database.
+    /// Runs `sql` on the application's database: the `default` SQLite database, or its
+    /// PostgreSQL database on [`Runtime::SpinOnPostgres`] (write SQL both read alike).
     pub fn sql(&self, sql: &str) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
         match &self.inner {
             Inner::Host(host) => host.sqlite_query("default", sql),
+            Inner::Spin {
+                postgres: Some((server, database)),
+                ..
+            } => server.query(database, sql),
             Inner::Spin { .. } => {
                 let path = self.state.join(crate::DEFAULT_SQLITE_DB_FILENAME);
                 if !path.exists() {

@@ -12,6 +12,20 @@ macro_rules! week {
     };
 }
 
+/// 1 when `$column` holds the text `$value`, else 0 (also when it is null), in SQL both
+/// databases count with.
+macro_rules! is {
+    ($column:literal, $value:literal) => {
+        concat!(
+            "(CASE WHEN ",
+            $column,
+            " = '",
+            $value,
+            "' THEN 1 ELSE 0 END)"
+        )
+    };
+}
+
 /// The statement counting the `NEW` row's rejection reason, when it is a rejection (inserted or
 /// updated alike).
 macro_rules! count_new_reason {
@@ -19,8 +33,8 @@ macro_rules! count_new_reason {
         concat!(
             "INSERT INTO pg_roll_reasons SELECT NEW.crm, ",
             week!("NEW.at"),
-            ", IFNULL(NEW.reason, ''), 1 WHERE NEW.verdict IS 'rejected' ",
-            "ON CONFLICT DO UPDATE SET n = n + 1; "
+            ", COALESCE(NEW.reason, ''), 1 WHERE NEW.verdict = 'rejected' ",
+            "ON CONFLICT (crm, week, reason) DO UPDATE SET n = pg_roll_reasons.n + 1; "
         )
     };
 }
@@ -32,12 +46,30 @@ macro_rules! count_new_wait {
             "INSERT INTO pg_roll_waits SELECT NEW.crm, ",
             week!("NEW.at"),
             ", (NEW.verdict_at - NEW.at) / 3600, 1 WHERE NEW.verdict IN ('accepted', 'rejected') ",
-            "AND NEW.verdict_at IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; "
+            "AND NEW.verdict_at IS NOT NULL ON CONFLICT (crm, week, hours) ",
+            "DO UPDATE SET n = pg_roll_waits.n + 1; "
         )
     };
 }
 
-/// The rollup tables and the triggers that keep them, each statement run on its own.
+/// `OLD`'s count of `$value` out, `NEW`'s in, for the column `$column` of an update.
+macro_rules! moved {
+    ($column:literal, $value:literal) => {
+        concat!(
+            $column,
+            " = ",
+            $column,
+            " - ",
+            is!("OLD.verdict", $value),
+            " + ",
+            is!("NEW.verdict", $value)
+        )
+    };
+}
+
+/// The rollup tables and the triggers that keep them, each statement run on its own. Written
+/// in the SQL both databases read alike; [`crate::dialect`] makes PostgreSQL functions of the
+/// triggers.
 pub const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS pg_roll_bdrs (
         crm TEXT NOT NULL, week INTEGER NOT NULL, bdr TEXT NOT NULL,
@@ -72,19 +104,36 @@ pub const SCHEMA: &[&str] = &[
         "CREATE TRIGGER IF NOT EXISTS pg_roll_handoff AFTER INSERT ON pg_handoffs BEGIN ",
         "INSERT INTO pg_roll_bdrs VALUES (NEW.crm, ",
         week!("NEW.at"),
-        ", IFNULL(NEW.bdr, ''), 1, NEW.status IS 'blocked', NEW.status IS 'would_block', ",
-        "NEW.status IS 'validated', NEW.verdict IS 'accepted', NEW.verdict IS 'rejected', ",
-        "NEW.verdict IS 'unreadable') ON CONFLICT DO UPDATE SET ",
-        "attempted = attempted + 1, blocked = blocked + excluded.blocked, ",
-        "would_block = would_block + excluded.would_block, ",
-        "validated = validated + excluded.validated, accepted = accepted + excluded.accepted, ",
-        "rejected = rejected + excluded.rejected, unreadable = unreadable + excluded.unreadable; ",
+        ", COALESCE(NEW.bdr, ''), 1, ",
+        is!("NEW.status", "blocked"),
+        ", ",
+        is!("NEW.status", "would_block"),
+        ", ",
+        is!("NEW.status", "validated"),
+        ", ",
+        is!("NEW.verdict", "accepted"),
+        ", ",
+        is!("NEW.verdict", "rejected"),
+        ", ",
+        is!("NEW.verdict", "unreadable"),
+        ") ON CONFLICT (crm, week, bdr) DO UPDATE SET ",
+        "attempted = pg_roll_bdrs.attempted + 1, ",
+        "blocked = pg_roll_bdrs.blocked + excluded.blocked, ",
+        "would_block = pg_roll_bdrs.would_block + excluded.would_block, ",
+        "validated = pg_roll_bdrs.validated + excluded.validated, ",
+        "accepted = pg_roll_bdrs.accepted + excluded.accepted, ",
+        "rejected = pg_roll_bdrs.rejected + excluded.rejected, ",
+        "unreadable = pg_roll_bdrs.unreadable + excluded.unreadable; ",
         "INSERT INTO pg_roll_thresholds SELECT NEW.crm, ",
         week!("NEW.at"),
-        ", NEW.threshold, 1, NEW.verdict IS 'accepted', NEW.verdict IS 'rejected' ",
-        "WHERE NEW.status IS 'validated' ON CONFLICT DO UPDATE SET ",
-        "validated = validated + 1, accepted = accepted + excluded.accepted, ",
-        "rejected = rejected + excluded.rejected; ",
+        ", NEW.threshold, 1, ",
+        is!("NEW.verdict", "accepted"),
+        ", ",
+        is!("NEW.verdict", "rejected"),
+        " WHERE NEW.status = 'validated' ON CONFLICT (crm, week, threshold) DO UPDATE SET ",
+        "validated = pg_roll_thresholds.validated + 1, ",
+        "accepted = pg_roll_thresholds.accepted + excluded.accepted, ",
+        "rejected = pg_roll_thresholds.rejected + excluded.rejected; ",
         count_new_reason!(),
         count_new_wait!(),
         "END"
@@ -94,22 +143,25 @@ pub const SCHEMA: &[&str] = &[
         "CREATE TRIGGER IF NOT EXISTS pg_roll_verdict AFTER UPDATE OF verdict, reason, verdict_at ",
         "ON pg_handoffs BEGIN ",
         "UPDATE pg_roll_bdrs SET ",
-        "accepted = accepted - (OLD.verdict IS 'accepted') + (NEW.verdict IS 'accepted'), ",
-        "rejected = rejected - (OLD.verdict IS 'rejected') + (NEW.verdict IS 'rejected'), ",
-        "unreadable = unreadable - (OLD.verdict IS 'unreadable') + (NEW.verdict IS 'unreadable') ",
-        "WHERE crm = NEW.crm AND week = ",
+        moved!("accepted", "accepted"),
+        ", ",
+        moved!("rejected", "rejected"),
+        ", ",
+        moved!("unreadable", "unreadable"),
+        " WHERE crm = NEW.crm AND week = ",
         week!("NEW.at"),
-        " AND bdr = IFNULL(NEW.bdr, ''); ",
+        " AND bdr = COALESCE(NEW.bdr, ''); ",
         "UPDATE pg_roll_thresholds SET ",
-        "accepted = accepted - (OLD.verdict IS 'accepted') + (NEW.verdict IS 'accepted'), ",
-        "rejected = rejected - (OLD.verdict IS 'rejected') + (NEW.verdict IS 'rejected') ",
-        "WHERE NEW.status IS 'validated' AND crm = NEW.crm AND week = ",
+        moved!("accepted", "accepted"),
+        ", ",
+        moved!("rejected", "rejected"),
+        " WHERE NEW.status = 'validated' AND crm = NEW.crm AND week = ",
         week!("NEW.at"),
         " AND threshold = NEW.threshold; ",
-        "UPDATE pg_roll_reasons SET n = n - 1 WHERE OLD.verdict IS 'rejected' AND crm = OLD.crm ",
+        "UPDATE pg_roll_reasons SET n = n - 1 WHERE OLD.verdict = 'rejected' AND crm = OLD.crm ",
         "AND week = ",
         week!("OLD.at"),
-        " AND reason = IFNULL(OLD.reason, ''); ",
+        " AND reason = COALESCE(OLD.reason, ''); ",
         count_new_reason!(),
         "UPDATE pg_roll_waits SET n = n - 1 WHERE OLD.verdict IN ('accepted', 'rejected') ",
         "AND OLD.verdict_at IS NOT NULL AND crm = OLD.crm AND week = ",
@@ -132,7 +184,8 @@ pub const SCHEMA: &[&str] = &[
         "CREATE TRIGGER IF NOT EXISTS pg_roll_gap AFTER INSERT ON pg_handoff_gaps BEGIN ",
         "INSERT INTO pg_roll_gaps VALUES (NEW.crm, ",
         week!("NEW.at"),
-        ", IFNULL(NEW.bdr, ''), NEW.dimension, 1) ON CONFLICT DO UPDATE SET n = n + 1; ",
+        ", COALESCE(NEW.bdr, ''), NEW.dimension, 1) ON CONFLICT (crm, week, bdr, dimension) ",
+        "DO UPDATE SET n = pg_roll_gaps.n + 1; ",
         "END"
     ),
     concat!(
@@ -140,7 +193,7 @@ pub const SCHEMA: &[&str] = &[
         "WHEN NEW.handoff_key IS NULL BEGIN ",
         "INSERT INTO pg_roll_orphans VALUES (NEW.crm, ",
         week!("NEW.at"),
-        ", 1) ON CONFLICT DO UPDATE SET n = n + 1; ",
+        ", 1) ON CONFLICT (crm, week) DO UPDATE SET n = pg_roll_orphans.n + 1; ",
         "END"
     ),
 ];

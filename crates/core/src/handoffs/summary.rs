@@ -25,7 +25,7 @@ use crate::{
     model::RecordKind,
     playbook::Playbook,
     ports::{Database, SqlValue},
-    statement::{columns, integer, optional_text, placeholders, text},
+    statement::{columns, count_where, integer, optional_text, placeholders, text},
     writeback::{Notice, Priority, WriteBack},
 };
 
@@ -93,12 +93,17 @@ impl<D: Database> SqlHandoffs<D> {
         };
         let (filter, params) = range("");
         let sql = format!(
-            "SELECT bdr, COUNT(*), SUM(status = 'blocked'), SUM(status = 'would_block'), \
-             SUM(status = 'validated'), SUM(verdict = 'accepted'), SUM(verdict = 'rejected'), \
-             SUM(verdict = 'unreadable'), \
+            "SELECT bdr, COUNT(*), {blocked}, {would_block}, {validated}, {accepted}, {rejected}, \
+             {unreadable}, \
              (SELECT deal_id FROM pg_handoffs l WHERE l.crm = h.crm AND l.bdr = h.bdr \
               AND l.at >= ? AND l.at < ? ORDER BY l.at DESC, l.key DESC LIMIT 1) \
-             FROM pg_handoffs h WHERE {filter} GROUP BY bdr ORDER BY bdr"
+             FROM pg_handoffs h WHERE {filter} GROUP BY crm, bdr ORDER BY bdr",
+            blocked = count_where("status = 'blocked'"),
+            would_block = count_where("status = 'would_block'"),
+            validated = count_where("status = 'validated'"),
+            accepted = count_where("verdict = 'accepted'"),
+            rejected = count_where("verdict = 'rejected'"),
+            unreadable = count_where("verdict = 'unreadable'"),
         );
         let mut all = vec![SqlValue::from(from), (from + 7 * 86_400).into()];
         all.extend(params);

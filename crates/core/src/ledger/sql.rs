@@ -271,15 +271,21 @@ impl<D: Database> Ledger for SqlLedger<D> {
             install::record(&self.db, now).await?;
         }
         if !newest.is_empty() {
-            let mut params = Vec::with_capacity(newest.len() * 3);
+            // One row per stream: PostgreSQL refuses an upsert that meets a row twice.
+            let mut latest: BTreeMap<&str, OffsetDateTime> = BTreeMap::new();
             for (key, at) in newest {
-                params.extend([key.as_str().into(), millis(*at).into(), keep_until.into()]);
+                let kept = latest.entry(key.as_str()).or_insert(*at);
+                *kept = (*kept).max(*at);
+            }
+            let mut params = Vec::with_capacity(latest.len() * 3);
+            for (key, at) in &latest {
+                params.extend([(*key).into(), millis(*at).into(), keep_until.into()]);
             }
             let sql = format!(
                 "INSERT INTO pg_newest (key, occurred_at, keep_until) VALUES {} \
                  ON CONFLICT (key) DO UPDATE SET occurred_at = max(pg_newest.occurred_at, excluded.occurred_at), \
                  keep_until = excluded.keep_until",
-                rows(newest.len(), "(?, ?, ?)")
+                rows(latest.len(), "(?, ?, ?)")
             );
             self.db.execute(&sql, params).await?;
         }

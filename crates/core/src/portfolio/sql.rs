@@ -13,7 +13,7 @@ use crate::{
     install,
     playbook::Playbook,
     ports::{Database, SqlValue},
-    statement::{create_missing, integer, rows},
+    statement::{count_where, create_missing, integer, rows},
 };
 
 /// The tables, as `CREATE … IF NOT EXISTS` statements.
@@ -137,16 +137,22 @@ impl<D: Database> SqlPortfolios<D> {
     ) -> Result<Portfolio, Error> {
         let staleness = &playbook.staleness;
         let sample = staleness.portfolio.sample();
-        let limit = sample.map_or(-1, i64::from);
+        // No sample: every deal (PostgreSQL refuses SQLite's `LIMIT -1`).
+        let limit = sample.map_or(i64::MAX, i64::from);
         let at = sweep.unix_timestamp();
         let scope = || -> Vec<SqlValue> { vec![crm.name().into(), at.into(), limit.into()] };
         let counted = |column: &str| {
-            format!("COALESCE(SUM({column} = 1), 0), COALESCE(SUM({column} = 0), 0)")
+            format!(
+                "{}, {}",
+                count_where(&format!("{column} = 1")),
+                count_where(&format!("{column} = 0"))
+            )
         };
         let checks: Vec<String> = Check::ALL.iter().map(|c| counted(c.key())).collect();
         let sql = format!(
-            "{MEASURED} SELECT COUNT(*), COALESCE(SUM(score), 0), COALESCE(SUM(score >= ?4), 0),
+            "{MEASURED} SELECT COUNT(*), COALESCE(SUM(score), 0), {trusted},
                  {checks} FROM m",
+            trusted = count_where("score >= ?4"),
             checks = checks.join(", ")
         );
         let mut params = scope();
@@ -209,7 +215,7 @@ impl<D: Database> SqlPortfolios<D> {
     async fn owners(&self, scope: Vec<SqlValue>) -> Result<Vec<OwnerRow>, Error> {
         let failed: Vec<String> = Check::ALL
             .iter()
-            .map(|c| format!("COALESCE(SUM({} = 0), 0)", c.key()))
+            .map(|c| count_where(&format!("{} = 0", c.key())))
             .collect();
         let sql = format!(
             "{MEASURED} SELECT COALESCE(owner, ''), COUNT(*), COALESCE(SUM(score), 0), {failed}

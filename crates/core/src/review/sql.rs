@@ -5,6 +5,8 @@
 //! claim the telling of those entering the top share; settling costs two. Every statement stands
 //! alone, atomically: a concurrent batch's scores count as soon as its upsert is done.
 
+use std::collections::BTreeMap;
+
 use super::{LatestScore, Ranking, ReviewOutcome, ReviewQueue, Standing, queue::QueuedRecord};
 use crate::{
     Error,
@@ -88,8 +90,19 @@ impl<D: Database> ReviewQueue for SqlReview<D> {
                 vec![since.into()],
             )
             .await?;
-        let mut params = Vec::with_capacity(scores.len() * 6);
+        // One row per record, its latest score: PostgreSQL refuses an upsert that meets a row
+        // twice (a batch may carry two changes of one deal).
+        let mut latest: BTreeMap<(&str, &str), &LatestScore> = BTreeMap::new();
         for s in scores {
+            let kept = latest
+                .entry((s.kind.as_str(), s.record_id.as_str()))
+                .or_insert(s);
+            if s.scored_at >= kept.scored_at {
+                *kept = s;
+            }
+        }
+        let mut params = Vec::with_capacity(latest.len() * 6);
+        for s in latest.values() {
             params.extend([
                 crm.name().into(),
                 s.kind.as_str().into(),
@@ -104,7 +117,7 @@ impl<D: Database> ReviewQueue for SqlReview<D> {
              ON CONFLICT (crm, kind, record_id) DO UPDATE SET score = excluded.score, \
              tier = excluded.tier, scored_at = excluded.scored_at \
              WHERE excluded.scored_at >= pg_review.scored_at",
-            rows(scores.len(), "(?, ?, ?, ?, ?, ?)")
+            rows(latest.len(), "(?, ?, ?, ?, ?, ?)")
         );
         self.db.execute(&sql, params).await?;
 

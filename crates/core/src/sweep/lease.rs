@@ -17,7 +17,7 @@ use crate::{
 /// How long a call holds the sweep: longer than any CRM's deadline (Salesforce 55 s).
 pub const LEASE: time::Duration = time::Duration::minutes(2);
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pg_sweeps (
+pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pg_sweeps (
     crm TEXT PRIMARY KEY,
     claimant TEXT NOT NULL,
     lease_until INTEGER NOT NULL,

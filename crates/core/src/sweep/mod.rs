@@ -26,7 +26,7 @@
 pub mod lease;
 #[cfg(test)]
 mod tests;
-mod untold;
+pub(crate) mod untold;
 
 use std::collections::BTreeSet;
 

@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// The table, as a `CREATE … IF NOT EXISTS` statement.
-pub(super) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pg_sweep_untold (
+pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pg_sweep_untold (
     crm TEXT NOT NULL,
     deal TEXT NOT NULL,
     marked_at INTEGER NOT NULL,

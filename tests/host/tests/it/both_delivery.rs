@@ -1,7 +1,8 @@
 //! On both hosts: a delivery applied once and its redelivery answered, the mode variable, a CRM
 //! fault and its retry, a restart on the same state, a rate limit, a CRM that never answers, and
 //! score-lead's review queue (the top share flagged, the owner tasked once, `GET
-//! /score-lead/review`).
+//! /score-lead/review`). All but the pasted template (which reads SQLite's `typeof`) also run on
+//! Spin against PostgreSQL where a server is found.
 
 use crate::both;
 use crate::util;
@@ -24,7 +25,7 @@ const CASES: &[(&str, &str)] = &[
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_a_delivery_is_applied_once_and_its_redelivery_answered() -> anyhow::Result<()>
 {
-    on_every_host("delivery and redelivery", |runtime, crm| async move {
+    on_every_host_and_postgres("delivery and redelivery", |runtime, crm| async move {
         let node = node(runtime, &crm).start().await?;
         for (function, case) in CASES {
             crm.clear();
@@ -82,7 +83,7 @@ async fn on_both_hosts_the_top_share_is_flagged_its_owner_tasked_once_and_the_qu
         request.headers_mut().insert("authorization", bearer);
         request
     };
-    on_every_host("review queue", |runtime, crm| async move {
+    on_every_host_and_postgres("review queue", |runtime, crm| async move {
         let node = node(runtime, &crm)
             .variable("mode", "enforce")
             .variable("admin_token", ADMIN)
@@ -211,7 +212,7 @@ async fn on_both_hosts_the_top_share_is_flagged_its_owner_tasked_once_and_the_qu
 
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_the_mode_variable_turns_shadow_into_enforce() -> anyhow::Result<()> {
-    on_every_host("mode override", |runtime, crm| async move {
+    on_every_host_and_postgres("mode override", |runtime, crm| async move {
         let case = "generic/deal-handoff-blocked";
         answer_as_in_fixture(&crm, case);
         for (mode, status, stage, notices) in [
@@ -263,7 +264,7 @@ async fn on_both_hosts_the_mode_variable_turns_shadow_into_enforce() -> anyhow::
 
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_a_crm_fault_is_retried_and_applied_once() -> anyhow::Result<()> {
-    on_every_host("CRM fault and retry", |runtime, crm| async move {
+    on_every_host_and_postgres("CRM fault and retry", |runtime, crm| async move {
         let node = node(runtime, &crm).start().await?;
         let case = "generic/lead-created-fully-evidenced";
         let body = fixture(&format!("{case}.json"));
@@ -389,7 +390,7 @@ async fn on_both_hosts_the_third_deal_with_the_same_pain_gets_it_red() -> anyhow
 
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_what_was_applied_survives_a_restart() -> anyhow::Result<()> {
-    on_every_host("restart", |runtime, crm| async move {
+    on_every_host_and_postgres("restart", |runtime, crm| async move {
         let node = node(runtime, &crm).start().await?;
         let body = fixture("generic/lead-created-fully-evidenced.json");
         let first = node
@@ -397,8 +398,10 @@ async fn on_both_hosts_what_was_applied_survives_a_restart() -> anyhow::Result<(
             .await?;
         let first = json(&first)["results"][0].clone();
         assert_eq!(first["status"], "processed");
-        // The ledger is the SQLite file Spin keeps in its state directory.
-        assert!(node.state_dir().join(DEFAULT_SQLITE_DB_FILENAME).is_file());
+        // The ledger is the SQLite file Spin keeps in its state directory, or in PostgreSQL,
+        // where nothing is written to SQLite.
+        let sqlite_file = node.state_dir().join(DEFAULT_SQLITE_DB_FILENAME);
+        assert_eq!(sqlite_file.is_file(), !node.on_postgres());
         let node = node.restart().await?;
         let again = node
             .request(signed_post("/score-lead/generic", &body))
@@ -424,7 +427,7 @@ async fn on_both_hosts_a_rate_limit_is_waited_out_when_it_fits_the_deadline_and_
 -> anyhow::Result<()> {
     use pipeline_guard_test_host::Scripted;
     use std::time::{Duration, Instant};
-    on_every_host("rate limit", |runtime, crm| async move {
+    on_every_host_and_postgres("rate limit", |runtime, crm| async move {
         crm.script(
             "PATCH",
             "/records/leads/L-1",
@@ -480,7 +483,7 @@ async fn on_both_hosts_a_crm_that_never_answers_is_cut_off_within_the_deadline()
 -> anyhow::Result<()> {
     use pipeline_guard_test_host::Scripted;
     use std::time::{Duration, Instant};
-    on_every_host("CRM never answers", |runtime, crm| async move {
+    on_every_host_and_postgres("CRM never answers", |runtime, crm| async move {
         crm.script(
             "PATCH",
             "/records/leads/L-1",

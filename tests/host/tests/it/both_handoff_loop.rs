@@ -2,6 +2,7 @@
 //! then the AE's accept, reject and an unreadable verdict; the record in SQLite, the task back to
 //! the BDR and the move back; the report's figures, hidden per-BDR rows before the rollout date
 //! and shown after it; the weekly summaries, sent once; and the report refused without the token.
+//! Also on Spin against PostgreSQL (the rollups kept by PL/pgSQL triggers) where a server is found.
 
 use crate::both;
 use crate::util;
@@ -99,7 +100,7 @@ async fn deliver(
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises()
 -> anyhow::Result<()> {
-    on_every_host("handoff loop", |runtime, crm| async move {
+    on_every_host_and_postgres("handoff loop", |runtime, crm| async move {
         answer_stages(&crm);
         let state = tempfile::tempdir()?;
         let start = |runtime: Runtime, from: &str| {
@@ -258,7 +259,7 @@ async fn on_both_hosts_the_handoff_loop_records_verdicts_reports_and_summarises(
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_an_ae_without_a_verdict_a_day_after_the_handoff_is_reminded_once_by_the_sweep()
 -> anyhow::Result<()> {
-    on_every_host("verdict reminder", |runtime, crm| async move {
+    on_every_host_and_postgres("verdict reminder", |runtime, crm| async move {
         let no_open_deals = json!({"records": [], "next_cursor": null});
         crm.respond("GET", "/records/deals", 200, no_open_deals);
         let node = node(runtime, &crm)

@@ -1,7 +1,7 @@
 //! On both hosts: flag-stale-deals' sweep on the real `.wasm`, over the generic API. Two pages of
 //! open deals with one stale deal, refused without the sweep token, and a `500` from the CRM
 //! partway through: the cursor stays, the answer says when to call again, and the next call
-//! resumes on the page that failed.
+//! resumes on the page that failed. Also on Spin against PostgreSQL where a server is found.
 
 use crate::both;
 use crate::util;
@@ -58,7 +58,7 @@ fn sweep(token: Option<&str>) -> http::Request<bytes::Bytes> {
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_the_sweep_pages_flags_once_refuses_strangers_and_resumes_after_a_500()
 -> anyhow::Result<()> {
-    on_every_host("sweep", |runtime, crm| async move {
+    on_every_host_and_postgres("sweep", |runtime, crm| async move {
         answer_pages(&crm);
         let state = tempfile::tempdir()?;
         let node = node(runtime, &crm)
@@ -135,7 +135,7 @@ fn cron_call(query: &str) -> http::Request<bytes::Bytes> {
 #[tokio::test(flavor = "multi_thread")]
 async fn on_both_hosts_a_cron_get_with_the_token_in_the_url_sweeps_several_pages_in_one_call()
 -> anyhow::Result<()> {
-    on_every_host("sweep by cron", |runtime, crm| async move {
+    on_every_host_and_postgres("sweep by cron", |runtime, crm| async move {
         answer_pages(&crm);
         let node = node(runtime, &crm)
             .variable("sweep_token", SWEEP)

@@ -1,5 +1,6 @@
 //! Every built component imports only what `wit/world.wit` allows, so a dependency that pulls in
-//! the filesystem or sockets fails here rather than on an edge deploy.
+//! the filesystem or sockets fails here rather than on an edge deploy; and the Akamai Functions
+//! build imports no SQLite.
 
 use crate::util;
 
@@ -12,6 +13,42 @@ fn every_component_stays_inside_the_function_world() -> anyhow::Result<()> {
         let outside = imports_outside_world(&component(name), &root().join("wit"), "function")?;
         assert!(outside.is_empty(), "{name} imports {outside:?}");
     }
+    Ok(())
+}
+
+/// The Akamai Functions build of each function (`--no-default-features`, as `spin-akamai.toml`
+/// builds it and `scripts/test` too): inside the `akamai-function` world, so no `spin:sqlite`,
+/// which that platform refuses even if it is never called.
+#[test]
+fn every_akamai_component_imports_only_what_akamai_functions_offers() -> anyhow::Result<()> {
+    for name in ["score_lead", "gate_handoff", "flag_stale_deals"] {
+        let path = target_dir().join(format!("akamai/wasm32-wasip2/release/{name}.wasm"));
+        let wasm = std::fs::read(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "{} ({e}): build it with `cargo build --target wasm32-wasip2 --release -p score-lead \
+                 -p gate-handoff -p flag-stale-deals --no-default-features --target-dir <target>/akamai` \
+                 (scripts/test does)",
+                path.display()
+            )
+        })?;
+        let outside = imports_outside_world(&wasm, &root().join("wit"), "akamai-function")?;
+        assert!(
+            outside.is_empty(),
+            "{name} (Akamai build) imports {outside:?}"
+        );
+        let imports = pipeline_guard_test_host::imports::component_imports(&wasm)?;
+        assert!(
+            imports.iter().any(|i| i.starts_with("spin:postgres/")),
+            "{name} (Akamai build) cannot reach PostgreSQL: {imports:?}"
+        );
+    }
+    // The default build does import SQLite: the Akamai world must catch it.
+    let outside = imports_outside_world(
+        &component("gate_handoff"),
+        &root().join("wit"),
+        "akamai-function",
+    )?;
+    assert_eq!(outside, vec!["spin:sqlite/sqlite@3.1.0".to_owned()]);
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! On real Spin, where it is installed: two Spin nodes sharing one store apply a delivery once,
+//! On real Spin, where it is installed: two Spin nodes sharing one store (SQLite, and PostgreSQL
+//! where `PIPELINE_GUARD_POSTGRES_URL` names a server) apply a delivery once,
 //! however its copies are spread over them (HubSpot sends up to 10 requests at once; behind a
 //! load balancer they land on different nodes); and one function deployed alone
 //! (`spin up --component-id`) does its work with none of the others' routes. Without Spin this
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use pipeline_guard_test_host::{
     FakeCrm, Scripted,
+    postgres::{self, PostgresServer},
     spin::{SpinUp, app_manifest, send, spin_cli},
 };
 use util::*;
@@ -20,6 +22,29 @@ async fn two_spin_nodes_sharing_the_store_apply_a_delivery_once() -> anyhow::Res
         eprintln!("Spin not found (PIPELINE_GUARD_SPIN, ../shared/bin/spin, PATH): not run");
         return Ok(());
     };
+    copies_over_two_nodes_apply_once(&cli, None).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_spin_nodes_sharing_postgres_apply_a_delivery_once() -> anyhow::Result<()> {
+    let Some(cli) = spin_cli() else {
+        eprintln!("Spin not found (PIPELINE_GUARD_SPIN, ../shared/bin/spin, PATH): not run");
+        return Ok(());
+    };
+    let Some(server) = postgres::server() else {
+        eprintln!("PIPELINE_GUARD_POSTGRES_URL not set (no PostgreSQL server): not run");
+        return Ok(());
+    };
+    copies_over_two_nodes_apply_once(&cli, Some(server)).await
+}
+
+/// Six copies of each of three deliveries sent at once over two Spin nodes sharing one state
+/// directory (SQLite) or, given `postgres`, one PostgreSQL database: one is processed, one
+/// write reaches the CRM.
+async fn copies_over_two_nodes_apply_once(
+    cli: &std::path::Path,
+    postgres: Option<PostgresServer>,
+) -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;
     crm.script(
         "PATCH",
@@ -29,14 +54,25 @@ async fn two_spin_nodes_sharing_the_store_apply_a_delivery_once() -> anyhow::Res
     let dir = tempfile::tempdir()?;
     let manifest = app_manifest(dir.path(), &root(), &target_dir())?;
     let state = tempfile::tempdir()?;
-    let variables = [
+    let mut variables = vec![
         ("generic_webhook_secret", SECRET.to_owned()),
         ("generic_api_origin", crm.url()),
         ("generic_api_token", TOKEN.to_owned()),
     ];
+    if let Some(server) = &postgres {
+        let database = server.database_for(state.path())?;
+        variables.push(("database_url", server.database_url(&database)));
+        variables.push(("database_host", server.host()));
+    }
+    // Each node its own state directory on PostgreSQL: they share nothing but the database.
+    let second_state = tempfile::tempdir()?;
+    let second = match postgres {
+        Some(_) => second_state.path(),
+        None => state.path(),
+    };
     let nodes = [
-        SpinUp::start(&cli, &manifest, Some(state.path()), &variables).await?,
-        SpinUp::start(&cli, &manifest, Some(state.path()), &variables).await?,
+        SpinUp::start(cli, &manifest, Some(state.path()), &variables).await?,
+        SpinUp::start(cli, &manifest, Some(second), &variables).await?,
     ];
     for round in 0..3 {
         crm.clear();

@@ -34,8 +34,26 @@ where
     F: Fn(Runtime, FakeCrm) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    on_hosts(name, Runtime::all(), scenario).await
+}
+
+/// [`on_every_host`], and on Spin against PostgreSQL where a server is found
+/// ([`Runtime::all_and_postgres`]).
+pub async fn on_every_host_and_postgres<F, Fut>(name: &str, scenario: F) -> anyhow::Result<()>
+where
+    F: Fn(Runtime, FakeCrm) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    on_hosts(name, Runtime::all_and_postgres(), scenario).await
+}
+
+async fn on_hosts<F, Fut>(name: &str, runtimes: Vec<Runtime>, scenario: F) -> anyhow::Result<()>
+where
+    F: Fn(Runtime, FakeCrm) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     let mut passed = Vec::new();
-    for runtime in Runtime::all() {
+    for runtime in runtimes {
         let host = runtime.name();
         let crm = FakeCrm::start().await?;
         scenario(runtime, crm)
@@ -90,6 +108,14 @@ pub fn every_host() -> Vec<(Runtime, HeaderOrder)> {
         .collect()
 }
 
+/// [`every_host`], and Spin against PostgreSQL where a server is found.
+pub fn every_host_and_postgres() -> Vec<(Runtime, HeaderOrder)> {
+    Runtime::all_and_postgres()
+        .into_iter()
+        .map(|runtime| (runtime, HeaderOrder::AsSpin))
+        .collect()
+}
+
 /// The node for the fixture `case`: the fake CRM answering as the case says, and the case's mode
 /// (`default_mode` when it names none) and playbook.
 pub async fn case_node(
@@ -126,8 +152,12 @@ pub fn ledger_row(node: &Node, function: &str, event_id: &str) -> anyhow::Result
 /// Asserts the ledger holds nothing settled and every claim left was released (its lease ended),
 /// so the CRM's next delivery takes the event over at once.
 pub fn assert_nothing_settled_on(node: &Node) -> anyhow::Result<()> {
-    let tables =
-        node.sql("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'pg_events'")?;
+    let catalog = if node.on_postgres() {
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'pg_events'"
+    } else {
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'pg_events'"
+    };
+    let tables = node.sql(catalog)?;
     if tables[0][0] == 0 {
         return Ok(());
     }
