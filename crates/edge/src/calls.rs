@@ -80,10 +80,17 @@ pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<
             .own_past(crm, &rep, upload.started_at, &upload.call_id)
             .await?;
         let write_back = note::note(&upload, &signals, &past, &settings.playbook);
-        pipeline::write_backs(adapter, &names, &[write_back], now, &api)
-            .await
-            .pop()
-            .unwrap_or_else(|| Err(Error::Store("the note was not written".to_owned())))?;
+        pipeline::write_backs(
+            adapter,
+            &names,
+            settings.rep_links.as_ref(),
+            &[write_back],
+            now,
+            &api,
+        )
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(Error::Store("the note was not written".to_owned())))?;
         calls.record(crm, &upload, &signals).await
     };
     if let Err(e) = noted.await {

@@ -276,6 +276,7 @@ fn the_report_shows_owners_only_from_the_rollout_date_and_every_crm_asked_for() 
             },
         )],
         started: Some(NOW - time::Duration::days(44)),
+        sharers: Default::default(),
     };
     let r = report::report(&inputs, &playbook, Mode::Enforce, None, NOW);
     assert_eq!(r.portfolios.len(), 1, "only CRMs swept");
@@ -331,6 +332,7 @@ fn the_page_says_why_blocking_is_paused_escapes_owners_and_runs_no_script() {
         portfolios: vec![measured(62)],
         sweeps: Vec::new(),
         started: None,
+        sharers: Default::default(),
     };
     let page = html::render(&report::report(
         &inputs,
