@@ -379,3 +379,40 @@ fn a_deals_hygiene_is_read_from_its_checklist() {
         );
     }
 }
+
+#[test]
+fn before_the_unlock_an_owner_s_row_shows_only_while_they_share_their_hygiene() {
+    let playbook = Playbook::default_playbook();
+    let inputs = Inputs {
+        portfolios: vec![measured(62)],
+        sweeps: Vec::new(),
+        started: Some(NOW - time::Duration::days(10)),
+        sharers: [("hubspot".to_owned(), "<u-9>".to_owned())]
+            .into_iter()
+            .collect(),
+    };
+    let r = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
+    let PerRep::Hidden { shared, why, .. } =
+        &r.portfolios[0].measurement.as_ref().unwrap().per_owner
+    else {
+        panic!("still locked")
+    };
+    assert!(why.contains("Team totals only"), "{why}");
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0].owner, "<u-9>");
+    let page = crate::portfolio::html::render(&r);
+    assert!(page.contains("Shared by their own choice") && page.contains("&lt;u-9&gt;"));
+
+    let other_crm = Inputs {
+        sharers: [("pipedrive".to_owned(), "<u-9>".to_owned())]
+            .into_iter()
+            .collect(),
+        ..inputs.clone()
+    };
+    let r = report::report(&other_crm, &playbook, Mode::Shadow, None, NOW);
+    assert!(matches!(
+        &r.portfolios[0].measurement.as_ref().unwrap().per_owner,
+        PerRep::Hidden { shared, .. } if shared.is_empty()
+    ));
+    assert!(!crate::portfolio::html::render(&r).contains("u-9"));
+}

@@ -16,3 +16,5 @@ pub mod kept;
 pub mod link;
 pub mod page;
 pub mod sharing;
+#[cfg(test)]
+mod tests;
