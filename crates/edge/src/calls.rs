@@ -30,9 +30,12 @@ use crate::{
 /// Note a posted call on `adapter`'s CRM.
 pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<String>, Error> {
     let (clock, now, crm) = (SpinClock::start(), OffsetDateTime::now_utc(), adapter.crm());
+    // Read before the request is consumed; what is wrong with it is said once the caller is known.
+    let links = crate::rep_page::links(&request).await;
     let body = authenticated(crm, request, now).await?;
     let upload = CallUpload::from_json(&body)?;
-    let settings = config::settings().await?;
+    let mut settings = (*config::settings().await?).clone();
+    settings.rep_links = links?;
     let analysing = std::time::Instant::now();
     let signals = upload.analyse(&settings.playbook)?;
     // The analysis alone, timed inside the component: what the bench holds to its target.

@@ -125,6 +125,17 @@ pub async fn portfolios() -> Result<SqlPortfolios<SpinDatabase>, Error> {
     Ok(portfolios)
 }
 
+/// The `default` database as the reps' pages read it: every table they read or write is
+/// created first (the handoff log, the calls, the kept scorecards and stale deals, the sharing
+/// choices), whichever function created them so far.
+pub async fn rep_pages() -> Result<SpinDatabase, Error> {
+    handoffs().await?;
+    calls().await?;
+    review().await?;
+    portfolios().await?;
+    open().await
+}
+
 impl Database for SpinDatabase {
     async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>, Error> {
         let failed = |e: spin_sdk::sqlite::Error| Error::Store(format!("SQLite: {e:?}"));
