@@ -1,8 +1,9 @@
 //! The coaching report: what became of the team's handoffs, week by week, and what to coach.
 //!
-//! Built for the people it is about: team totals always; figures per BDR only from the playbook's
-//! `[rollout] manager_view_from`, sorted by the BDR, each with the one dimension to coach next,
-//! never a rank or a score per rep; and what the figures do not measure, said on the report.
+//! Built for the people it is about: team totals always; figures per BDR only once the rollout
+//! unlocks them (before that, a BDR's row only while that BDR shares it), sorted by the BDR,
+//! each with the one dimension to coach next, never a rank or a score per rep; and what the
+//! figures do not measure, said on the report.
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};

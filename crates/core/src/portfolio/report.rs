@@ -2,8 +2,9 @@
 //! the rollout date) by owner, the sweep under way, and whether the gate may block.
 //!
 //! Built for the people it is about, as the handoff report is: team figures always; figures per
-//! owner only from `[rollout] manager_view_from`, sorted by owner, each with the check to fix
-//! first, never a rank; and what the figures do not measure, said on the report.
+//! owner only once the rollout unlocks them (before that, an owner's row only while that owner
+//! shares it), sorted by owner, each with the check to fix first, never a rank; and what the
+//! figures do not measure, said on the report.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     html::{
         escape,
-        figures::{one_decimal, percent, timestamp},
+        figures::{one_decimal, percent, times, timestamp},
         page::{self, not_measured, section},
     },
     score::Status,
@@ -223,10 +223,10 @@ fn calls(calls: &Calls) -> String {
         };
         let marked = if c.outlier { " · marked for you" } else { "" };
         format!(
-            "<tr><th scope=\"row\">{}</th><td>talk {} · {} questions<br>{next}{marked}</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td>talk {} · {}<br>{next}{marked}</td></tr>",
             escape(&timestamp(c.at)),
             percent(c.talk_share),
-            c.questions,
+            times(u64::from(c.questions), "question"),
         )
     });
     let tracked: Vec<String> = calls

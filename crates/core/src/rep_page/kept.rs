@@ -63,7 +63,7 @@ pub struct StaleDeal {
 /// newer one.
 pub async fn keep_cards(db: &impl Database, crm: Crm, cards: &[DealCard]) -> Result<(), Error> {
     for card in cards {
-        let json = serde_json::to_string(card).map_err(|e| corrupt(&e.to_string()))?;
+        let json = serde_json::to_string(card).map_err(|e| Error::Store(e.to_string()))?;
         db.execute(
             "INSERT INTO pg_rep_cards (crm, kind, record_id, owner, scored_at, card) \
              VALUES (?, ?, ?, ?, ?, ?) \
@@ -121,7 +121,8 @@ pub async fn keep_stale(db: &impl Database, crm: Crm, deals: &[StaleDeal]) -> Re
             .await?;
             continue;
         }
-        let reasons = serde_json::to_string(&deal.reasons).map_err(|e| corrupt(&e.to_string()))?;
+        let reasons =
+            serde_json::to_string(&deal.reasons).map_err(|e| Error::Store(e.to_string()))?;
         db.execute(
             "INSERT INTO pg_rep_stale (crm, deal, owner, name, reasons, swept_at) \
              VALUES (?, ?, ?, ?, ?, ?) \

@@ -102,7 +102,7 @@ async fn seed(node: &Node, crm: &FakeCrm) -> anyhow::Result<()> {
     post(node, "/gate-handoff/generic", &batch(&handoffs)).await?;
     let mut rejected = qualified("D-2");
     rejected["pg_handoff_verdict"] = "rejected".into();
-    rejected["pg_handoff_reason"] = "No timeline agreed with the buyer".into();
+    rejected["pg_handoff_reason"] = "No timeline".into();
     let verdict = deal_event("v-1", "updated", "D-2", "ae-7", rejected, buyer(), 100);
     post(node, "/gate-handoff/generic", &batch(&[verdict])).await?;
 
