@@ -3,8 +3,9 @@
 // request without the admin token, a page opened on a phone with what it logged and fetched, its
 // charts, its width, the screenshot, and the exit status.
 //
-// Used by report.mjs (the handoff report) and hygiene.mjs (the hygiene report). No browser is
-// ever downloaded: Debian's chromium package is used as it is.
+// Used by report.mjs (the handoff report), hygiene.mjs (the hygiene report) and rep.mjs (a rep's
+// own page, whose link is its credential: no token). No browser is ever downloaded: Debian's
+// chromium package is used as it is.
 
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -90,7 +91,7 @@ export async function open(browser, opts, phone) {
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
-    extraHTTPHeaders: { authorization: `Bearer ${opts.token}`, accept: "text/html" },
+    extraHTTPHeaders: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), accept: "text/html" },
   });
   const page = await context.newPage();
   // The page is one static document: an element that is not there at load never comes.

@@ -88,6 +88,12 @@ pub enum ErrorKind {
         "signature mismatch: the request (its body, method, path or URL) was changed, or signed with another secret"
     )]
     BadSignature,
+    /// A link to a rep's page that is missing a part, expired, altered or signed with another
+    /// key: refused without a word about any rep or deal.
+    #[error(
+        "this link does not open a page: it is incomplete, expired or altered; open the link in the latest notice pipeline-guard left you"
+    )]
+    RepLinkRefused,
     /// The request's credentials (a password or shared token) are not the configured ones.
     #[error("{what} does not match the one configured for this endpoint")]
     BadCredentials {
@@ -240,6 +246,7 @@ impl ErrorKind {
             ErrorKind::RepNotInCall { .. } => 422,
             ErrorKind::MissingSignature { .. }
             | ErrorKind::BadSignature
+            | ErrorKind::RepLinkRefused
             | ErrorKind::BadCredentials { .. }
             | ErrorKind::StaleTimestamp { .. } => 401,
             ErrorKind::WrongTenant { .. } => 403,
@@ -285,6 +292,7 @@ impl ErrorKind {
             ErrorKind::RepNotInCall { .. } => "rep_not_in_call",
             ErrorKind::MissingSignature { .. } => "missing_signature",
             ErrorKind::BadSignature => "bad_signature",
+            ErrorKind::RepLinkRefused => "rep_link_refused",
             ErrorKind::BadCredentials { .. } => "bad_credentials",
             ErrorKind::StaleTimestamp { .. } => "stale_timestamp",
             ErrorKind::WrongTenant { .. } => "wrong_tenant",

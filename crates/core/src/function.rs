@@ -100,6 +100,9 @@ pub struct Settings {
     /// Why the mode in force is shadow although `enforce` is configured (the CRM's data is not
     /// good enough to block anyone yet: [`crate::portfolio::enforcement`]).
     pub paused_because: Option<String>,
+    /// How notices link each rep to their own page; `None` while `rep_link_secret` is unset
+    /// (notices then carry no link).
+    pub rep_links: Option<crate::rep_page::link::RepLinks>,
 }
 
 impl Settings {
@@ -109,6 +112,7 @@ impl Settings {
             playbook,
             mode,
             paused_because: None,
+            rep_links: None,
         }
     }
 
@@ -122,6 +126,7 @@ impl Settings {
                 .fell_back()
                 .then(|| enforcement.why.clone())
                 .flatten(),
+            rep_links: self.rep_links.clone(),
         }
     }
 }

@@ -40,6 +40,9 @@
 //!   the hygiene report, and enforcement falling back to shadow while the data is poor.
 //! - `no_ranking` (tests only): every report and page that shows reps lists them by name and
 //!   ranks nobody.
+//! - [`rep_page`]: each rep's own page (open deals' scorecards, handoffs and verdicts, stale
+//!   deals, calls), through a signed link every notice to the rep carries; what the rep shares
+//!   with their manager.
 //! - [`mode`]: shadow (observe) or enforce (act).
 //! - [`install`]: when this install first decided, kept once: managers' per-rep views unlock a
 //!   set number of days after it.
@@ -115,6 +118,7 @@ pub mod placeholder;
 pub mod playbook;
 pub mod portfolio;
 pub mod ports;
+pub mod rep_page;
 pub mod review;
 pub mod scheduled;
 pub mod score;

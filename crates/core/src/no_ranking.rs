@@ -1,6 +1,7 @@
 //! No ranking, tested: every report and page that shows reps (the coaching report and the hygiene
 //! report, as JSON and as HTML) lists them by name, never by a figure, and shows no rank,
-//! percentile or leaderboard. The reps here are named so that their order by name is neither
+//! percentile or leaderboard; so do their rows a rep shared before the unlock; and the rep's own
+//! page names no other rep and ranks nothing, in JSON or HTML. The reps here are named so that their order by name is neither
 //! their order by score nor its reverse: a list sorted by any figure fails.
 
 use futures::executor::block_on;
@@ -164,6 +165,7 @@ fn the_hygiene_report_lists_owners_by_name_and_ranks_nobody() {
         portfolios: block_on(portfolios.all()).unwrap(),
         sweeps: Vec::new(),
         started: block_on(portfolios.first_decision()).unwrap(),
+        sharers: Default::default(),
     };
     let report = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
     let measurement = report.portfolios[0].measurement.as_ref().unwrap();
@@ -180,4 +182,75 @@ fn the_hygiene_report_lists_owners_by_name_and_ranks_nobody() {
         sorted(&positions(&page)),
         "owners in name order on the page"
     );
+}
+
+#[test]
+fn shared_rows_before_the_unlock_are_listed_by_name_and_rank_nobody() {
+    let db = Sqlite::in_memory();
+    let log = SqlHandoffs::new(&db);
+    block_on(log.create_tables()).unwrap();
+    let plan = [("zoe", 2), ("adam", 3), ("maya", 1)];
+    let mut records = Vec::new();
+    for (bdr, validated) in plan {
+        for n in 0..3 {
+            records.push(handoff(records.len(), bdr, n < validated));
+        }
+    }
+    block_on(log.record_handoffs(&records)).unwrap();
+    let playbook = Playbook::default_playbook();
+    for bdr in BY_NAME {
+        block_on(crate::rep_page::sharing::choose(
+            &db,
+            Crm::Hubspot,
+            bdr,
+            &[crate::rep_page::sharing::Section::Handoffs],
+            NOW,
+        ))
+        .unwrap();
+    }
+    let report = block_on(log.report(&ReportQuery::default(), &playbook, NOW)).unwrap();
+    let PerBdr::Hidden { shared, .. } = &report.per_bdr else {
+        panic!("still locked: {:?}", report.per_bdr)
+    };
+    let names: Vec<&str> = shared.iter().map(|r| r.bdr.as_str()).collect();
+    assert_eq!(names, BY_NAME);
+    no_rank_keys(&serde_json::to_value(&report).unwrap());
+    let page = crate::handoffs::html::render(&report);
+    no_rank_words(&page);
+    assert!(sorted(&positions(&page)), "shared rows in name order");
+}
+
+#[test]
+fn the_rep_s_own_page_names_no_other_rep_and_ranks_nothing() {
+    use crate::{
+        rep_page::{html, link::RepLinks, page::gather},
+        secret::Secret,
+    };
+    let db = Sqlite::in_memory();
+    let log = SqlHandoffs::new(&db);
+    block_on(log.create_tables()).unwrap();
+    block_on(crate::conversation::history::SqlCalls::new(&db).create_tables()).unwrap();
+    block_on(crate::review::sql::SqlReview::new(&db).create_tables()).unwrap();
+    block_on(SqlPortfolios::new(&db).create_tables()).unwrap();
+    let records: Vec<HandoffRecord> = BY_NAME
+        .iter()
+        .enumerate()
+        .map(|(i, bdr)| handoff(i, bdr, i % 2 == 0))
+        .collect();
+    block_on(log.record_handoffs(&records)).unwrap();
+    let links = RepLinks::new(Secret::new("k"), "https://hooks.example.com");
+    let link = links
+        .verify(Some(&links.query(Crm::Hubspot, "maya", NOW)), NOW)
+        .unwrap();
+    let page = block_on(gather(&db, &link, &unlocked(), NOW)).unwrap();
+    assert_eq!(page.handoffs.len(), 1);
+    let json = serde_json::to_value(&page).unwrap();
+    no_rank_keys(&json);
+    let text = json.to_string();
+    assert!(!text.contains("adam") && !text.contains("zoe"), "{text}");
+    let html = html::render(&page, &link.token);
+    no_rank_words(&html);
+    for other in ["adam", "zoe", "peer", "team average"] {
+        assert!(!html.contains(other), "{other} on the rep's page");
+    }
 }

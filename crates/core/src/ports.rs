@@ -117,3 +117,11 @@ pub trait Database {
         Dialect::Sqlite
     }
 }
+
+/// A database borrowed: several stores over one connection (the rep's page reads what each
+/// keeps).
+impl<D: Database> Database for &D {
+    async fn execute(&self, sql: &str, params: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>, Error> {
+        (**self).execute(sql, params).await
+    }
+}

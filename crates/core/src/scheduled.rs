@@ -50,7 +50,15 @@ pub async fn send_summaries<A: Adapter, D: Database>(
         .map(|s| s.write_back(playbook, settings.mode))
         .collect();
     let names = FieldNames::new(playbook, adapter.facts());
-    let results = pipeline::write_backs(adapter, &names, &write_backs, now, api).await;
+    let results = pipeline::write_backs(
+        adapter,
+        &names,
+        settings.rep_links.as_ref(),
+        &write_backs,
+        now,
+        api,
+    )
+    .await;
     let mut run = SummaryRun {
         week_start: Some(week_start(week)),
         bdrs: summaries.len(),

@@ -10,6 +10,8 @@
 //! left them in the review queue, which the case's scores are ranked among), `other_texts`
 //! (texts other records of the CRM hold, as `{"record": "D-2", "dimension": "pain", "text":
 //! "…"}`, a `"kind"` of `"lead"` for a lead's: kept as their hashes before the delivery), and
+//! `rep_links` (`{"secret": "…", "base": "https://hooks.example.com"}`: notices to people carry
+//! the signed link to their page, signed with that secret), and
 //! `request` with `secrets`: the
 //! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
 //! against; with those the case goes through the adapter's authentication too.
@@ -36,6 +38,8 @@ use pipeline_guard_core::{
     model::RecordKind,
     pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
+    rep_page::link::RepLinks,
+    secret::Secret,
     templates::{DimensionText, TextHash, TextHashes, memory::MemoryTextHashes},
     with_adapter,
 };
@@ -104,10 +108,16 @@ fn accept(
 
 fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
     let crm = adapter.crm();
-    let settings = Settings::new(
+    let mut settings = Settings::new(
         playbook(given),
         serde_json::from_value::<Mode>(given["mode"].clone()).expect("mode"),
     );
+    // `rep_links`: `{"secret": "…", "base": "https://…"}` signs the link to each rep's page that
+    // every notice to a person carries.
+    if let Some(links) = given["rep_links"].as_object() {
+        let field = |name: &str| links[name].as_str().expect("rep_links: secret and base");
+        settings.rep_links = Some(RepLinks::new(Secret::new(field("secret")), field("base")));
+    }
     let now = OffsetDateTime::parse(given["now"].as_str().expect("now"), &Rfc3339).expect("now");
     let review = MemoryReview::holding(match &given["review_scores"] {
         Value::Null => Vec::new(),
@@ -250,6 +260,7 @@ fn every_fixture_produces_its_expected_decision() {
                     "verdicts",
                     "review_scores",
                     "other_texts",
+                    "rep_links",
                 ] {
                     if !expected[given].is_null() {
                         produced[given] = expected[given].clone();

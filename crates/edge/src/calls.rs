@@ -30,9 +30,12 @@ use crate::{
 /// Note a posted call on `adapter`'s CRM.
 pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<String>, Error> {
     let (clock, now, crm) = (SpinClock::start(), OffsetDateTime::now_utc(), adapter.crm());
+    // Read before the request is consumed; what is wrong with it is said once the caller is known.
+    let links = crate::rep_page::links(&request).await;
     let body = authenticated(crm, request, now).await?;
     let upload = CallUpload::from_json(&body)?;
-    let settings = config::settings().await?;
+    let mut settings = (*config::settings().await?).clone();
+    settings.rep_links = links?;
     let analysing = std::time::Instant::now();
     let signals = upload.analyse(&settings.playbook)?;
     // The analysis alone, timed inside the component: what the bench holds to its target.
@@ -80,10 +83,17 @@ pub async fn call<A: Adapter>(adapter: &A, request: Request) -> Result<Response<
             .own_past(crm, &rep, upload.started_at, &upload.call_id)
             .await?;
         let write_back = note::note(&upload, &signals, &past, &settings.playbook);
-        pipeline::write_backs(adapter, &names, &[write_back], now, &api)
-            .await
-            .pop()
-            .unwrap_or_else(|| Err(Error::Store("the note was not written".to_owned())))?;
+        pipeline::write_backs(
+            adapter,
+            &names,
+            settings.rep_links.as_ref(),
+            &[write_back],
+            now,
+            &api,
+        )
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(Error::Store("the note was not written".to_owned())))?;
         calls.record(crm, &upload, &signals).await
     };
     if let Err(e) = noted.await {

@@ -163,3 +163,14 @@ pub async fn portfolios() -> Result<SqlPortfolios<SpinDatabase>, Error> {
     }
     Ok(portfolios)
 }
+
+/// The function's database as the reps' pages read it: every table they read or write is
+/// created first (the handoff log, the calls, the kept scorecards and stale deals, the sharing
+/// choices), whichever function created them so far.
+pub async fn rep_pages() -> Result<SpinDatabase, Error> {
+    handoffs().await?;
+    calls().await?;
+    review().await?;
+    portfolios().await?;
+    open().await
+}

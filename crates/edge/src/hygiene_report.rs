@@ -28,6 +28,7 @@ pub async fn report(request: &Request) -> Result<Response<String>, Error> {
         portfolios: portfolios.all().await?,
         sweeps: database::sweeps().await?.states().await?,
         started: portfolios.first_decision().await?,
+        sharers: portfolios.sharers().await?,
     };
     let report = report::report(
         &inputs,

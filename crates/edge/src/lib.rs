@@ -18,6 +18,8 @@
 //! - [`report`]: gate-handoff's coaching report (JSON, or HTML with inline SVG).
 //! - [`hygiene_report`]: flag-stale-deals' portfolio hygiene report (JSON, or HTML).
 //! - [`review`]: score-lead's review queue (JSON, or HTML).
+//! - [`rep_page`]: score-lead's page for each rep, through the signed link their notices carry,
+//!   and their sharing choices; the links notices carry.
 //! - [`enforcement`]: the mode a CRM's deliveries run in (enforce falls back to shadow while the
 //!   CRM's portfolio hygiene is below the threshold).
 //! - [`scheduled`]: routes a scheduler calls (the BDRs' weekly summaries).
@@ -35,6 +37,7 @@ pub mod enforcement;
 pub mod hygiene_report;
 pub mod kv;
 pub mod postgres;
+pub mod rep_page;
 pub mod report;
 pub mod respond;
 pub mod review;

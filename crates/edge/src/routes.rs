@@ -10,6 +10,8 @@
 //!   cause is fixed.
 //! - `GET /gate-handoff/report` (admin): the coaching report ([`crate::report`]).
 //! - `GET /score-lead/review` (admin): the records in review ([`crate::review`]).
+//! - `GET|POST /score-lead/me?…` (the rep's signed link): the rep's own page and their sharing
+//!   choices ([`crate::rep_page`]).
 //! - `GET /flag-stale-deals/report` (admin): the portfolio hygiene report
 //!   ([`crate::hygiene_report`]).
 //! - `POST /gate-handoff/<crm>/summaries` (sweep token): the BDRs' weekly summaries
@@ -36,6 +38,7 @@ use pipeline_guard_core::{
     ledger::{Ledger, Retention},
     outcome::DeliveryOutcome,
     pipeline::{self, Job, Ports},
+    rep_page::link::RepLinks,
     review::{NoReview, ReviewQueue},
     signature::credentials::verify_bearer,
     templates::{NoTextHashes, TextHashes},
@@ -89,6 +92,10 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
             crate::review::queue(&request).await
         }
         (["review"], _) if function == FunctionKind::ScoreLead => Err(allowed("GET")),
+        (["me"], http::Method::GET | http::Method::POST) if function == FunctionKind::ScoreLead => {
+            crate::rep_page::page(request).await
+        }
+        (["me"], _) if function == FunctionKind::ScoreLead => Err(allowed("GET, POST")),
         (["report"], _)
             if matches!(
                 function,
@@ -137,7 +144,8 @@ async fn route(function: FunctionKind, request: Request) -> Result<Response<Stri
         ([crm, "retry"], http::Method::POST) if Crm::from_name(crm).is_some() => {
             let crm = Crm::from_name(crm).unwrap_or(Crm::Generic);
             authorize(&request).await?;
-            Ok(with_adapter!(crm, adapter => retry(function, adapter).await))
+            let links = crate::rep_page::links(&request).await?;
+            Ok(with_adapter!(crm, adapter => retry(function, adapter, links).await))
         }
         ([crm] | [crm, "retry"], _) if Crm::from_name(crm).is_some() => Err(allowed("POST")),
         _ => Err(not_found(function, &path)),
@@ -286,9 +294,10 @@ async fn deliver<A: Adapter>(
     let configured = async {
         let credentials = adapter.credentials(&config::secrets(crm).await?)?;
         let url = crate::signed_url::of(&request).await?;
-        Ok::<_, Error>((credentials, url))
+        let links = crate::rep_page::links(&request).await?;
+        Ok::<_, Error>((credentials, url, links))
     };
-    let (credentials, url) = configured.await.map_err(|err| {
+    let (credentials, url, links) = configured.await.map_err(|err| {
         respond::log(&err);
         match err {
             Error::Config(_) => Error::Config(format!(
@@ -306,11 +315,15 @@ async fn deliver<A: Adapter>(
         body: &body,
     };
     let delivery = adapter.accept(&inbound, &credentials, now)?;
-    run(function, adapter, delivery, &clock, now).await
+    run(function, adapter, delivery, &clock, now, links).await
 }
 
 /// Handle the CRM's failed events again.
-async fn retry<A: Adapter>(function: FunctionKind, adapter: &A) -> Response<String> {
+async fn retry<A: Adapter>(
+    function: FunctionKind,
+    adapter: &A,
+    links: Option<RepLinks>,
+) -> Response<String> {
     let result = async {
         let clock = SpinClock::start();
         let now = OffsetDateTime::now_utc();
@@ -318,7 +331,15 @@ async fn retry<A: Adapter>(function: FunctionKind, adapter: &A) -> Response<Stri
         let events = ledger
             .reopen(function, adapter.crm(), RETRY_BATCH, now)
             .await?;
-        run(function, adapter, Delivery::webhook(events), &clock, now).await
+        run(
+            function,
+            adapter,
+            Delivery::webhook(events),
+            &clock,
+            now,
+            links,
+        )
+        .await
     }
     .await;
     if let Err(err) = &result {
@@ -333,6 +354,7 @@ async fn run<A: Adapter>(
     delivery: Delivery,
     clock: &SpinClock,
     now: OffsetDateTime,
+    links: Option<RepLinks>,
 ) -> Result<DeliveryOutcome, Error> {
     // Only gate-handoff keeps handoffs, only score-lead the review queue, and flag-stale-deals
     // scores nothing: none opens what it does not use.
@@ -343,7 +365,7 @@ async fn run<A: Adapter>(
                 review: &NoReview,
                 text_hashes: &database::text_hashes().await?,
             };
-            run_with(function, adapter, delivery, clock, now, kept).await
+            run_with(function, adapter, delivery, clock, now, links, kept).await
         }
         FunctionKind::ScoreLead => {
             let kept = Kept {
@@ -351,7 +373,7 @@ async fn run<A: Adapter>(
                 review: &database::review().await?,
                 text_hashes: &database::text_hashes().await?,
             };
-            run_with(function, adapter, delivery, clock, now, kept).await
+            run_with(function, adapter, delivery, clock, now, links, kept).await
         }
         FunctionKind::FlagStaleDeals => {
             let kept = Kept {
@@ -359,7 +381,7 @@ async fn run<A: Adapter>(
                 review: &NoReview,
                 text_hashes: &NoTextHashes,
             };
-            run_with(function, adapter, delivery, clock, now, kept).await
+            run_with(function, adapter, delivery, clock, now, links, kept).await
         }
     }
 }
@@ -377,11 +399,20 @@ async fn run_with<A: Adapter, H: HandoffLog, R: ReviewQueue, T: TextHashes>(
     delivery: Delivery,
     clock: &SpinClock,
     now: OffsetDateTime,
+    links: Option<RepLinks>,
     kept: Kept<'_, H, R, T>,
 ) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
     let settings =
         crate::enforcement::settings_for(function, crm, config::settings().await?).await?;
+    let settings = match links {
+        Some(links) => {
+            let mut settings = (*settings).clone();
+            settings.rep_links = Some(links);
+            std::sync::Arc::new(settings)
+        }
+        None => settings,
+    };
     let store = KvStore::default_store();
     let ledger = database::ledger().await?;
     let client = HttpCrm::new(crm, &store);

@@ -43,7 +43,7 @@ impl Call {
         Ok(Call {
             clock: SpinClock::start(),
             now: OffsetDateTime::now_utc(),
-            settings: config::settings().await?,
+            settings: crate::rep_page::with_links(config::settings().await?, request).await?,
             store: KvStore::default_store(),
         })
     }

@@ -50,7 +50,7 @@ fn signed_url(
 /// `public_base_url` checked: `None` when empty, else `http(s)://host[:port][/prefix]` without
 /// its trailing slash. Anything else (no scheme, a query, spaces) is a configuration error
 /// naming the variable: a wrong base would refuse every signed request.
-fn public_base(text: &str) -> Result<Option<&str>, Error> {
+pub(crate) fn public_base(text: &str) -> Result<Option<&str>, Error> {
     let base = text.trim().trim_end_matches('/');
     if base.is_empty() {
         return Ok(None);

@@ -17,6 +17,7 @@ use crate::{
     hygiene::Check,
     playbook::{ChecklistWeights, Playbook, rollout::PerRep},
     portfolio::{CheckFigure, OwnerRow, UNKNOWN_OWNER},
+    rep_page::sharing::Sharers,
 };
 
 /// The checklist across the export.
@@ -90,18 +91,21 @@ pub fn hygiene(
             figures.hygiene_pct
         )
     };
-    let per_owner = playbook
-        .rollout
-        // An audit runs before the install decides anything: the rollout's clock has not started.
-        .hidden(
-            now,
-            None,
-            "owner",
-            "each owner sees the flags on their own deals first",
-        )
-        .unwrap_or_else(|| PerRep::Shown {
-            rows: owners(&all, &sampled),
-        });
+    // An audit runs before the install decides anything: the rollout's clock has not started,
+    // and no rep has chosen to share anything yet.
+    let nobody = Sharers::nobody();
+    let visibility = playbook.rollout.per_rep(
+        now,
+        None,
+        "owner",
+        "each owner sees the flags on their own deals first",
+        &nobody,
+    );
+    let per_owner = if visibility.open() {
+        visibility.view(owners(&all, &sampled))
+    } else {
+        visibility.view(Vec::new())
+    };
     HygieneAudit {
         threshold,
         sampled: self::figures(&sampled, weights),

@@ -11,7 +11,7 @@ use std::{
 use crate::{
     conversation, handoffs, ledger, portfolio,
     ports::{Dialect, SqlValue},
-    review, sweep, templates,
+    rep_page, review, sweep, templates,
 };
 
 /// The server's URL, or `None` after saying why the test does not run.
@@ -78,6 +78,7 @@ fn every_schema() -> Vec<&'static str> {
         review::sql::SCHEMA,
         templates::sql::SCHEMA,
         portfolio::SCHEMA,
+        rep_page::kept::SCHEMA,
     ]
     .concat()
     .into_iter()
@@ -86,6 +87,7 @@ fn every_schema() -> Vec<&'static str> {
         conversation::history::SCHEMA,
         sweep::lease::SCHEMA,
         sweep::untold::SCHEMA,
+        rep_page::sharing::SCHEMA,
     ])
     .collect()
 }

@@ -212,7 +212,15 @@ pub async fn remind<A: Adapter, D: Database>(
         .map(|a| a.write_back(&settings.playbook, settings.mode))
         .collect();
     let names = FieldNames::new(&settings.playbook, adapter.facts());
-    let results = pipeline::write_backs(adapter, &names, &write_backs, now, api).await;
+    let results = pipeline::write_backs(
+        adapter,
+        &names,
+        settings.rep_links.as_ref(),
+        &write_backs,
+        now,
+        api,
+    )
+    .await;
     let mut reminded = Reminded::default();
     let mut refused = Vec::new();
     for (awaited, result) in mine.into_iter().zip(results) {

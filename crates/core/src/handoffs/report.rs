@@ -1,8 +1,9 @@
 //! The coaching report: what became of the team's handoffs, week by week, and what to coach.
 //!
-//! Built for the people it is about: team totals always; figures per BDR only from the playbook's
-//! `[rollout] manager_view_from`, sorted by the BDR, each with the one dimension to coach next,
-//! never a rank or a score per rep; and what the figures do not measure, said on the report.
+//! Built for the people it is about: team totals always; figures per BDR only once the rollout
+//! unlocks them (before that, a BDR's row only while that BDR shares it), sorted by the BDR,
+//! each with the one dimension to coach next, never a rank or a score per rep; and what the
+//! figures do not measure, said on the report.
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -14,6 +15,7 @@ use crate::{
     Error,
     playbook::{Playbook, rollout::PerRep},
     ports::{Database, SqlValue},
+    rep_page::sharing::{self, Section},
     statement::{integer, text},
 };
 
@@ -235,17 +237,18 @@ impl<D: Database> SqlHandoffs<D> {
             })
             .collect();
         let started = crate::install::first_decision(&self.db).await?;
-        let per_bdr = match playbook.rollout.hidden(
+        let sharers = sharing::sharers(&self.db, Section::Handoffs).await?;
+        let visibility = playbook.rollout.per_rep(
             now,
             started,
             "BDR",
             "each BDR sees their own weekly summary first",
-        ) {
-            Some(hidden) => hidden,
-            None => PerBdr::Shown {
-                rows: self.per_bdr(&window, playbook).await?,
-            },
-        };
+            &sharers,
+        );
+        let rows = self
+            .per_bdr(&window, playbook, |crm, bdr| visibility.shows(crm, bdr))
+            .await?;
+        let per_bdr = visibility.view(rows);
         let waits = self
             .sum(&window, "pg_roll_waits", "hours", "SUM(n)")
             .await?;
@@ -385,24 +388,41 @@ impl<D: Database> SqlHandoffs<D> {
             .collect())
     }
 
-    /// One row per BDR, sorted by BDR, each with the dimension lacked most often.
-    async fn per_bdr(&self, window: &Window, playbook: &Playbook) -> Result<Vec<BdrRow>, Error> {
+    /// One row per BDR `shown` allows (by CRM and BDR), sorted by BDR, each with the dimension
+    /// lacked most often.
+    async fn per_bdr(
+        &self,
+        window: &Window,
+        playbook: &Playbook,
+        shown: impl Fn(&str, &str) -> bool,
+    ) -> Result<Vec<BdrRow>, Error> {
         let gaps = self
-            .sum(window, "pg_roll_gaps", "bdr, dimension", "SUM(n)")
+            .sum(window, "pg_roll_gaps", "crm, bdr, dimension", "SUM(n)")
             .await?;
-        let mut coach: BTreeMap<String, (u64, String)> = BTreeMap::new();
+        let mut lacked: BTreeMap<(String, String), u64> = BTreeMap::new();
         for (key, n) in gaps {
-            let (bdr, dimension, n) = (text(&key[0])?, text(&key[1])?, count(&n[0]));
+            let (crm, bdr, dimension) = (text(&key[0])?, text(&key[1])?, text(&key[2])?);
+            if shown(&crm, &bdr) {
+                *lacked.entry((bdr, dimension)).or_default() += count(&n[0]);
+            }
+        }
+        let mut coach: BTreeMap<String, (u64, String)> = BTreeMap::new();
+        for ((bdr, dimension), n) in lacked {
             let best = coach.entry(bdr).or_insert((0, String::new()));
-            // Most often lacked; on a tie, the first dimension by key (rows come sorted).
+            // Most often lacked; on a tie, the first dimension by key (the map is sorted).
             if n > best.0 {
                 *best = (n, dimension);
             }
         }
-        let rows = self.sum(window, "pg_roll_bdrs", "bdr", COUNTS).await?;
-        let mut bdrs = Vec::with_capacity(rows.len());
-        for (key, n) in rows {
-            let bdr = text(&key[0])?;
+        let mut by_bdr: BTreeMap<String, Counts> = BTreeMap::new();
+        for (key, n) in self.sum(window, "pg_roll_bdrs", "crm, bdr", COUNTS).await? {
+            let (crm, bdr) = (text(&key[0])?, text(&key[1])?);
+            if shown(&crm, &bdr) {
+                by_bdr.entry(bdr).or_default().add(&counts(&n));
+            }
+        }
+        let mut bdrs = Vec::with_capacity(by_bdr.len());
+        for (bdr, counts) in by_bdr {
             bdrs.push(BdrRow {
                 coach_next: coach
                     .get(&bdr)
@@ -412,7 +432,7 @@ impl<D: Database> SqlHandoffs<D> {
                 } else {
                     bdr
                 },
-                counts: counts(&n),
+                counts,
             });
         }
         bdrs.sort_by(|a, b| a.bdr.cmp(&b.bdr));

@@ -88,7 +88,11 @@ impl<D: Database> SqlHandoffs<D> {
             .iter()
             .chain(super::rollup::SCHEMA)
             .copied()
-            .chain([super::reminder::SCHEMA, crate::install::SCHEMA])
+            .chain([
+                super::reminder::SCHEMA,
+                crate::install::SCHEMA,
+                crate::rep_page::sharing::SCHEMA,
+            ])
             .collect();
         create_missing(&self.db, &statements).await
     }

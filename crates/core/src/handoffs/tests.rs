@@ -273,7 +273,7 @@ fn per_bdr_rows_unlock_45_days_after_the_install_first_decided() {
                 .unwrap();
         match &report.per_bdr {
             PerBdr::Shown { rows } => assert!(shown && rows.len() == 2, "{rows:?}"),
-            PerBdr::Hidden { from, why } => {
+            PerBdr::Hidden { from, why, .. } => {
                 assert!(!shown, "{why}");
                 assert_eq!(*from, Some(NOW.date() + time::Duration::days(1)));
                 assert!(why.contains("unlock_after_days"), "{why}");
@@ -291,7 +291,7 @@ fn per_bdr_rows_show_only_from_the_rollout_date_sorted_by_bdr_with_one_thing_to_
     assert!(matches!(report.per_bdr, PerBdr::Hidden { from: None, .. }));
     playbook.rollout.manager_view_from = Some(date!(2026 - 12 - 01));
     let report = block_on(log.report(&ReportQuery::default(), &playbook, NOW)).unwrap();
-    let PerBdr::Hidden { from, why } = &report.per_bdr else {
+    let PerBdr::Hidden { from, why, .. } = &report.per_bdr else {
         panic!("{:?}", report.per_bdr)
     };
     assert_eq!(*from, Some(date!(2026 - 12 - 01)));
@@ -509,4 +509,59 @@ fn the_weekly_summary_is_the_bdr_s_own_task_on_no_deal_in_every_crm() {
     // In shadow mode a note, on the deal last handed off: no task anywhere.
     let shadow = summary.write_back(&Playbook::default_playbook(), Mode::Shadow);
     assert!(!shadow.personal && shadow.record_id == "D3" && !shadow.notices[0].is_task());
+}
+
+#[test]
+fn before_the_unlock_a_bdr_s_row_shows_while_they_share_it_and_goes_when_withdrawn() {
+    use crate::rep_page::sharing::{Section, choose};
+    let log = log();
+    seed(&log);
+    let playbook = Playbook::default_playbook();
+    block_on(choose(
+        &log.db,
+        Crm::Hubspot,
+        "zoe",
+        &[Section::Handoffs],
+        NOW,
+    ))
+    .unwrap();
+    // Sharing in another CRM, or another section, shows nothing here.
+    block_on(choose(
+        &log.db,
+        Crm::Pipedrive,
+        "adam",
+        &[Section::Handoffs],
+        NOW,
+    ))
+    .unwrap();
+    block_on(choose(
+        &log.db,
+        Crm::Hubspot,
+        "adam",
+        &[Section::Hygiene],
+        NOW,
+    ))
+    .unwrap();
+    let report = block_on(log.report(&ReportQuery::default(), &playbook, NOW)).unwrap();
+    let PerBdr::Hidden { shared, why, .. } = &report.per_bdr else {
+        panic!("still locked: {:?}", report.per_bdr)
+    };
+    assert!(why.contains("Team totals only"), "{why}");
+    let rows: Vec<_> = shared
+        .iter()
+        .map(|r| (r.bdr.as_str(), r.counts.attempted, r.coach_next.as_deref()))
+        .collect();
+    assert_eq!(rows, [("zoe", 3, Some("Pain"))]);
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(!json.contains("adam"), "{json}");
+    let page = crate::handoffs::html::render(&report);
+    assert!(page.contains(">zoe<") && !page.contains("adam"), "{page}");
+
+    block_on(choose(&log.db, Crm::Hubspot, "zoe", &[], NOW)).unwrap();
+    let report = block_on(log.report(&ReportQuery::default(), &playbook, NOW)).unwrap();
+    assert!(
+        matches!(&report.per_bdr, PerBdr::Hidden { shared, .. } if shared.is_empty()),
+        "withdrawn at once: {:?}",
+        report.per_bdr
+    );
 }

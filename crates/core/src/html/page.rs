@@ -1,4 +1,4 @@
-//! The page around a report's sections (one document, its only style inline, nothing fetched)
+//! The page around a report's sections (and the rep's page's) (one document, its only style inline, nothing fetched)
 //! and the blocks they are built of.
 
 use super::escape;
@@ -61,6 +61,15 @@ details{margin:.5rem 0}\
 h3{font-size:1rem;margin:1rem 0 .25rem}\
 .alert{background:#fff4e5;border-left:4px solid #e69f00;padding:.5rem .75rem;margin:.5rem 0}\
 summary{cursor:pointer;color:#0b5394}\
+.items{list-style:none;padding:0;margin:0}\
+.items>li{background:var(--panel);border-radius:.5rem;padding:.6rem .75rem;margin:.5rem 0;\
+overflow-wrap:anywhere}\
+.items h3{margin:0 0 .25rem}\
+.items ul{padding-left:1.25rem;margin:.25rem 0}\
+.choice{display:flex;gap:.6rem;align-items:flex-start;padding:.6rem 0;min-height:44px}\
+.choice input{width:1.35rem;height:1.35rem;flex:none;margin:.1rem 0 0}\
+button{font:inherit;min-height:44px;padding:.5rem 1rem;border-radius:.5rem;\
+border:1px solid #0b5394;background:#0b5394;color:#fff}\
 ";
 
 /// A figure of the summary: its label, the figure, a note under it.

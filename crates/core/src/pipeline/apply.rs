@@ -11,6 +11,7 @@ use crate::{
         adapter::{Adapter, BatchCall},
     },
     ports::{Clock, CrmClient},
+    rep_page::link::RepLinks,
     writeback::WriteBack,
 };
 
@@ -50,27 +51,34 @@ pub(super) async fn apply<A: Adapter>(
         .iter()
         .map(|d| d.held.clone().map_or(Ok(d.write_back.as_ref()), Err))
         .collect();
-    write(adapter, names, job.now, planned, api).await
+    let links = job.settings.rep_links.as_ref();
+    write(adapter, names, links, job.now, planned, api).await
 }
 
 /// Carry out write-backs that were not decided from a delivery (a scheduled summary, a sweep),
-/// batched as a delivery's are: the calls made for each, or why it failed.
+/// batched as a delivery's are, their notices to people linking to the reps' pages when `links`
+/// are configured: the calls made for each, or why it failed.
 pub async fn write_backs<A: Adapter>(
     adapter: &A,
     names: &FieldNames,
+    links: Option<&RepLinks>,
     write_backs: &[WriteBack],
     now: time::OffsetDateTime,
     api: &Api<'_, impl CrmClient, impl Clock>,
 ) -> Vec<Result<Vec<String>, Error>> {
     let planned = write_backs.iter().map(|wb| Ok(Some(wb))).collect();
-    write(adapter, names, now, planned, api).await.results
+    write(adapter, names, links, now, planned, api)
+        .await
+        .results
 }
 
 /// Carry out `planned` write-backs (an error: one held back; `None`: nothing to write), their
-/// fields renamed to the CRM's `names` first: the one place a write-back leaves the playbook's.
+/// fields renamed to the CRM's `names` first and each notice to a person given the link to their
+/// page: the one place a write-back leaves the playbook's, and a notice gets its link.
 async fn write<A: Adapter>(
     adapter: &A,
     names: &FieldNames,
+    links: Option<&RepLinks>,
     now: time::OffsetDateTime,
     planned: Vec<Result<Option<&WriteBack>, Error>>,
     api: &Api<'_, impl CrmClient, impl Clock>,
@@ -87,6 +95,9 @@ async fn write<A: Adapter>(
         .map(|(i, wb)| {
             let mut wb = wb.clone();
             names.rename(wb.record_kind, &mut wb);
+            if let Some(links) = links {
+                links.add_to(adapter.crm(), &mut wb, now);
+            }
             (i, wb)
         })
         .collect();

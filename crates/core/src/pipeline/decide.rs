@@ -7,6 +7,7 @@ use crate::{
     crm::FieldNames,
     crm_id::Crm,
     function::Decision,
+    rep_page::card::DealCard,
     review::{self, LatestScore, Ranking, ReviewQueue, Standing},
     writeback::WriteBack,
 };
@@ -151,6 +152,14 @@ async fn rank(
     };
     let latest: Vec<LatestScore> = scores.iter().map(|(_, s)| s.clone()).collect();
     let standings = review.rank(&latest, &ranking).await?;
+    let cards: Vec<DealCard> = scores
+        .iter()
+        .filter_map(|(i, _)| match &decided[*i].decision {
+            Decision::Scored(card) => DealCard::of(&decided[*i].fresh.event.record, card, job.now),
+            _ => None,
+        })
+        .collect();
+    review.keep_cards(crm, &cards).await?;
     for ((i, _), standing) in scores.iter().zip(standings) {
         let d = &mut decided[*i];
         if let Decision::Scored(card) = &mut d.decision {

@@ -3,11 +3,15 @@
 //! Reps first: managers' views show team totals only ([`PerRep`]) until `unlock_after_days`
 //! (default 45, allowed 30 to 60) after the install's first recorded decision
 //! ([`crate::install`]), or from an explicit `manager_view_from` date when a team sets one.
+//! Until then a rep's rows show only for the sections that rep chose to share
+//! ([`crate::rep_page::sharing`]).
 //! Meanwhile each BDR gets a weekly summary of their own handoffs and each owner the flags on
 //! their own deals.
 
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
+
+use crate::rep_page::sharing::Sharers;
 
 /// Days after the first decision managers' views unlock, by default.
 pub const DEFAULT_UNLOCK_AFTER_DAYS: u16 = 45;
@@ -66,18 +70,24 @@ impl Rollout {
         }
     }
 
-    /// A report's figures per rep at `now`: `None` when they may be shown, else the hidden view
-    /// saying when they open and why, naming the `reps` (`BDR`) and what they get `meanwhile`
-    /// (`each BDR sees their own weekly summary first`).
-    pub fn hidden<R>(
+    /// What a manager's view shows per rep at `now`: every rep's rows once the view is open;
+    /// before that, only the rows of the reps among `sharers` (those who chose to share this
+    /// view's section on their own page), with why the others are hidden and when they open,
+    /// naming the `reps` (`BDR`) and what they get `meanwhile` (`each BDR sees their own weekly
+    /// summary first`).
+    pub fn per_rep<'a>(
         &self,
         now: OffsetDateTime,
         started: Option<OffsetDateTime>,
         reps: &str,
         meanwhile: &str,
-    ) -> Option<PerRep<R>> {
+        sharers: &'a Sharers,
+    ) -> Visibility<'a> {
         if self.manager_view_open(now, started) {
-            return None;
+            return Visibility {
+                hidden: None,
+                sharers,
+            };
         }
         let from = self.opens_on(started);
         let why = match (self.manager_view_from, started, from) {
@@ -94,7 +104,10 @@ impl Rollout {
                 self.unlock_after_days
             ),
         };
-        Some(PerRep::Hidden { from, why })
+        Visibility {
+            hidden: Some((from, why)),
+            sharers,
+        }
     }
 
     /// What is wrong with the table, each as `path: problem`.
@@ -111,6 +124,38 @@ impl Rollout {
     }
 }
 
+/// Which reps' rows a manager's view shows at one moment ([`Rollout::per_rep`]).
+#[derive(Debug, Clone)]
+pub struct Visibility<'a> {
+    /// While the view is closed: the day it opens and why.
+    hidden: Option<(Option<Date>, String)>,
+    sharers: &'a Sharers,
+}
+
+impl Visibility<'_> {
+    /// Whether every rep's rows show (the team's view is open).
+    pub fn open(&self) -> bool {
+        self.hidden.is_none()
+    }
+
+    /// Whether the row of `rep` of `crm` may be shown.
+    pub fn shows(&self, crm: &str, rep: &str) -> bool {
+        self.hidden.is_none() || self.sharers.include(crm, rep)
+    }
+
+    /// The view of `rows`, each of a rep [`Visibility::shows`] allows, sorted by rep.
+    pub fn view<R>(self, rows: Vec<R>) -> PerRep<R> {
+        match self.hidden {
+            None => PerRep::Shown { rows },
+            Some((from, why)) => PerRep::Hidden {
+                from,
+                why,
+                shared: rows,
+            },
+        }
+    }
+}
+
 /// Figures per rep on a report, or why there are none yet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "view", rename_all = "snake_case")]
@@ -122,6 +167,9 @@ pub enum PerRep<R> {
         from: Option<Date>,
         /// Why, in words.
         why: String,
+        /// The rows of the reps who chose to share them, sorted by rep.
+        #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+        shared: Vec<R>,
     },
     /// One row per rep, sorted by rep (never by a figure).
     Shown {
@@ -201,31 +249,74 @@ mod tests {
         let started = Some(datetime!(2026-12-07 15:00 UTC));
         assert_eq!(rollout.opens_on(started), Some(date!(2027 - 01 - 21)));
         let day_before = datetime!(2027-01-20 23:59 UTC);
-        let Some(PerRep::<()>::Hidden { from, why }) = rollout.hidden(
-            day_before,
-            started,
-            "BDR",
-            "each BDR sees their own summary first",
-        ) else {
+        let nobody = Sharers::nobody();
+        let PerRep::Hidden { from, why, shared } = rollout
+            .per_rep(
+                day_before,
+                started,
+                "BDR",
+                "each BDR sees their own summary first",
+                &nobody,
+            )
+            .view(Vec::<()>::new())
+        else {
             panic!("hidden the day before")
         };
         assert_eq!(from, Some(date!(2027 - 01 - 21)));
+        assert!(shared.is_empty());
         assert!(
             why.contains("until 2027-01-21")
                 && why.contains("45 days after this install's first decision on 2026-12-07"),
             "{why}"
         );
-        assert!(
+        assert!(matches!(
             rollout
-                .hidden::<()>(datetime!(2027-01-21 00:00 UTC), started, "BDR", "")
-                .is_none()
-        );
-        let Some(PerRep::<()>::Hidden { from: None, why }) =
-            rollout.hidden(day_before, None, "owner", "x")
+                .per_rep(datetime!(2027-01-21 00:00 UTC), started, "BDR", "", &nobody)
+                .view(vec![()]),
+            PerRep::Shown { .. }
+        ));
+        let PerRep::Hidden {
+            from: None, why, ..
+        } = rollout
+            .per_rep(day_before, None, "owner", "x", &nobody)
+            .view(Vec::<()>::new())
         else {
             panic!("hidden before any decision")
         };
         assert!(why.contains("nothing has been decided yet"), "{why}");
+    }
+
+    #[test]
+    fn before_the_unlock_a_rep_s_row_shows_only_when_that_rep_shares_it() {
+        let rollout = Rollout::default();
+        let started = Some(datetime!(2026-12-07 15:00 UTC));
+        let sharers: Sharers = [("hubspot".to_owned(), "u-1".to_owned())]
+            .into_iter()
+            .collect();
+        let before = rollout.per_rep(
+            datetime!(2026-12-20 10:00 UTC),
+            started,
+            "BDR",
+            "",
+            &sharers,
+        );
+        assert!(before.shows("hubspot", "u-1"));
+        assert!(!before.shows("hubspot", "u-2") && !before.shows("pipedrive", "u-1"));
+        let PerRep::Hidden { shared, .. } = before.view(vec!["u-1"]) else {
+            panic!("still hidden for the others")
+        };
+        assert_eq!(shared, ["u-1"]);
+        let after = rollout.per_rep(
+            datetime!(2027-01-21 00:00 UTC),
+            started,
+            "BDR",
+            "",
+            &sharers,
+        );
+        assert!(
+            after.shows("hubspot", "u-2"),
+            "the team's unlock shows everyone"
+        );
     }
 
     #[test]

@@ -191,39 +191,48 @@ fn checks(id: &str, m: &Measurement) -> String {
 
 fn per_owner(id: &str, per_owner: &PerRep<OwnerRow>) -> String {
     let (view, body) = match per_owner {
-        PerRep::Hidden { why, .. } => ("hidden", format!("<p>{}</p>", escape(why))),
+        PerRep::Hidden { why, shared, .. } if shared.is_empty() => {
+            ("hidden", format!("<p>{}</p>", escape(why)))
+        }
+        PerRep::Hidden { why, shared, .. } => (
+            "hidden",
+            format!(
+                "<p>{}</p><p class=\"hint\">Shared by their own choice, on their own page:</p>{}",
+                escape(why),
+                owner_table(shared)
+            ),
+        ),
         PerRep::Shown { rows } if rows.is_empty() => (
             "shown",
             "<p class=\"empty\">No measured deal has an owner.</p>".to_owned(),
         ),
         PerRep::Shown { rows } => {
-            let rows = rows.iter().map(|r| {
-                let fix = r.fix_first.map_or_else(
-                    || "nothing failing".to_owned(),
-                    |c| format!("fix first: <strong>{}</strong>", escape(c.label())),
-                );
-                format!(
-                    "<tr><th scope=\"row\">{}</th><td>{} · {} %<br>{fix}</td></tr>",
-                    escape(&r.owner),
-                    times(r.deals, "deal"),
-                    r.hygiene_pct,
-                )
-            });
             let intro = "<p class=\"hint\">Sorted by owner. For fixing each owner's data, not \
                          for comparing owners: the check to fix first is the one their deals \
                          fail most often.</p>";
-            (
-                "shown",
-                format!(
-                    "{intro}{}",
-                    table(&["Owner", "Deals, hygiene, and what to fix first"], rows)
-                ),
-            )
+            ("shown", format!("{intro}{}", owner_table(rows)))
         }
     };
     format!(
         "<div id=\"{id}-per-owner\" class=\"per-owner\" data-view=\"{view}\"><h3>Per owner</h3>{body}</div>"
     )
+}
+
+/// The owners' rows, in the order given (by owner).
+fn owner_table(rows: &[OwnerRow]) -> String {
+    let rows = rows.iter().map(|r| {
+        let fix = r.fix_first.map_or_else(
+            || "nothing failing".to_owned(),
+            |c| format!("fix first: <strong>{}</strong>", escape(c.label())),
+        );
+        format!(
+            "<tr><th scope=\"row\">{}</th><td>{} · {} %<br>{fix}</td></tr>",
+            escape(&r.owner),
+            times(r.deals, "deal"),
+            r.hygiene_pct,
+        )
+    });
+    table(&["Owner", "Deals, hygiene, and what to fix first"], rows)
 }
 
 /// A sweep under way, said under the figures of the last one that ended (if any).

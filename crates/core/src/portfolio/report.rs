@@ -2,8 +2,9 @@
 //! the rollout date) by owner, the sweep under way, and whether the gate may block.
 //!
 //! Built for the people it is about, as the handoff report is: team figures always; figures per
-//! owner only from `[rollout] manager_view_from`, sorted by owner, each with the check to fix
-//! first, never a rank; and what the figures do not measure, said on the report.
+//! owner only once the rollout unlocks them (before that, an owner's row only while that owner
+//! shares it), sorted by owner, each with the check to fix first, never a rank; and what the
+//! figures do not measure, said on the report.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -16,6 +17,7 @@ use crate::{
     crm_id::Crm,
     mode::Mode,
     playbook::{Playbook, rollout::PerRep},
+    rep_page::sharing::Sharers,
     sweep::SweepState,
 };
 
@@ -131,6 +133,8 @@ pub struct Inputs {
     pub sweeps: Vec<(Crm, SweepState)>,
     /// The install's first decision, from which managers' views unlock ([`crate::install`]).
     pub started: Option<OffsetDateTime>,
+    /// The owners who share their deals' hygiene before the unlock ([`crate::rep_page::sharing`]).
+    pub sharers: Sharers,
 }
 
 /// The report at `now` under `playbook` with `configured` mode, for `crm` or every CRM swept.
@@ -157,7 +161,7 @@ pub fn report(
             PortfolioView {
                 crm: crm.name().to_owned(),
                 enforcement: enforcement::decide(crm, configured, rules, portfolio),
-                measurement: portfolio.map(|p| measurement(p, playbook, inputs.started, now)),
+                measurement: portfolio.map(|p| measurement(p, playbook, inputs, now)),
                 sweep: inputs
                     .sweeps
                     .iter()
@@ -179,20 +183,23 @@ pub fn report(
 fn measurement(
     p: &Portfolio,
     playbook: &Playbook,
-    started: Option<OffsetDateTime>,
+    inputs: &Inputs,
     now: OffsetDateTime,
 ) -> Measurement {
-    let per_owner = playbook
-        .rollout
-        .hidden(
-            now,
-            started,
-            "owner",
-            "each owner sees the flags on their own deals first",
-        )
-        .unwrap_or_else(|| PerRep::Shown {
-            rows: p.owners.clone(),
-        });
+    let visibility = playbook.rollout.per_rep(
+        now,
+        inputs.started,
+        "owner",
+        "each owner sees the flags on their own deals first",
+        &inputs.sharers,
+    );
+    let rows = p
+        .owners
+        .iter()
+        .filter(|row| visibility.shows(&p.crm, &row.owner))
+        .cloned()
+        .collect();
+    let per_owner = visibility.view(rows);
     Measurement {
         measured_at: p.measured_at,
         open_deals: p.open_deals,

@@ -13,6 +13,10 @@ use crate::{
     install,
     playbook::Playbook,
     ports::{Database, SqlValue},
+    rep_page::{
+        kept::{self, StaleDeal},
+        sharing::{self, Section, Sharers},
+    },
     statement::{count_where, create_missing, integer, rows},
 };
 
@@ -62,8 +66,23 @@ impl<D: Database> SqlPortfolios<D> {
 
     /// Create the tables that do not exist yet (one read when they all do).
     pub async fn create_tables(&self) -> Result<(), Error> {
-        let statements: Vec<&str> = SCHEMA.iter().copied().chain([install::SCHEMA]).collect();
+        let statements: Vec<&str> = SCHEMA
+            .iter()
+            .chain(kept::SCHEMA)
+            .copied()
+            .chain([install::SCHEMA, sharing::SCHEMA])
+            .collect();
         create_missing(&self.db, &statements).await
+    }
+
+    /// Keep the sweep's judgement of `deals` for their owners' pages ([`kept::keep_stale`]).
+    pub async fn keep_stale(&self, crm: Crm, deals: &[StaleDeal]) -> Result<(), Error> {
+        kept::keep_stale(&self.db, crm, deals).await
+    }
+
+    /// The owners who share their deals' hygiene with their manager ([`sharing`]).
+    pub async fn sharers(&self) -> Result<Sharers, Error> {
+        sharing::sharers(&self.db, Section::Hygiene).await
     }
 
     /// The install's first decision ([`install`]), from which managers' views unlock.

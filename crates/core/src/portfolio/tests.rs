@@ -276,6 +276,7 @@ fn the_report_shows_owners_only_from_the_rollout_date_and_every_crm_asked_for() 
             },
         )],
         started: Some(NOW - time::Duration::days(44)),
+        sharers: Default::default(),
     };
     let r = report::report(&inputs, &playbook, Mode::Enforce, None, NOW);
     assert_eq!(r.portfolios.len(), 1, "only CRMs swept");
@@ -331,6 +332,7 @@ fn the_page_says_why_blocking_is_paused_escapes_owners_and_runs_no_script() {
         portfolios: vec![measured(62)],
         sweeps: Vec::new(),
         started: None,
+        sharers: Default::default(),
     };
     let page = html::render(&report::report(
         &inputs,
@@ -376,4 +378,41 @@ fn a_deals_hygiene_is_read_from_its_checklist() {
             "a check's key is its JSON name"
         );
     }
+}
+
+#[test]
+fn before_the_unlock_an_owner_s_row_shows_only_while_they_share_their_hygiene() {
+    let playbook = Playbook::default_playbook();
+    let inputs = Inputs {
+        portfolios: vec![measured(62)],
+        sweeps: Vec::new(),
+        started: Some(NOW - time::Duration::days(10)),
+        sharers: [("hubspot".to_owned(), "<u-9>".to_owned())]
+            .into_iter()
+            .collect(),
+    };
+    let r = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
+    let PerRep::Hidden { shared, why, .. } =
+        &r.portfolios[0].measurement.as_ref().unwrap().per_owner
+    else {
+        panic!("still locked")
+    };
+    assert!(why.contains("Team totals only"), "{why}");
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0].owner, "<u-9>");
+    let page = crate::portfolio::html::render(&r);
+    assert!(page.contains("Shared by their own choice") && page.contains("&lt;u-9&gt;"));
+
+    let other_crm = Inputs {
+        sharers: [("pipedrive".to_owned(), "<u-9>".to_owned())]
+            .into_iter()
+            .collect(),
+        ..inputs.clone()
+    };
+    let r = report::report(&other_crm, &playbook, Mode::Shadow, None, NOW);
+    assert!(matches!(
+        &r.portfolios[0].measurement.as_ref().unwrap().per_owner,
+        PerRep::Hidden { shared, .. } if shared.is_empty()
+    ));
+    assert!(!crate::portfolio::html::render(&r).contains("u-9"));
 }

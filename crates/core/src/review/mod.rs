@@ -32,7 +32,7 @@ use time::OffsetDateTime;
 
 pub use notice::notice;
 
-use crate::{Error, crm_id::Crm, model::RecordKind};
+use crate::{Error, crm_id::Crm, model::RecordKind, rep_page::card::DealCard};
 
 /// A record's latest score, as the review queue keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,6 +170,13 @@ pub trait ReviewQueue {
         claimant: &str,
         outcomes: &[ReviewOutcome],
     ) -> Result<(), Error>;
+    /// Keep `cards` (records of `crm` with an owner) as their records' latest, for each owner's
+    /// own page ([`crate::rep_page`]). Where nothing is kept for the reps' pages, nothing is
+    /// done.
+    async fn keep_cards(&self, crm: Crm, cards: &[DealCard]) -> Result<(), Error> {
+        let _ = (crm, cards);
+        Ok(())
+    }
     /// The records in review (flagged when last scored, scored since `since`), of `crm` or of
     /// every CRM, highest score first, at most `limit`.
     async fn queue(

@@ -14,6 +14,7 @@ use crate::{
     ledger::{from_millis, millis},
     model::RecordKind,
     ports::{Database, SqlValue},
+    rep_page::{card::DealCard, kept},
     statement::{columns, corrupt, create_missing, integer, rows, text},
 };
 
@@ -57,7 +58,8 @@ impl<D: Database> SqlReview<D> {
 
     /// Create the table when it does not exist yet.
     pub async fn create_tables(&self) -> Result<(), Error> {
-        create_missing(&self.db, SCHEMA).await
+        let statements: Vec<&str> = SCHEMA.iter().chain(kept::SCHEMA).copied().collect();
+        create_missing(&self.db, &statements).await
     }
 
     /// The batch's records, as a `VALUES` list of `(kind, record_id)` and its parameters.
@@ -71,6 +73,10 @@ impl<D: Database> SqlReview<D> {
 }
 
 impl<D: Database> ReviewQueue for SqlReview<D> {
+    async fn keep_cards(&self, crm: Crm, cards: &[DealCard]) -> Result<(), Error> {
+        kept::keep_cards(&self.db, crm, cards).await
+    }
+
     async fn rank(
         &self,
         scores: &[LatestScore],

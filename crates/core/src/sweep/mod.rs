@@ -45,6 +45,7 @@ use crate::{
     playbook::Playbook,
     portfolio::{DealHygiene, SqlPortfolios},
     ports::{Clock, CrmClient, Database},
+    rep_page::kept::StaleDeal,
     staleness::Rules,
     writeback::WriteBack,
 };
@@ -208,6 +209,7 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
     )
     .await;
     let (this_call, failures, hygiene) = (judged.tally, judged.failures, judged.hygiene);
+    let stale = judged.stale;
     let unreadable = page
         .unreadable
         .iter()
@@ -235,6 +237,7 @@ pub async fn sweep_page<A: Adapter, S: Database, P: Database>(
         }
         let portfolios = &stores.portfolios;
         portfolios.record(crm, state.started_at, &hygiene).await?;
+        portfolios.keep_stale(crm, &stale).await?;
         match next {
             None => portfolios
                 .conclude(crm, state.started_at, playbook, now)
@@ -322,6 +325,8 @@ struct Judged<'r> {
     failures: Vec<String>,
     /// Each deal's hygiene.
     hygiene: Vec<DealHygiene>,
+    /// Each deal's staleness, for its owner's page.
+    stale: Vec<StaleDeal>,
     /// Deals whose write-back carrying a notice failed: told again by the next sweep.
     untold: Vec<&'r str>,
     /// Deals judged whose write-back, if any, was written in full.
@@ -344,6 +349,7 @@ async fn judge<'r, A: Adapter>(
         tally: Tally::default(),
         failures: Vec::new(),
         hygiene: Vec::new(),
+        stale: Vec::new(),
         untold: Vec::new(),
         settled: Vec::new(),
     };
@@ -363,6 +369,13 @@ async fn judge<'r, A: Adapter>(
         judged
             .hygiene
             .push(DealHygiene::of(record, &report.hygiene));
+        judged.stale.push(StaleDeal {
+            deal_id: record.id.clone(),
+            name: record.name.clone(),
+            owner: record.owner_id.clone().unwrap_or_default(),
+            reasons: report.reasons.iter().map(ToString::to_string).collect(),
+            swept_at: now,
+        });
         judged.tally.seen += 1;
         if report.stale {
             judged.tally.flagged += 1;
@@ -379,7 +392,15 @@ async fn judge<'r, A: Adapter>(
             deals.push(record.id.as_str());
         }
     }
-    let results = pipeline::write_backs(adapter, names, &write_backs, now, api).await;
+    let results = pipeline::write_backs(
+        adapter,
+        names,
+        settings.rep_links.as_ref(),
+        &write_backs,
+        now,
+        api,
+    )
+    .await;
     for ((deal, write_back), result) in deals.into_iter().zip(&write_backs).zip(results) {
         match result {
             Ok(_) => {

@@ -9,7 +9,7 @@
 mod chart;
 mod figures;
 
-use super::report::{Counts, PerBdr, Report};
+use super::report::{BdrRow, Counts, PerBdr, Report};
 use crate::html::{
     chart::{self as bars_chart, Bar},
     escape,
@@ -276,39 +276,48 @@ fn thresholds(report: &Report) -> String {
 
 fn per_bdr(per_bdr: &PerBdr) -> String {
     let (view, body) = match per_bdr {
-        PerBdr::Hidden { why, .. } => ("hidden", format!("<p>{}</p>", escape(why))),
+        PerBdr::Hidden { why, shared, .. } if shared.is_empty() => {
+            ("hidden", format!("<p>{}</p>", escape(why)))
+        }
+        PerBdr::Hidden { why, shared, .. } => (
+            "hidden",
+            format!(
+                "<p>{}</p><p class=\"hint\">Shared by their own choice, on their own page:</p>{}",
+                escape(why),
+                bdr_table(shared)
+            ),
+        ),
         PerBdr::Shown { rows } if rows.is_empty() => (
             "shown",
             "<p class=\"empty\">No handoffs by any BDR in this period yet.</p>".to_owned(),
         ),
         PerBdr::Shown { rows } => {
-            let rows = rows.iter().map(|r| {
-                let coach = r.coach_next.as_deref().map_or_else(
-                    || "coach next: nothing missing".to_owned(),
-                    |d| format!("coach next: <strong>{}</strong>", escape(d)),
-                );
-                format!(
-                    "<tr><th scope=\"row\">{}</th><td>{}<br>{coach}</td></tr>",
-                    escape(&r.bdr),
-                    bdr_counts(&r.counts)
-                )
-            });
             let intro = "<p class=\"hint\">Sorted by BDR. Counts for coaching each BDR, not \
                          for comparing them: the dimension to coach next is the one their \
                          handoffs lacked most often.</p>";
-            (
-                "shown",
-                format!(
-                    "{intro}{}",
-                    table(&["BDR", "Handoffs, and what to coach next"], rows)
-                ),
-            )
+            ("shown", format!("{intro}{}", bdr_table(rows)))
         }
     };
     format!(
         "<section id=\"per-bdr\" data-view=\"{view}\" aria-labelledby=\"per-bdr-h\">\
          <h2 id=\"per-bdr-h\">Per BDR</h2>{body}</section>"
     )
+}
+
+/// The BDRs' rows, in the order given (by BDR).
+fn bdr_table(rows: &[BdrRow]) -> String {
+    let rows = rows.iter().map(|r| {
+        let coach = r.coach_next.as_deref().map_or_else(
+            || "coach next: nothing missing".to_owned(),
+            |d| format!("coach next: <strong>{}</strong>", escape(d)),
+        );
+        format!(
+            "<tr><th scope=\"row\">{}</th><td>{}<br>{coach}</td></tr>",
+            escape(&r.bdr),
+            bdr_counts(&r.counts)
+        )
+    });
+    table(&["BDR", "Handoffs, and what to coach next"], rows)
 }
 
 fn bars_label(title: &str, bars: &[Bar]) -> String {

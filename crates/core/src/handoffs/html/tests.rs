@@ -218,6 +218,7 @@ fn hidden_rows_show_why_and_nothing_per_rep() {
     report.per_bdr = PerBdr::Hidden {
         from: Some(date!(2027 - 01 - 04)),
         why: "Team totals only until 2027-01-04 <reps first>.".into(),
+        shared: Vec::new(),
     };
     let html = render(&report);
     assert!(html.contains("<section id=\"per-bdr\" data-view=\"hidden\""));
