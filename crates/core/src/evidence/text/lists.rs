@@ -13,7 +13,7 @@ use super::{TextRule, consequence, person, phrases::Phrases};
 /// The rule's lists, prepared on first use. A copy of a rule prepares its own again; two rules
 /// compare equal whatever either has prepared.
 #[derive(Default)]
-pub struct Lists(OnceLock<Prepared>);
+pub struct Lists(OnceLock<Box<Prepared>>);
 
 /// The lists of one rule.
 struct Prepared {
@@ -32,6 +32,7 @@ static NONE: LazyLock<Phrases> = LazyLock::new(Phrases::default);
 
 impl Lists {
     fn prepared(&self, rule: &TextRule) -> &Prepared {
+        // Boxed: a rule is held inline in the playbook's evidence rules; its lists need not be.
         self.0.get_or_init(|| {
             let extended = |check: &str, built_in: &[&str]| {
                 let extra = rule.extend.get(check).filter(|words| !words.is_empty())?;
@@ -43,7 +44,7 @@ impl Lists {
                 .chain(person::MEETING_WORDS)
                 .copied()
                 .collect();
-            Prepared {
+            Box::new(Prepared {
                 consequence: extended("consequence", consequence::CONSEQUENCE_WORDS),
                 person: extended("person", &person_words),
                 own: rule
@@ -54,7 +55,7 @@ impl Lists {
                     })
                     .collect(),
                 all_own: Phrases::new(rule.any_of.values().flatten().map(String::as_str)),
-            }
+            })
         })
     }
 
