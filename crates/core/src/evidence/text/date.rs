@@ -64,12 +64,12 @@ fn date_at(words: &[Word], at: usize, today: Date) -> Option<(String, When)> {
     let text = |end: usize| {
         words[at..=end.min(words.len() - 1)]
             .iter()
-            .map(|w| w.raw.as_str())
+            .map(Word::raw)
             .collect::<Vec<_>>()
             .join(" ")
     };
     if let Some(day) = numeric_date(&word.lower, today) {
-        return Some((word.raw.clone(), on(day, today)));
+        return Some((word.raw().to_owned(), on(day, today)));
     }
     if let Some(found) = day_and_month(words, at, today) {
         return Some(found);
@@ -83,12 +83,12 @@ fn date_at(words: &[Word], at: usize, today: Date) -> Option<(String, When)> {
         } else {
             today + Duration::days(ahead.rem_euclid(7))
         };
-        return Some((word.raw.clone(), on(day, today)));
+        return Some((word.raw().to_owned(), on(day, today)));
     }
     match word.lower.as_str() {
         "today" | "tonight" | "tomorrow" | "tmrw" | "eod" | "cob" | "eow" | "eom" | "eoq"
-        | "eoy" => return Some((word.raw.clone(), When::Ahead(None))),
-        "yesterday" => return Some((word.raw.clone(), When::Passed(today - Duration::DAY))),
+        | "eoy" => return Some((word.raw().to_owned(), When::Ahead(None))),
+        "yesterday" => return Some((word.raw().to_owned(), When::Passed(today - Duration::DAY))),
         "this" | "next" | "coming" => {
             let period = words.get(at + 1)?;
             return matches!(period.lower.as_str(), "week" | "month" | "quarter")
@@ -105,7 +105,7 @@ fn date_at(words: &[Word], at: usize, today: Date) -> Option<(String, When)> {
         _ => {}
     }
     if quarter(&word.lower) && at.checked_sub(1).is_none_or(|b| words[b].lower != "last") {
-        return Some((word.raw.clone(), When::Ahead(None)));
+        return Some((word.raw().to_owned(), When::Ahead(None)));
     }
     None
 }
@@ -184,7 +184,7 @@ fn day_and_month(words: &[Word], at: usize, today: Date) -> Option<(String, When
             .and_then(|first| first.checked_add(Duration::days(40)))
             .and_then(|d| d.replace_day(1).ok())
             .map(|next| next - Duration::DAY)?;
-        return framed.then(|| (words[at].raw.clone(), on(end, today)));
+        return framed.then(|| (words[at].raw().to_owned(), on(end, today)));
     };
     let end = if day_after.is_some() { at + 1 } else { at };
     let year = words
@@ -197,7 +197,7 @@ fn day_and_month(words: &[Word], at: usize, today: Date) -> Option<(String, When
     }?;
     let text = words[start..=end + usize::from(year.is_some())]
         .iter()
-        .map(|w| w.raw.as_str())
+        .map(Word::raw)
         .collect::<Vec<_>>()
         .join(" ");
     Some((text, on(date, today)))

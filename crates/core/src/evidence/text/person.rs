@@ -109,7 +109,7 @@ pub fn find(words: &[Word], list: &Phrases) -> Option<String> {
         (Some((at, phrase)), named) if named.is_none_or(|n| at <= n) => {
             Some(shown(words, at, phrase))
         }
-        (_, named) => named.map(|at| words[at].raw.clone()),
+        (_, named) => named.map(|at| words[at].raw().to_owned()),
     }
 }
 
@@ -120,7 +120,7 @@ pub fn hits<'l>(words: &[Word], list: &'l Phrases) -> Vec<(usize, &'l str)> {
 
 fn is_name(words: &[Word], at: usize) -> bool {
     let word = &words[at];
-    if word.raw.contains('@') {
+    if word.raw().contains('@') {
         return true;
     }
     // Most words are not capitalised: that is asked before the lists are searched.

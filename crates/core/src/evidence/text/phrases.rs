@@ -5,7 +5,7 @@
 //! length per word; here the phrases are indexed by their first word, so a word asks only for the
 //! few bases it can be an inflection of (as [`inflects`](super::words::inflects) reads them) and then compares the phrases led by them.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::words::{Word, parts};
 
@@ -24,9 +24,9 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Phrases {
     /// First word → the phrases it leads.
-    by_first: HashMap<String, Vec<Entry>>,
+    by_first: FxHashMap<String, Vec<Entry>>,
     /// A first word ending in `e`, without it → the phrases it leads (`closing` of `close`).
-    by_stem: HashMap<String, Vec<Entry>>,
+    by_stem: FxHashMap<String, Vec<Entry>>,
 }
 
 /// The endings [`inflects`](super::words::inflects) allows after a base.
@@ -143,7 +143,7 @@ mod tests {
         let found = phrases.find(&text);
         let shown: Vec<(&str, &str)> = found
             .iter()
-            .map(|&(at, phrase)| (text[at].raw.as_str(), phrase))
+            .map(|&(at, phrase)| (text[at].raw(), phrase))
             .collect();
         assert_eq!(
             shown,

@@ -113,7 +113,7 @@ fn by_a(words: &[Word], at: usize) -> bool {
 fn span(words: &[Word], start: usize, end: usize) -> String {
     words[start..=end]
         .iter()
-        .map(|w| w.raw.as_str())
+        .map(Word::raw)
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -4,13 +4,16 @@
 //! that figures keep their inner separators (`40,000`, `1.5`, `2026-12-10`, `10:30`) and the
 //! symbols `$ € £ ¥ %` stand as words of their own, so a check can see "$" next to "180k".
 
-use std::{collections::HashMap, sync::LazyLock};
+use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap;
 
 /// One word of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
-    /// The word as written.
-    pub raw: String,
+    /// The word as written, when that is not [`Word::lower`] (most words are written in lower
+    /// case: they keep one string, not two).
+    raw: Option<String>,
     /// Lower case, apostrophes dropped.
     pub lower: String,
     /// Whether a sentence starts with it (a capital there is no sign of a name).
@@ -22,10 +25,15 @@ pub struct Word {
 }
 
 impl Word {
+    /// The word as written.
+    pub fn raw(&self) -> &str {
+        self.raw.as_deref().unwrap_or(&self.lower)
+    }
+
     /// Whether it is written with a capital and then small letters, as names are (`Dana`, not
     /// `CFO`).
     pub fn capitalised(&self) -> bool {
-        let mut chars = self.raw.chars();
+        let mut chars = self.raw().chars();
         chars.next().is_some_and(char::is_uppercase) && chars.any(char::is_lowercase)
     }
 
@@ -89,7 +97,7 @@ pub fn words(text: &str) -> Vec<Word> {
         }
         push(&mut words, &mut current, starts_sentence);
         if SYMBOLS.contains(&c) {
-            words.push(word(c.to_string(), false));
+            words.push(word(c.encode_utf8(&mut [0; 4]), false));
         } else if matches!(c, '.' | '!' | '?' | ':' | ';' | '\n') {
             sentence_start = true;
         }
@@ -98,14 +106,17 @@ pub fn words(text: &str) -> Vec<Word> {
     words
 }
 
+/// The word in `current`, if any, pushed onto `words`; `current` is cleared for the next, its
+/// room kept.
 fn push(words: &mut Vec<Word>, current: &mut String, starts_sentence: bool) {
     if !current.is_empty() {
-        words.push(word(std::mem::take(current), starts_sentence));
+        words.push(word(current, starts_sentence));
+        current.clear();
     }
 }
 
-fn word(mut raw: String, starts_sentence: bool) -> Word {
-    raw.truncate(raw.trim_end_matches(['\'', '’']).len());
+fn word(raw: &str, starts_sentence: bool) -> Word {
+    let raw = raw.trim_end_matches(['\'', '’']);
     let mut lower = raw.to_lowercase();
     if lower.contains(['\'', '’']) {
         lower.retain(|c| !matches!(c, '\'' | '’'));
@@ -120,8 +131,8 @@ fn word(mut raw: String, starts_sentence: bool) -> Word {
     Word {
         function: kind == Some(Contentless::Function),
         content: !symbol && kind.is_none(),
+        raw: (raw != lower).then(|| raw.to_owned()),
         lower,
-        raw,
         starts_sentence,
     }
 }
@@ -148,7 +159,7 @@ pub fn shown(words: &[Word], at: usize, phrase: &str) -> String {
     let end = (at + parts(phrase).len()).min(words.len());
     words[at..end.max(at + 1)]
         .iter()
-        .map(|w| w.raw.as_str())
+        .map(Word::raw)
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -386,7 +397,7 @@ enum Contentless {
 
 /// The function and vague words, looked up once per word of every text cut (an audit judges
 /// 100,000 deals), where a scan of both lists compares it with 200 words.
-static VOCABULARY: LazyLock<HashMap<&'static str, Contentless>> = LazyLock::new(|| {
+static VOCABULARY: LazyLock<FxHashMap<&'static str, Contentless>> = LazyLock::new(|| {
     let vague = VAGUE_WORDS.iter().map(|w| (*w, Contentless::Vague));
     // A word in both lists is a function word.
     vague
