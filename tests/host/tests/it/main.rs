@@ -2,7 +2,7 @@
 //! per area. `both_*` scenarios run on the test host and, where a Spin CLI is found, on real Spin
 //! (their names hold `on_both_hosts`); `e2e*` only on the test host; `*_browser` in a real
 //! headless browser; `imports`, `host_probe` and `spin_nodes` check the test host keeps Spin's
-//! semantics.
+//! semantics; `spinkube` checks the SpinKube manifests.
 //!
 //! Shared helpers: [`util`] (fixtures, signed requests, the fake CRM's answers), [`both`] (running
 //! a scenario on every host), [`browser`] (driving Chromium).
@@ -32,3 +32,4 @@ mod e2e_salesforce;
 mod host_probe;
 mod imports;
 mod spin_nodes;
+mod spinkube;
