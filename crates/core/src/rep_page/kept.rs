@@ -12,7 +12,7 @@ use crate::{
     Error,
     crm_id::Crm,
     ports::{Database, SqlValue},
-    statement::{columns, corrupt, integer, optional_text, text},
+    statement::{columns, corrupt, integer, optional_text, placeholders, rows, text},
 };
 
 /// The statements that create the tables.
@@ -110,35 +110,45 @@ pub async fn cards(db: &impl Database, crm: Crm, owner: &str) -> Result<Vec<Deal
 }
 
 /// Keep the sweep's judgement of `deals` of `crm`: a stale deal with its reasons, a deal no
-/// longer stale (or without an owner) forgotten.
+/// longer stale (or without an owner) forgotten. Two statements a page, whatever its size: each
+/// statement is a transaction of its own, and on Spin's SQLite each one a sync to disk.
 pub async fn keep_stale(db: &impl Database, crm: Crm, deals: &[StaleDeal]) -> Result<(), Error> {
-    for deal in deals {
-        if deal.reasons.is_empty() || deal.owner.trim().is_empty() {
-            db.execute(
-                "DELETE FROM pg_rep_stale WHERE crm = ? AND deal = ?",
-                vec![crm.name().into(), deal.deal_id.as_str().into()],
-            )
-            .await?;
-            continue;
-        }
+    let (stale, clean): (Vec<&StaleDeal>, Vec<&StaleDeal>) = deals
+        .iter()
+        .partition(|d| !d.reasons.is_empty() && !d.owner.trim().is_empty());
+    if !clean.is_empty() {
+        let sql = format!(
+            "DELETE FROM pg_rep_stale WHERE crm = ? AND deal IN ({})",
+            placeholders(clean.len())
+        );
+        let params = std::iter::once(crm.name().into())
+            .chain(clean.iter().map(|d| SqlValue::from(d.deal_id.as_str())))
+            .collect();
+        db.execute(&sql, params).await?;
+    }
+    if stale.is_empty() {
+        return Ok(());
+    }
+    let mut params = Vec::with_capacity(stale.len() * 6);
+    for deal in &stale {
         let reasons =
             serde_json::to_string(&deal.reasons).map_err(|e| Error::Store(e.to_string()))?;
-        db.execute(
-            "INSERT INTO pg_rep_stale (crm, deal, owner, name, reasons, swept_at) \
-             VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (crm, deal) DO UPDATE SET owner = excluded.owner, name = excluded.name, \
-             reasons = excluded.reasons, swept_at = excluded.swept_at",
-            vec![
-                crm.name().into(),
-                deal.deal_id.as_str().into(),
-                deal.owner.as_str().into(),
-                deal.name.as_deref().into(),
-                reasons.into(),
-                deal.swept_at.unix_timestamp().into(),
-            ],
-        )
-        .await?;
+        params.extend([
+            crm.name().into(),
+            deal.deal_id.as_str().into(),
+            deal.owner.as_str().into(),
+            deal.name.as_deref().into(),
+            reasons.into(),
+            deal.swept_at.unix_timestamp().into(),
+        ]);
     }
+    let sql = format!(
+        "INSERT INTO pg_rep_stale (crm, deal, owner, name, reasons, swept_at) VALUES {} \
+         ON CONFLICT (crm, deal) DO UPDATE SET owner = excluded.owner, name = excluded.name, \
+         reasons = excluded.reasons, swept_at = excluded.swept_at",
+        rows(stale.len(), "(?, ?, ?, ?, ?, ?)")
+    );
+    db.execute(&sql, params).await?;
     Ok(())
 }
 
