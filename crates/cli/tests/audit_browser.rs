@@ -9,27 +9,11 @@
 
 mod common;
 
-/// What the shared browser helpers ask of the test crate they are in.
-mod util {
-    use std::path::{Path, PathBuf};
-
-    /// The repository's root.
-    pub fn root() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-    }
-
-    /// The cargo target dir this test was built into.
-    pub fn target_dir() -> PathBuf {
-        Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .parent()
-            .expect("CARGO_TARGET_TMPDIR is <target>/tmp")
-            .to_path_buf()
-    }
-}
-
 // The same helpers as the test host's browser checks, not a copy of them.
 #[path = "../../../tests/host/tests/it/browser/mod.rs"]
 mod browser;
+#[path = "../../../tests/host/tests/it/paths.rs"]
+mod paths;
 
 use common::pipeline_guard;
 

@@ -9,6 +9,7 @@
 
 mod both;
 mod browser;
+mod paths;
 mod util;
 
 mod both_bounds;

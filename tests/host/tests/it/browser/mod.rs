@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::util::*;
+use super::paths::{root, target_dir};
 
 /// Where the scripts are.
 pub fn scripts() -> PathBuf {

@@ -13,18 +13,7 @@ pub const SECRET: &str = "e2e-secret";
 /// The API token the tests configure.
 pub const TOKEN: &str = "e2e-token";
 
-/// The workspace root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The cargo target dir this test was built into (it holds the release `.wasm`).
-pub fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR is <target>/tmp")
-        .to_path_buf()
-}
+pub use super::paths::{root, target_dir};
 
 /// The built component of `crate_name` (`score_lead`).
 pub fn component(crate_name: &str) -> Vec<u8> {
