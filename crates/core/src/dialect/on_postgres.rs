@@ -79,6 +79,7 @@ fn every_schema() -> Vec<&'static str> {
         templates::sql::SCHEMA,
         portfolio::SCHEMA,
         rep_page::kept::SCHEMA,
+        people::sql::SCHEMA,
     ]
     .concat()
     .into_iter()

@@ -28,7 +28,7 @@ pub fn brief(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> Strin
 fn header(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> String {
     let name = deal_name(record);
     let by = d.people.bdr.as_ref().map_or(String::new(), |bdr| {
-        format!(" by user {} ({})", bdr.id, bdr.from)
+        format!(" by {} ({})", bdr.labelled(), bdr.from)
     });
     let mut text = format!("{name} is handed to you{by}. It meets the team's handoff rules.");
     let facts: Vec<String> = [
