@@ -9,7 +9,7 @@ use std::{
 };
 
 use crate::{
-    conversation, handoffs, ledger, portfolio,
+    conversation, handoffs, ledger, people, portfolio,
     ports::{Dialect, SqlValue},
     rep_page, review, sweep, templates,
 };

@@ -80,9 +80,7 @@ pub fn identify(event: &WebhookEvent, handoff: &Handoff) -> People {
         });
     let bdr_id = bdr.as_ref().map(|p| p.id.as_str());
     let ae = named(&handoff.ae_field)
-        .or_else(|| {
-            owner.map(|id| Person::known_from(id, "the owner after the move"))
-        })
+        .or_else(|| owner.map(|id| Person::known_from(id, "the owner after the move")))
         .filter(|ae| bdr_id != Some(ae.id.as_str()));
     People { bdr, ae }
 }

@@ -61,9 +61,8 @@ impl<D: Database> PeopleStore for SqlPeople<D> {
                 .chain(chunk.iter().map(|id| SqlValue::from(*id)))
                 .collect();
             for row in self.db.execute(&sql, params).await? {
-                let [id, name, fetched_at] = row
-                    .try_into()
-                    .map_err(|_| corrupt("pg_people's columns"))?;
+                let [id, name, fetched_at] =
+                    row.try_into().map_err(|_| corrupt("pg_people's columns"))?;
                 known.push(KnownName {
                     id: text(&id)?,
                     name: optional_text(&name),
@@ -89,10 +88,7 @@ impl<D: Database> PeopleStore for SqlPeople<D> {
                     [
                         crm.name().into(),
                         known.id.as_str().into(),
-                        known
-                            .name
-                            .as_deref()
-                            .map_or(SqlValue::Null, SqlValue::from),
+                        known.name.as_deref().map_or(SqlValue::Null, SqlValue::from),
                         known.fetched_at.unix_timestamp().into(),
                     ]
                 })

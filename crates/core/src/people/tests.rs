@@ -30,7 +30,10 @@ fn owner(id: &str, first: &str, last: &str) -> serde_json::Value {
 
 #[test]
 fn a_person_is_shown_by_name_with_the_id_beside_it_or_by_id() {
-    assert_eq!(labelled("123", Some("Alice Smith")), "Alice Smith (user 123)");
+    assert_eq!(
+        labelled("123", Some("Alice Smith")),
+        "Alice Smith (user 123)"
+    );
     assert_eq!(labelled("123", None), "user 123");
 }
 
@@ -68,7 +71,11 @@ fn names_are_read_once_per_id_kept_and_reused_within_their_lifetime() {
     let wanted = ids(&["52001", "52002"]);
     let names = block_on(lookup::names(&Hubspot, &wanted, &store, &api, now));
     assert_eq!(names.of("52001"), Some("Jo Park"));
-    assert_eq!(names.of("52002"), None, "answered without a name: the id stays");
+    assert_eq!(
+        names.of("52002"),
+        None,
+        "answered without a name: the id stays"
+    );
     assert_eq!(crm.calls().len(), 2);
     assert_eq!(store.kept().len(), 2, "a nameless answer is kept too");
     // A warm batch an hour later costs no call.
@@ -140,7 +147,11 @@ fn a_failed_lookup_falls_back_to_the_id_or_the_name_read_before_and_is_not_kept(
         &api,
         now,
     ));
-    assert_eq!(names.of("52001"), Some("Jo Park"), "the old name stays in use");
+    assert_eq!(
+        names.of("52001"),
+        Some("Jo Park"),
+        "the old name stays in use"
+    );
     assert_eq!(names.of("52003"), None, "no name: the id is shown");
     assert_eq!(store.kept().len(), 1, "nothing kept from a failed lookup");
     assert_eq!(store.kept()[0].1.fetched_at, then, "asked again next time");

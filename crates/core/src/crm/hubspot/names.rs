@@ -26,12 +26,7 @@ pub(super) async fn user_names(
 
 /// `firstName lastName` when either is set, else the email.
 fn owner_name(owner: &Value) -> Option<String> {
-    let part = |key: &str| {
-        owner[key]
-            .as_str()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    };
+    let part = |key: &str| owner[key].as_str().map(str::trim).filter(|s| !s.is_empty());
     let name = [part("firstName"), part("lastName")]
         .into_iter()
         .flatten()

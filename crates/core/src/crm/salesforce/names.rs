@@ -37,7 +37,11 @@ pub(super) async fn user_names(
                 // Ids come back 18 characters long; the job may name the 15-character form.
                 let name = rows
                     .iter()
-                    .find(|row| row["Id"].as_str().is_some_and(|r| r.starts_with(id.as_str())))
+                    .find(|row| {
+                        row["Id"]
+                            .as_str()
+                            .is_some_and(|r| r.starts_with(id.as_str()))
+                    })
                     .and_then(|row| row["Name"].as_str())
                     .map(str::trim)
                     .filter(|name| !name.is_empty())
