@@ -166,6 +166,7 @@ fn the_hygiene_report_lists_owners_by_name_and_ranks_nobody() {
         sweeps: Vec::new(),
         started: block_on(portfolios.first_decision()).unwrap(),
         sharers: Default::default(),
+        names: Default::default(),
     };
     let report = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
     let measurement = report.portfolios[0].measurement.as_ref().unwrap();

@@ -115,3 +115,17 @@ pub async fn kept_names(db: &impl Database) -> Result<BTreeMap<(String, String),
         })
         .collect()
 }
+
+/// The name of `crm`'s user `id`, when a delivery kept it: what a rep's own page greets them by.
+pub async fn name_of(db: &impl Database, crm: Crm, id: &str) -> Result<Option<String>, Error> {
+    let rows = db
+        .execute(
+            "SELECT name FROM pg_people WHERE crm = ? AND id = ?",
+            vec![crm.name().into(), id.into()],
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|row| row.first())
+        .and_then(optional_text))
+}
