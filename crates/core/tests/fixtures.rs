@@ -10,8 +10,8 @@
 //! left them in the review queue, which the case's scores are ranked among), `other_texts`
 //! (texts other records of the CRM hold, as `{"record": "D-2", "dimension": "pain", "text":
 //! "…"}`, a `"kind"` of `"lead"` for a lead's: kept as their hashes before the delivery), and
-//! `people` (the names kept before the delivery, as `{"id", "name", "fetched_at"}`: with it,
-//! names are kept and the rest looked up from the CRM), `rep_links` (`{"secret": "…", "base": "https://hooks.example.com"}`: notices to people carry
+//! `people` (the names kept before the delivery, as `{"id", "name", "fetched_at"}`; the
+//! others the notices name are looked up from the CRM), `rep_links` (`{"secret": "…", "base": "https://hooks.example.com"}`: notices to people carry
 //! the signed link to their page, signed with that secret), and
 //! `request` with `secrets`: the
 //! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
@@ -37,7 +37,7 @@ use pipeline_guard_core::{
     memory::{MemoryHandoffs, MemoryLedger, MemoryReview, RecordingCrm, StoppedClock},
     mode::Mode,
     model::RecordKind,
-    people::{KnownName, NoPeople, PeopleStore, memory::MemoryPeople},
+    people::{KnownName, PeopleStore, memory::MemoryPeople},
     pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
     rep_page::link::RepLinks,
@@ -185,7 +185,7 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         limits: Limits::within(Duration::from_secs(10)),
         retention: Retention::default(),
     };
-    let people = FixturePeople::given(crm, given);
+    let people = people(crm, given);
     let ports = Ports {
         ledger: &ledger,
         client: &client,
@@ -215,55 +215,27 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
     produced
 }
 
-/// The names kept (`people`: `[{"id": "52001", "name": "Jo Park", "fetched_at": "…"}]`, a
-/// `null` name for a user the CRM answered without one); without `people` no names are kept
-/// and none looked up, as for a function that names nobody.
-enum FixturePeople {
-    None(NoPeople),
-    Kept(MemoryPeople),
-}
-
-impl FixturePeople {
-    fn given(crm: Crm, given: &Value) -> FixturePeople {
-        let Some(kept) = given["people"].as_array() else {
-            return FixturePeople::None(NoPeople);
-        };
-        let known: Vec<KnownName> = kept
-            .iter()
-            .map(|k| KnownName {
-                id: k["id"].as_str().expect("people: id").to_owned(),
-                name: k["name"].as_str().map(str::to_owned),
-                fetched_at: OffsetDateTime::parse(
-                    k["fetched_at"].as_str().expect("people: fetched_at"),
-                    &Rfc3339,
-                )
-                .expect("people: fetched_at"),
-            })
-            .collect();
-        let memory = MemoryPeople::default();
-        block_on(memory.keep(crm, &known)).expect("seed people");
-        FixturePeople::Kept(memory)
-    }
-}
-
-impl PeopleStore for FixturePeople {
-    fn keeps(&self) -> bool {
-        matches!(self, FixturePeople::Kept(_))
-    }
-
-    async fn known(&self, crm: Crm, ids: &[&str]) -> Result<Vec<KnownName>, Error> {
-        match self {
-            FixturePeople::None(none) => none.known(crm, ids).await,
-            FixturePeople::Kept(memory) => memory.known(crm, ids).await,
-        }
-    }
-
-    async fn keep(&self, crm: Crm, found: &[KnownName]) -> Result<(), Error> {
-        match self {
-            FixturePeople::None(none) => none.keep(crm, found).await,
-            FixturePeople::Kept(memory) => memory.keep(crm, found).await,
-        }
-    }
+/// The names kept before the delivery (`people`: `[{"id": "52001", "name": "Jo Park",
+/// "fetched_at": "…"}]`, a `null` name for a user the CRM answered without one); the others
+/// are looked up from the CRM, as on the edge.
+fn people(crm: Crm, given: &Value) -> MemoryPeople {
+    let known: Vec<KnownName> = given["people"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| KnownName {
+            id: k["id"].as_str().expect("people: id").to_owned(),
+            name: k["name"].as_str().map(str::to_owned),
+            fetched_at: OffsetDateTime::parse(
+                k["fetched_at"].as_str().expect("people: fetched_at"),
+                &Rfc3339,
+            )
+            .expect("people: fetched_at"),
+        })
+        .collect();
+    let memory = MemoryPeople::default();
+    block_on(memory.keep(crm, &known)).expect("seed people");
+    memory
 }
 
 /// The texts other records hold (`other_texts`), as the text hashes keep them.
