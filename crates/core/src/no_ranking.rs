@@ -117,6 +117,38 @@ fn sorted(positions: &[usize]) -> bool {
     positions.windows(2).all(|w| w[0] < w[1])
 }
 
+/// The hygiene report of a sweep of `db` whose owners' deals score as `owners` say, four deals
+/// each, with the names `db` keeps.
+fn hygiene_report(db: &Sqlite, owners: &[(&str, u8)]) -> report::HygieneReport {
+    let portfolios = SqlPortfolios::new(db);
+    block_on(portfolios.create_tables()).unwrap();
+    let deals: Vec<DealHygiene> = owners
+        .iter()
+        .flat_map(|&(owner, score)| {
+            (0..4).map(move |i| DealHygiene {
+                deal_id: format!("{owner}-{i}"),
+                owner: Some(owner.into()),
+                score_pct: score,
+                outcomes: [Some(score > 40); Check::ALL.len()],
+            })
+        })
+        .collect();
+    let playbook = unlocked();
+    let sweep = NOW - Duration::hours(1);
+    block_on(portfolios.record(Crm::Hubspot, sweep, &deals)).unwrap();
+    block_on(portfolios.conclude(Crm::Hubspot, sweep, &playbook, NOW)).unwrap();
+    let people = SqlPeople::new(db);
+    block_on(people.create_tables()).unwrap();
+    let inputs = report::Inputs {
+        portfolios: block_on(portfolios.all()).unwrap(),
+        sweeps: Vec::new(),
+        started: block_on(portfolios.first_decision()).unwrap(),
+        sharers: Default::default(),
+        names: block_on(crate::people::sql::kept_names(db)).unwrap(),
+    };
+    report::report(&inputs, &playbook, Mode::Shadow, None, NOW)
+}
+
 #[test]
 fn the_coaching_report_lists_bdrs_by_name_and_ranks_nobody() {
     let log = SqlHandoffs::new(Sqlite::in_memory());
@@ -146,32 +178,11 @@ fn the_coaching_report_lists_bdrs_by_name_and_ranks_nobody() {
 
 #[test]
 fn the_hygiene_report_lists_owners_by_name_and_ranks_nobody() {
-    let portfolios = SqlPortfolios::new(Sqlite::in_memory());
-    block_on(portfolios.create_tables()).unwrap();
     // Hygiene: maya best, zoe worst, adam between.
-    let deals: Vec<DealHygiene> = [("zoe", 20u8), ("adam", 50), ("maya", 90)]
-        .into_iter()
-        .flat_map(|(owner, score)| {
-            (0..4).map(move |i| DealHygiene {
-                deal_id: format!("{owner}-{i}"),
-                owner: Some(owner.into()),
-                score_pct: score,
-                outcomes: [Some(score > 40); Check::ALL.len()],
-            })
-        })
-        .collect();
-    let playbook = unlocked();
-    let sweep = NOW - Duration::hours(1);
-    block_on(portfolios.record(Crm::Hubspot, sweep, &deals)).unwrap();
-    block_on(portfolios.conclude(Crm::Hubspot, sweep, &playbook, NOW)).unwrap();
-    let inputs = report::Inputs {
-        portfolios: block_on(portfolios.all()).unwrap(),
-        sweeps: Vec::new(),
-        started: block_on(portfolios.first_decision()).unwrap(),
-        sharers: Default::default(),
-        names: Default::default(),
-    };
-    let report = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
+    let report = hygiene_report(
+        &Sqlite::in_memory(),
+        &[("zoe", 20), ("adam", 50), ("maya", 90)],
+    );
     let measurement = report.portfolios[0].measurement.as_ref().unwrap();
     let PerRep::Shown { rows } = &measurement.per_owner else {
         panic!("the view is open: {:?}", measurement.per_owner)
@@ -332,33 +343,9 @@ fn the_coaching_report_lists_bdrs_by_their_crm_names_not_by_id_or_figure() {
 #[test]
 fn the_hygiene_report_lists_owners_by_their_crm_names_not_by_id_or_figure() {
     let db = Sqlite::in_memory();
-    let portfolios = SqlPortfolios::new(&db);
-    block_on(portfolios.create_tables()).unwrap();
     keep_names(&db);
     // Hygiene: Zoe (1) best, maya (3) worst, Adam (2) between.
-    let deals: Vec<DealHygiene> = [("1", 90u8), ("2", 50), ("3", 20)]
-        .into_iter()
-        .flat_map(|(owner, score)| {
-            (0..4).map(move |i| DealHygiene {
-                deal_id: format!("{owner}-{i}"),
-                owner: Some(owner.into()),
-                score_pct: score,
-                outcomes: [Some(score > 40); Check::ALL.len()],
-            })
-        })
-        .collect();
-    let playbook = unlocked();
-    let sweep = NOW - Duration::hours(1);
-    block_on(portfolios.record(Crm::Hubspot, sweep, &deals)).unwrap();
-    block_on(portfolios.conclude(Crm::Hubspot, sweep, &playbook, NOW)).unwrap();
-    let inputs = report::Inputs {
-        portfolios: block_on(portfolios.all()).unwrap(),
-        sweeps: Vec::new(),
-        started: block_on(portfolios.first_decision()).unwrap(),
-        sharers: Default::default(),
-        names: block_on(crate::people::sql::kept_names(&db)).unwrap(),
-    };
-    let report = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
+    let report = hygiene_report(&db, &[("1", 90), ("2", 50), ("3", 20)]);
     let measurement = report.portfolios[0].measurement.as_ref().unwrap();
     let PerRep::Shown { rows } = &measurement.per_owner else {
         panic!("the view is open: {:?}", measurement.per_owner)
