@@ -7,7 +7,7 @@ use time::macros::datetime;
 use super::{
     KnownName, LIFETIME, Names, NoPeople, PeopleStore, by_name, labelled, lookup,
     memory::MemoryPeople,
-    sql::{SqlPeople, kept_names},
+    sql::{SqlPeople, kept_names, name_of},
 };
 use crate::{
     Error,
@@ -190,6 +190,12 @@ fn the_sql_store_keeps_replaces_and_lists_names() {
     let all = block_on(kept_names(people.database())).unwrap();
     assert_eq!(all.len(), 2, "{all:?}");
     assert_eq!(all[&("pipedrive".to_owned(), "1".to_owned())], "Sam Rivera");
+    let db = people.database();
+    assert_eq!(
+        block_on(name_of(db, Crm::Hubspot, "1")).unwrap().as_deref(),
+        Some("Jo Park-Lee")
+    );
+    assert_eq!(block_on(name_of(db, Crm::Hubspot, "2")).unwrap(), None);
 }
 
 #[test]
