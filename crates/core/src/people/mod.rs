@@ -36,11 +36,6 @@ impl Names {
         self.0.get(id).map(String::as_str)
     }
 
-    /// How many names are known.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// Whether no name is known.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
