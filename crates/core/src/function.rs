@@ -171,6 +171,16 @@ pub struct Brief {
 }
 
 impl Decision {
+    /// Give the people this decision names (a handoff's BDR and AE) the names `names` knows, so
+    /// its notices show them.
+    pub fn name_people(&mut self, names: &crate::people::Names, playbook: &Playbook) {
+        if let Decision::Handoff(handoff) = self
+            && !names.is_empty()
+        {
+            handoff.name_people(names, playbook);
+        }
+    }
+
     /// Nothing to decide, for `reason`.
     pub fn skipped(reason: impl Into<String>) -> Decision {
         Decision::Skipped {

@@ -43,6 +43,8 @@
 //! - [`rep_page`]: each rep's own page (open deals' scorecards, handoffs and verdicts, stale
 //!   deals, calls), through a signed link every notice to the rep carries; what the rep shares
 //!   with their manager.
+//! - [`people`]: CRM users by name (the CRM's users API, kept a day in the database), for
+//!   every notice and report that names a person.
 //! - [`mode`]: shadow (observe) or enforce (act).
 //! - [`install`]: when this install first decided, kept once: managers' per-rep views unlock a
 //!   set number of days after it.
@@ -113,6 +115,7 @@ pub mod model;
 #[cfg(test)]
 mod no_ranking;
 pub mod outcome;
+pub mod people;
 pub mod pipeline;
 pub mod placeholder;
 pub mod playbook;

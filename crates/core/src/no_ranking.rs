@@ -2,7 +2,9 @@
 //! report, as JSON and as HTML) lists them by name, never by a figure, and shows no rank,
 //! percentile or leaderboard; so do their rows a rep shared before the unlock; and the rep's own
 //! page names no other rep and ranks nothing, in JSON or HTML. The reps here are named so that their order by name is neither
-//! their order by score nor its reverse: a list sorted by any figure fails.
+//! their order by score nor its reverse: a list sorted by any figure fails. Where the CRM's ids
+//! are numbers and the names come from the users API ([`crate::people`]), reps are listed by
+//! those names, case-insensitively, neither by id nor by a figure.
 
 use futures::executor::block_on;
 use serde_json::Value;
@@ -17,6 +19,7 @@ use crate::{
     },
     hygiene::Check,
     mode::Mode,
+    people::{KnownName, PeopleStore, sql::SqlPeople},
     playbook::{Playbook, rollout::PerRep},
     portfolio::{DealHygiene, SqlPortfolios, report},
     score::Status,
@@ -114,6 +117,38 @@ fn sorted(positions: &[usize]) -> bool {
     positions.windows(2).all(|w| w[0] < w[1])
 }
 
+/// The hygiene report of a sweep of `db` whose owners' deals score as `owners` say, four deals
+/// each, with the names `db` keeps.
+fn hygiene_report(db: &Sqlite, owners: &[(&str, u8)]) -> report::HygieneReport {
+    let portfolios = SqlPortfolios::new(db);
+    block_on(portfolios.create_tables()).unwrap();
+    let deals: Vec<DealHygiene> = owners
+        .iter()
+        .flat_map(|&(owner, score)| {
+            (0..4).map(move |i| DealHygiene {
+                deal_id: format!("{owner}-{i}"),
+                owner: Some(owner.into()),
+                score_pct: score,
+                outcomes: [Some(score > 40); Check::ALL.len()],
+            })
+        })
+        .collect();
+    let playbook = unlocked();
+    let sweep = NOW - Duration::hours(1);
+    block_on(portfolios.record(Crm::Hubspot, sweep, &deals)).unwrap();
+    block_on(portfolios.conclude(Crm::Hubspot, sweep, &playbook, NOW)).unwrap();
+    let people = SqlPeople::new(db);
+    block_on(people.create_tables()).unwrap();
+    let inputs = report::Inputs {
+        portfolios: block_on(portfolios.all()).unwrap(),
+        sweeps: Vec::new(),
+        started: block_on(portfolios.first_decision()).unwrap(),
+        sharers: Default::default(),
+        names: block_on(crate::people::sql::kept_names(db)).unwrap(),
+    };
+    report::report(&inputs, &playbook, Mode::Shadow, None, NOW)
+}
+
 #[test]
 fn the_coaching_report_lists_bdrs_by_name_and_ranks_nobody() {
     let log = SqlHandoffs::new(Sqlite::in_memory());
@@ -143,31 +178,11 @@ fn the_coaching_report_lists_bdrs_by_name_and_ranks_nobody() {
 
 #[test]
 fn the_hygiene_report_lists_owners_by_name_and_ranks_nobody() {
-    let portfolios = SqlPortfolios::new(Sqlite::in_memory());
-    block_on(portfolios.create_tables()).unwrap();
     // Hygiene: maya best, zoe worst, adam between.
-    let deals: Vec<DealHygiene> = [("zoe", 20u8), ("adam", 50), ("maya", 90)]
-        .into_iter()
-        .flat_map(|(owner, score)| {
-            (0..4).map(move |i| DealHygiene {
-                deal_id: format!("{owner}-{i}"),
-                owner: Some(owner.into()),
-                score_pct: score,
-                outcomes: [Some(score > 40); Check::ALL.len()],
-            })
-        })
-        .collect();
-    let playbook = unlocked();
-    let sweep = NOW - Duration::hours(1);
-    block_on(portfolios.record(Crm::Hubspot, sweep, &deals)).unwrap();
-    block_on(portfolios.conclude(Crm::Hubspot, sweep, &playbook, NOW)).unwrap();
-    let inputs = report::Inputs {
-        portfolios: block_on(portfolios.all()).unwrap(),
-        sweeps: Vec::new(),
-        started: block_on(portfolios.first_decision()).unwrap(),
-        sharers: Default::default(),
-    };
-    let report = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
+    let report = hygiene_report(
+        &Sqlite::in_memory(),
+        &[("zoe", 20), ("adam", 50), ("maya", 90)],
+    );
     let measurement = report.portfolios[0].measurement.as_ref().unwrap();
     let PerRep::Shown { rows } = &measurement.per_owner else {
         panic!("the view is open: {:?}", measurement.per_owner)
@@ -253,4 +268,96 @@ fn the_rep_s_own_page_names_no_other_rep_and_ranks_nothing() {
     for other in ["adam", "zoe", "peer", "team average"] {
         assert!(!html.contains(other), "{other} on the rep's page");
     }
+}
+
+/// CRM user ids whose order is neither their names' order nor their figures': `(id, name)`,
+/// in the order by name (case-insensitive).
+const KEPT: [(&str, &str); 3] = [("2", "Adam Ortiz"), ("3", "maya Chen"), ("1", "Zoe Brandt")];
+
+fn keep_names(db: &Sqlite) {
+    let people = SqlPeople::new(db);
+    block_on(people.create_tables()).unwrap();
+    let known: Vec<KnownName> = KEPT
+        .iter()
+        .map(|(id, name)| KnownName {
+            id: (*id).into(),
+            name: Some((*name).into()),
+            fetched_at: NOW - Duration::hours(2),
+        })
+        .collect();
+    block_on(people.keep(Crm::Hubspot, &known)).unwrap();
+}
+
+/// Where each kept name first appears in `text`, in name order.
+fn name_positions(text: &str) -> Vec<usize> {
+    KEPT.iter()
+        .map(|(_, name)| {
+            text.find(name)
+                .unwrap_or_else(|| panic!("{name} is missing: {text}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_coaching_report_lists_bdrs_by_their_crm_names_not_by_id_or_figure() {
+    let db = Sqlite::in_memory();
+    let log = SqlHandoffs::new(&db);
+    block_on(log.create_tables()).unwrap();
+    keep_names(&db);
+    // Validated: maya (3) all three, Zoe (1) two, Adam (2) one.
+    let plan = [("1", 2), ("2", 1), ("3", 3)];
+    let mut records = Vec::new();
+    for (bdr, validated) in plan {
+        for n in 0..3 {
+            records.push(handoff(records.len(), bdr, n < validated));
+        }
+    }
+    block_on(log.record_handoffs(&records)).unwrap();
+    let report = block_on(log.report(&ReportQuery::default(), &unlocked(), NOW)).unwrap();
+    let PerBdr::Shown { rows } = &report.per_bdr else {
+        panic!("the view is open: {:?}", report.per_bdr)
+    };
+    let shown: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.bdr.as_str(), r.name.as_deref()))
+        .collect();
+    let expected: Vec<(&str, Option<&str>)> =
+        KEPT.iter().map(|(id, name)| (*id, Some(*name))).collect();
+    assert_eq!(shown, expected);
+    let json = serde_json::to_value(&report).unwrap();
+    no_rank_keys(&json);
+    assert_eq!(json["per_bdr"]["rows"][0]["name"], "Adam Ortiz");
+    assert_eq!(
+        json["per_bdr"]["rows"][0]["bdr"], "2",
+        "the id stays beside the name"
+    );
+    let page = crate::handoffs::html::render(&report);
+    no_rank_words(&page);
+    assert!(
+        sorted(&name_positions(&page)),
+        "BDRs in name order on the page"
+    );
+    assert!(page.contains("user 2"), "the id beside the name");
+}
+
+#[test]
+fn the_hygiene_report_lists_owners_by_their_crm_names_not_by_id_or_figure() {
+    let db = Sqlite::in_memory();
+    keep_names(&db);
+    // Hygiene: Zoe (1) best, maya (3) worst, Adam (2) between.
+    let report = hygiene_report(&db, &[("1", 90), ("2", 50), ("3", 20)]);
+    let measurement = report.portfolios[0].measurement.as_ref().unwrap();
+    let PerRep::Shown { rows } = &measurement.per_owner else {
+        panic!("the view is open: {:?}", measurement.per_owner)
+    };
+    let shown: Vec<&str> = rows.iter().map(|r| r.owner.as_str()).collect();
+    assert_eq!(shown, ["2", "3", "1"]);
+    let json = serde_json::to_value(&report).unwrap();
+    no_rank_keys(&json);
+    let page = crate::portfolio::html::render(&report);
+    no_rank_words(&page);
+    assert!(
+        sorted(&name_positions(&page)),
+        "owners in name order on the page"
+    );
 }

@@ -10,7 +10,8 @@
 //! left them in the review queue, which the case's scores are ranked among), `other_texts`
 //! (texts other records of the CRM hold, as `{"record": "D-2", "dimension": "pain", "text":
 //! "…"}`, a `"kind"` of `"lead"` for a lead's: kept as their hashes before the delivery), and
-//! `rep_links` (`{"secret": "…", "base": "https://hooks.example.com"}`: notices to people carry
+//! `people` (the names kept before the delivery, as `{"id", "name", "fetched_at"}`; the
+//! others the notices name are looked up from the CRM), `rep_links` (`{"secret": "…", "base": "https://hooks.example.com"}`: notices to people carry
 //! the signed link to their page, signed with that secret), and
 //! `request` with `secrets`: the
 //! request's `url` and `headers` as the CRM sent them and the Spin variables they are checked
@@ -36,6 +37,7 @@ use pipeline_guard_core::{
     memory::{MemoryHandoffs, MemoryLedger, MemoryReview, RecordingCrm, StoppedClock},
     mode::Mode,
     model::RecordKind,
+    people::{KnownName, PeopleStore, memory::MemoryPeople},
     pipeline::{self, Job, Limits, Ports},
     playbook::Playbook,
     rep_page::link::RepLinks,
@@ -183,6 +185,7 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         limits: Limits::within(Duration::from_secs(10)),
         retention: Retention::default(),
     };
+    let people = people(crm, given);
     let ports = Ports {
         ledger: &ledger,
         client: &client,
@@ -190,6 +193,7 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         handoffs: &handoffs,
         review: &review,
         text_hashes: &text_hashes,
+        people: &people,
     };
     let mut produced = match block_on(pipeline::run(adapter, &job, delivery, ports)) {
         Ok(outcome) if outcome.workflow => {
@@ -209,6 +213,29 @@ fn run_case(adapter: &impl Adapter, body: &[u8], given: &Value) -> Value {
         produced["handoff_log"] = json!({ "handoffs": added_handoffs, "verdicts": added_verdicts });
     }
     produced
+}
+
+/// The names kept before the delivery (`people`: `[{"id": "52001", "name": "Jo Park",
+/// "fetched_at": "…"}]`, a `null` name for a user the CRM answered without one); the others
+/// are looked up from the CRM, as on the edge.
+fn people(crm: Crm, given: &Value) -> MemoryPeople {
+    let known: Vec<KnownName> = given["people"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| KnownName {
+            id: k["id"].as_str().expect("people: id").to_owned(),
+            name: k["name"].as_str().map(str::to_owned),
+            fetched_at: OffsetDateTime::parse(
+                k["fetched_at"].as_str().expect("people: fetched_at"),
+                &Rfc3339,
+            )
+            .expect("people: fetched_at"),
+        })
+        .collect();
+    let memory = MemoryPeople::default();
+    block_on(memory.keep(crm, &known)).expect("seed people");
+    memory
 }
 
 /// The texts other records hold (`other_texts`), as the text hashes keep them.

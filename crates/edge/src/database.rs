@@ -1,6 +1,6 @@
 //! The function's database ([`SpinDatabase`]: Spin's SQLite `default` database, or PostgreSQL
 //! when `database_url` is set), and the ledger, the handoff log, the review queue, the text
-//! hashes, the sweeps and the portfolios in it.
+//! hashes, the sweeps, the portfolios and people's names in it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -9,6 +9,7 @@ use pipeline_guard_core::{
     conversation::history::SqlCalls,
     handoffs::sql::SqlHandoffs,
     ledger::sql::SqlLedger,
+    people::sql::SqlPeople,
     portfolio::SqlPortfolios,
     ports::{Database, Dialect, SqlValue},
     review::sql::SqlReview,
@@ -66,6 +67,9 @@ static SWEEP_TABLES_READY: AtomicBool = AtomicBool::new(false);
 /// Whether this instance has made sure the calls' table exists.
 static CALL_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
+/// Whether this instance has made sure the names' table exists.
+static PEOPLE_TABLES_READY: AtomicBool = AtomicBool::new(false);
+
 /// Whether this instance has made sure the portfolios' tables exist.
 static PORTFOLIO_TABLES_READY: AtomicBool = AtomicBool::new(false);
 
@@ -102,6 +106,8 @@ pub async fn ledger() -> Result<SqlLedger<SpinDatabase>, Error> {
 
 /// The handoff log in the function's database; its tables are created on an instance's first use.
 pub async fn handoffs() -> Result<SqlHandoffs<SpinDatabase>, Error> {
+    // The report shows BDRs by the names a delivery kept.
+    people().await?;
     let log = SqlHandoffs::new(open().await?);
     if !HANDOFF_TABLES_READY.load(Ordering::Relaxed) {
         log.create_tables().await?;
@@ -142,6 +148,17 @@ pub async fn text_hashes() -> Result<SqlTextHashes<SpinDatabase>, Error> {
     Ok(hashes)
 }
 
+/// CRM users' names in the function's database; its table is created on an instance's first
+/// use (by a delivery that names people, and by the reports and pages that show them).
+pub async fn people() -> Result<SqlPeople<SpinDatabase>, Error> {
+    let people = SqlPeople::new(open().await?);
+    if !PEOPLE_TABLES_READY.load(Ordering::Relaxed) {
+        people.create_tables().await?;
+        PEOPLE_TABLES_READY.store(true, Ordering::Relaxed);
+    }
+    Ok(people)
+}
+
 /// The sweeps' state in the function's database; its table is created on an instance's first use.
 pub async fn sweeps() -> Result<SqlSweeps<SpinDatabase>, Error> {
     let sweeps = SqlSweeps::new(open().await?);
@@ -156,6 +173,8 @@ pub async fn sweeps() -> Result<SqlSweeps<SpinDatabase>, Error> {
 /// are created on an instance's first use (flag-stale-deals writes them; the others read the last
 /// measurement, for enforcement).
 pub async fn portfolios() -> Result<SqlPortfolios<SpinDatabase>, Error> {
+    // The hygiene report shows owners by the names a delivery kept.
+    people().await?;
     let portfolios = SqlPortfolios::new(open().await?);
     if !PORTFOLIO_TABLES_READY.load(Ordering::Relaxed) {
         portfolios.create_tables().await?;

@@ -6,6 +6,7 @@
 
 use pipeline_guard_core::{
     Error,
+    people::sql::kept_names,
     portfolio::{html, report},
 };
 use spin_sdk::http::{Request, Response};
@@ -29,6 +30,7 @@ pub async fn report(request: &Request) -> Result<Response<String>, Error> {
         sweeps: database::sweeps().await?.states().await?,
         started: portfolios.first_decision().await?,
         sharers: portfolios.sharers().await?,
+        names: kept_names(database::people().await?.database()).await?,
     };
     let report = report::report(
         &inputs,

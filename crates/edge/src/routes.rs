@@ -37,6 +37,7 @@ use pipeline_guard_core::{
     inbound::InboundRequest,
     ledger::{Ledger, Retention},
     outcome::DeliveryOutcome,
+    people::{NoPeople, PeopleStore},
     pipeline::{self, Job, Ports},
     rep_page::link::RepLinks,
     review::{NoReview, ReviewQueue},
@@ -364,6 +365,7 @@ async fn run<A: Adapter>(
                 handoffs: &database::handoffs().await?,
                 review: &NoReview,
                 text_hashes: &database::text_hashes().await?,
+                people: &database::people().await?,
             };
             run_with(function, adapter, delivery, clock, now, links, kept).await
         }
@@ -372,6 +374,7 @@ async fn run<A: Adapter>(
                 handoffs: &NoHandoffs,
                 review: &database::review().await?,
                 text_hashes: &database::text_hashes().await?,
+                people: &NoPeople,
             };
             run_with(function, adapter, delivery, clock, now, links, kept).await
         }
@@ -380,6 +383,7 @@ async fn run<A: Adapter>(
                 handoffs: &NoHandoffs,
                 review: &NoReview,
                 text_hashes: &NoTextHashes,
+                people: &NoPeople,
             };
             run_with(function, adapter, delivery, clock, now, links, kept).await
         }
@@ -387,20 +391,22 @@ async fn run<A: Adapter>(
 }
 
 /// What a function keeps in the database besides the ledger.
-struct Kept<'a, H, R, T> {
+struct Kept<'a, H, R, T, P> {
     handoffs: &'a H,
     review: &'a R,
     text_hashes: &'a T,
+    /// Only gate-handoff's notices name people.
+    people: &'a P,
 }
 
-async fn run_with<A: Adapter, H: HandoffLog, R: ReviewQueue, T: TextHashes>(
+async fn run_with<A: Adapter, H: HandoffLog, R: ReviewQueue, T: TextHashes, P: PeopleStore>(
     function: FunctionKind,
     adapter: &A,
     delivery: Delivery,
     clock: &SpinClock,
     now: OffsetDateTime,
     links: Option<RepLinks>,
-    kept: Kept<'_, H, R, T>,
+    kept: Kept<'_, H, R, T, P>,
 ) -> Result<DeliveryOutcome, Error> {
     let crm = adapter.crm();
     let settings =
@@ -440,6 +446,7 @@ async fn run_with<A: Adapter, H: HandoffLog, R: ReviewQueue, T: TextHashes>(
         handoffs: kept.handoffs,
         review: kept.review,
         text_hashes: kept.text_hashes,
+        people: kept.people,
     };
     let outcome = pipeline::run(adapter, &job, delivery, ports).await;
     forget_expired(&ledger, now, &claimant).await;

@@ -403,6 +403,7 @@ async fn batch_native(latency: Duration) -> anyhow::Result<Batch> {
         handoffs: &pipeline_guard_core::handoffs::NoHandoffs,
         review: &pipeline_guard_core::review::NoReview,
         text_hashes: &pipeline_guard_core::templates::NoTextHashes,
+        people: &pipeline_guard_core::people::NoPeople,
     };
     let outcome = pipeline::run(&Hubspot, &job, delivery, ports).await?;
     let answer = serde_json::to_value(&outcome)?;

@@ -205,6 +205,7 @@ fn owner_row(owner: Option<&str>, deals: &[&DealRow]) -> OwnerRow {
         .map(|(check, _)| *check);
     OwnerRow {
         owner: owner.unwrap_or(UNKNOWN_OWNER).to_owned(),
+        name: None,
         deals: deals.len() as u64,
         hygiene_pct: mean_pct(deals),
         failed,

@@ -8,7 +8,7 @@
 //! [`Adapter::list_open_deals`]. Everything between those (claiming, ordering,
 //! deciding, applying with deadlines, recording) is the pipeline's, the same for every CRM.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use time::OffsetDateTime;
 
@@ -116,6 +116,16 @@ pub trait Adapter {
         names: &FieldNames,
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<DealPage, Error>;
+
+    /// The display name of each of `ids` (CRM user ids a notice names), read from the CRM's
+    /// users API, side by side or in one query, never more than one call per id: `Ok(None)` for
+    /// a user the CRM does not have or answers without a name, an error for a lookup that
+    /// failed. Each CRM's `names.rs`.
+    async fn user_names(
+        &self,
+        ids: &BTreeSet<String>,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> BTreeMap<String, Result<Option<String>, Error>>;
 
     /// The calls that carry out `write_backs` (their fields by the CRM's names), batched where
     /// the CRM's API allows.

@@ -3,7 +3,7 @@
 //! `signature.rs` beside it for a CRM that signs, shared credentials from
 //! [`crate::signature::credentials`] for one that does not), `complete.rs` (what a webhook's
 //! records lack, and stages read again before a move), `list.rs` (a sweep's pages) and `write.rs`
-//! (write-backs as API calls), with helpers of its own beside them: its webhook into
+//! (write-backs as API calls), `names.rs` (users' display names, for notices), with helpers of its own beside them: its webhook into
 //! [`crate::event::WebhookEvent`]s, its records completed for a whole batch, write-backs into its
 //! API calls, and the answer it expects. What a CRM is like (variables, credentials, timeouts,
 //! tenants, field names) is its [`Adapter::FACTS`].
@@ -30,6 +30,7 @@ mod part;
 pub mod pipedrive;
 pub mod salesforce;
 mod tenant;
+mod users;
 
 pub use crate::crm_id::Crm;
 pub use adapter::{Adapter, BatchCall, Steps};

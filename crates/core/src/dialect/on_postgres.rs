@@ -9,7 +9,7 @@ use std::{
 };
 
 use crate::{
-    conversation, handoffs, ledger, portfolio,
+    conversation, handoffs, ledger, people, portfolio,
     ports::{Dialect, SqlValue},
     rep_page, review, sweep, templates,
 };
@@ -79,6 +79,7 @@ fn every_schema() -> Vec<&'static str> {
         templates::sql::SCHEMA,
         portfolio::SCHEMA,
         rep_page::kept::SCHEMA,
+        people::sql::SCHEMA,
     ]
     .concat()
     .into_iter()

@@ -27,9 +27,14 @@ pub fn brief(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> Strin
 /// Who handed which deal, and its amount, close date and stage.
 fn header(d: &HandoffDecision, record: &Record, playbook: &Playbook) -> String {
     let name = deal_name(record);
-    let by = d.people.bdr.as_ref().map_or(String::new(), |bdr| {
-        format!(" by user {} ({})", bdr.id, bdr.from)
-    });
+    let by = d
+        .people
+        .bdr
+        .as_ref()
+        .map_or(String::new(), |bdr| match &bdr.name {
+            Some(name) => format!(" by {name} (user {}, {})", bdr.id, bdr.from),
+            None => format!(" by user {} ({})", bdr.id, bdr.from),
+        });
     let mut text = format!("{name} is handed to you{by}. It meets the team's handoff rules.");
     let facts: Vec<String> = [
         record.amount.map(|a| format!("amount {a}")),

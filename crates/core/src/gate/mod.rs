@@ -225,6 +225,12 @@ fn return_stage(entry: &Entry, playbook: &Playbook) -> Option<String> {
 }
 
 impl HandoffDecision {
+    /// Give its BDR and AE the names `names` knows: the headline and notices show them.
+    pub fn name_people(&mut self, names: &crate::people::Names, playbook: &Playbook) {
+        self.people.name(names);
+        self.message = notices::headline(self, playbook);
+    }
+
     /// Decided in shadow mode although `enforce` is configured, because `why`.
     pub fn paused(&mut self, why: &str, playbook: &Playbook) {
         self.paused_because = Some(why.to_owned());

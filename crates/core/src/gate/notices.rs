@@ -31,7 +31,10 @@ pub fn headline(d: &HandoffDecision, playbook: &Playbook) -> String {
             d.people
                 .ae
                 .as_ref()
-                .map_or(String::new(), |ae| format!(" (user {})", ae.id))
+                .map_or(String::new(), |ae| match &ae.name {
+                    Some(_) => format!(" {}", ae.labelled()),
+                    None => format!(" (user {})", ae.id),
+                })
         ),
         (Verdict::Blocked, Mode::Enforce) => format!(
             "Handoff to {to} blocked: {}. {}",

@@ -8,7 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{event::WebhookEvent, playbook::Handoff};
+use crate::{
+    event::WebhookEvent,
+    people::Names,
+    playbook::{Handoff, Playbook},
+};
 
 /// A CRM user in a handoff, and how pipeline-guard knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +22,25 @@ pub struct Person {
     /// Where the id came from, for the notices (`the "ae_owner" field`, `the user who made the
     /// move`, `the owner`).
     pub from: String,
+    /// Their name in the CRM, when known ([`crate::people`]); the notices then show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Person {
+    /// `id`, known from `from`, not named yet.
+    fn known_from(id: String, from: impl Into<String>) -> Person {
+        Person {
+            id,
+            from: from.into(),
+            name: None,
+        }
+    }
+
+    /// As a notice names them: `Alice Smith (user 123)`, or `user 123` without a name.
+    pub fn labelled(&self) -> String {
+        crate::people::labelled(&self.id, self.name.as_deref())
+    }
 }
 
 /// The BDR and the AE of one handoff.
@@ -34,42 +57,56 @@ pub fn identify(event: &WebhookEvent, handoff: &Handoff) -> People {
     let record = &event.record;
     let named = |field: &Option<String>| {
         let field = field.as_deref()?;
-        record.text(field).map(|id| Person {
-            id,
-            from: format!("the {field:?} field"),
-        })
+        record
+            .text(field)
+            .map(|id| Person::known_from(id, format!("the {field:?} field")))
     };
     let owner = record.owner_id.clone();
     let bdr = named(&handoff.bdr_field)
         .or_else(|| {
-            event.changed_by.clone().map(|id| Person {
-                id,
-                from: "the user who made the move".into(),
-            })
+            event
+                .changed_by
+                .clone()
+                .map(|id| Person::known_from(id, "the user who made the move"))
         })
         .or_else(|| {
             // The owner is the BDR only when the move did not hand the record to someone else.
             owner
                 .clone()
                 .filter(|_| event.owner_changed != Some(true))
-                .map(|id| Person {
-                    id,
-                    from: "the owner (the CRM did not say who made the move)".into(),
+                .map(|id| {
+                    Person::known_from(id, "the owner (the CRM did not say who made the move)")
                 })
         });
     let bdr_id = bdr.as_ref().map(|p| p.id.as_str());
     let ae = named(&handoff.ae_field)
-        .or_else(|| {
-            owner.map(|id| Person {
-                id,
-                from: "the owner after the move".into(),
-            })
-        })
+        .or_else(|| owner.map(|id| Person::known_from(id, "the owner after the move")))
         .filter(|ae| bdr_id != Some(ae.id.as_str()));
     People { bdr, ae }
 }
 
+/// The CRM user ids the notices of `event`'s handoff name (its BDR and AE), when `event` puts
+/// a deal into a handoff stage: the names a delivery looks up before deciding.
+pub fn named(event: &WebhookEvent, playbook: &Playbook) -> Vec<String> {
+    if !matches!(super::route(event, playbook), Ok(super::Route::Enters(_))) {
+        return Vec::new();
+    }
+    let people = identify(event, &playbook.handoff);
+    [people.bdr, people.ae]
+        .into_iter()
+        .flatten()
+        .map(|person| person.id)
+        .collect()
+}
+
 impl People {
+    /// Give each person the name `names` knows for them.
+    pub fn name(&mut self, names: &Names) {
+        for person in [&mut self.bdr, &mut self.ae].into_iter().flatten() {
+            person.name = names.of(&person.id).map(str::to_owned);
+        }
+    }
+
     /// The rule that fails when no AE is known: what to set so there is one.
     pub fn missing_ae(&self, handoff: &Handoff) -> Option<String> {
         if self.ae.is_some() {

@@ -19,6 +19,7 @@ use crate::{
     function::Settings,
     mode::Mode,
     model::RecordKind,
+    people::labelled,
     pipeline,
     playbook::Playbook,
     ports::{Clock, CrmClient, Database, SqlValue},
@@ -54,6 +55,8 @@ pub struct AwaitedVerdict {
     pub deal_name: Option<String>,
     /// The BDR who handed it off.
     pub bdr: Option<String>,
+    /// The BDR's name, when a delivery kept it ([`crate::people`]).
+    pub bdr_name: Option<String>,
     /// The AE it was handed to.
     pub ae: String,
     /// When.
@@ -76,10 +79,9 @@ impl AwaitedVerdict {
             .deal_name
             .as_deref()
             .map_or_else(|| format!("deal {}", self.deal_id), |n| format!("{n:?}"));
-        let by = self
-            .bdr
-            .as_deref()
-            .map_or_else(String::new, |bdr| format!(" by {bdr}"));
+        let by = self.bdr.as_deref().map_or_else(String::new, |bdr| {
+            format!(" by {}", labelled(bdr, self.bdr_name.as_deref()))
+        });
         let title = format!("Your verdict on the handoff of {deal}");
         let body = format!(
             "{deal} was handed off to you{by} on {} and has no verdict yet. Set it in the deal: {}. \
@@ -111,7 +113,8 @@ impl<D: Database> SqlHandoffs<D> {
         crm: Crm,
         now: OffsetDateTime,
     ) -> Result<Vec<AwaitedVerdict>, Error> {
-        let sql = "SELECT h.key, h.deal_id, h.deal_name, h.bdr, h.ae, h.at FROM pg_handoffs h \
+        let sql = "SELECT h.key, h.deal_id, h.deal_name, h.bdr, p.name, h.ae, h.at \
+             FROM pg_handoffs h LEFT JOIN pg_people p ON p.crm = h.crm AND p.id = h.bdr \
              WHERE h.crm = ? AND h.status = 'validated' AND h.verdict IS NULL AND h.ae IS NOT NULL \
              AND h.at <= ? AND h.at > ? \
              AND NOT EXISTS (SELECT 1 FROM pg_handoffs later \
@@ -129,12 +132,13 @@ impl<D: Database> SqlHandoffs<D> {
             .await?
             .into_iter()
             .map(|row| {
-                let [key, deal_id, deal_name, bdr, ae, at] = columns(row)?;
+                let [key, deal_id, deal_name, bdr, bdr_name, ae, at] = columns(row)?;
                 Ok(AwaitedVerdict {
                     key: text(&key)?,
                     deal_id: text(&deal_id)?,
                     deal_name: optional_text(&deal_name),
                     bdr: optional_text(&bdr),
+                    bdr_name: optional_text(&bdr_name),
                     ae: text(&ae)?,
                     at: OffsetDateTime::from_unix_timestamp(at.as_integer().unwrap_or(0))
                         .unwrap_or(now),

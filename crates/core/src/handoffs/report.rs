@@ -1,7 +1,7 @@
 //! The coaching report: what became of the team's handoffs, week by week, and what to coach.
 //!
 //! Built for the people it is about: team totals always; figures per BDR only once the rollout
-//! unlocks them (before that, a BDR's row only while that BDR shares it), sorted by the BDR,
+//! unlocks them (before that, a BDR's row only while that BDR shares it), sorted by name,
 //! each with the one dimension to coach next, never a rank or a score per rep; and what the
 //! figures do not measure, said on the report.
 
@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use super::sql::SqlHandoffs;
 use crate::{
     Error,
+    people::{by_name, sql::kept_names},
     playbook::{Playbook, rollout::PerRep},
     ports::{Database, SqlValue},
     rep_page::sharing::{self, Section},
@@ -141,6 +142,9 @@ pub struct ThresholdRow {
 pub struct BdrRow {
     /// The BDR's CRM user id (`unknown` for handoffs whose BDR the CRM did not say).
     pub bdr: String,
+    /// The BDR's name, when a delivery kept it ([`crate::people`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Their handoffs' counts.
     #[serde(flatten)]
     pub counts: Counts,
@@ -388,7 +392,8 @@ impl<D: Database> SqlHandoffs<D> {
             .collect())
     }
 
-    /// One row per BDR `shown` allows (by CRM and BDR), sorted by BDR, each with the dimension
+    /// One row per BDR `shown` allows (by CRM and BDR), with the name a delivery kept, sorted by
+    /// name ([`by_name`]), each with the dimension
     /// lacked most often.
     async fn per_bdr(
         &self,
@@ -414,10 +419,15 @@ impl<D: Database> SqlHandoffs<D> {
                 *best = (n, dimension);
             }
         }
+        let kept = kept_names(&self.db).await?;
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
         let mut by_bdr: BTreeMap<String, Counts> = BTreeMap::new();
         for (key, n) in self.sum(window, "pg_roll_bdrs", "crm, bdr", COUNTS).await? {
             let (crm, bdr) = (text(&key[0])?, text(&key[1])?);
             if shown(&crm, &bdr) {
+                if let Some(name) = kept.get(&(crm, bdr.clone())) {
+                    names.insert(bdr.clone(), name.clone());
+                }
                 by_bdr.entry(bdr).or_default().add(&counts(&n));
             }
         }
@@ -427,6 +437,7 @@ impl<D: Database> SqlHandoffs<D> {
                 coach_next: coach
                     .get(&bdr)
                     .map(|(_, dimension)| dimension_name(playbook, dimension)),
+                name: names.get(&bdr).cloned(),
                 bdr: if bdr.is_empty() {
                     "unknown".to_owned()
                 } else {
@@ -435,7 +446,7 @@ impl<D: Database> SqlHandoffs<D> {
                 counts,
             });
         }
-        bdrs.sort_by(|a, b| a.bdr.cmp(&b.bdr));
+        bdrs.sort_by(|a, b| by_name((a.name.as_deref(), &a.bdr), (b.name.as_deref(), &b.bdr)));
         Ok(bdrs)
     }
 }

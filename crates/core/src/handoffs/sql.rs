@@ -93,6 +93,8 @@ impl<D: Database> SqlHandoffs<D> {
                 crate::install::SCHEMA,
                 crate::rep_page::sharing::SCHEMA,
             ])
+            // The report and the AE's reminder name BDRs by the names deliveries kept.
+            .chain(crate::people::sql::SCHEMA.iter().copied())
             .collect();
         create_missing(&self.db, &statements).await
     }

@@ -21,3 +21,16 @@ pub(crate) fn escape(text: &str) -> String {
     }
     escaped
 }
+
+/// A rep in a report's row: their name with the id beside it in small type, or the id alone
+/// while no name is known.
+pub(crate) fn person(name: Option<&str>, id: &str) -> String {
+    match name {
+        Some(name) => format!(
+            "{}<br><small class=\"hint\">user {}</small>",
+            escape(name),
+            escape(id)
+        ),
+        None => escape(id),
+    }
+}

@@ -7,6 +7,7 @@ use crate::{
     crm::FieldNames,
     crm_id::Crm,
     function::Decision,
+    people::Names,
     rep_page::card::DealCard,
     review::{self, LatestScore, Ranking, ReviewQueue, Standing},
     writeback::WriteBack,
@@ -39,11 +40,13 @@ pub(super) struct Decided {
 
 /// Decide every event. A change to nothing but pipeline-guard's own fields is the echo of its
 /// own write-back, and is skipped; an event whose data the CRM must send again fails pending.
-/// The batch's scores are ranked in the review queue at once.
+/// The batch's scores are ranked in the review queue at once; the people a decision names
+/// are given the names `people` knows.
 pub(super) async fn decide(
     job: &Job<'_>,
     crm: Crm,
     names: &FieldNames,
+    people: &Names,
     events: Vec<Fresh>,
     review: &impl ReviewQueue,
     tally: &mut Tally,
@@ -67,6 +70,7 @@ pub(super) async fn decide(
                 }
             }
         };
+        decision.name_people(people, &job.settings.playbook);
         if fresh.resume
             && let Decision::Stale(report) = &mut decision
         {

@@ -1,6 +1,6 @@
 //! What every function does with a delivery, as stages over the whole batch:
-//! **claim** → **order** → **complete** → **compare** → **decide** → **journal** → **recheck** →
-//! **apply** → **settle**.
+//! **claim** → **order** → **complete** → **compare** → **name** → **decide** → **journal** →
+//! **recheck** → **apply** → **settle**.
 //!
 //! - [`claim`]: every event is claimed in the [`Ledger`] in one statement before anything is
 //!   done, so of concurrent copies of a delivery only one acts; events settled earlier answer
@@ -10,6 +10,9 @@
 //! - complete: the adapter fetches what the records lack, for the batch at once.
 //! - [`compare`]: the records' texts are kept as hashes and counted against the CRM's other
 //!   records in one call, so a text pasted onto many deals is judged a template.
+//! - [`name`]: the people the notices will name (a handoff's BDR and AE), by name, from the
+//!   [`PeopleStore`] or, missing or a day old, from the CRM's users API; a failed lookup leaves
+//!   the id.
 //! - [`decide`]: the function decides each event and what it writes back; scores are ranked in
 //!   the [`ReviewQueue`] for the batch at once.
 //! - [`journal`]: handoffs are recorded in the handoff log, and AEs' verdicts matched to them,
@@ -32,6 +35,7 @@ mod claim;
 mod compare;
 mod decide;
 mod journal;
+mod name;
 mod recheck;
 mod settle;
 
@@ -46,6 +50,7 @@ use crate::{
     handoffs::HandoffLog,
     ledger::{Claiming, Ledger, Retention, Settled, Settlement},
     outcome::{DeliveryOutcome, EventOutcome, EventStatus},
+    people::PeopleStore,
     ports::{Clock, CrmClient},
     review::ReviewQueue,
     templates::{Templates, TextHashes},
@@ -71,7 +76,7 @@ pub struct Job<'a> {
 
 /// The ports a delivery goes through.
 #[derive(Debug)]
-pub struct Ports<'a, L, C, K, H, R, T> {
+pub struct Ports<'a, L, C, K, H, R, T, P> {
     /// Claims and settled events.
     pub ledger: &'a L,
     /// The CRM's API.
@@ -86,16 +91,18 @@ pub struct Ports<'a, L, C, K, H, R, T> {
     /// The hashes of the records' texts ([`crate::templates::NoTextHashes`] where none are
     /// kept).
     pub text_hashes: &'a T,
+    /// CRM users' names ([`crate::people::NoPeople`] where none are kept, and none looked up).
+    pub people: &'a P,
 }
 
 /// Handle a delivery: every event ends processed, duplicate, superseded, failed (recorded with
 /// its reason) or pending (left to the CRM's retry). An error is returned only when nothing
 /// could be done (the ledger failed before any claim was made).
-pub async fn run<A, L, C, K, H, R, T>(
+pub async fn run<A, L, C, K, H, R, T, P>(
     adapter: &A,
     job: &Job<'_>,
     delivery: Delivery,
-    ports: Ports<'_, L, C, K, H, R, T>,
+    ports: Ports<'_, L, C, K, H, R, T, P>,
 ) -> Result<DeliveryOutcome, Error>
 where
     A: Adapter,
@@ -105,6 +112,7 @@ where
     H: HandoffLog,
     R: ReviewQueue,
     T: TextHashes,
+    P: PeopleStore,
 {
     let api = Api::new(ports.client, ports.clock, job.limits);
     if delivery.synchronous {
@@ -149,7 +157,25 @@ where
             .for_each(|(fresh, templates)| fresh.templates = templates),
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,
     }
-    let decided = decide::decide(job, crm, &names, completed, ports.review, &mut tally).await;
+    let people = name::name(
+        adapter,
+        job,
+        &completed,
+        ports.people,
+        ports.client,
+        ports.clock,
+    )
+    .await;
+    let decided = decide::decide(
+        job,
+        crm,
+        &names,
+        &people,
+        completed,
+        ports.review,
+        &mut tally,
+    )
+    .await;
     let mut decided = match decided {
         Ok(decided) => decided,
         Err(e) => return settle::abandon(job, ports.ledger, tally, e).await,

@@ -12,10 +12,10 @@ use crate::{
 /// Settle the decided and applied events: the review queue keeps the standing of the scores
 /// written back, then the ledger records what finished, and the claims of events left pending
 /// are released so the CRM's retry takes them at once.
-pub(super) async fn settle<L: Ledger, C, K, H, R: ReviewQueue, T>(
+pub(super) async fn settle<L: Ledger, C, K, H, R: ReviewQueue, T, P>(
     job: &Job<'_>,
     crm: Crm,
-    ports: Ports<'_, L, C, K, H, R, T>,
+    ports: Ports<'_, L, C, K, H, R, T, P>,
     decided: Decided,
     written: Written,
     mut tally: Tally,

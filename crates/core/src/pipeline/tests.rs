@@ -101,6 +101,7 @@ impl World {
             handoffs: &crate::handoffs::NoHandoffs,
             review: &self.review,
             text_hashes: &self.text_hashes,
+            people: &crate::people::NoPeople,
         };
         block_on(run(adapter, &job, delivery, ports)).expect("the delivery runs")
     }
@@ -303,6 +304,7 @@ fn work_past_the_deadline_is_left_pending_for_the_retry() {
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
         text_hashes: &crate::templates::NoTextHashes,
+        people: &crate::people::NoPeople,
     };
     let outcome = block_on(run(
         &Generic,
@@ -398,6 +400,7 @@ fn resumed_whole(mode: Mode, notice_path: &str) {
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
         text_hashes: &crate::templates::NoTextHashes,
+        people: &crate::people::NoPeople,
     };
     // The fields are written, the owner's notice is not: the CRM failed for now.
     world.crm.refuse(
@@ -434,6 +437,7 @@ fn resumed_whole(mode: Mode, notice_path: &str) {
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
         text_hashes: &crate::templates::NoTextHashes,
+        people: &crate::people::NoPeople,
     };
     let retry = block_on(run(
         &Pipedrive,
@@ -471,6 +475,7 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
         text_hashes: &crate::templates::NoTextHashes,
+        people: &crate::people::NoPeople,
     };
     let first = block_on(run(
         &Pipedrive,
@@ -494,6 +499,7 @@ fn a_notice_is_not_started_without_time_to_finish_and_the_retry_creates_it_once(
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
         text_hashes: &crate::templates::NoTextHashes,
+        people: &crate::people::NoPeople,
     };
     let again = block_on(run(
         &Pipedrive,
@@ -524,6 +530,7 @@ fn a_deal_handed_off_again_is_told_again_though_its_fields_are_unchanged() {
         handoffs: &crate::handoffs::NoHandoffs,
         review: &world.review,
         text_hashes: &crate::templates::NoTextHashes,
+        people: &crate::people::NoPeople,
     };
     let first = handoff("e1", "D-5");
     block_on(run(
@@ -621,6 +628,7 @@ fn text_hashes_that_cannot_be_kept_stop_the_delivery_before_the_crm_is_written()
         clock: &world.clock,
         handoffs: &crate::handoffs::NoHandoffs,
         text_hashes: &Unwritable,
+        people: &crate::people::NoPeople,
     };
     let failed = block_on(run(
         &Generic,

@@ -10,6 +10,7 @@ use crate::{
         escape,
         figures::{times, timestamp},
         page::{self, details, not_measured, row, section, table, tile},
+        person,
     },
     mode::Mode,
     playbook::rollout::PerRep,
@@ -227,7 +228,7 @@ fn owner_table(rows: &[OwnerRow]) -> String {
         );
         format!(
             "<tr><th scope=\"row\">{}</th><td>{} · {} %<br>{fix}</td></tr>",
-            escape(&r.owner),
+            person(r.name.as_deref(), &r.owner),
             times(r.deals, "deal"),
             r.hygiene_pct,
         )

@@ -136,6 +136,9 @@ impl CheckFigure {
 pub struct OwnerRow {
     /// The owner's CRM user id (`unknown` for deals without one).
     pub owner: String,
+    /// The owner's name, when a delivery kept it ([`crate::people`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Their measured deals.
     pub deals: u64,
     /// Their deals' mean checklist score (0–100, rounded down).

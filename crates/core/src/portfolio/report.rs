@@ -3,11 +3,13 @@
 //!
 //! Built for the people it is about, as the handoff report is: team figures always; figures per
 //! owner only once the rollout unlocks them (before that, an owner's row only while that owner
-//! shares it), sorted by owner, each with the check to fix first, never a rank; and what the
+//! shares it), sorted by name, each with the check to fix first, never a rank; and what the
 //! figures do not measure, said on the report.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use std::collections::BTreeMap;
 
 use super::{
     CheckFigure, OwnerRow, Portfolio,
@@ -16,6 +18,7 @@ use super::{
 use crate::{
     crm_id::Crm,
     mode::Mode,
+    people::by_name,
     playbook::{Playbook, rollout::PerRep},
     rep_page::sharing::Sharers,
     sweep::SweepState,
@@ -135,6 +138,8 @@ pub struct Inputs {
     pub started: Option<OffsetDateTime>,
     /// The owners who share their deals' hygiene before the unlock ([`crate::rep_page::sharing`]).
     pub sharers: Sharers,
+    /// People's names by (CRM, user id), as deliveries kept them ([`crate::people::sql::kept_names`]).
+    pub names: BTreeMap<(String, String), String>,
 }
 
 /// The report at `now` under `playbook` with `configured` mode, for `crm` or every CRM swept.
@@ -193,12 +198,19 @@ fn measurement(
         "each owner sees the flags on their own deals first",
         &inputs.sharers,
     );
-    let rows = p
+    let mut rows: Vec<OwnerRow> = p
         .owners
         .iter()
         .filter(|row| visibility.shows(&p.crm, &row.owner))
-        .cloned()
+        .map(|row| OwnerRow {
+            name: inputs
+                .names
+                .get(&(p.crm.clone(), row.owner.clone()))
+                .cloned(),
+            ..row.clone()
+        })
         .collect();
+    rows.sort_by(|a, b| by_name((a.name.as_deref(), &a.owner), (b.name.as_deref(), &b.owner)));
     let per_owner = visibility.view(rows);
     Measurement {
         measured_at: p.measured_at,

@@ -266,6 +266,7 @@ impl<D: Database> SqlPortfolios<D> {
                     .map(|(check, _)| *check);
                 OwnerRow {
                     owner,
+                    name: None,
                     deals: n(1),
                     hygiene_pct: mean_pct(n(2), n(1)),
                     failed,

@@ -200,6 +200,7 @@ fn measured(hygiene_pct: u8) -> Portfolio {
         trustworthy: 60,
         checks: Vec::new(),
         owners: vec![OwnerRow {
+            name: None,
             owner: "<u-9>".into(),
             deals: 120,
             hygiene_pct,
@@ -277,6 +278,7 @@ fn the_report_shows_owners_only_from_the_rollout_date_and_every_crm_asked_for() 
         )],
         started: Some(NOW - time::Duration::days(44)),
         sharers: Default::default(),
+        names: Default::default(),
     };
     let r = report::report(&inputs, &playbook, Mode::Enforce, None, NOW);
     assert_eq!(r.portfolios.len(), 1, "only CRMs swept");
@@ -333,6 +335,7 @@ fn the_page_says_why_blocking_is_paused_escapes_owners_and_runs_no_script() {
         sweeps: Vec::new(),
         started: None,
         sharers: Default::default(),
+        names: Default::default(),
     };
     let page = html::render(&report::report(
         &inputs,
@@ -390,6 +393,7 @@ fn before_the_unlock_an_owner_s_row_shows_only_while_they_share_their_hygiene() 
         sharers: [("hubspot".to_owned(), "<u-9>".to_owned())]
             .into_iter()
             .collect(),
+        names: Default::default(),
     };
     let r = report::report(&inputs, &playbook, Mode::Shadow, None, NOW);
     let PerRep::Hidden { shared, why, .. } =

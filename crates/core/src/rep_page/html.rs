@@ -34,12 +34,12 @@ pub fn render(page: &RepPage, token: &str) -> String {
 
 fn header(page: &RepPage) -> String {
     format!(
-        "<header><h1>Your coaching page</h1><p class=\"meta\">{crm} user {rep} · made {made} \
+        "<header><h1>Your coaching page</h1><p class=\"meta\">{crm}: {rep} · made {made} \
          · this link works until {until}; each new notice brings a fresh one</p>\
          <p class=\"hint\">For you first: your manager sees none of this unless you share it \
          below. You are compared with your own past only, never with anyone else.</p></header>",
         crm = escape(page.crm.label()),
-        rep = escape(&page.rep),
+        rep = escape(&crate::people::labelled(&page.rep, page.name.as_deref())),
         made = timestamp(page.generated_at),
         until = timestamp(page.link_expires),
     )

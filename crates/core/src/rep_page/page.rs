@@ -134,6 +134,9 @@ pub struct RepPage {
     pub crm: Crm,
     /// The rep's CRM user id.
     pub rep: String,
+    /// The rep's name, when a delivery kept it ([`crate::people`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// When it was made.
     #[serde(with = "time::serde::rfc3339")]
     pub generated_at: OffsetDateTime,
@@ -168,6 +171,7 @@ pub async fn gather(
     Ok(RepPage {
         crm,
         rep: rep.to_owned(),
+        name: crate::people::sql::name_of(db, crm, rep).await?,
         generated_at: now,
         link_expires: link.expires,
         deals: kept::cards(db, crm, rep).await?,

@@ -339,6 +339,7 @@ fn through_the_pipeline_a_deal_entering_the_top_share_is_flagged_and_its_owner_t
             handoffs: &NoHandoffs,
             review: &review,
             text_hashes: &crate::templates::NoTextHashes,
+            people: &crate::people::NoPeople,
         };
         let deliver = |id: &str, claimant: &str| {
             let delivery = Delivery::webhook(vec![update(id, &record)]);

@@ -175,6 +175,38 @@ fn assert_calls_as_in_fixture(crm: &FakeCrm, case: &str) {
     }
 }
 
+/// Issue 23 §4: people are named by name, the id beside it. The BDR and the AE are read from
+/// HubSpot's owners API (`GET /crm/v3/owners/{ownerId}`), side by side, and the headline and the
+/// AE's brief show them; the names are kept for the next deliveries.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handoff_names_the_bdr_and_the_ae_by_their_owner_names() -> anyhow::Result<()> {
+    let (crm, _host, answer) = gate_case("hubspot/deal-handoff-people-named").await?;
+    let decision = &answer["results"][0]["decision"];
+    let message = decision["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("handed to the AE Priya Shah (user 52002)"),
+        "{message}"
+    );
+    assert_eq!(decision["people"]["bdr"]["name"], "Jo Park", "{decision}");
+    assert_eq!(decision["people"]["bdr"]["id"], "52001", "{decision}");
+    let task = the_task(&crm, "52002", "MEDIUM");
+    let brief = body_text(&task);
+    assert!(
+        brief.contains("handed to you by Jo Park (user 52001, the user who made the move)"),
+        "{brief}"
+    );
+    let paths = call_paths(&crm);
+    for owner in ["52001", "52002"] {
+        let asked = format!("GET /crm/v3/owners/{owner}");
+        assert_eq!(
+            paths.iter().filter(|p| **p == asked).count(),
+            1,
+            "{paths:?}"
+        );
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dealstage_change_fetches_the_deal_and_writes_back_exactly_once() -> anyhow::Result<()> {
     let crm = FakeCrm::start().await?;

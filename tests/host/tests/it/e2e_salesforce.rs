@@ -536,9 +536,14 @@ async fn a_blocked_handoff_is_read_again_moved_back_and_tasks_the_bdr() -> anyho
     let host = case_host(&crm, case)?;
     assert!(is_ack(&gate(&host, case).await?));
     let calls = calls(&crm);
-    // Contact roles, activities and Account side by side, then the re-read, then the move back,
-    // then the tasks.
-    assert_eq!(queries(&calls[3..4], REREAD), 1, "{calls:?}");
+    // Contact roles, activities and Account side by side, then the BDR's and AE's names in one
+    // User query, then the re-read, then the move back, then the tasks.
+    assert_eq!(
+        queries(&calls[3..4], "SELECT%20Id%2C%20Name%20FROM%20User"),
+        1,
+        "{calls:?}"
+    );
+    assert_eq!(queries(&calls[4..5], REREAD), 1, "{calls:?}");
     let update = &records(&calls, "PATCH")[0];
     assert_eq!(update["StageName"], "Discovery", "handoff.return_stage");
     let tasks = records(&calls, "POST");
@@ -669,8 +674,9 @@ async fn a_mass_update_into_the_handoff_stage_is_gated_record_by_record() -> any
     );
     let calls = calls(&crm);
     // One query for both opportunities' roles, one for their activities, one for their Accounts,
-    // one re-read of the blocked one, one update call and one task call for both.
-    assert_eq!(calls.len(), 6, "{calls:?}");
+    // one for the names of every BDR and AE of both, one re-read of the blocked one, one update
+    // call and one task call for both.
+    assert_eq!(calls.len(), 7, "{calls:?}");
     let updates = records(&calls, "PATCH");
     assert!(updates[0].get("StageName").is_none());
     assert_eq!(updates[1]["StageName"], "Discovery");

@@ -44,6 +44,7 @@
 mod accept;
 mod complete;
 mod list;
+mod names;
 pub mod signature;
 mod write;
 
@@ -146,6 +147,14 @@ impl Adapter for Generic {
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<super::DealPage, Error> {
         list::open_deals(cursor, page_size, api).await
+    }
+
+    async fn user_names(
+        &self,
+        ids: &std::collections::BTreeSet<String>,
+        _api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> std::collections::BTreeMap<String, Result<Option<String>, Error>> {
+        names::user_names(ids)
     }
 
     /// One call per write-back, all at once.

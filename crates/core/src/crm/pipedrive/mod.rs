@@ -39,6 +39,7 @@ mod activities;
 mod by_id;
 mod complete;
 mod list;
+mod names;
 pub mod options;
 mod organization;
 mod write;
@@ -183,6 +184,14 @@ impl Adapter for Pipedrive {
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<super::DealPage, Error> {
         list::open_deals(cursor, page_size, playbook, names, api).await
+    }
+
+    async fn user_names(
+        &self,
+        ids: &std::collections::BTreeSet<String>,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> std::collections::BTreeMap<String, Result<Option<String>, Error>> {
+        names::user_names(ids, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {

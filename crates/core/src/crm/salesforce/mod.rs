@@ -59,6 +59,7 @@ mod activities;
 mod complete;
 mod fields;
 mod list;
+mod names;
 mod record;
 mod write;
 
@@ -217,6 +218,14 @@ impl Adapter for Salesforce {
         api: &Api<'_, impl CrmClient, impl Clock>,
     ) -> Result<super::DealPage, Error> {
         list::open_deals(cursor, page_size, playbook, names, api).await
+    }
+
+    async fn user_names(
+        &self,
+        ids: &std::collections::BTreeSet<String>,
+        api: &Api<'_, impl CrmClient, impl Clock>,
+    ) -> std::collections::BTreeMap<String, Result<Option<String>, Error>> {
+        names::user_names(ids, api).await
     }
 
     fn render(&self, write_backs: &[WriteBack], now: OffsetDateTime) -> Steps {

@@ -15,6 +15,7 @@ use crate::html::{
     escape,
     figures::{percent, times, timestamp},
     page::{self, details, not_measured, row, section, table, tile},
+    person,
 };
 use chart::{Series, WeekColumn};
 use figures::{bdr_counts, counts_text, duration, short_date};
@@ -304,7 +305,7 @@ fn per_bdr(per_bdr: &PerBdr) -> String {
     )
 }
 
-/// The BDRs' rows, in the order given (by BDR).
+/// The BDRs' rows, in the order given (by name).
 fn bdr_table(rows: &[BdrRow]) -> String {
     let rows = rows.iter().map(|r| {
         let coach = r.coach_next.as_deref().map_or_else(
@@ -313,7 +314,7 @@ fn bdr_table(rows: &[BdrRow]) -> String {
         );
         format!(
             "<tr><th scope=\"row\">{}</th><td>{}<br>{coach}</td></tr>",
-            escape(&r.bdr),
+            person(r.name.as_deref(), &r.bdr),
             bdr_counts(&r.counts)
         )
     });

@@ -85,11 +85,13 @@ fn report() -> Report {
     report.per_bdr = PerBdr::Shown {
         rows: vec![
             BdrRow {
+                name: None,
                 bdr: "<script>alert(1)</script>".into(),
                 counts: counts(4, 1, 3, 2, 1),
                 coach_next: Some("Pain".into()),
             },
             BdrRow {
+                name: None,
                 bdr: "ada".into(),
                 counts: counts(10, 4, 6, 4, 2),
                 coach_next: None,
