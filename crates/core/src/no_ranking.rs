@@ -14,7 +14,7 @@ use crate::{
     crm_id::Crm,
     handoffs::{
         DimensionSnapshot, HandoffLog, HandoffRecord,
-        report::{PerBdr, ReportQuery},
+        report::{PerBdr, Report, ReportQuery},
         sql::SqlHandoffs,
     },
     hygiene::Check,
@@ -22,6 +22,7 @@ use crate::{
     people::{KnownName, PeopleStore, sql::SqlPeople},
     playbook::{Playbook, rollout::PerRep},
     portfolio::{DealHygiene, SqlPortfolios, report},
+    ports::Database,
     score::Status,
     test_sqlite::Sqlite,
 };
@@ -36,6 +37,19 @@ fn unlocked() -> Playbook {
     let mut playbook = Playbook::default_playbook();
     playbook.rollout.manager_view_from = Some(datetime!(2026-01-05 0:00 UTC).date());
     playbook
+}
+
+/// The coaching report, its view open, after three handoffs by each BDR of `plan`, the given
+/// number of them validated.
+fn coaching_report<D: Database>(log: &SqlHandoffs<D>, plan: [(&str, usize); 3]) -> Report {
+    let mut records = Vec::new();
+    for (bdr, validated) in plan {
+        for n in 0..3 {
+            records.push(handoff(records.len(), bdr, n < validated));
+        }
+    }
+    block_on(log.record_handoffs(&records)).unwrap();
+    block_on(log.report(&ReportQuery::default(), &unlocked(), NOW)).unwrap()
 }
 
 fn handoff(i: usize, bdr: &str, validated: bool) -> HandoffRecord {
@@ -154,15 +168,7 @@ fn the_coaching_report_lists_bdrs_by_name_and_ranks_nobody() {
     let log = SqlHandoffs::new(Sqlite::in_memory());
     block_on(log.create_tables()).unwrap();
     // By validated share: adam 3 of 3, zoe 2, maya 1: neither name order nor its reverse.
-    let plan = [("zoe", 2), ("adam", 3), ("maya", 1)];
-    let mut records = Vec::new();
-    for (bdr, validated) in plan {
-        for n in 0..3 {
-            records.push(handoff(records.len(), bdr, n < validated));
-        }
-    }
-    block_on(log.record_handoffs(&records)).unwrap();
-    let report = block_on(log.report(&ReportQuery::default(), &unlocked(), NOW)).unwrap();
+    let report = coaching_report(&log, [("zoe", 2), ("adam", 3), ("maya", 1)]);
     let PerBdr::Shown { rows } = &report.per_bdr else {
         panic!("the view is open: {:?}", report.per_bdr)
     };
@@ -305,15 +311,7 @@ fn the_coaching_report_lists_bdrs_by_their_crm_names_not_by_id_or_figure() {
     block_on(log.create_tables()).unwrap();
     keep_names(&db);
     // Validated: maya (3) all three, Zoe (1) two, Adam (2) one.
-    let plan = [("1", 2), ("2", 1), ("3", 3)];
-    let mut records = Vec::new();
-    for (bdr, validated) in plan {
-        for n in 0..3 {
-            records.push(handoff(records.len(), bdr, n < validated));
-        }
-    }
-    block_on(log.record_handoffs(&records)).unwrap();
-    let report = block_on(log.report(&ReportQuery::default(), &unlocked(), NOW)).unwrap();
+    let report = coaching_report(&log, [("1", 2), ("2", 1), ("3", 3)]);
     let PerBdr::Shown { rows } = &report.per_bdr else {
         panic!("the view is open: {:?}", report.per_bdr)
     };
