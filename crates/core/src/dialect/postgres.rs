@@ -62,35 +62,29 @@ fn definitions(sql: &str) -> Vec<String> {
 
 /// A table's columns in PostgreSQL's types of the same width as SQLite's.
 fn column_types(sql: &str) -> String {
-    rewrite_words(sql, |sql, i, out| {
-        let word = word_at(sql, i);
-        out.push_str(match word.to_ascii_uppercase().as_str() {
-            "INTEGER" => "BIGINT",
-            "REAL" => "DOUBLE PRECISION",
-            "BLOB" => "BYTEA",
-            _ => word,
-        });
-        i + word.len()
-    })
-}
-
-/// `sql` copied with quoted text as written and everything else as written but its words: at
-/// each word's start `at`, `word(sql, at, out)` writes what stands for it and returns where the
-/// copy goes on.
-fn rewrite_words(sql: &str, mut word: impl FnMut(&str, usize, &mut String) -> usize) -> String {
     let mut out = String::with_capacity(sql.len() + 32);
     let mut i = 0;
     while i < sql.len() {
         if let Some(end) = quoted_end(sql, i) {
             out.push_str(&sql[i..end]);
             i = end;
-        } else if starts_word(sql, i) {
-            i = word(sql, i, &mut out);
-        } else {
-            let c = sql[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
+            continue;
         }
+        if starts_word(sql, i) {
+            let word = word_at(sql, i);
+            let pg = match word.to_ascii_uppercase().as_str() {
+                "INTEGER" => "BIGINT",
+                "REAL" => "DOUBLE PRECISION",
+                "BLOB" => "BYTEA",
+                _ => word,
+            };
+            out.push_str(pg);
+            i += word.len();
+            continue;
+        }
+        let c = sql[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
     }
     out
 }
@@ -132,19 +126,34 @@ fn trigger(sql: &str) -> Option<Vec<String>> {
 
 /// SQLite's functions that PostgreSQL spells differently, rewritten wherever they are called.
 fn functions(sql: &str) -> String {
-    rewrite_words(sql, |sql, i, out| {
-        let name = word_at(sql, i);
-        let open = i + name.len();
-        if sql.as_bytes().get(open) == Some(&b'(')
-            && let Some(close) = closing_paren(sql, open)
-            && let Some(call) = rewrite_call(name, arguments(&sql[open + 1..close - 1]))
-        {
-            out.push_str(&call);
-            return close;
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < sql.len() {
+        if let Some(end) = quoted_end(sql, i) {
+            out.push_str(&sql[i..end]);
+            i = end;
+            continue;
         }
-        out.push_str(name);
-        open
-    })
+        if starts_word(sql, i) {
+            let name = word_at(sql, i);
+            let open = i + name.len();
+            if sql.as_bytes().get(open) == Some(&b'(')
+                && let Some(close) = closing_paren(sql, open)
+                && let Some(call) = rewrite_call(name, arguments(&sql[open + 1..close - 1]))
+            {
+                out.push_str(&call);
+                i = close;
+                continue;
+            }
+            out.push_str(name);
+            i = open;
+            continue;
+        }
+        let c = sql[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
 }
 
 /// A call to `name` with `args` in PostgreSQL's spelling, when it differs.
